@@ -1,0 +1,220 @@
+// Every message of the tandem signaling protocol, as data. The wire-v1 contract
+// (../../shared/wire-v1.md) is the floor: schemas accept unknown extra fields
+// (receivers ignore them) and every addition beyond v1 is optional.
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+
+/** The protocol version this package speaks; v1 peers never send or need it. */
+export const PROTOCOL_VERSION = 2;
+
+/**
+ * Capabilities a server may advertise in `your_id` and a client may request in `hello`.
+ * A v1 peer never sees a capability it did not ask for.
+ */
+export const Capability = {
+  /** Server may keep this client alive with WebSocket control pings instead of JSON `ping`. */
+  WsPing: 'keepalive.ws-ping',
+} as const;
+/** One of the known capability names (unknown names are allowed and ignored). */
+export type Capability = (typeof Capability)[keyof typeof Capability];
+
+const Id = Type.String({ minLength: 1, maxLength: 256, description: 'Opaque client ID (the shareable key)' });
+const Sdp = Type.String({ description: 'Session description (SDP text); bounded by the frame size limit' });
+
+/** `RTCIceCandidateInit`; an empty `candidate` string is the end-of-candidates marker. */
+export const IceCandidate = Type.Object(
+  {
+    candidate: Type.String({ maxLength: 4096 }),
+    sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+    sdpMLineIndex: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()])),
+    usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+  },
+  { $id: 'IceCandidate', description: 'An ICE candidate in RTCIceCandidateInit form' },
+);
+/** An ICE candidate in RTCIceCandidateInit form. */
+export type IceCandidate = Static<typeof IceCandidate>;
+
+// ---------------------------------------------------------------- server → client
+
+/** First frame after the WebSocket opens: the client's unguessable ID, plus optional v2 advertisement. */
+export const YourId = Type.Object(
+  {
+    type: Type.Literal('your_id'),
+    id: Id,
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Highest protocol version the server speaks (absent: 1)' })),
+    capabilities: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, description: 'Extensions the server offers' })),
+  },
+  { $id: 'YourId', description: 'First frame after the WebSocket opens: the client ID to share' },
+);
+/** First frame after the WebSocket opens. */
+export type YourId = Static<typeof YourId>;
+
+/** Sent to both clients after a successful pair_request; the requester is the initiator. */
+export const Paired = Type.Object(
+  { type: Type.Literal('paired'), peer_id: Id, initiator: Type.Boolean() },
+  { $id: 'Paired', description: 'Sent to both clients after a successful pair_request; the requester is the initiator' },
+);
+/** Sent to both clients after a successful pairing. */
+export type Paired = Static<typeof Paired>;
+
+/** The request of this client failed; the connection stays open. */
+export const ErrorMessage = Type.Object(
+  {
+    type: Type.Literal('error'),
+    message: Type.String({ description: 'Human text; clients match on the wire-v1 substrings' }),
+    code: Type.Optional(Type.String({ description: 'Machine-readable error code (v2, optional)' })),
+  },
+  { $id: 'ErrorMessage', description: 'The request of this client failed; the connection stays open' },
+);
+/** The request of this client failed. */
+export type ErrorMessage = Static<typeof ErrorMessage>;
+
+const FromPeer = Type.Literal(true, { description: 'Set by the server on every relayed frame' });
+
+/** An SDP offer relayed from the paired peer. */
+export const RelayedOffer = Type.Object(
+  { type: Type.Literal('offer'), sdp: Sdp, from_peer: FromPeer },
+  { $id: 'RelayedOffer', description: 'An SDP offer relayed from the paired peer' },
+);
+/** An SDP offer relayed from the paired peer. */
+export type RelayedOffer = Static<typeof RelayedOffer>;
+
+/** An SDP answer relayed from the paired peer. */
+export const RelayedAnswer = Type.Object(
+  { type: Type.Literal('answer'), sdp: Sdp, from_peer: FromPeer },
+  { $id: 'RelayedAnswer', description: 'An SDP answer relayed from the paired peer' },
+);
+/** An SDP answer relayed from the paired peer. */
+export type RelayedAnswer = Static<typeof RelayedAnswer>;
+
+/** An ICE candidate relayed from the paired peer. */
+export const RelayedCandidate = Type.Object(
+  { type: Type.Literal('candidate'), candidate: IceCandidate, from_peer: FromPeer },
+  { $id: 'RelayedCandidate', description: 'An ICE candidate relayed from the paired peer' },
+);
+/** An ICE candidate relayed from the paired peer. */
+export type RelayedCandidate = Static<typeof RelayedCandidate>;
+
+/** Keepalive probe; the client answers with `pong`. */
+export const Ping = Type.Object({ type: Type.Literal('ping') }, { $id: 'Ping', description: 'Keepalive probe; the client answers pong' });
+/** Keepalive probe. */
+export type Ping = Static<typeof Ping>;
+
+/** The partner's connection ended; both sides are unpaired and may pair anew. */
+export const PeerDisconnected = Type.Object(
+  { type: Type.Literal('peer_disconnected'), peer_id: Id },
+  { $id: 'PeerDisconnected', description: "The partner's connection ended; both sides may pair anew" },
+);
+/** The partner's connection ended. */
+export type PeerDisconnected = Static<typeof PeerDisconnected>;
+
+/** v2: the server's answer to `hello`, naming the capabilities now in force. */
+export const Welcome = Type.Object(
+  {
+    type: Type.Literal('welcome'),
+    version: Type.Integer({ minimum: 1 }),
+    capabilities: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
+  },
+  { $id: 'Welcome', description: 'v2: the server accepts hello and names the capabilities in force' },
+);
+/** v2: the server's answer to `hello`. */
+export type Welcome = Static<typeof Welcome>;
+
+// ---------------------------------------------------------------- client → server
+
+/** Ask the server to pair this client with the client whose ID is `target_id`. */
+export const PairRequest = Type.Object(
+  { type: Type.Literal('pair_request'), target_id: Id },
+  { $id: 'PairRequest', description: 'Ask to be paired with the client whose ID is target_id' },
+);
+/** Ask to be paired with another client. */
+export type PairRequest = Static<typeof PairRequest>;
+
+/** An SDP offer for the paired peer. */
+export const Offer = Type.Object({ type: Type.Literal('offer'), sdp: Sdp }, { $id: 'Offer', description: 'An SDP offer for the paired peer' });
+/** An SDP offer for the paired peer. */
+export type Offer = Static<typeof Offer>;
+
+/** An SDP answer for the paired peer. */
+export const Answer = Type.Object({ type: Type.Literal('answer'), sdp: Sdp }, { $id: 'Answer', description: 'An SDP answer for the paired peer' });
+/** An SDP answer for the paired peer. */
+export type Answer = Static<typeof Answer>;
+
+/** A trickled ICE candidate for the paired peer. */
+export const Candidate = Type.Object(
+  { type: Type.Literal('candidate'), candidate: IceCandidate },
+  { $id: 'Candidate', description: 'A trickled ICE candidate for the paired peer' },
+);
+/** A trickled ICE candidate for the paired peer. */
+export type Candidate = Static<typeof Candidate>;
+
+/** Answer to `ping`. Any frame counts as proof of life, so this is only needed when idle. */
+export const Pong = Type.Object({ type: Type.Literal('pong') }, { $id: 'Pong', description: 'Answer to ping' });
+/** Answer to ping. */
+export type Pong = Static<typeof Pong>;
+
+/**
+ * v2: announce the client's version and the capabilities it wants. Sent only to a server that
+ * advertised `capabilities` in `your_id`, so a v1 server never receives it.
+ */
+export const Hello = Type.Object(
+  {
+    type: Type.Literal('hello'),
+    version: Type.Integer({ minimum: 1 }),
+    capabilities: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
+  },
+  { $id: 'Hello', description: 'v2: announce version and requested capabilities (only to servers that advertise them)' },
+);
+/** v2: announce version and requested capabilities. */
+export type Hello = Static<typeof Hello>;
+
+// ---------------------------------------------------------------- unions
+
+/** Every message a client may send, discriminated by `type`. */
+export const ClientMessage = Type.Union([PairRequest, Offer, Answer, Candidate, Pong, Hello], { $id: 'ClientMessage' });
+/** Every message a client may send. */
+export type ClientMessage = Static<typeof ClientMessage>;
+
+/** Every message a server may send, discriminated by `type`. */
+export const ServerMessage = Type.Union(
+  [YourId, Paired, ErrorMessage, RelayedOffer, RelayedAnswer, RelayedCandidate, Ping, PeerDisconnected, Welcome],
+  { $id: 'ServerMessage' },
+);
+/** Every message a server may send. */
+export type ServerMessage = Static<typeof ServerMessage>;
+
+/** Client messages the server relays to the partner. */
+export type SignalMessage = Offer | Answer | Candidate;
+
+/** A catalogue entry: one message schema with its direction, name and wire-v1 status. */
+export interface MessageEntry {
+  readonly name: string;
+  readonly direction: 'client' | 'server';
+  readonly type: string;
+  readonly schema: TObject;
+  readonly summary: string;
+  readonly since: 1 | 2;
+}
+
+function entry(name: string, direction: 'client' | 'server', schema: TObject, since: 1 | 2): MessageEntry {
+  const typeSchema = schema.properties['type'] as TSchema & { const: string };
+  return { name, direction, type: typeSchema.const, schema, summary: String(schema['description']), since };
+}
+
+/** The whole protocol in one table; JSON Schema, AsyncAPI and the decoders are derived from it. */
+export const catalogue: readonly MessageEntry[] = [
+  entry('YourId', 'server', YourId, 1),
+  entry('Paired', 'server', Paired, 1),
+  entry('ErrorMessage', 'server', ErrorMessage, 1),
+  entry('RelayedOffer', 'server', RelayedOffer, 1),
+  entry('RelayedAnswer', 'server', RelayedAnswer, 1),
+  entry('RelayedCandidate', 'server', RelayedCandidate, 1),
+  entry('Ping', 'server', Ping, 1),
+  entry('PeerDisconnected', 'server', PeerDisconnected, 1),
+  entry('Welcome', 'server', Welcome, 2),
+  entry('PairRequest', 'client', PairRequest, 1),
+  entry('Offer', 'client', Offer, 1),
+  entry('Answer', 'client', Answer, 1),
+  entry('Candidate', 'client', Candidate, 1),
+  entry('Pong', 'client', Pong, 1),
+  entry('Hello', 'client', Hello, 2),
+];
