@@ -1,0 +1,42 @@
+// Keepalive of one connection (seed 003 stage 5, wire-v1 "Keepalive"): any frame is proof of
+// life; a connection quiet for the ping interval is probed; one still quiet a timeout after the
+// probe is closed. The engine's timer wheel delivers DUE and DEADLINE; the machine decides.
+import { emit, setup } from 'xstate';
+
+/** Events of the keepalive machine. */
+export type KeepaliveEvent = { type: 'HEARD' } | { type: 'DUE' } | { type: 'DEADLINE' } | { type: 'CLOSE' };
+
+/** Effects of the keepalive machine. */
+export type KeepaliveEffect =
+  | { type: 'send_ping' }
+  | { type: 'arm_deadline' }
+  | { type: 'arm_interval' }
+  | { type: 'close_timed_out' };
+
+/** Every event, for compiling the machine into a table. */
+export const keepaliveEvents: readonly KeepaliveEvent[] = [{ type: 'HEARD' }, { type: 'DUE' }, { type: 'DEADLINE' }, { type: 'CLOSE' }];
+
+/** One connection's liveness: live → probing → (heard: live | deadline: dead). */
+export const keepaliveMachine = setup({
+  types: { events: {} as KeepaliveEvent, emitted: {} as KeepaliveEffect },
+}).createMachine({
+  id: 'keepalive',
+  initial: 'live',
+  states: {
+    live: {
+      on: {
+        // HEARD while live changes nothing: the engine just stamps the time (the hot path).
+        DUE: { target: 'probing', actions: [emit({ type: 'send_ping' } as const), emit({ type: 'arm_deadline' } as const)] },
+        CLOSE: 'dead',
+      },
+    },
+    probing: {
+      on: {
+        HEARD: { target: 'live', actions: emit({ type: 'arm_interval' } as const) },
+        DEADLINE: { target: 'dead', actions: emit({ type: 'close_timed_out' } as const) },
+        CLOSE: 'dead',
+      },
+    },
+    dead: { type: 'final' },
+  },
+});

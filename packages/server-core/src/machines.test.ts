@@ -1,0 +1,121 @@
+// Model-based tests: every simple path through each machine (xstate/graph) is replayed against
+// the real engine, and the engine's state must match the machine's after every step.
+import { describe, expect, it } from 'vitest';
+import { createTestModel } from 'xstate/graph';
+import { pairingEvents, pairingMachine, type PairingEvent } from './pairing.machine.js';
+import { keepaliveEvents, keepaliveMachine, type KeepaliveEvent } from './keepalive.machine.js';
+import { compileMachine } from './compile.js';
+import { MemoryServer, type MemoryClient } from './testing.js';
+
+const engineCanSend = (value: unknown, e: PairingEvent | KeepaliveEvent) =>
+  // PEER_LEFT needs a peer; PAIRED_BY_PEER needs an unpaired target (the engine checks first)
+  !(value === 'unpaired' && e.type === 'PEER_LEFT') && !(value === 'paired' && e.type === 'PAIRED_BY_PEER');
+
+describe('pairing machine paths against the engine', () => {
+  const model = createTestModel(pairingMachine, { events: (s) => pairingEvents.filter((e) => engineCanSend(s.value, e)) });
+  const paths = model.getSimplePaths();
+  it('has paths to every state', () => {
+    const seen = new Set(paths.flatMap((p) => p.steps.map((st) => st.state.value as string)));
+    expect(seen).toEqual(new Set(['unpaired', 'paired', 'closed']));
+  });
+  for (const path of paths) {
+    it(`${path.steps.map((s) => s.event.type + ('target' in s.event ? `(${String(s.event.target)})` : '')).filter((t) => t !== 'xstate.init').join(' → ') || 'initial'}`, () => {
+      const s = new MemoryServer();
+      const x = s.connect();
+      const others: MemoryClient[] = [];
+      const fresh = () => {
+        const c = s.connect();
+        others.push(c);
+        return c;
+      };
+      for (const step of path.steps) {
+        const e = step.event as PairingEvent;
+        if ((e.type as string) === 'xstate.init') continue;
+        const before = x.received.length;
+        switch (e.type) {
+          case 'PAIR_REQUEST': {
+            let target = 'nobody';
+            if (e.target === 'self') target = x.conn.id;
+            if (e.target === 'free') target = fresh().conn.id;
+            if (e.target === 'busy') {
+              const [p, q] = [fresh(), fresh()];
+              p.send(JSON.stringify({ type: 'pair_request', target_id: q.conn.id }));
+              target = p.conn.id;
+            }
+            x.send(JSON.stringify({ type: 'pair_request', target_id: target }));
+            break;
+          }
+          case 'PAIRED_BY_PEER':
+            fresh().send(JSON.stringify({ type: 'pair_request', target_id: x.conn.id }));
+            break;
+          case 'SIGNAL': {
+            const peer = x.conn.peerId === null ? null : s.engine.connection(x.conn.peerId)!.handle;
+            x.send('{"type":"offer","sdp":"v=0"}');
+            if (peer) expect(peer.messages().at(-1)).toEqual({ type: 'offer', sdp: 'v=0', from_peer: true });
+            else expect(x.messages().at(-1)).toEqual({ type: 'error', message: 'Not paired' });
+            break;
+          }
+          case 'PEER_LEFT':
+            s.engine.connection(x.conn.peerId!)!.handle.close();
+            break;
+          case 'CLOSE':
+            x.close();
+            break;
+        }
+        const value = step.state.value;
+        expect(x.conn.isPaired).toBe(value === 'paired');
+        expect(x.conn.isClosed).toBe(value === 'closed');
+        if (e.type !== 'SIGNAL' && e.type !== 'CLOSE') expect(x.received.length, 'the client is told of every step').toBeGreaterThan(before);
+      }
+    });
+  }
+});
+
+describe('keepalive machine paths against the engine', () => {
+  const model = createTestModel(keepaliveMachine, { events: keepaliveEvents as KeepaliveEvent[] });
+  for (const path of model.getSimplePaths()) {
+    it(`${path.steps.map((s) => s.event.type).filter((t) => t !== 'xstate.init').join(' → ') || 'initial'}`, () => {
+      const s = new MemoryServer({ settings: { pingIntervalMs: 1000, pingTimeoutMs: 500, tickMs: 10, pingSpread: 0 } });
+      const x = s.connect();
+      for (const step of path.steps) {
+        if ((step.event.type as string) === 'xstate.init') continue;
+        switch (step.event.type) {
+          case 'HEARD':
+            x.send('{"type":"pong"}');
+            break;
+          case 'DUE':
+            s.advance(1000);
+            break;
+          case 'DEADLINE':
+            s.advance(500);
+            break;
+          case 'CLOSE':
+            x.close();
+            break;
+        }
+        const pings = x.received.filter((f) => f === '{"type":"ping"}').length;
+        if (step.state.value === 'probing') expect(pings).toBeGreaterThan(0);
+        expect(x.conn.isClosed).toBe(step.state.value === 'dead');
+        if (step.event.type === 'DEADLINE' && step.state.value === 'dead') expect(x.closedBy?.reason).toBe('ping timeout');
+      }
+    });
+  }
+});
+
+describe('compileMachine', () => {
+  it('agrees with transition() row by row and refuses machines with context', async () => {
+    const { transition } = await import('xstate');
+    const compiled = compileMachine(pairingMachine, pairingEvents);
+    for (const [si, name] of compiled.states.entries()) {
+      for (const [ei, ev] of pairingEvents.entries()) {
+        const snap = pairingMachine.resolveState({ value: name, context: {} });
+        if (snap.status === 'done') continue;
+        const [next] = transition(pairingMachine, snap, ev);
+        expect(compiled.states[compiled.table[si]![ei]!.next]).toBe(next.value);
+      }
+    }
+    const { setup, assign } = await import('xstate');
+    const withContext = setup({}).createMachine({ context: { n: 0 }, initial: 'a', states: { a: { on: { X: { actions: assign({ n: 1 }) } } } } });
+    expect(() => compileMachine(withContext, [{ type: 'X' }])).toThrow(/context/);
+  });
+});

@@ -1,0 +1,99 @@
+// An in-memory transport for the engine: real engine, fake link (h11's ConnectionPair idea).
+// Used by this package's tests, by client-core's tests and by the conformance suite's in-memory
+// target. Time is a number the caller moves; nothing here sets a timer.
+import { ServerEngine, type Connection, type ServerEngineOptions, type ServerLogEvent } from './engine.js';
+
+/** One in-memory client socket. */
+export interface MemoryClient {
+  /** Frames the server sent, in order (text frames; `'<ws-ping>'` for control pings). */
+  readonly received: string[];
+  /** Parsed JSON of each received text frame (control pings left out). */
+  messages(): Record<string, unknown>[];
+  /** The engine's record, e.g. to read the ID. */
+  readonly conn: Connection<MemoryClient>;
+  /** Send a text (or binary) frame to the server. */
+  send(frame: string | Uint8Array, binary?: boolean): void;
+  /** Answer a control ping (what a WebSocket stack does by itself). */
+  pong(): void;
+  /** Close from the client side. */
+  close(): void;
+  /** Set when the server closed us: code and reason. */
+  closedBy: { code: number; reason: string } | null;
+  /** Called on every frame the server sends (after it is recorded). */
+  onFrame: ((frame: string) => void) | null;
+  /** Called when the server closes this client. */
+  onClose: ((code: number, reason: string) => void) | null;
+}
+
+/** A ServerEngine wired to in-memory clients and a manual clock. */
+export class MemoryServer {
+  readonly engine: ServerEngine<MemoryClient>;
+  /** Every structured log event, in order. */
+  readonly logs: ServerLogEvent[] = [];
+  /** Current time in ms. */
+  now = 1_000_000;
+  private seq = 0;
+
+  constructor(options: Partial<Omit<ServerEngineOptions<MemoryClient>, 'sink'>> = {}) {
+    let seed = 42;
+    this.engine = new ServerEngine<MemoryClient>({
+      generateId: options.generateId ?? (() => `id-${(++this.seq).toString(36)}-${Math.random().toString(36).slice(2, 10)}`),
+      random:
+        options.random ??
+        (() => {
+          seed = (seed * 1103515245 + 12345) % 2 ** 31;
+          return seed / 2 ** 31;
+        }),
+      settings: options.settings,
+      directory: options.directory,
+      sink: {
+        send: (c, frame) => {
+          c.received.push(frame);
+          c.onFrame?.(frame);
+        },
+        ping: (c) => {
+          c.received.push('<ws-ping>');
+        },
+        close: (c, code, reason) => {
+          c.closedBy = { code, reason };
+          c.onClose?.(code, reason);
+        },
+        log: (e) => this.logs.push(e),
+      },
+    });
+  }
+
+  /** Open a new client connection. */
+  connect(): MemoryClient {
+    const server = this;
+    const client: MemoryClient = {
+      received: [],
+      messages: () => client.received.filter((f) => f !== '<ws-ping>').map((f) => JSON.parse(f) as Record<string, unknown>),
+      conn: undefined as unknown as Connection<MemoryClient>,
+      send(frame, binary = false) {
+        if (client.closedBy === null && !client.conn.isClosed) server.engine.receive(client.conn, frame, server.now, binary);
+      },
+      pong() {
+        server.engine.heard(client.conn, server.now);
+      },
+      close() {
+        server.engine.closed(client.conn, server.now);
+      },
+      closedBy: null,
+      onFrame: null,
+      onClose: null,
+    };
+    (client as { conn: Connection<MemoryClient> }).conn = this.engine.open(client, this.now);
+    return client;
+  }
+
+  /** Move the clock forward by `ms`, ticking the engine at each wheel step like a real adapter would. */
+  advance(ms: number): void {
+    const end = this.now + ms;
+    const step = this.engine.settings.tickMs;
+    while (this.now < end) {
+      this.now = Math.min(end, this.now + step);
+      this.engine.advance(this.now);
+    }
+  }
+}
