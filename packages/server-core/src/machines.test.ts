@@ -74,7 +74,7 @@ describe('pairing machine paths against the engine', () => {
 describe('keepalive machine paths against the engine', () => {
   const model = createTestModel(keepaliveMachine, { events: keepaliveEvents as KeepaliveEvent[] });
   for (const path of model.getSimplePaths()) {
-    it(`${path.steps.map((s) => s.event.type).filter((t) => t !== 'xstate.init').join(' → ') || 'initial'}`, () => {
+    it(`${path.steps.map((s) => s.event.type as string).filter((t) => t !== 'xstate.init').join(' → ') || 'initial'}`, () => {
       const s = new MemoryServer({ settings: { pingIntervalMs: 1000, pingTimeoutMs: 500, tickMs: 10, pingSpread: 0 } });
       const x = s.connect();
       for (const step of path.steps) {
