@@ -1,0 +1,231 @@
+// Two real client cores and a real server core over in-memory links, with fake peers that obey
+// the RTCPeerConnection rules.
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { MemoryServer } from '@tandem/server-core/testing';
+import { createTandemClient, type TandemClient } from './client.js';
+import { FakeNetwork, memoryTransport } from './testing.js';
+import type { ClientPublicEvent } from './client.machine.js';
+
+const settle = async (n = 20) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+function world(opts: { trickle?: boolean; settings?: object } = {}) {
+  const server = new MemoryServer({ settings: { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, tickMs: 100, ...opts.settings } });
+  const net = new FakeNetwork({ trickle: opts.trickle ?? true });
+  const link = memoryTransport(server);
+  const clock = new SimulatedClock();
+  const clients: { client: TandemClient; events: ClientPublicEvent[] }[] = [];
+  const spawn = (extra: object = {}) => {
+    const client = createTandemClient({ url: 'mem://server', transport: link.factory, createPeer: net.createPeer, clock, ...extra });
+    const events: ClientPublicEvent[] = [];
+    for (const t of ['id', 'paired', 'open', 'message', 'peerLeft', 'error', 'reconnecting', 'dropped', 'closed'] as const) client.on(t, (e) => events.push(e));
+    clients.push({ client, events });
+    return { client, events };
+  };
+  return { server, net, link, clock, spawn };
+}
+const of = (events: ClientPublicEvent[], type: ClientPublicEvent['type']) => events.filter((e) => e.type === type);
+
+describe('client core against the server core', () => {
+  it('registers, pairs, opens, chats both ways; one leaves and the other pairs again', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await settle();
+    expect(a.client.id).toMatch(/^id-/);
+    expect(a.client.status).toBe('registered');
+    b.client.pair(a.client.id!);
+    await settle();
+    expect(of(b.events, 'paired')).toEqual([{ type: 'paired', peerId: a.client.id, initiator: true }]);
+    expect(of(a.events, 'paired')).toEqual([{ type: 'paired', peerId: b.client.id, initiator: false }]);
+    expect(of(a.events, 'open')).toHaveLength(1);
+    expect(of(b.events, 'open')).toHaveLength(1);
+    expect(a.client.status).toBe('open');
+    a.client.send('Hello B!');
+    b.client.send('Hi A!');
+    b.client.send(new Uint8Array([1, 2, 3]));
+    await settle();
+    expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'Hello B!' }]);
+    expect(of(a.events, 'message')).toEqual([{ type: 'message', data: 'Hi A!' }, { type: 'message', data: new Uint8Array([1, 2, 3]) }]);
+    expect(w.net.stats.candidatesBeforeRemote).toBe(0);
+    expect(w.net.stats.foreignCandidates).toBe(0);
+
+    b.client.close();
+    await settle();
+    expect(of(a.events, 'peerLeft')).toHaveLength(1);
+    expect(a.client.status).toBe('registered');
+    expect(w.net.live()).toEqual([]);
+    const c = w.spawn();
+    await settle();
+    a.client.pair(c.client.id!);
+    await settle();
+    expect(of(c.events, 'open')).toHaveLength(1);
+    c.client.send('hi from C');
+    await settle();
+    expect(of(a.events, 'message').at(-1)).toEqual({ type: 'message', data: 'hi from C' });
+    expect(of(a.events, 'peerLeft')).toHaveLength(1); // torn down exactly once
+    expect(of(a.events, 'error')).toEqual([]);
+  });
+
+  it('works with a peer that never trickles (all candidates in the SDP)', async () => {
+    const w = world({ trickle: false });
+    const a = w.spawn();
+    const b = w.spawn();
+    await settle();
+    a.client.pair(b.client.id!);
+    await settle();
+    expect(a.client.status).toBe('open');
+    expect(b.client.status).toBe('open');
+  });
+
+  it('surfaces server errors as typed events and stays registered', async () => {
+    const w = world();
+    const a = w.spawn();
+    await settle();
+    a.client.pair('no-such-key');
+    await settle();
+    expect(of(a.events, 'error')).toEqual([{ type: 'error', message: 'Target client not found', source: 'server' }]);
+    expect(a.client.status).toBe('registered');
+    a.client.pair(a.client.id!);
+    await settle();
+    expect(of(a.events, 'error').at(-1)).toMatchObject({ message: 'Cannot pair with yourself' });
+  });
+
+  it('sending with no peer is a clear error; while negotiating it queues, bounded, with drop counts', async () => {
+    const w = world();
+    const a = w.spawn({ sendQueueLimit: 2 });
+    await settle();
+    a.client.send('too early');
+    expect(of(a.events, 'error')).toEqual([{ type: 'error', message: 'Not connected to a peer: pair first', source: 'client' }]);
+    const raw = w.server.connect(); // a peer that never answers keeps A negotiating
+    a.client.pair(raw.conn.id);
+    await settle();
+    expect(a.client.status).toBe('negotiating');
+    for (const m of ['one', 'two', 'three']) a.client.send(m);
+    expect(a.client.dropped).toBe(1);
+    expect(of(a.events, 'dropped')).toEqual([{ type: 'dropped', count: 1 }]);
+    expect(a.client.actor.getSnapshot().context.queue).toEqual(['one', 'two']);
+  });
+
+  it('flushes messages queued during negotiation, in order, once the channel opens', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await settle();
+    a.client.pair(b.client.id!);
+    for (let i = 0; i < 1000 && a.client.status !== 'negotiating'; i++) await Promise.resolve();
+    expect(a.client.status).toBe('negotiating');
+    a.client.send('one');
+    a.client.send('two');
+    await settle();
+    expect(a.client.status).toBe('open');
+    expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'one' }, { type: 'message', data: 'two' }]);
+  });
+
+  it('answers ping with pong so the server keeps it', async () => {
+    const w = world();
+    const a = w.spawn({ answersControlPings: false }); // v1 behaviour: JSON ping/pong
+    await settle();
+    for (let i = 0; i < 10; i++) {
+      w.server.advance(5_000);
+      await settle(5);
+    }
+    expect(a.client.status).toBe('registered');
+    expect(w.server.engine.stats().pings).toBeGreaterThanOrEqual(3);
+    expect(w.server.engine.stats().timeouts).toBe(0);
+  });
+
+  it('reconnects with backoff on the injected clock, and an open channel survives a signaling drop', async () => {
+    const w = world();
+    const a = w.spawn({ reconnect: { nextDelayMs: ({ attempt }: { attempt: number }) => (attempt <= 3 ? attempt * 1000 : null) } });
+    const b = w.spawn();
+    await settle();
+    a.client.pair(b.client.id!);
+    await settle();
+    expect(a.client.status).toBe('open');
+    const firstId = a.client.id;
+    w.link.refuse.on = true;
+    w.link.sockets[0]!.drop();
+    await settle();
+    expect(of(a.events, 'reconnecting')).toMatchObject([{ attempt: 1, delayMs: 1000, code: 1006 }]);
+    // the server told B its peer disconnected, so B tore down; A's channel stays until the peer closes it
+    expect(of(b.events, 'peerLeft')).toHaveLength(1);
+    w.clock.increment(999);
+    await settle();
+    expect(of(a.events, 'reconnecting')).toHaveLength(1);
+    w.clock.increment(1);
+    await settle();
+    expect(of(a.events, 'reconnecting')).toMatchObject([{ attempt: 1 }, { attempt: 2, delayMs: 2000 }]);
+    w.link.refuse.on = false;
+    w.clock.increment(2000);
+    await settle();
+    expect(a.client.id).not.toBe(firstId);
+    expect(of(a.events, 'id')).toHaveLength(2);
+    // B closed its side of the channel when its peer left; A sees the channel close exactly once
+    expect(of(a.events, 'peerLeft')).toMatchObject([{ reason: 'channel_closed' }]);
+    expect(a.client.status).toBe('registered');
+  });
+
+  it('keeps an open channel when signaling drops if the peer keeps it too', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await settle();
+    a.client.pair(b.client.id!);
+    await settle();
+    // simulate a server that cannot notify (partition): drop A's socket but stop B from hearing about it
+    const bConn = w.server.engine.connection(b.client.id!)!;
+    bConn.handle.onFrame = null;
+    w.link.sockets[0]!.drop();
+    await settle();
+    expect(a.client.status).toBe('open');
+    a.client.send('still here');
+    await settle();
+    expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'still here' }]);
+  });
+
+  it('gives up after the policy says so and reports it', async () => {
+    const w = world();
+    const a = w.spawn({ reconnect: { nextDelayMs: () => null } });
+    await settle();
+    w.link.sockets[0]!.drop();
+    await settle();
+    expect(a.client.status).toBe('offline');
+    expect(of(a.events, 'error').at(-1)).toMatchObject({ source: 'signaling' });
+  });
+
+  it('close() tears everything down once and leaves no live peer', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await settle();
+    a.client.pair(b.client.id!);
+    await settle();
+    a.client.close();
+    a.client.close();
+    await settle();
+    expect(a.client.status).toBe('closed');
+    expect(of(a.events, 'closed')).toHaveLength(1);
+    expect(w.net.live()).toEqual([]);
+    expect(of(b.events, 'peerLeft')).toHaveLength(1);
+    expect(w.server.engine.stats().connections).toBe(1);
+  });
+
+  it('gives up a negotiation that never opens, on the simulated clock', async () => {
+    const w = world();
+    const a = w.spawn({ negotiationTimeoutMs: 5000 });
+    await settle();
+    // pair with a raw server client that never answers the offer
+    const raw = w.server.connect();
+    raw.send(JSON.stringify({ type: 'pair_request', target_id: a.client.id }));
+    await settle();
+    expect(a.client.status).toBe('negotiating');
+    w.clock.increment(5000);
+    await settle();
+    expect(of(a.events, 'peerLeft')).toMatchObject([{ reason: 'timeout' }]);
+    expect(a.client.status).toBe('registered');
+    expect(w.net.live()).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+// The two things a client needs from its host, as interfaces: a signaling transport and a
+// WebRTC peer. Adapters implement them (ws / werift in Node, WebSocket / RTCPeerConnection in the
+// browser); tests implement them in memory. The machine never touches either directly.
+import type { IceCandidate } from '@tandem/protocol';
+
+/** Callbacks a transport calls; the client supplies them when it connects. */
+export interface TransportHandlers {
+  open(): void;
+  message(text: string): void;
+  /** The socket is gone (after an open or a failed connect). */
+  close(code: number, reason: string): void;
+}
+
+/** One signaling connection. */
+export interface SignalingTransport {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Opens a signaling connection to `url`; must call `handlers.close` if it cannot. */
+export type TransportFactory = (url: string, handlers: TransportHandlers) => SignalingTransport;
+
+/** An ICE server, as in RTCIceServer. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Callbacks a peer calls; the client supplies them when it creates the peer. */
+export interface PeerHandlers {
+  /** A local ICE candidate was gathered; `null` means gathering is complete. */
+  iceCandidate(candidate: IceCandidate | null): void;
+  channelOpen(): void;
+  channelMessage(data: string | Uint8Array): void;
+  channelClose(): void;
+  /** ICE or DTLS failed, or the connection closed for good. */
+  failed(reason: string): void;
+}
+
+/** One WebRTC peer connection with at most one data channel. */
+export interface PeerSession {
+  /** Initiator only: create the data channel (before the offer). */
+  createDataChannel(label: string): void;
+  /** Create an offer and set it as the local description; resolves to its SDP. */
+  createOffer(): Promise<string>;
+  /** Set a remote offer, create and set the answer; resolves to the answer's SDP. */
+  acceptOffer(sdp: string): Promise<string>;
+  /** Set the remote answer. */
+  acceptAnswer(sdp: string): Promise<void>;
+  /** Add a remote candidate (only after the remote description is set). */
+  addCandidate(candidate: IceCandidate): Promise<void>;
+  /** Send over the open data channel. */
+  send(data: string | Uint8Array): void;
+  /** Close the channel and the connection; must be idempotent and detach all handlers. */
+  close(): void;
+}
+
+/** Creates a peer session for one pairing. */
+export type PeerFactory = (options: { iceServers: readonly IceServer[]; handlers: PeerHandlers }) => PeerSession;
+
+/** Context a reconnect policy decides on. */
+export interface ReconnectContext {
+  /** 1 for the first retry after a loss. */
+  attempt: number;
+  /** Close code and reason of the last loss. */
+  code: number;
+  reason: string;
+}
+
+/** Decides how long to wait before the next signaling reconnect, or `null` to give up. */
+export interface ReconnectPolicy {
+  nextDelayMs(context: ReconnectContext): number | null;
+}
+
+/** Exponential backoff with full jitter, capped: the default policy. */
+export function exponentialBackoff(options: {
+  baseMs?: number;
+  maxMs?: number;
+  maxAttempts?: number;
+  /** Uniform [0, 1); inject a seeded source in tests. */
+  random?: () => number;
+} = {}): ReconnectPolicy {
+  const { baseMs = 500, maxMs = 30_000, maxAttempts = Infinity, random = Math.random } = options;
+  return {
+    nextDelayMs({ attempt }) {
+      if (attempt > maxAttempts) return null;
+      const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+      // full jitter, but never below half the ceiling so retries don't stampede at 0 ms
+      return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+    },
+  };
+}

@@ -1,0 +1,211 @@
+// In-memory stand-ins for the client's ports: a fake WebRTC network whose peers obey the
+// offer/answer/candidate rules of RTCPeerConnection (remote description before candidates, answer
+// only after an offer, candidates only from the peer described), and a transport to a
+// server-core MemoryServer. Deliveries go through microtasks, like a real event loop.
+import type { IceCandidate } from '@tandem/protocol';
+import type { PeerFactory, PeerHandlers, PeerSession, TransportFactory } from './ports.js';
+
+/** Counters that let tests check the fake peers were used correctly. */
+export interface FakeNetworkStats {
+  created: number;
+  closed: number;
+  opened: number;
+  /** Candidates added before a remote description: a real RTCPeerConnection rejects these. */
+  candidatesBeforeRemote: number;
+  /** Candidates naming a peer other than the one described (late ones from a former pairing). */
+  foreignCandidates: number;
+  duplicateCandidates: number;
+}
+
+let tokens = 0;
+
+/** A little world of fake peers that find each other through the tokens in their SDP. */
+export class FakeNetwork {
+  readonly peers = new Map<string, FakePeer>();
+  readonly stats: FakeNetworkStats = { created: 0, closed: 0, opened: 0, candidatesBeforeRemote: 0, foreignCandidates: 0, duplicateCandidates: 0 };
+  constructor(readonly options: { trickle?: boolean } = {}) {}
+  /** A PeerFactory for createTandemClient; `trickle: false` puts candidates in the SDP like aiortc. */
+  readonly createPeer: PeerFactory = ({ handlers }) => {
+    const p = new FakePeer(this, handlers, this.options.trickle ?? true);
+    this.peers.set(p.token, p);
+    this.stats.created++;
+    return p;
+  };
+  /** Peers not yet closed. */
+  live(): FakePeer[] {
+    return [...this.peers.values()].filter((p) => !p.closed);
+  }
+}
+
+/** One fake RTCPeerConnection with one data channel. */
+export class FakePeer implements PeerSession {
+  readonly token = `fp${++tokens}`;
+  closed = false;
+  open = false;
+  private hasChannel = false;
+  private local: 'offer' | 'answer' | null = null;
+  private remote: string | null = null;
+  private remoteCandidates = new Set<string>();
+  private handlers: PeerHandlers | null;
+  constructor(private readonly net: FakeNetwork, handlers: PeerHandlers, private readonly trickle: boolean) {
+    this.handlers = handlers;
+  }
+  createDataChannel(): void {
+    this.hasChannel = true;
+  }
+  async createOffer(): Promise<string> {
+    if (!this.hasChannel) throw new Error('fake: offer without a data channel has nothing to negotiate');
+    this.local = 'offer';
+    this.gather();
+    return this.sdp('offer');
+  }
+  async acceptOffer(sdp: string): Promise<string> {
+    if (this.local !== null) throw new Error('InvalidStateError: have-local-offer');
+    this.setRemote(sdp, 'offer');
+    this.hasChannel = true;
+    this.local = 'answer';
+    this.gather();
+    queueMicrotask(() => this.tryConnect());
+    return this.sdp('answer');
+  }
+  async acceptAnswer(sdp: string): Promise<void> {
+    if (this.local !== 'offer') throw new Error('InvalidStateError: no local offer');
+    this.setRemote(sdp, 'answer');
+    queueMicrotask(() => this.tryConnect());
+  }
+  async addCandidate(c: IceCandidate): Promise<void> {
+    if (this.closed) throw new Error('InvalidStateError: closed');
+    if (this.remote === null) {
+      this.net.stats.candidatesBeforeRemote++;
+      throw new Error('InvalidStateError: remote description is not set');
+    }
+    if (c.candidate === '') return; // end of candidates
+    const from = /fake (\w+)/.exec(c.candidate)?.[1];
+    if (from !== this.remote) {
+      this.net.stats.foreignCandidates++;
+      throw new Error(`OperationError: candidate from ${from} does not match the remote description`);
+    }
+    if (this.remoteCandidates.has(c.candidate)) this.net.stats.duplicateCandidates++;
+    this.remoteCandidates.add(c.candidate);
+    queueMicrotask(() => this.tryConnect());
+  }
+  send(data: string | Uint8Array): void {
+    if (!this.open) throw new Error('InvalidStateError: data channel is not open');
+    const other = this.other();
+    queueMicrotask(() => other?.handlers?.channelMessage(data));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.net.stats.closed++;
+    this.handlers = null; // detach: nothing fires after close
+    if (this.open) {
+      this.open = false;
+      const other = this.other();
+      queueMicrotask(() => other?.remoteClosed());
+    }
+  }
+  /** The remote side closed its channel. */
+  private remoteClosed(): void {
+    if (this.closed || !this.open) return;
+    this.open = false;
+    this.handlers?.channelClose();
+  }
+  private other(): FakePeer | undefined {
+    return this.remote === null ? undefined : this.net.peers.get(this.remote);
+  }
+  private sdp(role: string): string {
+    const cands = this.trickle ? '' : `a=candidate:fake ${this.token} 1\r\n`;
+    return `v=0\r\no=fake ${this.token} ${role}\r\n${cands}`;
+  }
+  private setRemote(sdp: string, role: string): void {
+    const m = /o=fake (\w+) (\w+)/.exec(sdp);
+    if (m === null || m[2] !== role) throw new Error(`InvalidAccessError: not a fake ${role}`);
+    this.remote = m[1]!;
+    const inline = /a=(candidate:fake \w+ \d+)/.exec(sdp);
+    if (inline) this.remoteCandidates.add(inline[1]!);
+  }
+  private gather(): void {
+    if (!this.trickle) return;
+    queueMicrotask(() => {
+      this.handlers?.iceCandidate({ candidate: `candidate:fake ${this.token} 1`, sdpMid: '0', sdpMLineIndex: 0 });
+      this.handlers?.iceCandidate({ candidate: `candidate:fake ${this.token} 2`, sdpMid: '0', sdpMLineIndex: 0 });
+      this.handlers?.iceCandidate(null);
+    });
+  }
+  private ready(): boolean {
+    return !this.closed && this.local !== null && this.remote !== null && this.remoteCandidates.size > 0;
+  }
+  private tryConnect(): void {
+    const other = this.other();
+    if (this.open || other === undefined || !this.ready() || !other.ready() || other.remote !== this.token) return;
+    this.open = other.open = true;
+    this.net.stats.opened++;
+    this.handlers?.channelOpen();
+    other.handlers?.channelOpen();
+  }
+}
+
+/** The server side an in-memory transport talks to (server-core's MemoryServer fits). */
+export interface MemoryServerLike {
+  connect(): {
+    readonly received: string[];
+    send(frame: string): void;
+    close(): void;
+    onFrame: ((frame: string) => void) | null;
+    onClose: ((code: number, reason: string) => void) | null;
+  };
+}
+
+/** An in-memory socket, with a way to simulate abrupt loss. */
+export interface MemorySocketControl {
+  /** Drop the connection as a network failure would (the server sees a close, the client a 1006). */
+  drop(): void;
+}
+
+/** A TransportFactory to a MemoryServer; `sockets` collects a control per socket opened. */
+export function memoryTransport(server: MemoryServerLike): { factory: TransportFactory; sockets: MemorySocketControl[]; refuse: { on: boolean } } {
+  const sockets: MemorySocketControl[] = [];
+  const refuse = { on: false };
+  const factory: TransportFactory = (_url, handlers) => {
+    let closed = false;
+    let conn: ReturnType<MemoryServerLike['connect']> | null = null;
+    const finish = (code: number, reason: string) => {
+      if (closed) return;
+      closed = true;
+      queueMicrotask(() => handlers.close(code, reason));
+    };
+    queueMicrotask(() => {
+      if (closed) return;
+      if (refuse.on) return finish(1006, 'connection refused');
+      handlers.open();
+      const c = server.connect();
+      conn = c;
+      // frames from the server go through microtasks, never re-entering the engine
+      for (const f of c.received) queueMicrotask(() => !closed && handlers.message(f)); // your_id, sent during connect
+      c.onFrame = (f) => queueMicrotask(() => !closed && handlers.message(f));
+      c.onClose = (code, reason) => finish(code, reason);
+    });
+    const control: MemorySocketControl = {
+      drop() {
+        if (closed) return;
+        conn?.close();
+        finish(1006, 'abnormal closure');
+      },
+    };
+    sockets.push(control);
+    return {
+      send(text) {
+        if (closed || conn === null) return;
+        const c = conn;
+        queueMicrotask(() => !closed && c.send(text));
+      },
+      close() {
+        if (closed) return;
+        conn?.close();
+        finish(1000, 'client closing');
+      },
+    };
+  };
+  return { factory, sockets, refuse };
+}
