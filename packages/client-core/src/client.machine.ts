@@ -23,6 +23,8 @@ export interface ClientInput {
   negotiationTimeoutMs?: number;
   /** The transport answers WebSocket control pings itself (ws and browsers do). Default true. */
   answersControlPings?: boolean;
+  /** Answer JSON `ping` with `pong`. Default true; false only to test a server's timeout. */
+  answerPings?: boolean;
 }
 
 /** Everything the machine remembers. */
@@ -38,6 +40,9 @@ export interface ClientContext {
   remoteSet: boolean;
   offerSeen: boolean;
   pendingCandidates: IceCandidate[];
+  /** Local candidates gathered before our SDP went out: v1 peers can't use them before it. */
+  outCandidates: (IceCandidate | null)[];
+  localSent: boolean;
   seenCandidates: string[];
   queue: PeerData[];
   dropped: number;
@@ -96,6 +101,7 @@ export type ClientEmitted = ClientEffect | ClientPublicEvent;
 const sameGen = ({ context, event }: { context: ClientContext; event: ClientEvent }) => 'gen' in event && event.gen === context.gen;
 const serverType = (t: ServerMessage['type']) => ({ event }: { event: ClientEvent }) => event.type === 'SERVER' && event.message.type === t;
 const msg = <T extends ServerMessage['type']>(event: ClientEvent) => (event as unknown as { message: Extract<ServerMessage, { type: T }> }).message;
+const candidateFrame = (c: IceCandidate | null) => JSON.stringify({ type: 'candidate', candidate: c ?? { candidate: '', sdpMid: null, sdpMLineIndex: null } });
 const candidateKey = (c: IceCandidate) => `${c.sdpMid ?? ''}|${c.sdpMLineIndex ?? ''}|${c.candidate}`;
 
 /** The client machine; drive it with `createTandemClient` or your own driver. */
@@ -134,6 +140,7 @@ export const clientMachine = setup({
       sendQueueLimit: 64,
       negotiationTimeoutMs: 30_000,
       answersControlPings: true,
+      answerPings: true,
       ...input,
     },
     id: null,
@@ -145,6 +152,8 @@ export const clientMachine = setup({
     remoteSet: false,
     offerSeen: false,
     pendingCandidates: [],
+    outCandidates: [],
+    localSent: false,
     seenCandidates: [],
     queue: [],
     dropped: 0,
@@ -161,7 +170,8 @@ export const clientMachine = setup({
         inbox: {
           on: {
             SERVER: [
-              { guard: 'isPing', actions: emit({ type: 'ws.send', text: '{"type":"pong"}' } as const) },
+              { guard: ({ context, event }) => context.input.answerPings && serverType('ping')({ event }), actions: emit({ type: 'ws.send', text: '{"type":"pong"}' } as const) },
+              { guard: 'isPing' },
               { guard: 'isError', actions: emit(({ event }) => ({ type: 'error', message: msg<'error'>(event).message, source: 'server' }) as const) },
             ],
             BAD_FRAME: { actions: emit(({ event }) => ({ type: 'error', message: `Bad frame from server: ${event.message}`, source: 'signaling' }) as const) },
@@ -227,6 +237,8 @@ export const clientMachine = setup({
           initial: 'idle',
           states: {
             idle: {
+              // cleared here, not on exit from `active`, so the transition out can still name the peer
+              entry: assign({ peerId: null, remoteSet: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] }),
               on: {
                 PAIR: [
                   {
@@ -255,7 +267,7 @@ export const clientMachine = setup({
               entry: [
                 assign(({ context, event }) => {
                   const m = msg<'paired'>(event);
-                  return { gen: context.gen + 1, peerId: m.peer_id, initiator: m.initiator, remoteSet: false, offerSeen: false, pendingCandidates: [], seenCandidates: [], queue: [], pairTarget: null };
+                  return { gen: context.gen + 1, peerId: m.peer_id, initiator: m.initiator, remoteSet: false, offerSeen: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [], pairTarget: null };
                 }),
                 emit(({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const),
                 emit(({ context }) => ({ type: 'peer.create', gen: context.gen }) as const),
@@ -266,10 +278,7 @@ export const clientMachine = setup({
                 }),
               ],
               // The one place a peer session ends: every way out of `active` passes here once.
-              exit: [
-                emit(({ context }) => ({ type: 'peer.close', gen: context.gen }) as const),
-                assign({ peerId: null, remoteSet: false, pendingCandidates: [], seenCandidates: [], queue: [] }),
-              ],
+              exit: emit(({ context }) => ({ type: 'peer.close', gen: context.gen }) as const),
               initial: 'negotiating',
               states: {
                 negotiating: {
@@ -316,15 +325,21 @@ export const clientMachine = setup({
                 PAIR: { actions: emit({ type: 'error', message: 'Already paired: wait for the peer to leave', source: 'client' } as const) },
                 LOCAL_SDP: {
                   guard: 'sameGen',
-                  actions: emit(({ context, event }) => ({ type: 'ws.send', text: JSON.stringify({ type: context.initiator ? 'offer' : 'answer', sdp: event.sdp }) }) as const),
+                  actions: [
+                    enqueueActions(({ context, event, enqueue }) => {
+                      enqueue.emit({ type: 'ws.send', text: JSON.stringify({ type: context.initiator ? 'offer' : 'answer', sdp: event.sdp }) });
+                      for (const c of context.outCandidates) enqueue.emit({ type: 'ws.send', text: candidateFrame(c) });
+                    }),
+                    assign({ localSent: true, outCandidates: [] }),
+                  ],
                 },
-                LOCAL_CANDIDATE: {
-                  guard: 'sameGen',
-                  actions: emit(({ event }) => ({
-                    type: 'ws.send',
-                    text: JSON.stringify({ type: 'candidate', candidate: event.candidate ?? { candidate: '', sdpMid: null, sdpMLineIndex: null } }),
-                  }) as const),
-                },
+                LOCAL_CANDIDATE: [
+                  {
+                    guard: ({ context, event }) => sameGen({ context, event }) && context.localSent,
+                    actions: emit(({ event }) => ({ type: 'ws.send', text: candidateFrame(event.candidate) }) as const),
+                  },
+                  { guard: 'sameGen', actions: assign(({ context, event }) => ({ outCandidates: [...context.outCandidates, event.candidate] })) },
+                ],
                 REMOTE_SET: {
                   guard: 'sameGen',
                   actions: [

@@ -52,9 +52,10 @@ describe('client core against the server core', () => {
     expect(w.net.stats.candidatesBeforeRemote).toBe(0);
     expect(w.net.stats.foreignCandidates).toBe(0);
 
+    const bId = b.client.id;
     b.client.close();
     await settle();
-    expect(of(a.events, 'peerLeft')).toHaveLength(1);
+    expect(of(a.events, 'peerLeft')).toMatchObject([{ type: 'peerLeft', peerId: bId }]);
     expect(a.client.status).toBe('registered');
     expect(w.net.live()).toEqual([]);
     const c = w.spawn();

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// tandem-server: the reference signaling server (in-memory directory) on `ws`.
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { defaultServerSettings, type ServerLogEvent } from '@tandem/server-core';
+import { createWsServer } from '../ws.js';
+
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${v}`);
+  return n;
+};
+const program = new Command('tandem-server')
+  .description('WebRTC pairing and signaling server (wire-v1 compatible)')
+  .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('TANDEM_HOST'))
+  .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(8787).argParser(Number).env('TANDEM_PORT'))
+  .addOption(new Option('--ping-interval <seconds>', 'quiet time before a client is pinged').default(defaultServerSettings.pingIntervalMs / 1000).argParser(num).env('TANDEM_PING_INTERVAL'))
+  .addOption(new Option('--ping-timeout <seconds>', 'time a pinged client has to answer').default(defaultServerSettings.pingTimeoutMs / 1000).argParser(num).env('TANDEM_PING_TIMEOUT'))
+  .addOption(new Option('--max-frame-bytes <bytes>', 'largest accepted frame').default(defaultServerSettings.maxFrameBytes).argParser(num).env('TANDEM_MAX_FRAME_BYTES'))
+  .addOption(new Option('--rate-limit <perSecond>', 'sustained messages per second per client').default(defaultServerSettings.rateLimitPerSecond).argParser(num).env('TANDEM_RATE_LIMIT'))
+  .addOption(new Option('--rate-burst <messages>', 'burst allowance per client').default(defaultServerSettings.rateLimitBurst).argParser(num).env('TANDEM_RATE_BURST'))
+  .addOption(new Option('--no-extensions', 'do not advertise v2 extensions in your_id (pure v1)'))
+  .addOption(new Option('--log-format <format>', 'text lines or JSON (pino)').choices(['text', 'json']).default('text').env('TANDEM_LOG_FORMAT'))
+  .addOption(new Option('--log-level <level>', 'info logs every pairing and relay; warn only problems').choices(['debug', 'info', 'warn', 'silent']).default('info').env('TANDEM_LOG_LEVEL'))
+  .parse();
+const opts = program.opts<{
+  host: string; port: number; pingInterval: number; pingTimeout: number; maxFrameBytes: number;
+  rateLimit: number; rateBurst: number; extensions: boolean; logFormat: 'text' | 'json'; logLevel: 'debug' | 'info' | 'warn' | 'silent';
+}>();
+
+const text = (e: ServerLogEvent): [level: 'info' | 'warn' | 'debug', line: string] => {
+  switch (e.type) {
+    case 'connected': return ['info', `Client ${e.id} connected.`];
+    case 'disconnected': return ['info', `Client ${e.id} disconnected. (${e.reason})`];
+    case 'paired': return ['info', `Paired ${e.id} with ${e.peerId}.`];
+    case 'pair_failed': return ['info', `Pair request from ${e.id} for ${e.targetId} failed: ${e.message}`];
+    case 'relayed': return ['info', `Relaying ${e.messageType} from ${e.from} to ${e.to}`];
+    case 'not_paired': return ['warn', `Client ${e.id} sent ${e.messageType} while not paired`];
+    case 'rejected': return ['warn', `Rejected frame from ${e.id}: ${e.message}`];
+    case 'pinged': return ['debug', `Pinged ${e.id} (${e.mode})`];
+    case 'timed_out': return ['warn', `Client ${e.id} timed out (no pong); closing.`];
+    case 'rate_limited': return ['warn', `Client ${e.id} exceeded the rate limit; closing.`];
+    case 'peer_notified': return ['info', `Notified ${e.id} that peer ${e.peerId} disconnected.`];
+  }
+};
+const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
+const json = opts.logFormat === 'json' ? pino({ level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } }) : null;
+const say = (level: 'info' | 'warn' | 'debug', line: string, fields: object = {}) => {
+  if (rank[level] < rank[opts.logLevel]) return;
+  if (json) json[level](fields, line);
+  else process.stdout.write(`${line}\n`);
+};
+
+say('info', `Server starting... ws://${opts.host}:${opts.port}`);
+const server = createWsServer({
+  host: opts.host,
+  port: opts.port,
+  settings: {
+    pingIntervalMs: opts.pingInterval * 1000,
+    pingTimeoutMs: opts.pingTimeout * 1000,
+    tickMs: Math.min(1000, Math.max(10, Math.floor((Math.min(opts.pingInterval, opts.pingTimeout) * 1000) / 10))),
+    maxFrameBytes: opts.maxFrameBytes,
+    rateLimitPerSecond: opts.rateLimit,
+    rateLimitBurst: opts.rateBurst,
+    advertiseExtensions: opts.extensions,
+  },
+  log: (e) => {
+    const [level, line] = text(e);
+    say(level, line, e);
+  },
+});
+server.ready.then(
+  ({ host, port }) => say('info', `Listening on ws://${host}:${port}`, { host, port }),
+  (err: Error) => {
+    say('warn', `Cannot listen: ${err.message}`);
+    process.exit(1);
+  },
+);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  say('info', `Received ${signal}; shutting down.`);
+  server.close().then(() => {
+    say('info', 'Server stopped.');
+    process.exit(0);
+  });
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,89 @@
+/// <reference lib="dom" />
+// client-core's transport and peer over the browser's own WebSocket and RTCPeerConnection.
+// No Node imports: bundle it with client-core for a page.
+import type { IceCandidate } from '@tandem/protocol';
+import type { PeerFactory, PeerHandlers, PeerSession, TransportFactory } from '@tandem/client-core';
+
+/** A TransportFactory over the browser's WebSocket. */
+export const browserTransport: TransportFactory = (url, handlers) => {
+  const ws = new WebSocket(url);
+  let closed = false;
+  ws.onopen = () => handlers.open();
+  ws.onmessage = (e) => {
+    if (typeof e.data === 'string') handlers.message(e.data);
+  };
+  ws.onclose = (e) => {
+    if (closed) return;
+    closed = true;
+    handlers.close(e.code, e.reason);
+  };
+  return {
+    send: (text) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    },
+    close: (code = 1000, reason = '') => {
+      closed = true;
+      ws.close(code, reason);
+    },
+  };
+};
+
+/** A PeerFactory over the browser's RTCPeerConnection. */
+export const browserPeerFactory: PeerFactory = ({ iceServers, handlers }) => new BrowserPeer(iceServers as RTCIceServer[], handlers);
+
+class BrowserPeer implements PeerSession {
+  private readonly pc: RTCPeerConnection;
+  private channel: RTCDataChannel | null = null;
+  private handlers: PeerHandlers | null;
+  constructor(iceServers: RTCIceServer[], handlers: PeerHandlers) {
+    this.handlers = handlers;
+    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc.onicecandidate = (e) => {
+      if (e.candidate === null) return this.handlers?.iceCandidate(null);
+      const j = e.candidate.toJSON();
+      this.handlers?.iceCandidate({ candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null });
+    };
+    this.pc.ondatachannel = (e) => this.attach(e.channel);
+    this.pc.onconnectionstatechange = () => {
+      if (this.pc.connectionState === 'failed') this.handlers?.failed('connection failed');
+    };
+  }
+  createDataChannel(label: string): void {
+    this.attach(this.pc.createDataChannel(label));
+  }
+  async createOffer(): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this.pc.localDescription!.sdp;
+  }
+  async acceptOffer(sdp: string): Promise<string> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return this.pc.localDescription!.sdp;
+  }
+  async acceptAnswer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+  }
+  async addCandidate(c: IceCandidate): Promise<void> {
+    await this.pc.addIceCandidate(c.candidate === '' ? null : { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null });
+  }
+  send(data: string | Uint8Array): void {
+    if (this.channel?.readyState !== 'open') throw new Error('data channel is not open');
+    if (typeof data === 'string') this.channel.send(data);
+    else this.channel.send(new Uint8Array(data));
+  }
+  close(): void {
+    if (this.handlers === null) return;
+    this.handlers = null;
+    this.pc.onicecandidate = this.pc.ondatachannel = this.pc.onconnectionstatechange = null;
+    if (this.channel) this.channel.onopen = this.channel.onclose = this.channel.onmessage = null;
+    this.channel?.close();
+    this.pc.close();
+  }
+  private attach(dc: RTCDataChannel): void {
+    this.channel = dc;
+    dc.binaryType = 'arraybuffer';
+    dc.onopen = () => this.handlers?.channelOpen();
+    dc.onclose = () => this.handlers?.channelClose();
+    dc.onmessage = (e) => this.handlers?.channelMessage(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer));
+  }
+}

@@ -1,0 +1,91 @@
+// client-core's PeerSession over werift's RTCPeerConnection (Node). Thin on purpose: every
+// decision (who offers, when candidates apply, when to tear down) is the machine's.
+import { RTCPeerConnection, type RTCDataChannel } from 'werift';
+import type { IceCandidate } from '@tandem/protocol';
+import type { PeerFactory, PeerHandlers, PeerSession } from '@tandem/client-core';
+
+/** Options for the werift peer factory. */
+export interface WeriftPeerOptions {
+  /** Restrict ICE to host candidates on these interfaces (e.g. loopback in tests). */
+  iceAdditionalHostAddresses?: string[];
+  /** UDP port range for ICE. */
+  icePortRange?: [number, number];
+}
+
+/** A PeerFactory backed by werift. No STUN/TURN unless the client's `iceServers` name some. */
+export function weriftPeerFactory(options: WeriftPeerOptions = {}): PeerFactory {
+  return ({ iceServers, handlers }) => new WeriftPeer(iceServers.map((s) => ({ ...s })), handlers, options);
+}
+
+class WeriftPeer implements PeerSession {
+  private readonly pc: RTCPeerConnection;
+  private channel: RTCDataChannel | null = null;
+  private handlers: PeerHandlers | null;
+  private readonly subs: { unSubscribe(): void }[] = [];
+  private closed = false;
+
+  constructor(iceServers: { urls: string | string[]; username?: string; credential?: string }[], handlers: PeerHandlers, options: WeriftPeerOptions) {
+    this.handlers = handlers;
+    this.pc = new RTCPeerConnection({
+      iceServers: iceServers as never,
+      ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
+      ...(options.iceAdditionalHostAddresses ? { iceAdditionalHostAddresses: options.iceAdditionalHostAddresses } : {}),
+    });
+    this.subs.push(
+      this.pc.onIceCandidate.subscribe((c) => {
+        if (c === undefined) return this.handlers?.iceCandidate(null);
+        const j = c.toJSON();
+        this.handlers?.iceCandidate({ candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null });
+      }),
+      this.pc.onDataChannel.subscribe((dc) => this.attach(dc)),
+      this.pc.connectionStateChange.subscribe((state) => {
+        if (state === 'failed') this.handlers?.failed('connection failed');
+      }),
+    );
+  }
+
+  createDataChannel(label: string): void {
+    this.attach(this.pc.createDataChannel(label));
+  }
+  async createOffer(): Promise<string> {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    return this.pc.localDescription!.sdp;
+  }
+  async acceptOffer(sdp: string): Promise<string> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    return this.pc.localDescription!.sdp;
+  }
+  async acceptAnswer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+  }
+  async addCandidate(c: IceCandidate): Promise<void> {
+    if (c.candidate === '') return; // end-of-candidates: werift needs no marker
+    await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? undefined, sdpMLineIndex: c.sdpMLineIndex ?? undefined });
+  }
+  send(data: string | Uint8Array): void {
+    if (this.channel === null || this.channel.readyState !== 'open') throw new Error('data channel is not open');
+    this.channel.send(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers = null;
+    for (const s of this.subs) s.unSubscribe();
+    this.pc.close().catch(() => undefined);
+  }
+
+  private attach(dc: RTCDataChannel): void {
+    this.channel = dc;
+    this.subs.push(
+      dc.stateChanged.subscribe((state) => {
+        if (state === 'open') this.handlers?.channelOpen();
+        if (state === 'closed') this.handlers?.channelClose();
+      }),
+      dc.onMessage.subscribe((data) => this.handlers?.channelMessage(typeof data === 'string' ? data : new Uint8Array(data))),
+    );
+    if (dc.readyState === 'open') queueMicrotask(() => this.handlers?.channelOpen());
+  }
+}

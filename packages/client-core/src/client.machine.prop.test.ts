@@ -1,0 +1,116 @@
+// Random interleavings, duplications and losses of signaling and peer events, fed straight to the
+// machine. Invariants: at most one live peer session; every session is closed exactly once; no
+// effect addresses a closed session; candidates are applied only after the remote description;
+// after CLOSE nothing is left.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createActor, SimulatedClock } from 'xstate';
+import { clientMachine, type ClientEmitted, type ClientEvent } from './client.machine.js';
+
+const cand = (peer: number, n: number) => ({ candidate: `candidate:${peer} ${n} udp 1 10.0.0.${peer} 9 typ host`, sdpMid: '0', sdpMLineIndex: 0 });
+
+type Step =
+  | { kind: 'server'; msg: 'your_id' | 'paired_i' | 'paired_r' | 'offer' | 'answer' | 'ping' | 'peer_disconnected' | 'error'; }
+  | { kind: 'candidate'; peer: number; n: number }
+  | { kind: 'eoc' }
+  | { kind: 'peer'; what: 'LOCAL_SDP' | 'REMOTE_SET' | 'CHANNEL_OPEN' | 'CHANNEL_CLOSE' | 'PEER_FAILED' | 'LOCAL_CANDIDATE'; genOffset: number }
+  | { kind: 'ws'; what: 'open' | 'closed' }
+  | { kind: 'user'; what: 'pair' | 'send' }
+  | { kind: 'time'; ms: number };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant('server' as const), msg: fc.constantFrom('your_id', 'paired_i', 'paired_r', 'offer', 'answer', 'ping', 'peer_disconnected', 'error') }),
+  fc.record({ kind: fc.constant('candidate' as const), peer: fc.integer({ min: 0, max: 3 }), n: fc.integer({ min: 0, max: 3 }) }),
+  fc.constant({ kind: 'eoc' as const }),
+  fc.record({ kind: fc.constant('peer' as const), what: fc.constantFrom('LOCAL_SDP', 'REMOTE_SET', 'CHANNEL_OPEN', 'CHANNEL_CLOSE', 'PEER_FAILED', 'LOCAL_CANDIDATE'), genOffset: fc.constantFrom(0, 0, 0, -1) }),
+  fc.record({ kind: fc.constant('ws' as const), what: fc.constantFrom('open', 'closed') }),
+  fc.record({ kind: fc.constant('user' as const), what: fc.constantFrom('pair', 'send') }),
+  fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 1, max: 40_000 }) }),
+);
+
+function toEvent(s: Step, gen: number): ClientEvent | null {
+  switch (s.kind) {
+    case 'server': {
+      const m = {
+        your_id: { type: 'your_id', id: 'me', capabilities: ['keepalive.ws-ping'] },
+        paired_i: { type: 'paired', peer_id: 'p', initiator: true },
+        paired_r: { type: 'paired', peer_id: 'p', initiator: false },
+        offer: { type: 'offer', sdp: 'o', from_peer: true },
+        answer: { type: 'answer', sdp: 'a', from_peer: true },
+        ping: { type: 'ping' },
+        peer_disconnected: { type: 'peer_disconnected', peer_id: 'p' },
+        error: { type: 'error', message: 'Target client not found' },
+      }[s.msg];
+      return { type: 'SERVER', message: m as never };
+    }
+    case 'candidate':
+      return { type: 'SERVER', message: { type: 'candidate', candidate: cand(s.peer, s.n), from_peer: true } };
+    case 'eoc':
+      return { type: 'SERVER', message: { type: 'candidate', candidate: { candidate: '' }, from_peer: true } };
+    case 'peer': {
+      const g = gen + s.genOffset;
+      if (s.what === 'LOCAL_SDP') return { type: 'LOCAL_SDP', gen: g, sdp: 'x' };
+      if (s.what === 'LOCAL_CANDIDATE') return { type: 'LOCAL_CANDIDATE', gen: g, candidate: null };
+      if (s.what === 'PEER_FAILED') return { type: 'PEER_FAILED', gen: g, reason: 'ice failed' };
+      return { type: s.what, gen: g };
+    }
+    case 'ws':
+      return s.what === 'open' ? { type: 'WS_OPEN' } : { type: 'WS_CLOSED', code: 1006, reason: '' };
+    case 'user':
+      return s.what === 'pair' ? { type: 'PAIR', key: 'p' } : { type: 'SEND', data: 'hi' };
+    case 'time':
+      return null;
+  }
+}
+
+describe('client machine under random interleavings', () => {
+  it('never leaks a peer, never talks to a closed one, never applies a candidate early', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const clock = new SimulatedClock();
+        const actor = createActor(clientMachine, { input: { url: 'x', reconnect: { nextDelayMs: ({ attempt }) => (attempt < 5 ? 1000 : null) } }, clock });
+        const live = new Set<number>();
+        const closed = new Set<number>();
+        const remoteSet = new Set<number>();
+        const effects: ClientEmitted[] = [];
+        actor.on('*', (e) => {
+          const ev = e as ClientEmitted;
+          effects.push(ev);
+          if (ev.type === 'peer.create') {
+            expect(live.size, 'at most one live peer').toBe(0);
+            live.add(ev.gen);
+          } else if (ev.type === 'peer.close') {
+            expect(closed.has(ev.gen), 'closed once').toBe(false);
+            expect(live.has(ev.gen)).toBe(true);
+            live.delete(ev.gen);
+            closed.add(ev.gen);
+          } else if (ev.type.startsWith('peer.')) {
+            const gen = (ev as { gen: number }).gen;
+            expect(live.has(gen), `${ev.type} addresses a live peer`).toBe(true);
+            if (ev.type === 'peer.addCandidate') expect(remoteSet.has(gen), 'candidate only after remote description').toBe(true);
+          }
+        });
+        actor.start();
+        for (const s of steps) {
+          const gen = actor.getSnapshot().context.gen;
+          if (s.kind === 'peer' && s.what === 'REMOTE_SET' && s.genOffset === 0 && live.has(gen)) remoteSet.add(gen);
+          if (s.kind === 'peer' && s.what === 'REMOTE_SET' && s.genOffset === 0 && !live.has(gen)) continue; // a driver only reports for live peers
+          const ev = toEvent(s, gen);
+          if (ev === null) clock.increment((s as { ms: number }).ms);
+          else actor.send(ev);
+          const snap = actor.getSnapshot();
+          const active = snap.matches({ running: { session: 'active' } });
+          expect(live.size, 'a live peer exactly while a session is active').toBe(active ? 1 : 0);
+          expect(snap.context.queue.length).toBeLessThanOrEqual(64);
+        }
+        actor.send({ type: 'CLOSE' });
+        expect(live.size, 'nothing left after close').toBe(0);
+        expect(actor.getSnapshot().status).toBe('done');
+        expect(effects.filter((e) => e.type === 'closed')).toHaveLength(1);
+        const addCands = effects.filter((e) => e.type === 'peer.addCandidate').map((e) => JSON.stringify(e));
+        expect(new Set(addCands).size, 'duplicates are applied once').toBe(addCands.length);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
