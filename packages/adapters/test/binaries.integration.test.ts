@@ -1,0 +1,87 @@
+// Seed 003's test lists for stages 1–5, automated: real tandem-server and tandem-client
+// processes, real sockets on 127.0.0.1, real werift peers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { killAll, startClient, startServer } from './procs.js';
+
+afterEach(killAll);
+
+describe('tandem-server with tandem-client processes', () => {
+  it('stages 1–5: IDs, pairing, relay, data channel both ways, keepalive, disconnect and re-pair', async () => {
+    const { server, url } = await startServer(['--ping-interval', '1', '--ping-timeout', '1']);
+    expect(server.lines[0]).toMatch(/^Server starting\.\.\./);
+    const a = await startClient(url);
+    const b = await startClient(url);
+    expect(a.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.id).not.toBe(b.id);
+    await server.waitFor(new RegExp(`Client ${a.id} connected`));
+    expect(a.client.lines).toContain('Connected.');
+
+    b.client.write(a.id); // typing an ID while unpaired pairs
+    await b.client.waitFor(new RegExp(`\\*\\*\\* Paired with ${a.id}! \\(initiator=true\\) \\*\\*\\*`));
+    await a.client.waitFor(new RegExp(`\\*\\*\\* Paired with ${b.id}! \\(initiator=false\\) \\*\\*\\*`));
+    await server.waitFor(/Paired /);
+    await server.waitFor(new RegExp(`Relaying offer from ${b.id} to ${a.id}`));
+    await server.waitFor(new RegExp(`Relaying answer from ${a.id} to ${b.id}`));
+    await server.waitFor(/Relaying candidate from/);
+    await a.client.waitFor(/\*\*\* Data channel opened!/);
+    await b.client.waitFor(/\*\*\* Data channel opened!/);
+
+    b.client.write('Hello A!');
+    await a.client.waitFor(/^< Peer: Hello A!$/);
+    a.client.write('Hi B!');
+    await b.client.waitFor(/^< Peer: Hi B!$/);
+
+    // idle for several ping intervals: pongs keep both alive
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(server.count(/timed out/)).toBe(0);
+    expect(a.client.count(/disconnected/)).toBe(0);
+
+    await b.client.kill('SIGKILL'); // abrupt loss
+    await a.client.waitFor(new RegExp(`\\*\\*\\* Peer ${b.id} disconnected\\. \\*\\*\\*`));
+    await a.client.waitFor(/^Ready for new connection\.$/);
+    await server.waitFor(new RegExp(`Client ${b.id} disconnected`));
+
+    const c = await startClient(url);
+    a.client.write(c.id);
+    await c.client.waitFor(new RegExp(`Paired with ${a.id}`));
+    await c.client.waitFor(/Data channel opened/);
+    await a.client.waitFor(/Data channel opened/);
+    c.client.write('hello from C');
+    await a.client.waitFor(/^< Peer: hello from C$/);
+
+    // graceful shutdown: clients get a close frame, the server exits 0
+    expect(await server.kill('SIGTERM')).toBe(0);
+  });
+
+  it('stage 2: every pairing error reaches the requester; nothing changes', async () => {
+    const { url } = await startServer();
+    const a = await startClient(url);
+    const b = await startClient(url, []);
+    const c = await startClient(url);
+    b.client.write(a.id);
+    await a.client.waitFor(/Paired with/);
+    b.client.write(c.id);
+    await b.client.waitFor(/Waiting for data channel|Server error: You are already paired/);
+    c.client.write('00000000-0000-4000-8000-000000000000');
+    await c.client.waitFor(/^Server error: Target client not found$/);
+    c.client.write(c.id);
+    await c.client.waitFor(/^Server error: Cannot pair with yourself$/);
+    c.client.write(a.id);
+    await c.client.waitFor(/^Server error: Target client is already paired$/);
+    expect(c.client.count(/Paired with/)).toBe(0);
+  });
+
+  it('stage 5: a client that ignores pings is dropped after interval + timeout, and its partner is told', async () => {
+    const { server, url } = await startServer(['--ping-interval', '1', '--ping-timeout', '1']);
+    const mute = await startClient(url, ['--ignore-pings']);
+    const other = await startClient(url);
+    other.client.write(mute.id);
+    await mute.client.waitFor(/Paired with/);
+    const t0 = Date.now();
+    // it keeps negotiating traffic for a moment, then goes quiet; the server must cut it off
+    await server.waitFor(new RegExp(`Client ${mute.id} timed out`), 15_000);
+    expect(Date.now() - t0).toBeLessThan(12_000);
+    await other.client.waitFor(new RegExp(`Peer ${mute.id} disconnected`));
+    expect(server.count(new RegExp(`Client ${other.id} timed out`))).toBe(0);
+  });
+});

@@ -1,0 +1,99 @@
+// Spawning the reference binaries from source for integration tests: every wait is bounded and
+// every process is killed in teardown.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = (name: string) => fileURLToPath(new URL(`../src/bin/${name}.ts`, import.meta.url));
+
+/** A running binary with its output lines. */
+export interface Proc {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly lines: string[];
+  /** Resolve with the first match of `re` in a line (past or future), or reject after `ms`. */
+  waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Count lines matching `re` so far. */
+  count(re: RegExp): number;
+  write(line: string): void;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const live = new Set<Proc>();
+
+/** Start `tandem-server` or `tandem-client` from source with tsx. */
+export function start(name: 'tandem-server' | 'tandem-client', args: string[]): Proc {
+  const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  let buf = '';
+  const onData = (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+    for (const w of waiters) w();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const proc: Proc = {
+    child,
+    lines,
+    waitFor(re, ms = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const l of lines) {
+            const m = l.match(re);
+            if (m) {
+              waiters.delete(check);
+              clearTimeout(timer);
+              resolve(m);
+              return;
+            }
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`${name}: no line matching ${re} within ${ms} ms; output:\n${lines.join('\n')}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    },
+    count: (re) => lines.filter((l) => re.test(l)).length,
+    write: (line) => child.stdin.write(`${line}\n`),
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      const code = await exited;
+      clearTimeout(t);
+      live.delete(proc);
+      return code;
+    },
+  };
+  live.add(proc);
+  return proc;
+}
+
+/** Kill every process still running. */
+export async function killAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill('SIGKILL')));
+}
+
+/** Start a server on a free port and return it with its URL. */
+export async function startServer(args: string[] = []): Promise<{ server: Proc; url: string }> {
+  const server = start('tandem-server', ['--port', '0', ...args]);
+  const m = await server.waitFor(/Listening on (ws:\/\/\S+)/);
+  return { server, url: m[1]! };
+}
+
+/** Start a client and wait for its ID. */
+export async function startClient(url: string, args: string[] = []): Promise<{ client: Proc; id: string }> {
+  const client = start('tandem-client', ['--url', url, ...args]);
+  const m = await client.waitFor(/\*\*\* Your Client ID: (\S+) \*\*\*/);
+  return { client, id: m[1]! };
+}
