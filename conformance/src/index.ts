@@ -1,2 +1,2 @@
-// The conformance suite lands with its own issue; this package is a skeleton until then.
-export {};
+// Public surface of @tandem/conformance.
+export { runSuite, cases, formatResult, summary, type CaseResult, type SuiteOptions } from './suite.js';

@@ -1,0 +1,442 @@
+// The conformance suite: raw WebSocket clients check any server URL against wire v1 (and
+// tandem's advertised extensions). No WebRTC needed. Each case names what it proves.
+import { WebSocket } from 'ws';
+import fc from 'fast-check';
+import { arbInvalidClientMessage } from '@tandem/protocol/arbitraries';
+
+/** Settings the suite needs to know about the server under test. */
+export interface SuiteOptions {
+  url: string;
+  /** The server's ping interval and timeout (ms), so timing cases can be checked and run fast. */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  /** Extra lateness allowed on timing bounds (ms). Default 1500. */
+  toleranceMs?: number;
+  /** Only run cases whose name contains this. */
+  filter?: string;
+}
+
+/** The outcome of one case. */
+export interface CaseResult {
+  name: string;
+  status: 'pass' | 'fail' | 'skip';
+  reason?: string;
+  /** Frames seen by the case's clients, for failure reports. */
+  frames?: string[];
+  ms: number;
+}
+
+class Skip extends Error {}
+class Failure extends Error {}
+
+/** A raw test client: records every frame, waits with bounds. */
+class Raw {
+  readonly frames: string[] = [];
+  closed: { code: number; at: number } | null = null;
+  private waiters = new Set<() => void>();
+  private constructor(readonly ws: WebSocket, readonly log: string[], readonly label: string) {
+    ws.on('message', (d, binary) => {
+      const f = binary ? '<binary>' : d.toString();
+      this.frames.push(f);
+      log.push(`${label} ← ${f.slice(0, 300)}`);
+      this.notify();
+    });
+    ws.on('close', (code) => {
+      this.closed = { code, at: Date.now() };
+      log.push(`${label} closed ${code}`);
+      this.notify();
+    });
+    ws.on('error', () => undefined);
+  }
+  static open(url: string, log: string[], label: string): Promise<Raw> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const raw = new Raw(ws, log, label);
+      const t = setTimeout(() => reject(new Failure(`${label}: could not connect within 5 s`)), 5000);
+      ws.once('open', () => {
+        clearTimeout(t);
+        resolve(raw);
+      });
+      ws.once('error', (e) => reject(new Failure(`${label}: ${e.message}`)));
+    });
+  }
+  private notify() {
+    for (const w of this.waiters) w();
+  }
+  messages(): Record<string, unknown>[] {
+    return this.frames.flatMap((f) => {
+      try {
+        return [JSON.parse(f) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+  send(frame: string | Buffer, binary = false) {
+    this.log.push(`${this.label} → ${String(frame).slice(0, 300)}`);
+    this.ws.send(frame, { binary });
+  }
+  json(v: unknown) {
+    this.send(JSON.stringify(v));
+  }
+  /** Wait for the next message (after index `from`) matching `pred`. */
+  next(pred: (m: Record<string, unknown>) => boolean, what: string, ms = 5000, from = 0): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = this.messages().slice(from).find(pred);
+        if (m) {
+          this.waiters.delete(check);
+          clearTimeout(t);
+          resolve(m);
+        } else if (this.closed) {
+          this.waiters.delete(check);
+          clearTimeout(t);
+          reject(new Failure(`${this.label}: connection closed (${this.closed.code}) while waiting for ${what}`));
+        }
+      };
+      const t = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Failure(`${this.label}: no ${what} within ${ms} ms`));
+      }, ms);
+      this.waiters.add(check);
+      check();
+    });
+  }
+  waitClosed(ms: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.closed) {
+          this.waiters.delete(check);
+          clearTimeout(t);
+          resolve(this.closed.at);
+        }
+      };
+      const t = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Failure(`${this.label}: not closed within ${ms} ms`));
+      }, ms);
+      this.waiters.add(check);
+      check();
+    });
+  }
+  count(type: string) {
+    return this.messages().filter((m) => m['type'] === type).length;
+  }
+  close() {
+    this.ws.terminate();
+  }
+}
+
+interface Ctx {
+  opts: Required<SuiteOptions>;
+  log: string[];
+  /** Open a client and wait for its your_id. */
+  client(label?: string): Promise<Raw & { id: string }>;
+  /** Two clients, paired (first is the initiator). */
+  pair(): Promise<[Raw & { id: string }, Raw & { id: string }]>;
+  /** Answer every JSON ping with pong. */
+  keepAlive(c: Raw): void;
+}
+
+const expectEq = (actual: unknown, expected: unknown, what: string) => {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Failure(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+};
+const expectTrue = (cond: boolean, what: string) => {
+  if (!cond) throw new Failure(what);
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isError = (text: string) => (m: Record<string, unknown>) => m['type'] === 'error' && String(m['message']).includes(text);
+
+interface Case {
+  name: string;
+  run(ctx: Ctx): Promise<void>;
+}
+
+/** Every case, in order. */
+export const cases: Case[] = [
+  {
+    name: 'stage1.your_id_first',
+    async run(ctx) {
+      const c = await ctx.client();
+      const first = JSON.parse(c.frames[0]!);
+      expectEq(first.type, 'your_id', 'first frame type');
+      expectTrue(typeof first.id === 'string' && first.id.length > 0, 'your_id.id is a non-empty string');
+    },
+  },
+  {
+    name: 'stage1.unique_unguessable_ids',
+    async run(ctx) {
+      const cs = await Promise.all(Array.from({ length: 30 }, (_, i) => ctx.client(`c${i}`)));
+      const ids = cs.map((c) => c.id);
+      expectEq(new Set(ids).size, ids.length, 'distinct IDs');
+      for (const id of ids) expectTrue(id.length >= 20, `ID ${id} is too short to carry 122 random bits`);
+      const distinctChars = new Set(ids.join('')).size;
+      expectTrue(distinctChars >= 10, `IDs use only ${distinctChars} distinct characters`);
+      const numeric = ids.map((id) => Number.parseInt(id.replace(/\D/g, '').slice(-12) || '0', 10));
+      const sequential = numeric.slice(1).filter((n, i) => n - numeric[i]! === 1).length;
+      expectTrue(sequential < 3, 'IDs look sequential');
+    },
+  },
+  {
+    name: 'stage2.pair_success',
+    async run(ctx) {
+      const a = await ctx.client('A');
+      const b = await ctx.client('B');
+      a.json({ type: 'pair_request', target_id: b.id });
+      expectEq(await a.next((m) => m['type'] === 'paired', 'paired'), { type: 'paired', peer_id: b.id, initiator: true }, 'requester paired');
+      expectEq(await b.next((m) => m['type'] === 'paired', 'paired'), { type: 'paired', peer_id: a.id, initiator: false }, 'target paired');
+    },
+  },
+  {
+    name: 'stage2.error_target_not_found',
+    async run(ctx) {
+      const a = await ctx.client();
+      a.json({ type: 'pair_request', target_id: 'no-such-client-00000000' });
+      await a.next(isError('Target client not found'), '"Target client not found" error');
+    },
+  },
+  {
+    name: 'stage2.error_self',
+    async run(ctx) {
+      const a = await ctx.client();
+      a.json({ type: 'pair_request', target_id: a.id });
+      await a.next(isError('Cannot pair with yourself'), '"Cannot pair with yourself" error');
+    },
+  },
+  {
+    name: 'stage2.error_already_paired_and_target_paired',
+    async run(ctx) {
+      const [a, b] = await ctx.pair();
+      const c = await ctx.client('C');
+      const before = a.frames.length;
+      a.json({ type: 'pair_request', target_id: c.id });
+      await a.next(isError('You are already paired'), '"You are already paired" error', 5000, before - 1);
+      c.json({ type: 'pair_request', target_id: b.id });
+      await c.next(isError('Target client is already paired'), '"Target client is already paired" error');
+      // nothing changed: A and B still relay to each other, C is still free
+      a.json({ type: 'offer', sdp: 'still-paired' });
+      await b.next((m) => m['sdp'] === 'still-paired', 'relayed offer after failed requests');
+      expectEq(c.count('paired'), 0, 'C got no paired');
+    },
+  },
+  {
+    name: 'stage3.relay_offer_answer_candidates_exactly',
+    async run(ctx) {
+      const [a, b] = await ctx.pair();
+      const by = await ctx.client('bystander');
+      const sdp = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ü "quoted" \\ back\r\n';
+      a.json({ type: 'offer', sdp });
+      expectEq(await b.next((m) => m['type'] === 'offer', 'offer'), { type: 'offer', sdp, from_peer: true }, 'relayed offer');
+      b.json({ type: 'answer', sdp });
+      expectEq(await a.next((m) => m['type'] === 'answer', 'answer'), { type: 'answer', sdp, from_peer: true }, 'relayed answer');
+      const cand = { candidate: 'candidate:1 1 UDP 2122252543 192.168.1.2 54400 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+      a.json({ type: 'candidate', candidate: cand });
+      expectEq(await b.next((m) => m['type'] === 'candidate', 'candidate'), { type: 'candidate', candidate: cand, from_peer: true }, 'relayed candidate');
+      const eoc = { candidate: '', sdpMid: null, sdpMLineIndex: null };
+      b.json({ type: 'candidate', candidate: eoc });
+      expectEq(await a.next((m) => m['type'] === 'candidate', 'end-of-candidates'), { type: 'candidate', candidate: eoc, from_peer: true }, 'end-of-candidates');
+      await sleep(200);
+      expectEq(by.frames.length, 1, 'bystander frames (your_id only)');
+    },
+  },
+  {
+    name: 'stage3.not_paired',
+    async run(ctx) {
+      const a = await ctx.client();
+      a.json({ type: 'offer', sdp: 'v=0' });
+      await a.next(isError('Not paired'), '"Not paired" error');
+      a.json({ type: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null } });
+      await a.next(isError('Not paired'), '"Not paired" error for a candidate', 5000, a.frames.length - 1);
+    },
+  },
+  {
+    name: 'stage4.no_cross_talk_many_pairs',
+    async run(ctx) {
+      const pairs = await Promise.all(Array.from({ length: 10 }, () => ctx.pair()));
+      pairs.forEach(([a], i) => a.json({ type: 'offer', sdp: `pair-${i}` }));
+      await Promise.all(pairs.map(([, b], i) => b.next((m) => m['type'] === 'offer', `offer for pair ${i}`)));
+      await sleep(200);
+      pairs.forEach(([, b], i) => expectEq(b.messages().filter((m) => m['type'] === 'offer').map((m) => m['sdp']), [`pair-${i}`], `offers seen by pair ${i}`));
+    },
+  },
+  {
+    name: 'stage5.ping_and_pong_keep_alive',
+    async run(ctx) {
+      const a = await ctx.client();
+      ctx.keepAlive(a);
+      const span = 2 * ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs;
+      await a.next((m) => m['type'] === 'ping', 'ping', ctx.opts.pingIntervalMs + ctx.opts.toleranceMs);
+      await sleep(span);
+      expectTrue(a.closed === null, `closed (${a.closed?.code}) although it answered every ping`);
+    },
+  },
+  {
+    name: 'stage5.any_frame_is_proof_of_life',
+    async run(ctx) {
+      const a = await ctx.client();
+      const end = Date.now() + 2 * ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs;
+      while (Date.now() < end) {
+        a.json({ type: 'offer', sdp: 'x' }); // answered "Not paired", but it is a frame
+        await sleep(Math.max(50, ctx.opts.pingIntervalMs / 4));
+      }
+      expectTrue(a.closed === null, 'closed although it kept sending frames');
+    },
+  },
+  {
+    name: 'stage5.silent_client_times_out_and_partner_is_told',
+    async run(ctx) {
+      const [a, b] = await ctx.pair();
+      ctx.keepAlive(b);
+      const t0 = Date.now(); // A's last frame was its pair_request
+      const at = await a.waitClosed(ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs);
+      expectTrue(at - t0 >= ctx.opts.pingTimeoutMs - 100, `closed after ${at - t0} ms, before the ${ctx.opts.pingTimeoutMs} ms timeout`);
+      expectEq(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'), { type: 'peer_disconnected', peer_id: a.id }, 'notice');
+    },
+  },
+  {
+    name: 'stage5.peer_disconnected_on_close_then_repair',
+    async run(ctx) {
+      const [a, b] = await ctx.pair();
+      b.ws.close(1000);
+      expectEq(await a.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'), { type: 'peer_disconnected', peer_id: b.id }, 'notice');
+      const c = await ctx.client('C');
+      a.json({ type: 'pair_request', target_id: c.id });
+      await c.next((m) => m['type'] === 'paired', 'paired after re-pair');
+      await sleep(100);
+      expectEq(a.count('peer_disconnected'), 1, 'exactly one notice');
+    },
+  },
+  {
+    name: 'stage5.peer_disconnected_on_abrupt_loss',
+    async run(ctx) {
+      const [a, b] = await ctx.pair();
+      b.close(); // no closing handshake
+      expectEq(await a.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected', 10_000), { type: 'peer_disconnected', peer_id: b.id }, 'notice');
+    },
+  },
+  {
+    name: 'bad_input.hand_written',
+    async run(ctx) {
+      const a = await ctx.client();
+      const probes: [string | Buffer, boolean, string][] = [
+        ['{nope', false, 'Invalid JSON'],
+        ['', false, ''],
+        ['{"type":"teleport"}', false, 'Unknown message type: teleport'],
+        ['{"type":"pair_request"}', false, 'target_id'],
+        ['{"type":"pair_request","target_id":42}', false, 'target_id'],
+        ['{"type":"offer"}', false, 'sdp'],
+        ['{"type":"candidate","candidate":"x"}', false, 'candidate'],
+        [Buffer.from([1, 2, 3]), true, ''],
+      ];
+      for (const [frame, binary, text] of probes) {
+        const from = a.frames.length;
+        a.send(frame, binary);
+        await a.next((m) => m['type'] === 'error' && String(m['message']).includes(text), `error naming "${text}" for ${JSON.stringify(String(frame))}`, 5000, from);
+      }
+      a.json({ type: 'pair_request', target_id: 'nobody-0000' });
+      await a.next(isError('Target client not found'), 'a normal answer after bad input', 5000, a.frames.length);
+    },
+  },
+  {
+    name: 'bad_input.generated',
+    async run(ctx) {
+      const a = await ctx.client();
+      const samples = fc.sample(arbInvalidClientMessage(), { numRuns: 25, seed: 7 });
+      for (const { frame, field } of samples) {
+        const from = a.frames.length;
+        a.json(frame);
+        await a.next((m) => m['type'] === 'error' && String(m['message']).includes(field), `error naming "${field}" for ${JSON.stringify(frame)}`, 5000, from);
+      }
+    },
+  },
+  {
+    name: 'bad_input.oversized_frame_does_not_take_the_server_down',
+    async run(ctx) {
+      const a = await ctx.client('big');
+      a.json({ type: 'offer', sdp: 'x'.repeat(2 * 1024 * 1024) });
+      await Promise.race([a.waitClosed(5000).catch(() => 0), a.next((m) => m['type'] === 'error', 'error', 5000).catch(() => 0)]);
+      const b = await ctx.client('after');
+      expectTrue(b.id.length > 0, 'server still assigns IDs');
+    },
+  },
+  {
+    name: 'ext.keepalive_ws_ping',
+    async run(ctx) {
+      const a = await ctx.client();
+      const yourId = JSON.parse(a.frames[0]!) as { capabilities?: string[] };
+      if (!yourId.capabilities?.includes('keepalive.ws-ping')) throw new Skip('not advertised');
+      a.json({ type: 'hello', version: 2, capabilities: ['keepalive.ws-ping'] });
+      const w = await a.next((m) => m['type'] === 'welcome', 'welcome');
+      expectTrue((w['capabilities'] as string[]).includes('keepalive.ws-ping'), 'welcome grants keepalive.ws-ping');
+      let controlPings = 0;
+      a.ws.on('ping', () => controlPings++); // ws answers with a pong by itself
+      await sleep(ctx.opts.pingIntervalMs + ctx.opts.toleranceMs);
+      expectTrue(controlPings > 0, 'no control ping within the interval');
+      expectEq(a.count('ping'), 0, 'JSON pings after negotiating control pings');
+      await sleep(ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs);
+      expectTrue(a.closed === null, 'closed although its stack answered control pings');
+    },
+  },
+];
+
+/** Run the suite (or the filtered part) and report every case. */
+export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult) => void): Promise<CaseResult[]> {
+  const opts: Required<SuiteOptions> = { toleranceMs: 1500, filter: '', ...options };
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    if (opts.filter && !c.name.includes(opts.filter)) continue;
+    const log: string[] = [];
+    const clients: Raw[] = [];
+    const ctx: Ctx = {
+      opts,
+      log,
+      async client(label = `c${clients.length}`) {
+        const raw = await Raw.open(opts.url, log, label);
+        clients.push(raw);
+        const first = await raw.next((m) => m['type'] === 'your_id', 'your_id');
+        return Object.assign(raw, { id: String(first['id']) });
+      },
+      async pair() {
+        const a = await ctx.client(`A${clients.length}`);
+        const b = await ctx.client(`B${clients.length}`);
+        a.json({ type: 'pair_request', target_id: b.id });
+        await a.next((m) => m['type'] === 'paired', 'paired');
+        await b.next((m) => m['type'] === 'paired', 'paired');
+        return [a, b];
+      },
+      keepAlive(c) {
+        c.ws.on('message', (d) => {
+          if (d.toString() === '{"type":"ping"}' || (d.toString().includes('"ping"') && JSON.parse(d.toString()).type === 'ping')) c.json({ type: 'pong' });
+        });
+      },
+    };
+    const t0 = Date.now();
+    let result: CaseResult;
+    try {
+      await c.run(ctx);
+      result = { name: c.name, status: 'pass', ms: Date.now() - t0 };
+    } catch (e) {
+      if (e instanceof Skip) result = { name: c.name, status: 'skip', reason: e.message, ms: Date.now() - t0 };
+      else result = { name: c.name, status: 'fail', reason: (e as Error).message, frames: log.slice(-30), ms: Date.now() - t0 };
+    } finally {
+      for (const cl of clients) cl.close();
+    }
+    results.push(result);
+    onResult?.(result);
+  }
+  return results;
+}
+
+/** One line per case plus the closing line. */
+export function formatResult(r: CaseResult): string {
+  const head = `${r.status.toUpperCase().padEnd(4)} ${r.name} (${r.ms} ms)`;
+  if (r.status === 'pass') return head;
+  if (r.status === 'skip') return `${head} — skipped: ${r.reason}`;
+  return `${head} — ${r.reason}\n${(r.frames ?? []).map((f) => `       ${f}`).join('\n')}`;
+}
+
+/** `N passed, M failed[, K skipped]`. */
+export function summary(results: CaseResult[]): string {
+  const n = (s: CaseResult['status']) => results.filter((r) => r.status === s).length;
+  return `${n('pass')} passed, ${n('fail')} failed${n('skip') ? `, ${n('skip')} skipped` : ''}`;
+}

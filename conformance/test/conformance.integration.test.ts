@@ -1,0 +1,97 @@
+// The suite against tandem's own server over real sockets, and against deliberately broken
+// servers (the real engine with one rule broken each), each of which must be caught.
+import { afterAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { WebSocket, WebSocketServer } from 'ws';
+import { ServerEngine } from '@tandem/server-core';
+import { createWsServer } from '@tandem/adapters/ws';
+import { runSuite, type CaseResult } from '../src/suite.js';
+
+const timing = { pingIntervalMs: 300, pingTimeoutMs: 300, tickMs: 25 };
+const suiteTiming = { pingIntervalMs: 300, pingTimeoutMs: 300, toleranceMs: 700 };
+const closers: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const c of closers) await c();
+});
+
+/** The real engine on ws, with one rule broken by `mutate` (frame rewrite/drop) or flags. */
+async function mutant(opts: { mutate?: (frame: string) => string | null; noPings?: boolean; crashOnInvalidJson?: boolean; broadcastRelays?: boolean }) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 65536 });
+  const engine = new ServerEngine<WebSocket>({
+    generateId: randomUUID,
+    random: Math.random,
+    settings: timing,
+    sink: {
+      send: (ws, frame) => {
+        if (opts.crashOnInvalidJson && frame.includes('Invalid JSON')) return ws.terminate();
+        if (opts.broadcastRelays && frame.includes('"from_peer":true')) {
+          for (const c of wss.clients) c.send(frame);
+          return;
+        }
+        if (opts.noPings && frame === '{"type":"ping"}') return;
+        const out = opts.mutate ? opts.mutate(frame) : frame;
+        if (out !== null && ws.readyState === WebSocket.OPEN) ws.send(out);
+      },
+      ping: (ws) => {
+        if (!opts.noPings) ws.ping();
+      },
+      close: (ws, code, reason) => (reason === 'ping timeout' ? ws.terminate() : ws.close(code, reason)),
+    },
+  });
+  wss.on('connection', (ws) => {
+    const conn = engine.open(ws, Date.now());
+    ws.on('message', (d, bin) => engine.receive(conn, bin ? new Uint8Array(d as Buffer) : d.toString(), Date.now(), bin));
+    ws.on('pong', () => engine.heard(conn, Date.now()));
+    ws.on('close', () => engine.closed(conn, Date.now()));
+  });
+  const timer = setInterval(() => engine.advance(Date.now()), 25);
+  await new Promise((r) => wss.once('listening', r));
+  const port = (wss.address() as { port: number }).port;
+  closers.push(() => {
+    clearInterval(timer);
+    for (const c of wss.clients) c.terminate();
+    return new Promise<void>((r) => wss.close(() => r()));
+  });
+  return `ws://127.0.0.1:${port}`;
+}
+
+const byName = (results: CaseResult[]) => Object.fromEntries(results.map((r) => [r.name, r]));
+
+describe('conformance suite', () => {
+  it('passes against tandem-server on real sockets', async () => {
+    const server = createWsServer({ host: '127.0.0.1', port: 0, settings: timing });
+    closers.push(() => server.close());
+    const { port } = await server.ready;
+    const results = await runSuite({ url: `ws://127.0.0.1:${port}`, ...suiteTiming });
+    const failed = results.filter((r) => r.status !== 'pass');
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(18);
+  }, 60_000);
+
+  it('reports extensions as skipped (not failed, not passed) against a server that does not advertise them', async () => {
+    const server = createWsServer({ host: '127.0.0.1', port: 0, settings: { ...timing, advertiseExtensions: false } });
+    closers.push(() => server.close());
+    const { port } = await server.ready;
+    const [r] = await runSuite({ url: `ws://127.0.0.1:${port}`, ...suiteTiming, filter: 'ext.' });
+    expect(r).toMatchObject({ status: 'skip', reason: 'not advertised' });
+  });
+
+  const mutants: [string, Parameters<typeof mutant>[0], string][] = [
+    ['no from_peer', { mutate: (f) => f.replace(',"from_peer":true', '') }, 'stage3.relay_offer_answer_candidates_exactly'],
+    ['wrong error text', { mutate: (f) => f.replace('Target client not found', 'No such client') }, 'stage2.error_target_not_found'],
+    ['no peer_disconnected', { mutate: (f) => (f.includes('peer_disconnected') ? null : f) }, 'stage5.peer_disconnected_on_close_then_repair'],
+    ['no peer_disconnected on timeout', { mutate: (f) => (f.includes('peer_disconnected') ? null : f) }, 'stage5.silent_client_times_out_and_partner_is_told'],
+    ['relays to non-partners', { broadcastRelays: true }, 'stage3.relay_offer_answer_candidates_exactly'],
+    ['never pings', { noPings: true }, 'stage5.ping_and_pong_keep_alive'],
+    ['crashes the connection on invalid JSON', { crashOnInvalidJson: true }, 'bad_input.hand_written'],
+    ['initiator flag swapped', { mutate: (f) => f.replace(/"initiator":(true|false)/, (_, v) => `"initiator":${v === 'true' ? 'false' : 'true'}`) }, 'stage2.pair_success'],
+  ];
+  for (const [name, opts, caseName] of mutants) {
+    it(`catches a server that ${name} (case ${caseName})`, async () => {
+      const url = await mutant(opts);
+      const results = byName(await runSuite({ url, ...suiteTiming, filter: caseName }));
+      expect(results[caseName]?.status).toBe('fail');
+      expect(results[caseName]?.reason).toBeTruthy();
+    }, 30_000);
+  }
+});
