@@ -26,6 +26,16 @@ function world(opts: { trickle?: boolean; settings?: object } = {}) {
   };
   return { server, net, link, clock, spawn };
 }
+/** A world with two clients, A having paired with B and both settled. */
+async function pairedWorld() {
+  const w = world();
+  const a = w.spawn();
+  const b = w.spawn();
+  await settle();
+  a.client.pair(b.client.id!);
+  await settle();
+  return { w, a, b };
+}
 const of = (events: ClientPublicEvent[], type: ClientPublicEvent['type']) => events.filter((e) => e.type === type);
 
 describe('client core against the server core', () => {
@@ -170,12 +180,7 @@ describe('client core against the server core', () => {
   });
 
   it('keeps an open channel when signaling drops if the peer keeps it too', async () => {
-    const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await settle();
-    a.client.pair(b.client.id!);
-    await settle();
+    const { w, a, b } = await pairedWorld();
     // simulate a server that cannot notify (partition): drop A's socket but stop B from hearing about it
     const bConn = w.server.engine.connection(b.client.id!)!;
     bConn.handle.onFrame = null;
@@ -198,12 +203,7 @@ describe('client core against the server core', () => {
   });
 
   it('close() tears everything down once and leaves no live peer', async () => {
-    const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await settle();
-    a.client.pair(b.client.id!);
-    await settle();
+    const { w, a, b } = await pairedWorld();
     a.client.close();
     a.client.close();
     await settle();
