@@ -405,8 +405,8 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
         return [a, b];
       },
       keepAlive(c) {
-        c.ws.on('message', (d) => {
-          if (d.toString() === '{"type":"ping"}' || (d.toString().includes('"ping"') && JSON.parse(d.toString()).type === 'ping')) c.json({ type: 'pong' });
+        c.ws.on('message', () => {
+          if (c.messages().at(-1)?.['type'] === 'ping') c.json({ type: 'pong' });
         });
       },
     };

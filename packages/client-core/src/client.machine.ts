@@ -46,7 +46,6 @@ export interface ClientContext {
   seenCandidates: string[];
   queue: PeerData[];
   dropped: number;
-  pairTarget: string | null;
 }
 
 /** Events the driver feeds in. */
@@ -157,7 +156,6 @@ export const clientMachine = setup({
     seenCandidates: [],
     queue: [],
     dropped: 0,
-    pairTarget: null,
   }),
   initial: 'running',
   states: {
@@ -244,7 +242,7 @@ export const clientMachine = setup({
                   {
                     guard: ({ context }) => context.id !== null,
                     target: 'requesting',
-                    actions: [assign(({ event }) => ({ pairTarget: event.key })), emit(({ event }) => ({ type: 'ws.send', text: JSON.stringify({ type: 'pair_request', target_id: event.key }) }) as const)],
+                    actions: emit(({ event }) => ({ type: 'ws.send', text: JSON.stringify({ type: 'pair_request', target_id: event.key }) }) as const),
                   },
                   { actions: emit({ type: 'error', message: 'Not connected to the signaling server yet', source: 'client' } as const) },
                 ],
@@ -267,7 +265,7 @@ export const clientMachine = setup({
               entry: [
                 assign(({ context, event }) => {
                   const m = msg<'paired'>(event);
-                  return { gen: context.gen + 1, peerId: m.peer_id, initiator: m.initiator, remoteSet: false, offerSeen: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [], pairTarget: null };
+                  return { gen: context.gen + 1, peerId: m.peer_id, initiator: m.initiator, remoteSet: false, offerSeen: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] };
                 }),
                 emit(({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const),
                 emit(({ context }) => ({ type: 'peer.create', gen: context.gen }) as const),

@@ -61,6 +61,11 @@ function modelClose(m: Model, i: number, now: number): void {
 }
 
 const openIndices = (m: Model) => m.clients.flatMap((c, i) => (c.open ? [i] : []));
+/** The `n`-th open client (mod their count), by index into the model. */
+const pickOpen = (m: Model, n: number): number => {
+  const open = openIndices(m);
+  return open[n % open.length]!;
+};
 
 class OpenCmd implements fc.Command<Model, Real> {
   check = () => true;
@@ -77,8 +82,7 @@ class PairCmd implements fc.Command<Model, Real> {
   constructor(readonly from: number, readonly to: number, readonly toMissing: boolean) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
-    const open = openIndices(m);
-    const i = open[this.from % open.length]!;
+    const i = pickOpen(m, this.from);
     const j = this.to % m.clients.length; // may be closed: then "not found"
     const a = m.clients[i]!;
     const b = m.clients[j]!;
@@ -109,8 +113,7 @@ class RelayCmd implements fc.Command<Model, Real> {
   constructor(readonly from: number, readonly frame: Record<string, unknown>) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
-    const open = openIndices(m);
-    const i = open[this.from % open.length]!;
+    const i = pickOpen(m, this.from);
     const a = m.clients[i]!;
     const before = m.clients.map((c) => c.client.received.length);
     const frame = { ...this.frame, seq: ++seq };
@@ -131,8 +134,7 @@ class GarbageCmd implements fc.Command<Model, Real> {
   constructor(readonly from: number, readonly text: string) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
-    const open = openIndices(m);
-    const i = open[this.from % open.length]!;
+    const i = pickOpen(m, this.from);
     const a = m.clients[i]!;
     const others = m.clients.map((c) => c.client.received.length);
     a.client.send(this.text);
@@ -150,8 +152,7 @@ class PongCmd implements fc.Command<Model, Real> {
   constructor(readonly from: number) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
-    const open = openIndices(m);
-    const a = m.clients[open[this.from % open.length]!]!;
+    const a = m.clients[pickOpen(m, this.from)]!;
     a.client.send('{"type":"pong"}');
     a.lastHeard = r.server.now;
     checkInvariants(m, r);
@@ -163,8 +164,7 @@ class CloseCmd implements fc.Command<Model, Real> {
   constructor(readonly which: number) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
-    const open = openIndices(m);
-    const i = open[this.which % open.length]!;
+    const i = pickOpen(m, this.which);
     m.clients[i]!.client.close();
     modelClose(m, i, r.server.now);
     checkInvariants(m, r);

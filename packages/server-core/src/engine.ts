@@ -17,7 +17,7 @@ export interface ServerSettings {
   readonly pingIntervalMs: number;
   /** Time (ms) a pinged client has to send anything before it is closed. Default 20 000. */
   readonly pingTimeoutMs: number;
-  /** Granularity (ms) of the keepalive timer wheel; timings are late by at most this. Default 1000. */
+  /** Granularity (ms) of the keepalive timer wheel; timings are late by at most this. Default: a tenth of the shorter of interval and timeout, within [10, 1000]. */
   readonly tickMs: number;
   /** Pings are spread by up to this fraction of the interval so bursts of clients don't ping together. Default 0.1. */
   readonly pingSpread: number;
@@ -142,7 +142,6 @@ export class Connection<H> {
   /** @internal rate-limit tokens and the time they were counted */ tokens = 0;
   /** @internal */ tokensAt = 0;
   /** @internal uses WebSocket control pings */ wsPing = false;
-  /** @internal */ pendingPeerRelay: string | null = null;
   constructor(
     /** The client's ID (its shareable key). */
     readonly id: string,
@@ -195,14 +194,19 @@ export class ServerEngine<H> {
   /** Timer wheel: slot number (ceil(time / tick)) → connections filed there (stale entries skipped lazily). */
   private readonly wheel = new Map<number, Connection<H>[]>();
   private nextSlot = 0;
+  // What the effect being carried out refers to; engine fields, not per-connection ones, so an
+  // idle connection does not pay for them.
   private pendingTarget: Connection<H> | null = null;
+  private pendingRelay: string | null = null;
   private shuttingDown = false;
   private readonly counters: ServerStats = { connections: 0, pairs: 0, opened: 0, closed: 0, relayed: 0, errors: 0, pings: 0, timeouts: 0, rateLimited: 0 };
   private readonly yourIdExtras: string;
   private readonly pingFrame = encode({ type: 'ping' });
 
   constructor(options: ServerEngineOptions<H>) {
-    this.settings = Object.freeze({ ...defaultServerSettings, ...options.settings });
+    const merged = { ...defaultServerSettings, ...options.settings };
+    if (options.settings?.tickMs === undefined) merged.tickMs = defaultTickMs(merged.pingIntervalMs, merged.pingTimeoutMs);
+    this.settings = Object.freeze(merged);
     validateSettings(this.settings);
     this.sink = options.sink;
     this.generateId = options.generateId;
@@ -214,7 +218,7 @@ export class ServerEngine<H> {
 
   /** A snapshot of the counters. */
   stats(): ServerStats {
-    return { ...this.counters, connections: this.directory.size, pairs: this.counters.pairs };
+    return { ...this.counters, connections: this.directory.size };
   }
 
   /** Look a live connection up by ID. */
@@ -331,9 +335,9 @@ export class ServerEngine<H> {
   }
 
   private signal(conn: Connection<H>, type: 'offer' | 'answer' | 'candidate', raw: string): void {
-    conn.pendingPeerRelay = raw;
+    this.pendingRelay = raw;
     this.pairingEvent(conn, P.evSignal, type);
-    conn.pendingPeerRelay = null;
+    this.pendingRelay = null;
   }
 
   private pairRequest(conn: Connection<H>, targetId: string): void {
@@ -374,7 +378,7 @@ export class ServerEngine<H> {
       case 'relay_to_peer': {
         const peer = conn.peer!;
         this.counters.relayed++;
-        this.sink.send(peer.handle, addFromPeer(conn.pendingPeerRelay!));
+        this.sink.send(peer.handle, addFromPeer(this.pendingRelay!));
         this.sink.log?.({ type: 'relayed', from: conn.id, to: peer.id, messageType: detail as 'offer' });
         return;
       }
@@ -491,6 +495,11 @@ export class ServerEngine<H> {
     this.counters.closed++;
     this.sink.log?.({ type: 'disconnected', id: conn.id, reason });
   }
+}
+
+/** A wheel fine enough for short test timings, coarse (1 s) for production ones. */
+function defaultTickMs(intervalMs: number, timeoutMs: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(Math.min(intervalMs, timeoutMs) / 10)));
 }
 
 function validateSettings(s: ServerSettings): void {

@@ -58,7 +58,6 @@ const server = createWsServer({
   settings: {
     pingIntervalMs: opts.pingInterval * 1000,
     pingTimeoutMs: opts.pingTimeout * 1000,
-    tickMs: Math.min(1000, Math.max(10, Math.floor((Math.min(opts.pingInterval, opts.pingTimeout) * 1000) / 10))),
     maxFrameBytes: opts.maxFrameBytes,
     rateLimitPerSecond: opts.rateLimit,
     rateLimitBurst: opts.rateBurst,
