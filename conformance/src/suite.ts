@@ -4,9 +4,62 @@ import { WebSocket } from 'ws';
 import fc from 'fast-check';
 import { arbInvalidClientMessage } from '@tandem/protocol/arbitraries';
 
+/** Callbacks a suite socket reports to. */
+export interface SocketHandlers {
+  /** A frame from the server (binary frames are reported with `binary: true`). */
+  message(frame: string, binary: boolean): void;
+  /** The connection closed (by either side, or lost). */
+  close(code: number): void;
+  /** A WebSocket control ping arrived (the socket answers it by itself, as WebSocket stacks do). */
+  ping(): void;
+}
+
+/** One client connection to the server under test, over whatever link the dialer speaks. */
+export interface SuiteSocket {
+  send(frame: string | Uint8Array, binary: boolean): void;
+  /** Closing handshake. */
+  close(code: number): void;
+  /** Abrupt loss: no closing handshake. */
+  terminate(): void;
+}
+
+/** Opens a client connection; resolves once it is open. The suite's only contact with the server. */
+export type Dialer = (handlers: SocketHandlers) => Promise<SuiteSocket>;
+
+/** A dialer for a real server URL over `ws`. */
+export function wsDialer(url: string): Dialer {
+  return (h) =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      ws.on('message', (d, binary) => h.message(binary ? '' : d.toString(), binary));
+      ws.on('close', (code) => h.close(code));
+      ws.on('ping', () => h.ping()); // ws answers with a pong by itself
+      ws.on('error', () => undefined);
+      const t = setTimeout(() => {
+        ws.terminate();
+        reject(new Failure(`could not connect to ${url} within 5 s`));
+      }, 5000);
+      ws.once('open', () => {
+        clearTimeout(t);
+        resolve({
+          send: (frame, binary) => ws.send(frame, { binary }),
+          close: (code) => ws.close(code),
+          terminate: () => ws.terminate(),
+        });
+      });
+      ws.once('error', (e) => {
+        clearTimeout(t);
+        reject(new Failure(`${url}: ${e.message}`));
+      });
+    });
+}
+
 /** Settings the suite needs to know about the server under test. */
 export interface SuiteOptions {
-  url: string;
+  /** The server's URL. Give either this or `dial`. */
+  url?: string;
+  /** How to reach the server when it is not at a URL (e.g. an in-process engine). */
+  dial?: Dialer;
   /** The server's ping interval and timeout (ms), so timing cases can be checked and run fast. */
   pingIntervalMs: number;
   pingTimeoutMs: number;
@@ -33,32 +86,38 @@ class Failure extends Error {}
 class Raw {
   readonly frames: string[] = [];
   closed: { code: number; at: number } | null = null;
+  /** Extra listeners: every frame, every control ping. */
+  readonly onFrame: (() => void)[] = [];
+  readonly onPing: (() => void)[] = [];
   private waiters = new Set<() => void>();
-  private constructor(readonly ws: WebSocket, readonly log: string[], readonly label: string) {
-    ws.on('message', (d, binary) => {
-      const f = binary ? '<binary>' : d.toString();
-      this.frames.push(f);
-      log.push(`${label} ← ${f.slice(0, 300)}`);
-      this.notify();
-    });
-    ws.on('close', (code) => {
-      this.closed = { code, at: Date.now() };
-      log.push(`${label} closed ${code}`);
-      this.notify();
-    });
-    ws.on('error', () => undefined);
-  }
-  static open(url: string, log: string[], label: string): Promise<Raw> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      const raw = new Raw(ws, log, label);
-      const t = setTimeout(() => reject(new Failure(`${label}: could not connect within 5 s`)), 5000);
-      ws.once('open', () => {
-        clearTimeout(t);
-        resolve(raw);
-      });
-      ws.once('error', (e) => reject(new Failure(`${label}: ${e.message}`)));
-    });
+  private sock!: SuiteSocket;
+  private constructor(readonly log: string[], readonly label: string) {}
+  static async open(dial: Dialer, log: string[], label: string): Promise<Raw> {
+    const raw = new Raw(log, label);
+    const handlers: SocketHandlers = {
+      message: (d, binary) => {
+        const f = binary ? '<binary>' : d;
+        raw.frames.push(f);
+        log.push(`${label} ← ${f.slice(0, 300)}`);
+        for (const l of raw.onFrame) l();
+        raw.notify();
+      },
+      close: (code) => {
+        if (raw.closed) return;
+        raw.closed = { code, at: Date.now() };
+        log.push(`${label} closed ${code}`);
+        raw.notify();
+      },
+      ping: () => {
+        for (const l of raw.onPing) l();
+      },
+    };
+    try {
+      raw.sock = await dial(handlers);
+    } catch (e) {
+      throw new Failure(`${label}: ${(e as Error).message}`);
+    }
+    return raw;
   }
   private notify() {
     for (const w of this.waiters) w();
@@ -72,9 +131,9 @@ class Raw {
       }
     });
   }
-  send(frame: string | Buffer, binary = false) {
+  send(frame: string | Uint8Array, binary = false) {
     this.log.push(`${this.label} → ${String(frame).slice(0, 300)}`);
-    this.ws.send(frame, { binary });
+    this.sock.send(frame, binary);
   }
   json(v: unknown) {
     this.send(JSON.stringify(v));
@@ -122,8 +181,13 @@ class Raw {
   count(type: string) {
     return this.messages().filter((m) => m['type'] === type).length;
   }
+  /** Closing handshake. */
+  end(code = 1000) {
+    this.sock.close(code);
+  }
+  /** Abrupt loss. */
   close() {
-    this.ws.terminate();
+    this.sock.terminate();
   }
 }
 
@@ -297,7 +361,7 @@ export const cases: Case[] = [
     name: 'stage5.peer_disconnected_on_close_then_repair',
     async run(ctx) {
       const [a, b] = await ctx.pair();
-      b.ws.close(1000);
+      b.end(1000);
       expectEq(await a.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'), { type: 'peer_disconnected', peer_id: b.id }, 'notice');
       const c = await ctx.client('C');
       a.json({ type: 'pair_request', target_id: c.id });
@@ -369,7 +433,7 @@ export const cases: Case[] = [
       const w = await a.next((m) => m['type'] === 'welcome', 'welcome');
       expectTrue((w['capabilities'] as string[]).includes('keepalive.ws-ping'), 'welcome grants keepalive.ws-ping');
       let controlPings = 0;
-      a.ws.on('ping', () => controlPings++); // ws answers with a pong by itself
+      a.onPing.push(() => controlPings++); // the socket answers with a pong by itself
       await sleep(ctx.opts.pingIntervalMs + ctx.opts.toleranceMs);
       expectTrue(controlPings > 0, 'no control ping within the interval');
       expectEq(a.count('ping'), 0, 'JSON pings after negotiating control pings');
@@ -381,7 +445,9 @@ export const cases: Case[] = [
 
 /** Run the suite (or the filtered part) and report every case. */
 export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult) => void): Promise<CaseResult[]> {
-  const opts: Required<SuiteOptions> = { toleranceMs: 1500, filter: '', ...options };
+  if (!options.dial && !options.url) throw new TypeError('runSuite needs a url or a dial function');
+  const dial = options.dial ?? wsDialer(options.url!);
+  const opts: Required<SuiteOptions> = { toleranceMs: 1500, filter: '', url: options.url ?? '(in process)', dial, ...options };
   const results: CaseResult[] = [];
   for (const c of cases) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;
@@ -391,7 +457,7 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
       opts,
       log,
       async client(label = `c${clients.length}`) {
-        const raw = await Raw.open(opts.url, log, label);
+        const raw = await Raw.open(dial, log, label);
         clients.push(raw);
         const first = await raw.next((m) => m['type'] === 'your_id', 'your_id');
         return Object.assign(raw, { id: String(first['id']) });
@@ -405,7 +471,7 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
         return [a, b];
       },
       keepAlive(c) {
-        c.ws.on('message', () => {
+        c.onFrame.push(() => {
           if (c.messages().at(-1)?.['type'] === 'ping') c.json({ type: 'pong' });
         });
       },

@@ -6,6 +6,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { ServerEngine } from '@tandem/server-core';
 import { createWsServer } from '@tandem/adapters/ws';
 import { runSuite, type CaseResult } from '../src/suite.js';
+import { memoryTarget } from '../src/memory.js';
 
 const timing = { pingIntervalMs: 300, pingTimeoutMs: 300, tickMs: 25 };
 const suiteTiming = { pingIntervalMs: 300, pingTimeoutMs: 300, toleranceMs: 700 };
@@ -67,6 +68,24 @@ describe('conformance suite', () => {
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
     expect(results.length).toBeGreaterThanOrEqual(18);
   }, 60_000);
+
+  it('passes against the server-core engine in memory (no sockets)', async () => {
+    const target = memoryTarget({ settings: timing });
+    closers.push(() => target.close());
+    const results = await runSuite({ dial: target.dial, ...suiteTiming });
+    const failed = results.filter((r) => r.status !== 'pass');
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(18);
+    await new Promise((r) => setImmediate(r)); // the last case's closes cross the link
+    expect(target.engine.stats().connections).toBe(0); // every case's clients are gone again
+  }, 60_000);
+
+  it('in memory too, extensions are skipped when the engine does not advertise them', async () => {
+    const target = memoryTarget({ settings: { ...timing, advertiseExtensions: false } });
+    closers.push(() => target.close());
+    const [r] = await runSuite({ dial: target.dial, ...suiteTiming, filter: 'ext.' });
+    expect(r).toMatchObject({ status: 'skip', reason: 'not advertised' });
+  });
 
   it('reports extensions as skipped (not failed, not passed) against a server that does not advertise them', async () => {
     const server = createWsServer({ host: '127.0.0.1', port: 0, settings: { ...timing, advertiseExtensions: false } });
