@@ -2,6 +2,7 @@
 // processes, real sockets on 127.0.0.1, real werift peers.
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, startClient, startServer } from './procs.js';
+import { startForeignServer } from './foreign-server.js';
 
 afterEach(killAll);
 
@@ -83,5 +84,42 @@ describe('tandem-server with tandem-client processes', () => {
     expect(Date.now() - t0).toBeLessThan(12_000);
     await other.client.waitFor(new RegExp(`Peer ${mute.id} disconnected`));
     expect(server.count(new RegExp(`Client ${other.id} timed out`))).toBe(0);
+  });
+});
+
+describe('tandem-client with a foreign wire-v1 server', () => {
+  it('pairs, chats both ways, answers JSON pings, learns of a lost peer, and sends nothing beyond v1', async () => {
+    const server = await startForeignServer(500, 1000);
+    try {
+      const a = await startClient(server.url);
+      const b = await startClient(server.url);
+      b.client.write('00000000-0000-4000-8000-000000000000');
+      await b.client.waitFor(/^Server error: Target client not found$/);
+      b.client.write(a.id);
+      await b.client.waitFor(new RegExp(`Paired with ${a.id}! \\(initiator=true\\)`));
+      await a.client.waitFor(new RegExp(`Paired with ${b.id}! \\(initiator=false\\)`));
+      await a.client.waitFor(/Data channel opened/);
+      await b.client.waitFor(/Data channel opened/);
+      b.client.write('over a foreign server');
+      await a.client.waitFor(/^< Peer: over a foreign server$/);
+      a.client.write('and back');
+      await b.client.waitFor(/^< Peer: and back$/);
+      // idle past several ping periods: both answer the server's JSON pings and stay
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(a.client.count(/disconnected|reconnecting/)).toBe(0);
+      expect(server.received.filter((t) => t === 'pong').length).toBeGreaterThanOrEqual(4);
+      // a v1 server never sees tandem's extensions (no hello: the server advertised nothing)
+      expect(new Set(server.received)).toEqual(new Set(['pair_request', 'offer', 'answer', 'candidate', 'pong']));
+      await b.client.kill('SIGKILL');
+      await a.client.waitFor(new RegExp(`\\*\\*\\* Peer ${b.id} disconnected\\. \\*\\*\\*`));
+      await a.client.waitFor(/^Ready for new connection\.$/);
+      const c = await startClient(server.url);
+      c.client.write(a.id);
+      await a.client.waitFor(/Data channel opened/);
+      await c.client.waitFor(/Data channel opened/);
+    } finally {
+      await killAll();
+      await server.close();
+    }
   });
 });
