@@ -1,0 +1,100 @@
+// Turning figures into ratios against the same-run baselines, a table, JSON and an SVG chart.
+import * as vegaLite from 'vega-lite';
+import * as vega from 'vega';
+import type { ChurnFigure, DeadClientFigure, KeepaliveFigure, LatencyFigure, MemoryFigure, RelayFigure } from './figures.js';
+
+export interface Results {
+  startedAt: string;
+  mode: 'quick' | 'full';
+  machine: { cpus: number; node: string };
+  relay?: RelayFigure[];
+  memory?: MemoryFigure[];
+  latency?: LatencyFigure[];
+  keepalive?: { figures: KeepaliveFigure[]; dead: DeadClientFigure };
+  churn?: ChurnFigure[];
+}
+
+export interface Row {
+  figure: string;
+  tandem: string;
+  baseline: string;
+  ratio: number;
+  target: string;
+  met: boolean;
+}
+
+const f = (n: number, d = 1) => n.toFixed(d);
+const by = <T extends { system: string }>(xs: T[], s: string) => xs.find((x) => x.system === s)!;
+
+export function rows(r: Results): Row[] {
+  const out: Row[] = [];
+  if (r.relay) {
+    const t = by(r.relay, 'tandem');
+    const fl = by(r.relay, 'floor');
+    const ps = by(r.relay, 'peerserver');
+    out.push({ figure: 'relay CPU per offer vs floor', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(fl.usPerMessage, 2)} µs`, ratio: t.usPerMessage / fl.usPerMessage, target: '≤ 1.00×', met: t.usPerMessage <= fl.usPerMessage });
+    out.push({ figure: 'relay CPU per offer vs PeerServer', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(ps.usPerMessage, 2)} µs`, ratio: t.usPerMessage / ps.usPerMessage, target: '—', met: true });
+  }
+  if (r.memory) {
+    const t = by(r.memory, 'tandem');
+    const fl = by(r.memory, 'floor');
+    const ps = by(r.memory, 'peerserver');
+    out.push({ figure: `memory per idle conn (${t.connections}) vs PeerServer`, tandem: `${f(t.bytesPerConnection / 1024, 2)} KiB`, baseline: `${f(ps.bytesPerConnection / 1024, 2)} KiB`, ratio: t.bytesPerConnection / ps.bytesPerConnection, target: '≤ 1.00×', met: t.bytesPerConnection <= ps.bytesPerConnection });
+    out.push({ figure: 'memory per idle conn vs floor', tandem: `${f(t.bytesPerConnection / 1024, 2)} KiB`, baseline: `${f(fl.bytesPerConnection / 1024, 2)} KiB`, ratio: t.bytesPerConnection / fl.bytesPerConnection, target: '—', met: true });
+  }
+  if (r.latency) {
+    const d = r.latency.find((x) => x.mode === 'direct')!;
+    const t = r.latency.find((x) => x.mode === 'tandem')!;
+    out.push({ figure: `pair-to-open p50 (${t.pairings}) vs direct werift`, tandem: `${f(t.p50)} ms`, baseline: `${f(d.p50)} ms`, ratio: t.p50 / d.p50, target: `≤ 1.1× + 10 ms (${f(1.1 * d.p50 + 10)} ms)`, met: t.p50 <= 1.1 * d.p50 + 10 });
+    out.push({ figure: 'pair-to-open p95 vs direct werift', tandem: `${f(t.p95)} ms`, baseline: `${f(d.p95)} ms`, ratio: t.p95 / d.p95, target: '—', met: true });
+  }
+  if (r.keepalive) {
+    const [own, v1, pj] = r.keepalive.figures as [KeepaliveFigure, KeepaliveFigure, KeepaliveFigure];
+    out.push({ figure: 'keepalive B/min/client, own client vs PeerJS', tandem: `${f(own.bytesPerMinute)} B`, baseline: `${f(pj.bytesPerMinute)} B`, ratio: own.bytesPerMinute / pj.bytesPerMinute, target: '≤ 40 B/min', met: own.bytesPerMinute <= 40 });
+    out.push({ figure: 'keepalive B/min/client, v1 client vs PeerJS', tandem: `${f(v1.bytesPerMinute)} B`, baseline: `${f(pj.bytesPerMinute)} B`, ratio: v1.bytesPerMinute / pj.bytesPerMinute, target: '—', met: true });
+    const d = r.keepalive.dead;
+    out.push({ figure: 'dead client detected (own client, silent link)', tandem: `${f(d.detectedAfterMs, 0)} ms`, baseline: `${d.boundMs} ms bound`, ratio: d.detectedAfterMs / d.boundMs, target: '≤ interval + timeout (+1 tick)', met: d.detectedAfterMs <= d.boundMs * 1.1 });
+  }
+  if (r.churn) {
+    const t = by(r.churn, 'tandem');
+    const fl = by(r.churn, 'floor');
+    const ps = by(r.churn, 'peerserver');
+    out.push({ figure: 'CPU per connection lifecycle vs floor', tandem: `${f(t.usPerLifecycle)} µs`, baseline: `${f(fl.usPerLifecycle)} µs`, ratio: t.usPerLifecycle / fl.usPerLifecycle, target: '—', met: true });
+    out.push({ figure: 'CPU per connection lifecycle vs PeerServer', tandem: `${f(t.usPerLifecycle)} µs`, baseline: `${f(ps.usPerLifecycle)} µs`, ratio: t.usPerLifecycle / ps.usPerLifecycle, target: '—', met: true });
+    out.push({ figure: 'accept rate (open, id, close) vs floor', tandem: `${f(t.perSecond, 0)} /s`, baseline: `${f(fl.perSecond, 0)} /s`, ratio: t.perSecond / fl.perSecond, target: '—', met: true });
+  }
+  return out;
+}
+
+export function table(rs: Row[]): string {
+  const head = ['figure', 'tandem', 'baseline', 'ratio', 'target', 'met'];
+  const body = rs.map((r) => [r.figure, r.tandem, r.baseline, `${r.ratio.toFixed(2)}×`, r.target, r.target === '—' ? '' : r.met ? 'yes' : 'NO']);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
+  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** A bar per figure: tandem ÷ its same-run baseline, with 1.0 marked. */
+export async function chart(rs: Row[], title: string): Promise<string> {
+  const spec: vegaLite.TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 520,
+    background: 'white',
+    data: { values: rs.map((r) => ({ figure: r.figure, ratio: Number(r.ratio.toFixed(3)), status: r.target === '—' ? 'context' : r.met ? 'target met' : 'target missed' })) },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: 'figure', type: 'nominal', sort: null, title: null, axis: { labelLimit: 360 } },
+          x: { field: 'ratio', type: 'quantitative', title: 'tandem ÷ baseline (same run)' },
+          color: { field: 'status', type: 'nominal', scale: { domain: ['target met', 'target missed', 'context'], range: ['#3a8f5c', '#c9503c', '#8a94a6'] } },
+        },
+      },
+      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { y: { field: 'figure', type: 'nominal', sort: null }, x: { field: 'ratio', type: 'quantitative' }, text: { field: 'ratio', type: 'quantitative', format: '.2f' } } },
+      { mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { x: { datum: 1 } } },
+    ],
+  };
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}

@@ -1,0 +1,48 @@
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn]
+// Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
+// bench/results/<time>.json, latest.json and latest.svg.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { churn, keepaliveTraffic, memoryPerConnection, pairToOpen, relayCost, type Sizes } from './figures.js';
+import { chart, rows, table, type Results } from './report.js';
+
+const all = ['relay', 'memory', 'latency', 'keepalive', 'churn'] as const;
+const opts = new Command('tandem-bench')
+  .description('tandem-server against PeerServer and a bare ws relay, ratios from one run')
+  .option('--quick', 'smaller counts; finishes in under two minutes')
+  .addOption(new Option('--only <figures>', `comma-separated subset of ${all.join(',')}`).default(all.join(',')))
+  .parse()
+  .opts<{ quick?: boolean; only: string }>();
+
+const quick = opts.quick === true;
+const sizes: Sizes = quick
+  ? { relayMessages: 40_000, relayPairs: 20, relayRounds: 1, idleConnections: 19_000, latencyPairings: 20, churnConnections: 2_000, keepaliveCycles: 6, keepaliveRealMinute: false }
+  : { relayMessages: 150_000, relayPairs: 50, relayRounds: 3, idleConnections: 19_000, latencyPairings: 40, churnConnections: 10_000, keepaliveCycles: 20, keepaliveRealMinute: true };
+const only = new Set(opts.only.split(','));
+const results: Results = { startedAt: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: { cpus: cpus().length, node: process.version } };
+const t0 = Date.now();
+const step = async <T>(name: (typeof all)[number], fn: () => Promise<T>): Promise<T | undefined> => {
+  if (!only.has(name)) return undefined;
+  process.stderr.write(`${name}...\n`);
+  return fn();
+};
+results.relay = await step('relay', () => relayCost(sizes));
+results.memory = await step('memory', () => memoryPerConnection(sizes));
+results.latency = await step('latency', () => pairToOpen(sizes));
+results.keepalive = await step('keepalive', () => keepaliveTraffic(sizes));
+results.churn = await step('churn', () => churn(sizes));
+
+const rs = rows(results);
+console.log(`\ntandem benchmarks (${results.mode}, ${((Date.now() - t0) / 1000).toFixed(0)} s, node ${process.version}, ${results.machine.cpus} cpus; servers pinned to core 0, load to core 1)\n`);
+console.log(table(rs));
+const dir = fileURLToPath(new URL('../results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+const stamp = results.startedAt.replace(/[:.]/g, '-');
+const json = JSON.stringify({ ...results, rows: rs }, null, 2);
+writeFileSync(`${dir}${stamp}.json`, json);
+writeFileSync(`${dir}latest.json`, json);
+writeFileSync(`${dir}latest.svg`, await chart(rs, `tandem vs same-run baselines (${results.mode}, ${results.startedAt.slice(0, 10)})`));
+console.log(`\nwrote bench/results/${stamp}.json, latest.json, latest.svg`);
+process.exit(0);
