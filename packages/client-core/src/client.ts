@@ -154,7 +154,9 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     },
     pair: (key) => actor.send({ type: 'PAIR', key }),
     send: (data) => actor.send({ type: 'SEND', data }),
-    close: () => actor.send({ type: 'CLOSE' }),
+    close: () => {
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning
+    },
     get id() {
       return actor.getSnapshot().context.id;
     },

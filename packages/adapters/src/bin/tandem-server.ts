@@ -3,7 +3,9 @@
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { defaultServerSettings, type ServerLogEvent } from '@tandem/server-core';
+import { createServer } from 'node:http';
 import { createWsServer } from '../ws.js';
+import { demoHandler } from '../demo/serve.js';
 
 const num = (v: string) => {
   const n = Number(v);
@@ -19,13 +21,14 @@ const program = new Command('tandem-server')
   .addOption(new Option('--max-frame-bytes <bytes>', 'largest accepted frame').default(defaultServerSettings.maxFrameBytes).argParser(num).env('TANDEM_MAX_FRAME_BYTES'))
   .addOption(new Option('--rate-limit <perSecond>', 'sustained messages per second per client').default(defaultServerSettings.rateLimitPerSecond).argParser(num).env('TANDEM_RATE_LIMIT'))
   .addOption(new Option('--rate-burst <messages>', 'burst allowance per client').default(defaultServerSettings.rateLimitBurst).argParser(num).env('TANDEM_RATE_BURST'))
+  .addOption(new Option('--no-demo', 'do not serve the demo chat page over HTTP on the same port'))
   .addOption(new Option('--no-extensions', 'do not advertise v2 extensions in your_id (pure v1)'))
   .addOption(new Option('--log-format <format>', 'text lines or JSON (pino)').choices(['text', 'json']).default('text').env('TANDEM_LOG_FORMAT'))
   .addOption(new Option('--log-level <level>', 'info logs every pairing and relay; warn only problems').choices(['debug', 'info', 'warn', 'silent']).default('info').env('TANDEM_LOG_LEVEL'))
   .parse();
 const opts = program.opts<{
   host: string; port: number; pingInterval: number; pingTimeout: number; maxFrameBytes: number;
-  rateLimit: number; rateBurst: number; extensions: boolean; logFormat: 'text' | 'json'; logLevel: 'debug' | 'info' | 'warn' | 'silent';
+  rateLimit: number; rateBurst: number; extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: 'debug' | 'info' | 'warn' | 'silent';
 }>();
 
 const text = (e: ServerLogEvent): [level: 'info' | 'warn' | 'debug', line: string] => {
@@ -52,9 +55,14 @@ const say = (level: 'info' | 'warn' | 'debug', line: string, fields: object = {}
 };
 
 say('info', `Server starting... ws://${opts.host}:${opts.port}`);
+// One port for both: the demo page over HTTP, the signaling endpoint as a WebSocket upgrade.
+const http = createServer(
+  opts.demo
+    ? demoHandler()
+    : (_req, res) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n'),
+);
 const server = createWsServer({
-  host: opts.host,
-  port: opts.port,
+  server: http,
   settings: {
     pingIntervalMs: opts.pingInterval * 1000,
     pingTimeoutMs: opts.pingTimeout * 1000,
@@ -68,13 +76,16 @@ const server = createWsServer({
     say(level, line, e);
   },
 });
-server.ready.then(
-  ({ host, port }) => say('info', `Listening on ws://${host}:${port}`, { host, port }),
-  (err: Error) => {
-    say('warn', `Cannot listen: ${err.message}`);
-    process.exit(1);
-  },
-);
+http.on('error', (err: Error) => {
+  say('warn', `Cannot listen: ${err.message}`);
+  process.exit(1);
+});
+http.listen(opts.port, opts.host, () => {
+  const a = http.address() as { address: string; port: number };
+  const host = a.address.includes(':') ? `[${a.address}]` : a.address;
+  say('info', `Listening on ws://${host}:${a.port}`, { host: a.address, port: a.port });
+  if (opts.demo) say('info', `Demo page: http://${host}:${a.port}/`);
+});
 
 let stopping = false;
 const stop = (signal: string) => {
@@ -82,6 +93,7 @@ const stop = (signal: string) => {
   stopping = true;
   say('info', `Received ${signal}; shutting down.`);
   server.close().then(() => {
+    http.close();
     say('info', 'Server stopped.');
     process.exit(0);
   });

@@ -1,0 +1,30 @@
+// Builds the demo page: esbuild bundles app.ts with @tandem/client-core and the browser adapter
+// (from source, via the @tandem/source condition) into one ES module next to index.html.
+// Run by the package build (node dist/demo/bundle.js) and by the browser tests.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const src = (p: string) => fileURLToPath(new URL(`../../src/demo/${p}`, import.meta.url));
+
+/** Bundle into `outDir` (default: the package's dist/demo). Returns the directory. */
+export async function bundleDemo(outDir = fileURLToPath(new URL('../../dist/demo/', import.meta.url))): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [src('app.ts')],
+    outfile: `${outDir}/app.js`,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@tandem/source'],
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  copyFileSync(src('index.html'), `${outDir}/index.html`);
+  return outDir;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await bundleDemo();

@@ -1,0 +1,143 @@
+// The demo page in real Chromium (Debian's, driven by playwright-core): two pages chat through
+// tandem-server, one leaves and the other pairs with a third; a page and a tandem-client (werift)
+// chat in both roles. A screenshot of the connected page is saved to test-artifacts/.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { bundleDemo } from '../src/demo/bundle.js';
+import { killAll, startClient, startServer } from './procs.js';
+
+const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
+const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+let browser: Browser;
+let pageUrl: string;
+let wsUrl: string;
+
+beforeAll(async () => {
+  await bundleDemo();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+      // Left at its default on purpose: Chromium hides its host addresses behind mDNS `.local`
+      // names (what users' browsers do). werift cannot resolve them; the pairing still comes up
+      // because werift's plain host candidates reach Chromium and Chromium's connectivity checks
+      // then show up at werift as peer-reflexive candidates. See the adapters README.
+    ],
+  });
+  const { url } = await startServer(['--ping-interval', '5', '--ping-timeout', '5']);
+  wsUrl = url;
+  pageUrl = url.replace(/^ws:/, 'http:') + '/';
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await killAll();
+});
+
+async function openPage(): Promise<Page & { key: string }> {
+  const page = await browser.newPage({ viewport: { width: 760, height: 640 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(pageUrl);
+  await expect.poll(() => page.inputValue('#my-key'), { timeout: 10_000 }).toMatch(/^[0-9a-f-]{36}$/);
+  return Object.assign(page, { key: await page.inputValue('#my-key') });
+}
+const state = (page: Page) => page.getAttribute('#status', 'data-state');
+const waitState = (page: Page, s: string) => expect.poll(() => state(page), { timeout: 15_000 }).toBe(s);
+const logText = (page: Page) => page.textContent('#log').then((t) => t ?? '');
+const say = async (page: Page, text: string) => {
+  await page.fill('#message', text);
+  await page.click('#send');
+};
+
+describe('demo page in Chromium', () => {
+  it('serves the page and its bundle from tandem-server', async () => {
+    const html = await fetch(pageUrl);
+    expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await html.text()).toContain('<script type="module" src="./app.js">');
+    const js = await fetch(`${pageUrl}app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${pageUrl}nope`)).status).toBe(404);
+  });
+
+  it('two pages pair and chat both ways; one leaves, the other pairs again with a third', async () => {
+    const a = await openPage();
+    const b = await openPage();
+    expect(await state(a)).toBe('waiting');
+    expect(a.key).not.toBe(b.key);
+
+    // plain-words errors
+    await b.fill('#peer-key', b.key);
+    await b.click('#connect');
+    await expect.poll(() => b.textContent('#error')).toContain('your own key');
+    await b.fill('#peer-key', '00000000-0000-4000-8000-000000000000');
+    await b.click('#connect');
+    await expect.poll(() => b.textContent('#error')).toContain('No one is online with that key');
+
+    await b.fill('#peer-key', a.key);
+    await b.click('#connect');
+    await waitState(a, 'open');
+    await waitState(b, 'open');
+    expect(await b.textContent('#error')).toBe('');
+    await say(b, 'hello from B');
+    await expect.poll(() => logText(a)).toContain('peer: hello from B');
+    await say(a, 'hi B, this is A');
+    await expect.poll(() => logText(b)).toContain('peer: hi B, this is A');
+
+    mkdirSync(artifacts, { recursive: true });
+    await a.screenshot({ path: `${artifacts}browser-connected.png` });
+
+    await b.close();
+    await waitState(a, 'peer-left');
+    expect(await logText(a)).toContain(`${b.key} left`);
+
+    const c = await openPage();
+    await c.fill('#peer-key', a.key);
+    await c.click('#connect');
+    await waitState(a, 'open');
+    await waitState(c, 'open');
+    await say(c, 'C here');
+    await expect.poll(() => logText(a)).toContain('peer: C here');
+    await say(a, 'welcome C');
+    await expect.poll(() => logText(c)).toContain('peer: welcome C');
+    await a.close();
+    await c.close();
+  }, 90_000);
+
+  it('a Chromium page and a tandem-client (werift) chat, with either one offering', async () => {
+    // the page offers: it connects to the Node client's key
+    const page = await openPage();
+    const node = await startClient(wsUrl);
+    await page.fill('#peer-key', node.id);
+    await page.click('#connect');
+    await node.client.waitFor(/\(initiator=false\)/);
+    await waitState(page, 'open');
+    await node.client.waitFor(/Data channel opened/);
+    await say(page, 'from chromium');
+    await node.client.waitFor(/^< Peer: from chromium$/);
+    node.client.write('from werift');
+    await expect.poll(() => logText(page)).toContain('peer: from werift');
+    await page.close();
+    await node.client.waitFor(/Ready for new connection/);
+
+    // werift offers: the Node client connects to a fresh page's key
+    const page2 = await openPage();
+    node.client.write(page2.key);
+    await node.client.waitFor(/\(initiator=true\)/);
+    await waitState(page2, 'open');
+    await node.client.waitFor(/Data channel opened/);
+    node.client.write('werift offered');
+    await expect.poll(() => logText(page2)).toContain('peer: werift offered');
+    await say(page2, 'chromium answered');
+    await node.client.waitFor(/^< Peer: chromium answered$/);
+    await page2.close();
+  }, 90_000);
+});
