@@ -61,8 +61,10 @@ describe('tandem-server with tandem-client processes', () => {
     const c = await startClient(url);
     b.client.write(a.id);
     await a.client.waitFor(/Paired with/);
+    await b.client.waitFor(/Data channel opened/);
+    // once paired, a typed line is chat — even one that looks like an ID — never a pair request
     b.client.write(c.id);
-    await b.client.waitFor(/Waiting for data channel|Server error: You are already paired/);
+    await a.client.waitFor(new RegExp(`^< Peer: ${c.id}$`));
     c.client.write('00000000-0000-4000-8000-000000000000');
     await c.client.waitFor(/^Server error: Target client not found$/);
     c.client.write(c.id);
