@@ -54,6 +54,7 @@ const say = (level: 'info' | 'warn' | 'debug', line: string, fields: object = {}
   else process.stdout.write(`${line}\n`);
 };
 
+const quietRelays = rank.info < rank[opts.logLevel];
 say('info', `Server starting... ws://${opts.host}:${opts.port}`);
 // One port for both: the demo page over HTTP, the signaling endpoint as a WebSocket upgrade.
 const http = createServer(
@@ -72,6 +73,7 @@ const server = createWsServer({
     advertiseExtensions: opts.extensions,
   },
   log: (e) => {
+    if (e.type === 'relayed' && quietRelays) return; // the hot path: don't format a line nobody sees
     const [level, line] = text(e);
     say(level, line, e);
   },
