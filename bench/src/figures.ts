@@ -357,7 +357,8 @@ export async function keepaliveTraffic(sizes: Sizes): Promise<{ figures: Keepali
     // A dead client (its link goes silent, no FIN) is still detected within interval + timeout.
     k.own.blackhole = true;
     const t0 = performance.now();
-    const bound = (intervalS + timeoutS) * 1000;
+    const tickMs = Math.min(1000, Math.max(10, (Math.min(intervalS, timeoutS) * 1000) / 10)); // server-core's default wheel tick
+    const bound = (intervalS + timeoutS) * 1000 + tickMs;
     while (k.own.serverClosedAt === null && performance.now() - t0 < bound * 4) await sleep(10);
     dead = { detectedAfterMs: (k.own.serverClosedAt ?? Infinity) - t0, boundMs: bound };
     log(`keepalive: own ${figures[0]!.bytesPerMinute.toFixed(1)} B/min, v1 ${figures[1]!.bytesPerMinute.toFixed(1)} B/min, PeerJS ${figures[2]!.bytesPerMinute.toFixed(1)} B/min; dead client closed after ${dead.detectedAfterMs.toFixed(0)} ms (bound ${bound} ms)`);
