@@ -18,6 +18,7 @@ export interface Sizes {
   keepaliveCycles: number;
   /** Also measure keepalive for a real minute at default settings (slow). */
   keepaliveRealMinute: boolean;
+  designConnections: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -421,4 +422,22 @@ export async function churn(sizes: Sizes): Promise<ChurnFigure[]> {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. design check: heap per idle connection of the engine's record vs an actor per machine
+
+export interface DesignFigure {
+  connections: number;
+  engineBytesPerConnection: number;
+  actorBytesPerConnection: number;
+}
+
+export async function designCheck(sizes: Sizes): Promise<DesignFigure> {
+  const { execFileSync } = await import('node:child_process');
+  const script = new URL('./design.ts', import.meta.url).pathname;
+  const out = execFileSync(process.execPath, ['--expose-gc', '--conditions=@tandem/source', '--import', 'tsx', script, String(sizes.designConnections)], { encoding: 'utf8' });
+  const fig = JSON.parse(out.trim().split('\n').at(-1)!) as DesignFigure;
+  log(`design: engine record ${fig.engineBytesPerConnection.toFixed(0)} B/conn, two XState actors ${fig.actorBytesPerConnection.toFixed(0)} B/conn`);
+  return fig;
 }

@@ -1,17 +1,19 @@
 // Turning figures into ratios against the same-run baselines, a table, JSON and an SVG chart.
 import * as vegaLite from 'vega-lite';
 import * as vega from 'vega';
-import type { ChurnFigure, DeadClientFigure, KeepaliveFigure, LatencyFigure, MemoryFigure, RelayFigure } from './figures.js';
+import type { ChurnFigure, DeadClientFigure, DesignFigure, KeepaliveFigure, LatencyFigure, MemoryFigure, RelayFigure } from './figures.js';
 
 export interface Results {
   startedAt: string;
   mode: 'quick' | 'full';
   machine: { cpus: number; node: string };
+  commit: string;
   relay?: RelayFigure[];
   memory?: MemoryFigure[];
   latency?: LatencyFigure[];
   keepalive?: { figures: KeepaliveFigure[]; dead: DeadClientFigure };
   churn?: ChurnFigure[];
+  design?: DesignFigure;
 }
 
 export interface Row {
@@ -66,6 +68,10 @@ export function rows(r: Results): Row[] {
     out.push({ figure: 'CPU per connection lifecycle vs floor', tandem: `${f(t.usPerLifecycle)} µs`, baseline: `${f(fl.usPerLifecycle)} µs`, ratio: t.usPerLifecycle / fl.usPerLifecycle, target: '—', met: true });
     out.push({ figure: 'CPU per connection lifecycle vs PeerServer', tandem: `${f(t.usPerLifecycle)} µs`, baseline: `${f(ps.usPerLifecycle)} µs`, ratio: t.usPerLifecycle / ps.usPerLifecycle, target: '—', met: true });
     out.push({ figure: 'accept rate (open, id, close) vs floor', tandem: `${f(t.perSecond, 0)} /s`, baseline: `${f(fl.perSecond, 0)} /s`, ratio: t.perSecond / fl.perSecond, target: '—', met: true });
+  }
+  if (r.design) {
+    const d = r.design;
+    out.push({ figure: `core heap per idle conn (${d.connections}): tables vs XState actors`, tandem: `${f(d.engineBytesPerConnection, 0)} B`, baseline: `${f(d.actorBytesPerConnection, 0)} B`, ratio: d.engineBytesPerConnection / d.actorBytesPerConnection, target: '—', met: true });
   }
   return out;
 }

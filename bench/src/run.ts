@@ -3,12 +3,13 @@
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { churn, keepaliveTraffic, memoryPerConnection, pairToOpen, relayCost, type Sizes } from './figures.js';
+import { churn, designCheck, keepaliveTraffic, memoryPerConnection, pairToOpen, relayCost, type Sizes } from './figures.js';
 import { chart, rows, table, type Results } from './report.js';
 
-const all = ['relay', 'memory', 'latency', 'keepalive', 'churn'] as const;
+const all = ['relay', 'memory', 'latency', 'keepalive', 'churn', 'design'] as const;
 const opts = new Command('tandem-bench')
   .description('tandem-server against PeerServer and a bare ws relay, ratios from one run')
   .option('--quick', 'smaller counts; finishes in under two minutes')
@@ -18,10 +19,17 @@ const opts = new Command('tandem-bench')
 
 const quick = opts.quick === true;
 const sizes: Sizes = quick
-  ? { relayMessages: 40_000, relayPairs: 20, relayRounds: 1, idleConnections: 19_000, latencyPairings: 20, churnConnections: 2_000, keepaliveCycles: 6, keepaliveRealMinute: false }
-  : { relayMessages: 150_000, relayPairs: 50, relayRounds: 3, idleConnections: 19_000, latencyPairings: 40, churnConnections: 10_000, keepaliveCycles: 20, keepaliveRealMinute: true };
+  ? { relayMessages: 40_000, relayPairs: 20, relayRounds: 1, idleConnections: 19_000, latencyPairings: 20, churnConnections: 2_000, keepaliveCycles: 6, keepaliveRealMinute: false, designConnections: 10_000 }
+  : { relayMessages: 150_000, relayPairs: 50, relayRounds: 3, idleConnections: 19_000, latencyPairings: 40, churnConnections: 10_000, keepaliveCycles: 20, keepaliveRealMinute: true, designConnections: 50_000 };
 const only = new Set(opts.only.split(','));
-const results: Results = { startedAt: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: { cpus: cpus().length, node: process.version } };
+const results: Results = { startedAt: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: { cpus: cpus().length, node: process.version }, commit: gitCommit() };
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
 const t0 = Date.now();
 const step = async <T>(name: (typeof all)[number], fn: () => Promise<T>): Promise<T | undefined> => {
   if (!only.has(name)) return undefined;
@@ -33,6 +41,7 @@ results.memory = await step('memory', () => memoryPerConnection(sizes));
 results.latency = await step('latency', () => pairToOpen(sizes));
 results.keepalive = await step('keepalive', () => keepaliveTraffic(sizes));
 results.churn = await step('churn', () => churn(sizes));
+results.design = await step('design', () => designCheck(sizes));
 
 const rs = rows(results);
 console.log(`\ntandem benchmarks (${results.mode}, ${((Date.now() - t0) / 1000).toFixed(0)} s, node ${process.version}, ${results.machine.cpus} cpus; servers pinned to core 0, load to core 1)\n`);
