@@ -45,10 +45,22 @@ afterAll(async () => {
 async function openPage(): Promise<Page & { key: string }> {
   const page = await browser.newPage({ viewport: { width: 760, height: 640 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  // record every state the status line shows, in order
+  await page.addInitScript(() => {
+    const w = window as unknown as { states: string[] };
+    w.states = [];
+    document.addEventListener('DOMContentLoaded', () => {
+      const el = document.getElementById('status')!;
+      const push = () => w.states.at(-1) !== el.dataset['state'] && w.states.push(el.dataset['state']!);
+      push();
+      new MutationObserver(push).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+    });
+  });
   await page.goto(pageUrl);
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 10_000 }).toMatch(/^[0-9a-f-]{36}$/);
   return Object.assign(page, { key: await page.inputValue('#my-key') });
 }
+const states = (page: Page) => page.evaluate(() => (window as unknown as { states: string[] }).states);
 const state = (page: Page) => page.getAttribute('#status', 'data-state');
 const waitState = (page: Page, s: string) => expect.poll(() => state(page), { timeout: 15_000 }).toBe(s);
 const logText = (page: Page) => page.textContent('#log').then((t) => t ?? '');
@@ -95,6 +107,10 @@ describe('demo page in Chromium', () => {
     mkdirSync(artifacts, { recursive: true });
     await a.screenshot({ path: `${artifacts}browser-connected.png` });
 
+    // the status line moved through every step, in order
+    expect(await states(b)).toEqual(['connecting', 'waiting', 'requesting', 'waiting', 'requesting', 'waiting', 'requesting', 'negotiating', 'open']);
+    expect(await states(a)).toEqual(['connecting', 'waiting', 'negotiating', 'open']);
+
     await b.close();
     await waitState(a, 'peer-left');
     expect(await logText(a)).toContain(`${b.key} left`);
@@ -104,6 +120,7 @@ describe('demo page in Chromium', () => {
     await c.click('#connect');
     await waitState(a, 'open');
     await waitState(c, 'open');
+    expect(await states(a)).toEqual(['connecting', 'waiting', 'negotiating', 'open', 'peer-left', 'negotiating', 'open']);
     await say(c, 'C here');
     await expect.poll(() => logText(a)).toContain('peer: C here');
     await say(a, 'welcome C');
