@@ -5,7 +5,8 @@ import { WebSocket } from 'ws';
 import { createTandemClient, type PeerSession } from '@tandem/client-core';
 import { wsTransport } from '@tandem/adapters/ws';
 import { weriftPeerFactory } from '@tandem/adapters/werift';
-import { cpuMs, rssBytes, sourceAddress, startLoad, startSystem, type Load } from './procs.js';
+import { cpuMs, rssBytes, sourceAddress, startLoad, startSystem, type Load, type RunningSystem } from './procs.js';
+import type { LoadReply } from './load.js';
 import { systems, type SystemName } from './protocols.js';
 
 export interface Sizes {
@@ -32,6 +33,28 @@ export const percentile = (xs: number[], p: number) => {
 };
 const log = (s: string) => process.stderr.write(`  ${s}\n`);
 
+/** Run `fn` against a fresh server process of `name` and a fresh load process; both stopped after. */
+async function withSystem<T>(name: SystemName, fn: (sys: RunningSystem, load: Load) => Promise<T>): Promise<T> {
+  const sys = await startSystem(name);
+  const load = startLoad();
+  try {
+    return await fn(sys, load);
+  } finally {
+    load.stop();
+    await sys.stop();
+  }
+}
+
+/** Start the prepared phase and read the server's CPU time exactly around it. */
+async function measuredPhase(sys: RunningSystem, load: Load): Promise<{ done: Extract<LoadReply, { event: 'done' }>; cpuMs: number }> {
+  const c0 = cpuMs(sys.pid);
+  load.send({ cmd: 'go' });
+  const done = await load.next();
+  const c1 = cpuMs(sys.pid);
+  if (done.event !== 'done') throw new Error(`${sys.name}: unexpected reply ${done.event}`);
+  return { done, cpuMs: c1 - c0 };
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. relay cost: server CPU per relayed 640-byte offer
 
@@ -46,26 +69,17 @@ export async function relayCost(sizes: Sizes): Promise<RelayFigure[]> {
   const rounds = new Map<SystemName, { us: number; rate: number }[]>(systems.map((s) => [s, []]));
   for (let round = 0; round < sizes.relayRounds; round++) {
     for (const name of systems) {
-      const sys = await startSystem(name);
-      const load = startLoad();
-      try {
+      await withSystem(name, async (sys, load) => {
         load.send({ cmd: 'relay', system: name, base: sys.base, pairs: sizes.relayPairs, messages: sizes.relayMessages, window: 8, bytes: 640, localAddress: sourceAddress() });
         await load.next();
-        const c0 = cpuMs(sys.pid);
-        load.send({ cmd: 'go' });
-        const done = await load.next();
-        const c1 = cpuMs(sys.pid);
-        if (done.event !== 'done') throw new Error('relay: unexpected reply');
+        const { done, cpuMs: cpu } = await measuredPhase(sys, load);
         if (done.received !== done.sent) throw new Error(`${name}: ${done.sent - done.received} offers lost`);
-        const us = ((c1 - c0) * 1000) / done.received;
+        const us = (cpu * 1000) / done.received;
         rounds.get(name)!.push({ us, rate: (done.received * 1000) / done.ms });
         log(`relay ${name} round ${round + 1}: ${us.toFixed(2)} µs/msg, ${Math.round((done.received * 1000) / done.ms)} msg/s`);
         load.send({ cmd: 'release' });
         await load.next();
-      } finally {
-        load.stop();
-        await sys.stop();
-      }
+      });
     }
   }
   return systems.map((s) => {
@@ -88,9 +102,7 @@ export interface MemoryFigure {
 export async function memoryPerConnection(sizes: Sizes): Promise<MemoryFigure[]> {
   const out: MemoryFigure[] = [];
   for (const name of systems) {
-    const sys = await startSystem(name);
-    const load = startLoad();
-    try {
+    await withSystem(name, async (sys, load) => {
       await sleep(1000);
       const before = rssBytes(sys.pid);
       const addrs = Array.from({ length: 4 }, sourceAddress);
@@ -103,10 +115,7 @@ export async function memoryPerConnection(sizes: Sizes): Promise<MemoryFigure[]>
       log(`memory ${name}: ${ready.connections} idle, ${((after - before) / ready.connections / 1024).toFixed(2)} KiB/conn`);
       load.send({ cmd: 'release' });
       await load.next();
-    } finally {
-      load.stop();
-      await sys.stop();
-    }
+    });
   }
   return out;
 }
@@ -399,27 +408,17 @@ export interface ChurnFigure {
 export async function churn(sizes: Sizes): Promise<ChurnFigure[]> {
   const out: ChurnFigure[] = [];
   for (const name of systems) {
-    const sys = await startSystem(name);
-    const load: Load = startLoad();
-    try {
-      // warm-up
+    await withSystem(name, async (sys, load) => {
+      // warm-up, then the measured run
       load.send({ cmd: 'churn', system: name, base: sys.base, count: 200, concurrency: 20, localAddress: sourceAddress() });
       await load.next();
-      load.send({ cmd: 'go' });
-      await load.next();
+      await measuredPhase(sys, load);
       load.send({ cmd: 'churn', system: name, base: sys.base, count: sizes.churnConnections, concurrency: 20, localAddress: sourceAddress() });
       await load.next();
-      const c0 = cpuMs(sys.pid);
-      load.send({ cmd: 'go' });
-      const done = await load.next();
-      const c1 = cpuMs(sys.pid);
-      if (done.event !== 'done') throw new Error('churn: unexpected reply');
-      out.push({ system: name, connections: done.sent, perSecond: (done.sent * 1000) / done.ms, usPerLifecycle: ((c1 - c0) * 1000) / done.sent });
-      log(`churn ${name}: ${Math.round((done.sent * 1000) / done.ms)} conn/s, ${(((c1 - c0) * 1000) / done.sent).toFixed(1)} µs CPU each`);
-    } finally {
-      load.stop();
-      await sys.stop();
-    }
+      const { done, cpuMs: cpu } = await measuredPhase(sys, load);
+      out.push({ system: name, connections: done.sent, perSecond: (done.sent * 1000) / done.ms, usPerLifecycle: (cpu * 1000) / done.sent });
+      log(`churn ${name}: ${Math.round((done.sent * 1000) / done.ms)} conn/s, ${((cpu * 1000) / done.sent).toFixed(1)} µs CPU each`);
+    });
   }
   return out;
 }

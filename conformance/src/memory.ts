@@ -72,12 +72,9 @@ export function memoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
       });
     };
     return Promise.resolve({
+      // oversized frames are the engine's to refuse (its decoder checks maxFrameBytes)
       send: (frame, binary) => {
-        if (!link.open) return;
-        // the same ceiling a WebSocket server's maxPayload enforces before the engine sees a frame
-        const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
-        if (bytes > engine.settings.maxFrameBytes) return gone(1009, 'connection lost');
-        later(() => link.open && engine.receive(conn, frame, Date.now(), binary));
+        if (link.open) later(() => link.open && engine.receive(conn, frame, Date.now(), binary));
       },
       close: (code) => gone(code, 'closed'),
       terminate: () => gone(1006, 'connection lost'),

@@ -31,30 +31,35 @@ const opts = program.opts<{
   rateLimit: number; rateBurst: number; extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: 'debug' | 'info' | 'warn' | 'silent';
 }>();
 
-const text = (e: ServerLogEvent): [level: 'info' | 'warn' | 'debug', line: string] => {
+type Level = 'info' | 'warn' | 'debug';
+/** Each event's level, known before any line is formatted. */
+const levelOf: Record<ServerLogEvent['type'], Level> = {
+  connected: 'info', disconnected: 'info', paired: 'info', pair_failed: 'info', relayed: 'info', peer_notified: 'info',
+  not_paired: 'warn', rejected: 'warn', timed_out: 'warn', rate_limited: 'warn', pinged: 'debug',
+};
+const text = (e: ServerLogEvent): string => {
   switch (e.type) {
-    case 'connected': return ['info', `Client ${e.id} connected.`];
-    case 'disconnected': return ['info', `Client ${e.id} disconnected. (${e.reason})`];
-    case 'paired': return ['info', `Paired ${e.id} with ${e.peerId}.`];
-    case 'pair_failed': return ['info', `Pair request from ${e.id} for ${e.targetId} failed: ${e.message}`];
-    case 'relayed': return ['info', `Relaying ${e.messageType} from ${e.from} to ${e.to}`];
-    case 'not_paired': return ['warn', `Client ${e.id} sent ${e.messageType} while not paired`];
-    case 'rejected': return ['warn', `Rejected frame from ${e.id}: ${e.message}`];
-    case 'pinged': return ['debug', `Pinged ${e.id} (${e.mode})`];
-    case 'timed_out': return ['warn', `Client ${e.id} timed out (no pong); closing.`];
-    case 'rate_limited': return ['warn', `Client ${e.id} exceeded the rate limit; closing.`];
-    case 'peer_notified': return ['info', `Notified ${e.id} that peer ${e.peerId} disconnected.`];
+    case 'connected': return `Client ${e.id} connected.`;
+    case 'disconnected': return `Client ${e.id} disconnected. (${e.reason})`;
+    case 'paired': return `Paired ${e.id} with ${e.peerId}.`;
+    case 'pair_failed': return `Pair request from ${e.id} for ${e.targetId} failed: ${e.message}`;
+    case 'relayed': return `Relaying ${e.messageType} from ${e.from} to ${e.to}`;
+    case 'not_paired': return `Client ${e.id} sent ${e.messageType} while not paired`;
+    case 'rejected': return `Rejected frame from ${e.id}: ${e.message}`;
+    case 'pinged': return `Pinged ${e.id} (${e.mode})`;
+    case 'timed_out': return `Client ${e.id} timed out (no pong); closing.`;
+    case 'rate_limited': return `Client ${e.id} exceeded the rate limit; closing.`;
+    case 'peer_notified': return `Notified ${e.id} that peer ${e.peerId} disconnected.`;
   }
 };
 const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
 const json = opts.logFormat === 'json' ? pino({ level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } }) : null;
-const say = (level: 'info' | 'warn' | 'debug', line: string, fields: object = {}) => {
+const say = (level: Level, line: string, fields: object = {}) => {
   if (rank[level] < rank[opts.logLevel]) return;
   if (json) json[level](fields, line);
   else process.stdout.write(`${line}\n`);
 };
 
-const quietRelays = rank.info < rank[opts.logLevel];
 say('info', `Server starting... ws://${opts.host}:${opts.port}`);
 // One port for both: the demo page over HTTP, the signaling endpoint as a WebSocket upgrade.
 const http = createServer(
@@ -73,9 +78,8 @@ const server = createWsServer({
     advertiseExtensions: opts.extensions,
   },
   log: (e) => {
-    if (e.type === 'relayed' && quietRelays) return; // the hot path: don't format a line nobody sees
-    const [level, line] = text(e);
-    say(level, line, e);
+    const level = levelOf[e.type];
+    if (rank[level] >= rank[opts.logLevel]) say(level, text(e), e); // relays and pings are hot: format only what is shown
   },
 });
 http.on('error', (err: Error) => {
