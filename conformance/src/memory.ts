@@ -2,9 +2,11 @@
 // people who embed the engine in their own app (their own directory, settings, ID scheme) can run
 // the whole suite without a socket. Frames cross the link on the next macrotask in order, like a
 // network would deliver them; the engine's clock is the wall clock because the suite's timing
-// cases are stated in real milliseconds.
+// cases are stated in real milliseconds, and its wakes are scheduled from `nextWake()` like the
+// ws binding's.
 import { randomUUID } from 'node:crypto';
-import { ServerEngine, type Connection, type ServerEngineOptions } from '@tandem/server-core';
+import { CloseCode } from '@tandem/protocol';
+import { ServerEngine, scheduleEngine, type Connection, type ServerEngineOptions } from '@tandem/server-core';
 import type { Dialer, SocketHandlers } from './suite.js';
 
 /** One in-memory link, as the engine sees it. */
@@ -51,23 +53,24 @@ export function memoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
           if (conn) later(() => link.open && engine.heard(conn, Date.now()));
         });
       },
-      close: (link, code) => {
+      close: (link, close) => {
         conns.delete(link);
-        drop(link, code);
+        drop(link, close.code);
       },
     },
   });
-  const timer = setInterval(() => engine.advance(Date.now()), engine.settings.tickMs);
+  const schedule = scheduleEngine(engine, { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout) });
   const dial: Dialer = (handlers) => {
     const link: MemoryLink = { handlers, open: true };
     const conn = engine.open(link, Date.now());
+    schedule.poke();
     conns.set(link, conn);
-    const gone = (code: number, reason: string) => {
+    const gone = (code: number) => {
       if (!link.open) return;
       conns.delete(link);
       link.open = false;
       later(() => {
-        engine.closed(conn, Date.now(), reason);
+        engine.closed(conn, Date.now(), code);
         handlers.close(code);
       });
     };
@@ -76,18 +79,18 @@ export function memoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
       send: (frame, binary) => {
         if (link.open) later(() => link.open && engine.receive(conn, frame, Date.now(), binary));
       },
-      close: (code) => gone(code, 'closed'),
-      terminate: () => gone(1006, 'connection lost'),
+      close: (code) => gone(code),
+      terminate: () => gone(CloseCode.Abnormal),
     });
   };
   return {
     engine,
     dial,
     close() {
-      clearInterval(timer);
+      schedule.stop();
       for (const [link, conn] of conns) {
         link.open = false;
-        engine.closed(conn, Date.now(), 'closed');
+        engine.closed(conn, Date.now(), CloseCode.GoingAway);
       }
       conns.clear();
     },

@@ -3,6 +3,8 @@
 import { WebSocket } from 'ws';
 import fc from 'fast-check';
 import { arbInvalidClientMessage } from '@tandem/protocol/arbitraries';
+import { CloseCode } from '@tandem/protocol';
+import { defaultServerSettings } from '@tandem/server-core';
 
 /** Callbacks a suite socket reports to. */
 export interface SocketHandlers {
@@ -54,6 +56,13 @@ export function wsDialer(url: string): Dialer {
     });
 }
 
+/** The suite's defaults: tandem-server's own timings, and the lateness allowed on timing bounds. */
+export const suiteDefaults = Object.freeze({
+  pingIntervalMs: defaultServerSettings.pingIntervalMs,
+  pingTimeoutMs: defaultServerSettings.pingTimeoutMs,
+  toleranceMs: 1500,
+});
+
 /** Settings the suite needs to know about the server under test. */
 export interface SuiteOptions {
   /** The server's URL. Give either this or `dial`. */
@@ -63,7 +72,7 @@ export interface SuiteOptions {
   /** The server's ping interval and timeout (ms), so timing cases can be checked and run fast. */
   pingIntervalMs: number;
   pingTimeoutMs: number;
-  /** Extra lateness allowed on timing bounds (ms). Default 1500. */
+  /** Extra lateness allowed on timing bounds (ms). Default `suiteDefaults.toleranceMs`. */
   toleranceMs?: number;
   /** Only run cases whose name contains this. */
   filter?: string;
@@ -417,8 +426,23 @@ export const cases: Case[] = [
     name: 'bad_input.oversized_frame_does_not_take_the_server_down',
     async run(ctx) {
       const a = await ctx.client('big');
+      const bystander = await ctx.client('bystander');
       a.json({ type: 'offer', sdp: 'x'.repeat(2 * 1024 * 1024) });
-      await Promise.race([a.waitClosed(5000).catch(() => 0), a.next((m) => m['type'] === 'error', 'error', 5000).catch(() => 0)]);
+      // the sender learns why: an error naming the size, or a 1009 (message too big) close
+      const outcome = await Promise.race([
+        a.waitClosed(5000).then(() => 'closed' as const),
+        a.next((m) => m['type'] === 'error', 'error', 5000).then((m) => m),
+      ]).catch(() => null);
+      if (outcome === null) throw new Failure('a 2 MiB frame got neither an error nor a close within 5 s');
+      if (outcome === 'closed') expectEq(a.closed?.code, CloseCode.MessageTooBig, 'close code for an oversized frame');
+      else {
+        expectTrue(/too large|too big|limit/i.test(String(outcome['message'])), `error names the size limit: ${String(outcome['message'])}`);
+        a.json({ type: 'pair_request', target_id: 'nobody-0000' }); // and the connection carries on
+        await a.next(isError('Target client not found'), 'a normal answer after the oversized frame', 5000, a.frames.length);
+      }
+      // nobody else is harmed, and new clients still get IDs
+      bystander.json({ type: 'pair_request', target_id: 'nobody-0000' });
+      await bystander.next(isError('Target client not found'), 'the bystander still gets answers', 5000, bystander.frames.length);
       const b = await ctx.client('after');
       expectTrue(b.id.length > 0, 'server still assigns IDs');
     },
@@ -447,7 +471,7 @@ export const cases: Case[] = [
 export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult) => void): Promise<CaseResult[]> {
   if (!options.dial && !options.url) throw new TypeError('runSuite needs a url or a dial function');
   const dial = options.dial ?? wsDialer(options.url!);
-  const opts: Required<SuiteOptions> = { toleranceMs: 1500, filter: '', url: options.url ?? '(in process)', dial, ...options };
+  const opts: Required<SuiteOptions> = { toleranceMs: suiteDefaults.toleranceMs, filter: '', url: options.url ?? '(in process)', dial, ...options };
   const results: CaseResult[] = [];
   for (const c of cases) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;

@@ -2,9 +2,10 @@
 // servers (the real engine with one rule broken each), each of which must be caught.
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { WebSocket, WebSocketServer } from 'ws';
-import { ServerEngine } from '@tandem/server-core';
-import { createWsServer } from '@tandem/adapters/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { DEFAULT_MAX_BYTES } from '@tandem/protocol';
+import { ServerEngine, type EffectSink } from '@tandem/server-core';
+import { attachEngine, createWsServer, wsEffectSink } from '@tandem/adapters/ws';
 import { runSuite, type CaseResult } from '../src/suite.js';
 import { memoryTarget } from '../src/memory.js';
 
@@ -15,44 +16,31 @@ afterAll(async () => {
   for (const c of closers) await c();
 });
 
-/** The real engine on ws, with one rule broken by `mutate` (frame rewrite/drop) or flags. */
-async function mutant(opts: { mutate?: (frame: string) => string | null; noPings?: boolean; crashOnInvalidJson?: boolean; broadcastRelays?: boolean }) {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 65536 });
-  const engine = new ServerEngine<WebSocket>({
-    generateId: randomUUID,
-    random: Math.random,
-    settings: timing,
-    sink: {
-      send: (ws, frame) => {
-        if (opts.crashOnInvalidJson && frame.includes('Invalid JSON')) return ws.terminate();
-        if (opts.broadcastRelays && frame.includes('"from_peer":true')) {
-          for (const c of wss.clients) c.send(frame);
-          return;
-        }
-        if (opts.noPings && frame === '{"type":"ping"}') return;
-        const out = opts.mutate ? opts.mutate(frame) : frame;
-        if (out !== null && ws.readyState === WebSocket.OPEN) ws.send(out);
-      },
-      ping: (ws) => {
-        if (!opts.noPings) ws.ping();
-      },
-      close: (ws, code, reason) => (reason === 'ping timeout' ? ws.terminate() : ws.close(code, reason)),
+/** The real engine on the one ws binding, with one rule broken by `mutate` (frame rewrite/drop) or flags. */
+async function mutant(opts: { mutate?: (frame: string) => string | null; noPings?: boolean; crashOnInvalidJson?: boolean; broadcastRelays?: boolean; maxPayload?: number }) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: opts.maxPayload ?? DEFAULT_MAX_BYTES });
+  const honest = wsEffectSink();
+  const sink: EffectSink<WebSocket> = {
+    ...honest,
+    send: (ws, frame) => {
+      if (opts.crashOnInvalidJson && frame.includes('Invalid JSON')) return ws.terminate();
+      if (opts.broadcastRelays && frame.includes('"from_peer":true')) {
+        for (const c of wss.clients) honest.send(c, frame);
+        return;
+      }
+      if (opts.noPings && frame === '{"type":"ping"}') return;
+      const out = opts.mutate ? opts.mutate(frame) : frame;
+      if (out !== null) honest.send(ws, out);
     },
-  });
-  wss.on('connection', (ws) => {
-    const conn = engine.open(ws, Date.now());
-    ws.on('message', (d, bin) => engine.receive(conn, bin ? new Uint8Array(d as Buffer) : d.toString(), Date.now(), bin));
-    ws.on('pong', () => engine.heard(conn, Date.now()));
-    ws.on('close', () => engine.closed(conn, Date.now()));
-  });
-  const timer = setInterval(() => engine.advance(Date.now()), 25);
+    ping: (ws) => {
+      if (!opts.noPings) honest.ping(ws);
+    },
+  };
+  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings: timing, sink });
+  const binding = attachEngine(wss, engine);
   await new Promise((r) => wss.once('listening', r));
   const port = (wss.address() as { port: number }).port;
-  closers.push(() => {
-    clearInterval(timer);
-    for (const c of wss.clients) c.terminate();
-    return new Promise<void>((r) => wss.close(() => r()));
-  });
+  closers.push(() => binding.close());
   return `ws://127.0.0.1:${port}`;
 }
 
@@ -103,6 +91,7 @@ describe('conformance suite', () => {
     ['relays to non-partners', { broadcastRelays: true }, 'stage3.relay_offer_answer_candidates_exactly'],
     ['never pings', { noPings: true }, 'stage5.ping_and_pong_keep_alive'],
     ['crashes the connection on invalid JSON', { crashOnInvalidJson: true }, 'bad_input.hand_written'],
+    ['swallows oversized frames without a word', { maxPayload: 8 << 20, mutate: (f) => (f.includes('Frame too large') ? null : f) }, 'bad_input.oversized_frame_does_not_take_the_server_down'],
     ['initiator flag swapped', { mutate: (f) => f.replace(/"initiator":(true|false)/, (_, v) => `"initiator":${v === 'true' ? 'false' : 'true'}`) }, 'stage2.pair_success'],
   ];
   for (const [name, opts, caseName] of mutants) {

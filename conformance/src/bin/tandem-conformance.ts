@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // tandem-conformance: check any signaling server URL against wire v1 and tandem's extensions.
 import { Command, Option } from 'commander';
-import { formatResult, runSuite, summary } from '../suite.js';
+import { DEFAULT_URL } from '@tandem/protocol';
+import { formatResult, runSuite, suiteDefaults, summary } from '../suite.js';
 
 const opts = new Command('tandem-conformance')
   .description('Check a signaling server against the tandem / wire-v1 protocol')
-  .requiredOption('--url <url>', 'server URL, e.g. ws://127.0.0.1:8787')
-  .addOption(new Option('--ping-interval <seconds>', "the server's ping interval").default(25).argParser(Number))
-  .addOption(new Option('--ping-timeout <seconds>', "the server's ping timeout").default(20).argParser(Number))
-  .addOption(new Option('--tolerance <ms>', 'lateness allowed on timing bounds').default(1500).argParser(Number))
+  .requiredOption('--url <url>', `server URL, e.g. ${DEFAULT_URL}`)
+  .addOption(new Option('--ping-interval <seconds>', "the server's ping interval").default(suiteDefaults.pingIntervalMs / 1000).argParser(Number))
+  .addOption(new Option('--ping-timeout <seconds>', "the server's ping timeout").default(suiteDefaults.pingTimeoutMs / 1000).argParser(Number))
+  .addOption(new Option('--tolerance <ms>', 'lateness allowed on timing bounds').default(suiteDefaults.toleranceMs).argParser(Number))
   .option('--filter <text>', 'only run cases whose name contains this')
   .option('--json', 'print a JSON report instead of lines')
   .parse()

@@ -1,10 +1,72 @@
-// Bindings to the `ws` package: the server engine on a WebSocketServer, and a client signaling
-// transport. All rules stay in the cores; this file moves bytes and reads the clock.
+// Bindings to the `ws` package: the server engine on a WebSocketServer (one binding, used by the
+// binary, the conformance tests and embedders), and a client signaling transport. All rules stay
+// in the cores; this file moves bytes and reads the clock.
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { ServerEngine, type ServerLogEvent, type ServerSettings, type ServerStats } from '@tandem/server-core';
+import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
+import {
+  ServerEngine, scheduleEngine, type EffectSink, type EngineSchedule, type EngineTimers, type ServerLogEvent, type ServerSettings, type ServerStats,
+} from '@tandem/server-core';
 import type { TransportFactory } from '@tandem/client-core';
+
+/** The wall clock and Node's timers, unref'd so a schedule never keeps a process alive. */
+export const nodeTimers: EngineTimers = {
+  now: Date.now,
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** The engine's effects carried out on `ws` sockets. */
+export function wsEffectSink(log?: (event: ServerLogEvent) => void): EffectSink<WebSocket> {
+  return {
+    send: (ws, frame) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+    },
+    ping: (ws) => {
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    },
+    close: (ws, close) => {
+      if (close.abrupt) ws.terminate();
+      else ws.close(close.code, close.text);
+    },
+    ...(log ? { log } : {}),
+  };
+}
+
+/** An engine bound to a WebSocketServer. */
+export interface EngineBinding {
+  readonly schedule: EngineSchedule;
+  /** Close every client (the engine's shutdown), stop accepting, and cut off clients that don't finish the closing handshake in time. */
+  close(): Promise<void>;
+}
+
+/** Feed every connection of `wss` to `engine` and keep its timers; the only ws↔engine glue. */
+export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocket>, timers: EngineTimers = nodeTimers): EngineBinding {
+  const schedule = scheduleEngine(engine, timers);
+  wss.on('connection', (ws) => {
+    const conn = engine.open(ws, timers.now());
+    schedule.poke();
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      engine.receive(conn, isBinary ? toBytes(data) : data.toString(), timers.now(), isBinary);
+    });
+    ws.on('pong', () => engine.heard(conn, timers.now()));
+    ws.on('close', (code) => engine.closed(conn, timers.now(), code));
+    ws.on('error', () => ws.terminate());
+  });
+  return {
+    schedule,
+    close: () =>
+      new Promise<void>((resolve) => {
+        schedule.stop();
+        engine.shutdown();
+        wss.close(() => resolve());
+        timers.setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+        }, engine.settings.closeHandshakeTimeoutMs);
+      }),
+  };
+}
 
 /** Options of the ws server binding. */
 export interface WsServerOptions {
@@ -32,42 +94,16 @@ export interface WsTandemServer {
 
 /** Start a tandem server on a `ws` WebSocketServer. */
 export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
-  const engine = new ServerEngine<WebSocket>({
-    generateId: randomUUID,
-    random: Math.random,
-    settings: options.settings,
-    sink: {
-      send: (ws, frame) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(frame);
-      },
-      ping: (ws) => {
-        if (ws.readyState === WebSocket.OPEN) ws.ping();
-      },
-      close: (ws, code, reason) => {
-        // a client that missed its ping deadline is gone: don't wait for a closing handshake
-        if (reason === 'ping timeout') ws.terminate();
-        else ws.close(code, reason);
-      },
-      ...(options.log ? { log: options.log } : {}),
-    },
-  });
+  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings: options.settings, sink: wsEffectSink(options.log) });
   const wss = new WebSocketServer({
-    ...(options.server ? { server: options.server, ...(options.path ? { path: options.path } : {}) } : { host: options.host ?? '127.0.0.1', port: options.port ?? 8787 }),
+    ...(options.server
+      ? { server: options.server, ...(options.path ? { path: options.path } : {}) }
+      : { host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT }),
     perMessageDeflate: false,
     maxPayload: engine.settings.maxFrameBytes,
     clientTracking: true,
   });
-  wss.on('connection', (ws) => {
-    const conn = engine.open(ws, Date.now());
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      engine.receive(conn, isBinary ? toBytes(data) : data.toString(), Date.now(), isBinary);
-    });
-    ws.on('pong', () => engine.heard(conn, Date.now()));
-    ws.on('close', (code) => engine.closed(conn, Date.now(), code === 1006 ? 'connection lost' : 'closed'));
-    ws.on('error', () => ws.terminate());
-  });
-  const timer = setInterval(() => engine.advance(Date.now()), engine.settings.tickMs);
-  timer.unref();
+  const binding = attachEngine(wss, engine);
   const ready = options.server
     ? Promise.resolve({ host: options.host ?? '', port: options.port ?? 0 })
     : new Promise<{ host: string; port: number }>((resolve, reject) => {
@@ -77,22 +113,7 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
         });
         wss.once('error', reject);
       });
-  return {
-    wss,
-    engine,
-    ready,
-    stats: () => engine.stats(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(timer);
-        engine.shutdown();
-        wss.close(() => resolve());
-        // clients that don't finish the closing handshake in time are cut off
-        setTimeout(() => {
-          for (const ws of wss.clients) ws.terminate();
-        }, 1000).unref();
-      }),
-  };
+  return { wss, engine, ready, stats: () => engine.stats(), close: () => binding.close() };
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -100,10 +121,10 @@ function toBytes(data: RawData): Uint8Array {
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
-/** A client-core TransportFactory over `ws`. */
+/** A client-core TransportFactory over `ws`. `maxPayload` defaults to the protocol's client limit. */
 export function wsTransport(options: { maxPayload?: number } = {}): TransportFactory {
   return (url, handlers) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: options.maxPayload ?? 1 << 20 });
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: options.maxPayload ?? DEFAULT_CLIENT_MAX_BYTES });
     let closed = false;
     const finish = (code: number, reason: string) => {
       if (closed) return;
@@ -116,14 +137,14 @@ export function wsTransport(options: { maxPayload?: number } = {}): TransportFac
     });
     ws.on('close', (code, reason) => finish(code, reason.toString()));
     ws.on('error', (err) => {
-      finish(1006, err.message);
+      finish(CloseCode.Abnormal, err.message);
       ws.terminate();
     });
     return {
       send: (text) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(text);
       },
-      close: (code = 1000, reason = '') => {
+      close: (code = CloseCode.Normal, reason = '') => {
         closed = true;
         if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
         else ws.close(code, reason);

@@ -35,12 +35,19 @@ export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { reado
 
 /** Options for the decoders. */
 export interface DecodeOptions {
-  /** Largest accepted frame in bytes (UTF-8), checked before parsing. Default 65536. */
+  /** Largest accepted frame in bytes (UTF-8), checked before parsing. Default: DEFAULT_MAX_BYTES for client frames, DEFAULT_CLIENT_MAX_BYTES for server frames. */
   readonly maxBytes?: number;
 }
 
-/** The default frame size limit: 64 KiB. */
+/** The largest frame a server accepts by default: 64 KiB. */
 export const DEFAULT_MAX_BYTES = 65536;
+
+/**
+ * The largest frame a client accepts from a server by default: 1 MiB. Larger than the server's
+ * limit on purpose: a relayed frame gains `"from_peer":true`, and other v1 servers may allow
+ * bigger SDPs than tandem does.
+ */
+export const DEFAULT_CLIENT_MAX_BYTES = 1 << 20;
 
 type Checkers = Map<string, TypeCheck<TObject>>;
 
@@ -71,8 +78,8 @@ function describeField(path: string): string {
   return path === '' ? 'message' : `field "${path.slice(1).replace(/\//g, '.')}"`;
 }
 
-function decodeWith<T>(checkers: Checkers, raw: unknown, options: DecodeOptions | undefined): DecodeResult<T> {
-  const maxBytes = options?.maxBytes ?? DEFAULT_MAX_BYTES;
+function decodeWith<T>(checkers: Checkers, raw: unknown, options: DecodeOptions | undefined, defaultMaxBytes: number): DecodeResult<T> {
+  const maxBytes = options?.maxBytes ?? defaultMaxBytes;
   let text: string;
   try {
     if (typeof raw === 'string') {
@@ -82,7 +89,7 @@ function decodeWith<T>(checkers: Checkers, raw: unknown, options: DecodeOptions 
       if (raw.byteLength > maxBytes) return fail('too_large', `Frame too large (limit ${maxBytes} bytes)`);
       text = utf8.decode(raw);
     } else if (raw instanceof ArrayBuffer) {
-      return decodeWith(checkers, new Uint8Array(raw), options);
+      return decodeWith(checkers, new Uint8Array(raw), options, defaultMaxBytes);
     } else {
       return fail('invalid_json', `${ErrorText.InvalidJson}: frame is neither text nor bytes`);
     }
@@ -112,16 +119,16 @@ function decodeWith<T>(checkers: Checkers, raw: unknown, options: DecodeOptions 
   return fail('invalid_field', `Invalid ${type}: ${describeField(path)} ${why.charAt(0).toLowerCase()}${why.slice(1)}`, { type, path });
 }
 
-/** Decode one frame a client sent. Never throws; invalid input yields a wire-v1 error text. */
+/** Decode one frame a client sent (limit default DEFAULT_MAX_BYTES). Never throws; invalid input yields a wire-v1 error text. */
 export function decodeClientMessage(raw: string | Uint8Array | ArrayBuffer, options?: DecodeOptions): DecodeResult<ClientMessage> {
   clientCheckers ??= compileDirection('client');
-  return decodeWith<ClientMessage>(clientCheckers, raw, options);
+  return decodeWith<ClientMessage>(clientCheckers, raw, options, DEFAULT_MAX_BYTES);
 }
 
-/** Decode one frame a server sent. Never throws; invalid input yields an error. */
+/** Decode one frame a server sent (limit default DEFAULT_CLIENT_MAX_BYTES). Never throws; invalid input yields an error. */
 export function decodeServerMessage(raw: string | Uint8Array | ArrayBuffer, options?: DecodeOptions): DecodeResult<ServerMessage> {
   serverCheckers ??= compileDirection('server');
-  return decodeWith<ServerMessage>(serverCheckers, raw, options);
+  return decodeWith<ServerMessage>(serverCheckers, raw, options, DEFAULT_CLIENT_MAX_BYTES);
 }
 
 /** Encode a message for the wire: one JSON object per text frame. */

@@ -2,6 +2,7 @@
 // them to schema/; a test regenerates them in memory and fails when the committed files drift.
 import { catalogue, ClientMessage, ServerMessage, IceCandidate, PROTOCOL_VERSION, type MessageEntry } from './messages.js';
 import { examples } from './examples.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './codes.js';
 
 const DRAFT = 'http://json-schema.org/draft-07/schema#';
 
@@ -83,7 +84,7 @@ export function asyncApiDocument(): Record<string, unknown> {
         'Pairs two WebSocket clients and relays their WebRTC offer/answer/ICE candidates. One JSON object per text frame; ' +
         'unknown fields are ignored. Wire v1 is the floor; version 2 adds hello/welcome, announced by optional fields of your_id.',
     },
-    servers: { local: { host: '127.0.0.1:8787', protocol: 'ws', description: 'tandem-server default' } },
+    servers: { local: { host: `${DEFAULT_HOST}:${DEFAULT_PORT}`, protocol: 'ws', description: 'tandem-server default' } },
     defaultContentType: 'application/json',
     channels: {
       signaling: {

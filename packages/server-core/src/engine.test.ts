@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryServer } from './testing.js';
-import { addFromPeer } from './engine.js';
+import { addFromPeer } from './relay-frame.js';
 
 const setup = (settings = {}) => {
   const s = new MemoryServer({ settings: { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, tickMs: 100, ...settings } });
@@ -133,7 +133,7 @@ describe('stage 5: keepalive and disconnects', () => {
     let closedAt = -1;
     a.onClose = () => (closedAt = s.now);
     s.advance(20_000);
-    expect(a.closedBy).toEqual({ code: 1001, reason: 'ping timeout' });
+    expect(a.closedBy).toEqual({ code: 1001, reason: 'ping timeout', abrupt: true });
     expect(closedAt - start).toBeGreaterThanOrEqual(5_000);
     expect(closedAt - start).toBeLessThanOrEqual(15_000 + 100);
     expect(b.messages().filter((m) => m['type'] === 'peer_disconnected')).toEqual([{ type: 'peer_disconnected', peer_id: a.conn.id }]);
@@ -154,7 +154,7 @@ describe('stage 5: keepalive and disconnects', () => {
     s.advance(9_000);
     expect(a.closedBy).toBeNull();
     s.advance(30_000); // no more pongs: closed after the next ping's timeout
-    expect(a.closedBy).toEqual({ code: 1001, reason: 'ping timeout' });
+    expect(a.closedBy).toEqual({ code: 1001, reason: 'ping timeout', abrupt: true });
   });
   it('peer_disconnected on close, then both can pair again', () => {
     const s = setup();
@@ -207,7 +207,7 @@ describe('bad input', () => {
     const s = setup({ rateLimitPerSecond: 10, rateLimitBurst: 20 });
     const { a, b } = pair(s);
     for (let i = 0; i < 25; i++) a.send('{"type":"pong"}');
-    expect(a.closedBy).toEqual({ code: 1008, reason: 'rate limit exceeded' });
+    expect(a.closedBy).toEqual({ code: 1008, reason: 'rate limit exceeded', abrupt: false });
     expect(last(b)).toEqual({ type: 'peer_disconnected', peer_id: a.conn.id });
     expect(s.engine.stats().rateLimited).toBe(1);
   });
@@ -233,8 +233,10 @@ describe('timer wheel', () => {
     const wake = s.engine.nextWake()!;
     expect(wake).toBeGreaterThan(s.now);
     expect(wake - s.now).toBeLessThanOrEqual(10_000);
-    s.now += 1e9; // a jump of 11 days: must not iterate 10^7 empty slots
+    const scannedBefore = s.engine.wheelTicksScanned;
+    s.now += 1e9; // a jump of 11 days: 10^7 ticks of 100 ms, one of them filed
     s.engine.advance(s.now);
     expect(s.engine.stats().pings).toBe(1);
+    expect(s.engine.wheelTicksScanned - scannedBefore, 'ticks scanned for the jump').toBeLessThanOrEqual(2);
   });
 });

@@ -1,6 +1,12 @@
 // Public surface of @tandem/server-core.
-export { ServerEngine, Connection, defaultServerSettings, addFromPeer } from './engine.js';
-export type { ServerSettings, ServerEngineOptions, EffectSink, ServerLogEvent, ServerStats, CloseReason } from './engine.js';
+export { ServerEngine, type ServerEngineOptions } from './engine.js';
+export { Connection } from './connection.js';
+export { defaultServerSettings, resolveSettings, type ServerSettings } from './settings.js';
+export { connectionCloses, type ConnectionClose, type CloseReasonCode, type DisconnectReason, type EffectSink, type ServerLogEvent, type ServerStats, type SignalType } from './effects.js';
+export { addFromPeer } from './relay-frame.js';
+export { TimerWheel, type WheelEntry } from './timer-wheel.js';
+export { takeToken, type TokenBucketState } from './rate-limit.js';
+export { scheduleEngine, type EngineTimers, type EngineSchedule } from './schedule.js';
 export { InMemoryDirectory, type ConnectionDirectory } from './directory.js';
 export { pairingMachine, pairingEvents, type PairingEvent, type PairingEffect, type TargetVerdict } from './pairing.machine.js';
 export { keepaliveMachine, keepaliveEvents, type KeepaliveEvent, type KeepaliveEffect } from './keepalive.machine.js';

@@ -19,6 +19,12 @@ export const keepaliveEvents: readonly KeepaliveEvent[] = [{ type: 'HEARD' }, { 
 /** One connection's liveness: live → probing → (heard: live | deadline: dead). */
 export const keepaliveMachine = setup({
   types: { events: {} as KeepaliveEvent, emitted: {} as KeepaliveEffect },
+  actions: {
+    sendPing: emit({ type: 'send_ping' } as const),
+    armDeadline: emit({ type: 'arm_deadline' } as const),
+    armInterval: emit({ type: 'arm_interval' } as const),
+    closeTimedOut: emit({ type: 'close_timed_out' } as const),
+  },
 }).createMachine({
   id: 'keepalive',
   initial: 'live',
@@ -26,14 +32,14 @@ export const keepaliveMachine = setup({
     live: {
       on: {
         // HEARD while live changes nothing: the engine just stamps the time (the hot path).
-        DUE: { target: 'probing', actions: [emit({ type: 'send_ping' } as const), emit({ type: 'arm_deadline' } as const)] },
+        DUE: { target: 'probing', actions: ['sendPing', 'armDeadline'] },
         CLOSE: 'dead',
       },
     },
     probing: {
       on: {
-        HEARD: { target: 'live', actions: emit({ type: 'arm_interval' } as const) },
-        DEADLINE: { target: 'dead', actions: emit({ type: 'close_timed_out' } as const) },
+        HEARD: { target: 'live', actions: 'armInterval' },
+        DEADLINE: { target: 'dead', actions: 'closeTimedOut' },
         CLOSE: 'dead',
       },
     },

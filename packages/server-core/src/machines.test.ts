@@ -61,11 +61,20 @@ describe('pairing machine paths against the engine', () => {
           case 'CLOSE':
             x.close();
             break;
+          case 'SHUTDOWN': {
+            const peer = x.conn.peerId === null ? null : s.engine.connection(x.conn.peerId)!.handle;
+            s.engine.shutdown();
+            expect(x.closedBy).toEqual({ code: 1001, reason: 'server shutting down', abrupt: false });
+            // a partner closes too and is not told its peer left
+            if (peer) expect(peer.messages().filter((m) => m['type'] === 'peer_disconnected')).toEqual([]);
+            expect(s.engine.stats()).toMatchObject({ connections: 0, pairs: 0 });
+            break;
+          }
         }
         const value = step.state.value;
         expect(x.conn.isPaired).toBe(value === 'paired');
         expect(x.conn.isClosed).toBe(value === 'closed');
-        if (e.type !== 'SIGNAL' && e.type !== 'CLOSE') expect(x.received.length, 'the client is told of every step').toBeGreaterThan(before);
+        if (e.type !== 'SIGNAL' && e.type !== 'CLOSE' && e.type !== 'SHUTDOWN') expect(x.received.length, 'the client is told of every step').toBeGreaterThan(before);
       }
     });
   }
@@ -77,8 +86,10 @@ describe('keepalive machine paths against the engine', () => {
     it(`${path.steps.map((s) => s.event.type as string).filter((t) => t !== 'xstate.init').join(' → ') || 'initial'}`, () => {
       const s = new MemoryServer({ settings: { pingIntervalMs: 1000, pingTimeoutMs: 500, tickMs: 10, pingSpread: 0 } });
       const x = s.connect();
+      let probes = 0;
       for (const step of path.steps) {
         if ((step.event.type as string) === 'xstate.init') continue;
+        if (step.event.type === 'DUE') probes++;
         switch (step.event.type) {
           case 'HEARD':
             x.send('{"type":"pong"}');
@@ -94,7 +105,8 @@ describe('keepalive machine paths against the engine', () => {
             break;
         }
         const pings = x.received.filter((f) => f === '{"type":"ping"}').length;
-        if (step.state.value === 'probing') expect(pings).toBeGreaterThan(0);
+        // one ping per probe and none otherwise: a live connection is never pinged
+        expect(pings, `pings after ${step.event.type} (state ${String(step.state.value)})`).toBe(probes);
         expect(x.conn.isClosed).toBe(step.state.value === 'dead');
         if (step.event.type === 'DEADLINE' && step.state.value === 'dead') expect(x.closedBy?.reason).toBe('ping timeout');
       }
@@ -105,15 +117,31 @@ describe('keepalive machine paths against the engine', () => {
 describe('compileMachine', () => {
   it('agrees with transition() row by row and refuses machines with context', async () => {
     const { transition } = await import('xstate');
-    const compiled = compileMachine(pairingMachine, pairingEvents);
-    for (const [si, name] of compiled.states.entries()) {
-      for (const [ei, ev] of pairingEvents.entries()) {
-        const snap = pairingMachine.resolveState({ value: name, context: {} });
-        if (snap.status === 'done') continue;
-        const [next] = transition(pairingMachine, snap, ev);
-        expect(compiled.states[compiled.table[si]![ei]!.next]).toBe(next.value);
+    const emittedBy = (actions: readonly { type: string; params?: unknown }[]) => actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
+    const machines = [
+      [pairingMachine, pairingEvents],
+      [keepaliveMachine, keepaliveEvents],
+    ] as const;
+    for (const [machine, events] of machines) {
+      const compiled = compileMachine(machine, events as readonly { type: string }[]);
+      for (const [si, name] of compiled.states.entries()) {
+        for (const [ei, ev] of (events as readonly { type: string }[]).entries()) {
+          const snap = machine.resolveState({ value: name, context: {} });
+          const row = compiled.table[si]![ei]!;
+          if (snap.status === 'done') {
+            expect(row, `${machine.id}: a final state stays put silently`).toEqual({ next: si, emitted: [] });
+            continue;
+          }
+          const [next, actions] = transition(machine, snap, ev as never);
+          expect(compiled.states[row.next], `${machine.id} ${name} + ${JSON.stringify(ev)}: next`).toBe(next.value);
+          expect(row.emitted, `${machine.id} ${name} + ${JSON.stringify(ev)}: emitted`).toEqual(emittedBy(actions as never));
+        }
       }
     }
+    // the table really carries effects: the engine relies on these rows
+    const pairing = compileMachine(pairingMachine, pairingEvents);
+    const free = pairing.table[pairing.state('unpaired')]![pairing.event({ type: 'PAIR_REQUEST', target: 'free' })]!;
+    expect(free.emitted).toEqual([{ type: 'pair_with_target' }, { type: 'send_paired', initiator: true }]);
     const { setup, assign } = await import('xstate');
     const withContext = setup({}).createMachine({ context: { n: 0 }, initial: 'a', states: { a: { on: { X: { actions: assign({ n: 1 }) } } } } });
     expect(() => compileMachine(withContext, [{ type: 'X' }])).toThrow(/context/);

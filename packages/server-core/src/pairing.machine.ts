@@ -2,7 +2,7 @@
 // engine looks the target up in the directory and sends the verdict as the event, so the
 // machine decides every rule and the engine only carries it out.
 import { emit, setup } from 'xstate';
-import { ErrorText } from '@tandem/protocol';
+import type { PairingErrorCode } from '@tandem/protocol';
 
 /** What the engine found when it looked up a pair request's target. */
 export type TargetVerdict = 'unknown' | 'self' | 'busy' | 'free';
@@ -13,16 +13,20 @@ export type PairingEvent =
   | { type: 'PAIRED_BY_PEER' }
   | { type: 'SIGNAL' }
   | { type: 'PEER_LEFT' }
-  | { type: 'CLOSE' };
+  | { type: 'CLOSE' }
+  | { type: 'SHUTDOWN' };
 
 /** Effects of the pairing machine, carried out by the engine. */
 export type PairingEffect =
-  | { type: 'reply_error'; message: string }
+  | { type: 'reply_error'; error: PairingErrorCode }
   | { type: 'pair_with_target' }
   | { type: 'send_paired'; initiator: boolean }
   | { type: 'relay_to_peer' }
   | { type: 'send_peer_disconnected' }
-  | { type: 'release_peer' };
+  /** Tell the partner this side left (it gets PEER_LEFT). */
+  | { type: 'release_peer' }
+  /** Let go of the partner without telling it: the whole server is closing. */
+  | { type: 'forget_peer' };
 
 /** Every event the engine can send, for compiling the machine into a table. */
 export const pairingEvents: readonly PairingEvent[] = [
@@ -34,13 +38,20 @@ export const pairingEvents: readonly PairingEvent[] = [
   { type: 'SIGNAL' },
   { type: 'PEER_LEFT' },
   { type: 'CLOSE' },
+  { type: 'SHUTDOWN' },
 ];
 
 /** One connection's pairing lifecycle: unpaired ⇄ paired, then closed. */
 export const pairingMachine = setup({
   types: { events: {} as PairingEvent, emitted: {} as PairingEffect },
   actions: {
-    replyError: emit((_, params: { message: string }) => ({ type: 'reply_error', message: params.message }) as const),
+    replyError: emit((_, params: { error: PairingErrorCode }) => ({ type: 'reply_error', error: params.error }) as const),
+    pairWithTarget: emit({ type: 'pair_with_target' } as const),
+    sendPaired: emit((_, params: { initiator: boolean }) => ({ type: 'send_paired', initiator: params.initiator }) as const),
+    relayToPeer: emit({ type: 'relay_to_peer' } as const),
+    sendPeerDisconnected: emit({ type: 'send_peer_disconnected' } as const),
+    releasePeer: emit({ type: 'release_peer' } as const),
+    forgetPeer: emit({ type: 'forget_peer' } as const),
   },
   guards: {
     targetIs: ({ event }, target: TargetVerdict) => event.type === 'PAIR_REQUEST' && event.target === target,
@@ -52,25 +63,24 @@ export const pairingMachine = setup({
     unpaired: {
       on: {
         PAIR_REQUEST: [
-          { guard: { type: 'targetIs', params: 'self' }, actions: { type: 'replyError', params: { message: ErrorText.CannotPairWithSelf } } },
-          { guard: { type: 'targetIs', params: 'unknown' }, actions: { type: 'replyError', params: { message: ErrorText.TargetNotFound } } },
-          { guard: { type: 'targetIs', params: 'busy' }, actions: { type: 'replyError', params: { message: ErrorText.TargetAlreadyPaired } } },
-          {
-            target: 'paired',
-            actions: [emit({ type: 'pair_with_target' } as const), emit({ type: 'send_paired', initiator: true } as const)],
-          },
+          { guard: { type: 'targetIs', params: 'self' }, actions: { type: 'replyError', params: { error: 'cannot_pair_with_self' } } },
+          { guard: { type: 'targetIs', params: 'unknown' }, actions: { type: 'replyError', params: { error: 'target_not_found' } } },
+          { guard: { type: 'targetIs', params: 'busy' }, actions: { type: 'replyError', params: { error: 'target_already_paired' } } },
+          { target: 'paired', actions: ['pairWithTarget', { type: 'sendPaired', params: { initiator: true } }] },
         ],
-        PAIRED_BY_PEER: { target: 'paired', actions: emit({ type: 'send_paired', initiator: false } as const) },
-        SIGNAL: { actions: { type: 'replyError', params: { message: ErrorText.NotPaired } } },
+        PAIRED_BY_PEER: { target: 'paired', actions: { type: 'sendPaired', params: { initiator: false } } },
+        SIGNAL: { actions: { type: 'replyError', params: { error: 'not_paired' } } },
         CLOSE: 'closed',
+        SHUTDOWN: 'closed',
       },
     },
     paired: {
       on: {
-        PAIR_REQUEST: { actions: { type: 'replyError', params: { message: ErrorText.AlreadyPaired } } },
-        SIGNAL: { actions: emit({ type: 'relay_to_peer' } as const) },
-        PEER_LEFT: { target: 'unpaired', actions: emit({ type: 'send_peer_disconnected' } as const) },
-        CLOSE: { target: 'closed', actions: emit({ type: 'release_peer' } as const) },
+        PAIR_REQUEST: { actions: { type: 'replyError', params: { error: 'already_paired' } } },
+        SIGNAL: { actions: 'relayToPeer' },
+        PEER_LEFT: { target: 'unpaired', actions: 'sendPeerDisconnected' },
+        CLOSE: { target: 'closed', actions: 'releasePeer' },
+        SHUTDOWN: { target: 'closed', actions: 'forgetPeer' },
       },
     },
     closed: { type: 'final' },

@@ -1,7 +1,9 @@
 // An in-memory transport for the engine: real engine, fake link (h11's ConnectionPair idea).
 // Used by this package's tests, by client-core's tests and by the conformance suite's in-memory
 // target. Time is a number the caller moves; nothing here sets a timer.
-import { ServerEngine, type Connection, type ServerEngineOptions, type ServerLogEvent } from './engine.js';
+import { ServerEngine, type ServerEngineOptions } from './engine.js';
+import type { Connection } from './connection.js';
+import type { ConnectionClose, ServerLogEvent } from './effects.js';
 
 /** One in-memory client socket. */
 export interface MemoryClient {
@@ -15,10 +17,10 @@ export interface MemoryClient {
   send(frame: string | Uint8Array, binary?: boolean): void;
   /** Answer a control ping (what a WebSocket stack does by itself). */
   pong(): void;
-  /** Close from the client side. */
-  close(): void;
-  /** Set when the server closed us: code and reason. */
-  closedBy: { code: number; reason: string } | null;
+  /** Close from the client side (1000 by default; 1006 is a lost link). */
+  close(code?: number): void;
+  /** Set when the server closed us: code, reason text, and whether it cut the link without a handshake. */
+  closedBy: { code: number; reason: string; abrupt: boolean } | null;
   /** Called on every frame the server sends (after it is recorded). */
   onFrame: ((frame: string) => void) | null;
   /** Called when the server closes this client. */
@@ -54,9 +56,9 @@ export class MemoryServer {
         ping: (c) => {
           c.received.push('<ws-ping>');
         },
-        close: (c, code, reason) => {
-          c.closedBy = { code, reason };
-          c.onClose?.(code, reason);
+        close: (c, close: ConnectionClose) => {
+          c.closedBy = { code: close.code, reason: close.text, abrupt: close.abrupt };
+          c.onClose?.(close.code, close.text);
         },
         log: (e) => this.logs.push(e),
       },
@@ -76,8 +78,8 @@ export class MemoryServer {
       pong() {
         server.engine.heard(client.conn, server.now);
       },
-      close() {
-        server.engine.closed(client.conn, server.now);
+      close(code) {
+        server.engine.closed(client.conn, server.now, code);
       },
       closedBy: null,
       onFrame: null,

@@ -1,0 +1,37 @@
+// The engine's record of one connection. Kept small and of fixed shape on purpose: this object,
+// its ID string and one timer-wheel filing are all tandem adds to an idle socket.
+import type { TokenBucketState } from './rate-limit.js';
+import type { WheelEntry } from './timer-wheel.js';
+import { KeepaliveState, PairingState } from './tables.js';
+
+/** One connection as the engine sees it. Fields marked internal belong to the engine. */
+export class Connection<H> implements WheelEntry, TokenBucketState {
+  /** @internal the partner while paired */ peer: Connection<H> | null = null;
+  /** @internal pairing machine state index */ pairingState: number = PairingState.unpaired;
+  /** @internal keepalive machine state index */ keepaliveState: number = KeepaliveState.live;
+  /** @internal ms since engine epoch of the last frame or pong */ heardAt = 0;
+  /** @internal ms since engine epoch the ping deadline falls */ pingDeadline = 0;
+  /** @internal timer-wheel tick this connection is filed under (-1: none) */ wheelSlot = -1;
+  /** @internal ms taken off the ping interval to spread pings */ pingJitter = 0;
+  /** @internal rate-limit tokens left */ tokens = 0;
+  /** @internal when the tokens were counted */ tokensAt = 0;
+  /** @internal uses WebSocket control pings */ wsPing = false;
+  constructor(
+    /** The client's ID (its shareable key). */
+    readonly id: string,
+    /** The embedder's handle. */
+    readonly handle: H,
+  ) {}
+  /** Whether the connection is paired. */
+  get isPaired(): boolean {
+    return this.pairingState === PairingState.paired;
+  }
+  /** The partner's ID, if paired. */
+  get peerId(): string | null {
+    return this.peer?.id ?? null;
+  }
+  /** Whether the engine considers this connection closed. */
+  get isClosed(): boolean {
+    return this.pairingState === PairingState.closed;
+  }
+}

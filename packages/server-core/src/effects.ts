@@ -1,0 +1,71 @@
+// What the engine asks of its host: the effect sink (send, ping, close, log) and the typed values
+// those effects carry. The host decides how; the engine decides what, including whether a close
+// is abrupt, so no host ever has to read a reason text to choose.
+import { CloseCode, type PairingErrorCode } from '@tandem/protocol';
+
+/** Why the engine closes a connection, as codes. */
+export type CloseReasonCode = 'ping_timeout' | 'rate_limited' | 'shutdown';
+
+/** A close the engine asks for: the WebSocket code and reason to send, and whether to skip the closing handshake. */
+export interface ConnectionClose {
+  readonly reason: CloseReasonCode;
+  /** WebSocket close code. */
+  readonly code: CloseCode;
+  /** Close reason text sent to the client (also the disconnect reason logged). */
+  readonly text: 'ping timeout' | 'rate limit exceeded' | 'server shutting down';
+  /** Cut the connection without a closing handshake (the client is presumed gone). */
+  readonly abrupt: boolean;
+}
+
+/** Every close the engine asks for, once; frozen so effects allocate nothing. */
+export const connectionCloses: Readonly<Record<CloseReasonCode, ConnectionClose>> = Object.freeze({
+  // a client that missed its ping deadline is gone: waiting for its closing handshake is pointless
+  ping_timeout: Object.freeze({ reason: 'ping_timeout', code: CloseCode.GoingAway, text: 'ping timeout', abrupt: true }),
+  rate_limited: Object.freeze({ reason: 'rate_limited', code: CloseCode.PolicyViolation, text: 'rate limit exceeded', abrupt: false }),
+  shutdown: Object.freeze({ reason: 'shutdown', code: CloseCode.GoingAway, text: 'server shutting down', abrupt: false }),
+});
+
+/** Why a connection ended, as the log reports it. */
+export type DisconnectReason = 'closed' | 'connection lost' | ConnectionClose['text'];
+
+/** Signals the engine relays inside a pair. */
+export type SignalType = 'offer' | 'answer' | 'candidate';
+
+/** Structured log events; embedders render them (the reference server prints the seed's lines). */
+export type ServerLogEvent =
+  | { type: 'connected'; id: string }
+  | { type: 'disconnected'; id: string; reason: DisconnectReason }
+  | { type: 'paired'; id: string; peerId: string }
+  | { type: 'pair_failed'; id: string; targetId: string; error: PairingErrorCode; message: string }
+  | { type: 'relayed'; from: string; to: string; messageType: SignalType }
+  | { type: 'not_paired'; id: string; messageType: SignalType }
+  | { type: 'rejected'; id: string; message: string }
+  | { type: 'pinged'; id: string; mode: 'json' | 'control' }
+  | { type: 'timed_out'; id: string }
+  | { type: 'rate_limited'; id: string }
+  | { type: 'peer_notified'; id: string; peerId: string };
+
+/** Where the engine's effects go. `H` is the embedder's own handle for a connection (e.g. a socket). */
+export interface EffectSink<H> {
+  /** Send one text frame. */
+  send(handle: H, frame: string): void;
+  /** Send a WebSocket control ping (only for clients that negotiated `keepalive.ws-ping`). */
+  ping(handle: H): void;
+  /** Close the connection as `close` says; the engine already treats it as gone. */
+  close(handle: H, close: ConnectionClose): void;
+  /** Optional structured log. */
+  log?(event: ServerLogEvent): void;
+}
+
+/** Counters an embedder can export as metrics. */
+export interface ServerStats {
+  connections: number;
+  pairs: number;
+  opened: number;
+  closed: number;
+  relayed: number;
+  errors: number;
+  pings: number;
+  timeouts: number;
+  rateLimited: number;
+}

@@ -1,0 +1,64 @@
+// The server's tunable limits and timings: one interface, its defaults, and the check that
+// refuses nonsense at start-up rather than misbehaving later.
+import { DEFAULT_MAX_BYTES } from '@tandem/protocol';
+
+/** Tunable limits and timings; every field has a safe default. */
+export interface ServerSettings {
+  /** Quiet time (ms) after which a client is pinged. Default 25 000. */
+  readonly pingIntervalMs: number;
+  /** Time (ms) a pinged client has to send anything before it is closed. Default 20 000. */
+  readonly pingTimeoutMs: number;
+  /** Granularity (ms) of the keepalive timer wheel; timings are late by at most this. Default: a tenth of the shorter of interval and timeout, within [10, 1000]. */
+  readonly tickMs: number;
+  /** Pings are spread by up to this fraction of the interval so bursts of clients don't ping together. Default 0.1. */
+  readonly pingSpread: number;
+  /** Largest accepted frame in bytes. Default 65 536. */
+  readonly maxFrameBytes: number;
+  /** Sustained messages per second per connection before it is closed as a flood. Default 50. */
+  readonly rateLimitPerSecond: number;
+  /** Burst allowance on top of the sustained rate. Default 200. */
+  readonly rateLimitBurst: number;
+  /** Advertise v2 extensions in `your_id` (optional fields a v1 client ignores). Default true. */
+  readonly advertiseExtensions: boolean;
+  /** Offer WebSocket control-frame pings to clients that ask for them (needs transport support). Default true. */
+  readonly wsPing: boolean;
+  /** How long (ms) a transport waits for a client to finish a closing handshake the server started before cutting it off. Default 1 000. */
+  readonly closeHandshakeTimeoutMs: number;
+}
+
+/** The defaults, exported so embedders and docs can show them. */
+export const defaultServerSettings: ServerSettings = Object.freeze({
+  pingIntervalMs: 25_000,
+  pingTimeoutMs: 20_000,
+  tickMs: 1_000,
+  pingSpread: 0.1,
+  maxFrameBytes: DEFAULT_MAX_BYTES,
+  rateLimitPerSecond: 50,
+  rateLimitBurst: 200,
+  advertiseExtensions: true,
+  wsPing: true,
+  closeHandshakeTimeoutMs: 1_000,
+});
+
+/** Merge `overrides` over the defaults, derive the tick when not given, and validate. Throws RangeError on a bad value. */
+export function resolveSettings(overrides: Partial<ServerSettings> = {}): ServerSettings {
+  const merged = { ...defaultServerSettings, ...overrides };
+  if (overrides.tickMs === undefined) merged.tickMs = defaultTickMs(merged.pingIntervalMs, merged.pingTimeoutMs);
+  validateSettings(merged);
+  return Object.freeze(merged);
+}
+
+/** A wheel fine enough for short test timings, coarse (1 s) for production ones. */
+function defaultTickMs(intervalMs: number, timeoutMs: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(Math.min(intervalMs, timeoutMs) / 10)));
+}
+
+const positiveSettings = ['pingIntervalMs', 'pingTimeoutMs', 'tickMs', 'maxFrameBytes', 'rateLimitPerSecond', 'rateLimitBurst', 'closeHandshakeTimeoutMs'] as const;
+
+function validateSettings(settings: ServerSettings): void {
+  for (const name of positiveSettings) {
+    const value = settings[name];
+    if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`ServerSettings.${name} must be a positive number, got ${value}`);
+  }
+  if (!(settings.pingSpread >= 0 && settings.pingSpread < 1)) throw new RangeError(`ServerSettings.pingSpread must be in [0, 1), got ${settings.pingSpread}`);
+}
