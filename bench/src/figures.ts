@@ -7,7 +7,7 @@ import { wsTransport } from '@tandem/adapters/ws';
 import { weriftPeerFactory } from '@tandem/adapters/werift';
 import { cpuMs, rssBytes, sourceAddress, startLoad, startSystem, type Load, type RunningSystem } from './procs.js';
 import type { LoadReply } from './load.js';
-import { systems, type SystemName } from './protocols.js';
+import { relaySystems, systems, type SystemName } from './protocols.js';
 
 export interface Sizes {
   relayMessages: number;
@@ -66,9 +66,9 @@ export interface RelayFigure {
 }
 
 export async function relayCost(sizes: Sizes): Promise<RelayFigure[]> {
-  const rounds = new Map<SystemName, { us: number; rate: number }[]>(systems.map((s) => [s, []]));
+  const rounds = new Map<SystemName, { us: number; rate: number }[]>(relaySystems.map((s) => [s, []]));
   for (let round = 0; round < sizes.relayRounds; round++) {
-    for (const name of systems) {
+    for (const name of relaySystems) {
       await withSystem(name, async (sys, load) => {
         load.send({ cmd: 'relay', system: name, base: sys.base, pairs: sizes.relayPairs, messages: sizes.relayMessages, window: 8, bytes: 640, localAddress: sourceAddress() });
         await load.next();
@@ -82,7 +82,7 @@ export async function relayCost(sizes: Sizes): Promise<RelayFigure[]> {
       });
     }
   }
-  return systems.map((s) => {
+  return relaySystems.map((s) => {
     const r = rounds.get(s)!;
     return { system: s, usPerMessage: median(r.map((x) => x.us)), messagesPerSecond: median(r.map((x) => x.rate)), rounds: r.map((x) => x.us) };
   });

@@ -79,6 +79,7 @@ export async function startSystem(name: SystemName, tandemArgs: string[] = []): 
     tandem: [node, here('../../packages/adapters/dist/bin/tandem-server.js'), '--port', String(port), '--log-level', 'warn', '--rate-limit', '1e9', '--rate-burst', '1e9', ...tandemArgs],
     peerserver: [node, here('./peer-server.mjs'), String(port)],
     floor: [node, here('./floor.mjs'), String(port)],
+    raw: [node, here('./raw-forward.mjs'), String(port)],
   };
   const [cmd, args] = pinned(0, argv[name]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });

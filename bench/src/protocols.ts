@@ -2,8 +2,11 @@
 // and recognise a relayed offer. tandem and the floor speak wire v1; PeerServer speaks PeerJS.
 import { randomUUID } from 'node:crypto';
 
-export type SystemName = 'tandem' | 'peerserver' | 'floor';
+export type SystemName = 'tandem' | 'peerserver' | 'floor' | 'raw';
+/** The systems every figure compares. */
 export const systems: SystemName[] = ['tandem', 'peerserver', 'floor'];
+/** The relay figure adds the raw-forward floor (pairs, then forwards bytes unparsed). */
+export const relaySystems: SystemName[] = [...systems, 'raw'];
 
 export interface Dialect {
   /** URL for a new client; PeerJS clients pick their own ID. */
@@ -20,6 +23,7 @@ export interface Dialect {
 export const dialects: Record<SystemName, Dialect> = {
   tandem: v1(),
   floor: v1(),
+  raw: v1(),
   peerserver: {
     url(base) {
       const id = randomUUID();

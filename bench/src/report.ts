@@ -34,6 +34,8 @@ export function rows(r: Results): Row[] {
     const t = by(r.relay, 'tandem');
     const fl = by(r.relay, 'floor');
     const ps = by(r.relay, 'peerserver');
+    const raw = r.relay.find((x) => x.system === 'raw');
+    if (raw) out.push({ figure: 'relay CPU per offer vs raw forward', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(raw.usPerMessage, 2)} µs`, ratio: t.usPerMessage / raw.usPerMessage, target: '≤ 1.25×', met: t.usPerMessage <= 1.25 * raw.usPerMessage });
     out.push({ figure: 'relay CPU per offer vs floor', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(fl.usPerMessage, 2)} µs`, ratio: t.usPerMessage / fl.usPerMessage, target: '≤ 1.00×', met: t.usPerMessage <= fl.usPerMessage });
     out.push({ figure: 'relay CPU per offer vs PeerServer', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(ps.usPerMessage, 2)} µs`, ratio: t.usPerMessage / ps.usPerMessage, target: '—', met: true });
   }

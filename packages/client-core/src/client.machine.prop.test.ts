@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createActor, SimulatedClock } from 'xstate';
-import { clientMachine, type ClientEmitted, type ClientEvent } from './client.machine.js';
+import { clientMachine, serverEvent, type ClientEmitted, type ClientEvent } from './client.machine.js';
 
 const cand = (peer: number, n: number) => ({ candidate: `candidate:${peer} ${n} udp 1 10.0.0.${peer} 9 typ host`, sdpMid: '0', sdpMLineIndex: 0 });
 
@@ -41,12 +41,12 @@ function toEvent(s: Step, gen: number): ClientEvent | null {
         peer_disconnected: { type: 'peer_disconnected', peer_id: 'p' },
         error: { type: 'error', message: 'Target client not found' },
       }[s.msg];
-      return { type: 'SERVER', message: m as never };
+      return serverEvent(m as never);
     }
     case 'candidate':
-      return { type: 'SERVER', message: { type: 'candidate', candidate: cand(s.peer, s.n), from_peer: true } };
+      return serverEvent({ type: 'candidate', candidate: cand(s.peer, s.n), from_peer: true });
     case 'eoc':
-      return { type: 'SERVER', message: { type: 'candidate', candidate: { candidate: '' }, from_peer: true } };
+      return serverEvent({ type: 'candidate', candidate: { candidate: '' }, from_peer: true });
     case 'peer': {
       const g = gen + s.genOffset;
       if (s.what === 'LOCAL_SDP') return { type: 'LOCAL_SDP', gen: g, sdp: 'x' };
@@ -68,7 +68,10 @@ describe('client machine under random interleavings', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
         const clock = new SimulatedClock();
-        const actor = createActor(clientMachine, { input: { url: 'x', reconnect: { nextDelayMs: ({ attempt }) => (attempt < 5 ? 1000 : null) } }, clock });
+        let policyCalls = 0;
+        let closes = 0;
+        const reconnect = { nextDelayMs: ({ attempt }: { attempt: number }) => (policyCalls++, attempt < 5 ? 1000 : null) };
+        const actor = createActor(clientMachine, { input: { url: 'x', reconnect }, clock });
         const live = new Set<number>();
         const closed = new Set<number>();
         const remoteSet = new Set<number>();
@@ -96,8 +99,10 @@ describe('client machine under random interleavings', () => {
           if (s.kind === 'peer' && s.what === 'REMOTE_SET' && s.genOffset === 0 && live.has(gen)) remoteSet.add(gen);
           if (s.kind === 'peer' && s.what === 'REMOTE_SET' && s.genOffset === 0 && !live.has(gen)) continue; // a driver only reports for live peers
           const ev = toEvent(s, gen);
+          if (ev?.type === 'WS_CLOSED') closes++;
           if (ev === null) clock.increment((s as { ms: number }).ms);
           else actor.send(ev);
+          expect(policyCalls, 'the reconnect policy is asked once per close').toBe(closes);
           const snap = actor.getSnapshot();
           const active = snap.matches({ running: { session: 'active' } });
           expect(live.size, 'a live peer exactly while a session is active').toBe(active ? 1 : 0);

@@ -1,11 +1,15 @@
-// The client's whole lifecycle as one XState v5 machine: two parallel regions, `signaling`
-// (socket up, ID known, reconnect with backoff) and `session` (pair → negotiate → open → peer
-// gone → idle). It owns no socket and no RTCPeerConnection: it emits effects (`ws.*`, `peer.*`)
-// that a driver carries out, and public events (`id`, `paired`, `open`, …) for the embedder.
-// Time comes from the actor's clock (`createActor(machine, { clock })`), so tests use a
-// SimulatedClock.
+// The client's whole lifecycle as one XState v5 machine: three parallel regions, `inbox`
+// (pings, server errors), `signaling` (socket up, ID known, reconnect with backoff) and `session`
+// (pair → negotiate → open → peer gone → idle). It owns no socket and no RTCPeerConnection: it
+// emits effects (`ws.*` carrying typed ClientMessages, `peer.*`) that a driver carries out, and
+// public events (`id`, `paired`, `open`, …) for the embedder. Server frames arrive as one event
+// per message type (`server.paired`, …). Every guard and action is named in `setup`; time comes
+// from the actor's clock (`createActor(machine, { clock })`), so tests use a SimulatedClock.
 import { assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
-import { Capability, PROTOCOL_VERSION, type IceCandidate, type ServerMessage } from '@tandem/protocol';
+import {
+  Capability, PROTOCOL_VERSION, pairingErrorCodeOf,
+  type ClientMessage, type IceCandidate, type PairingErrorCode, type ServerMessage,
+} from '@tandem/protocol';
 import type { ReconnectPolicy } from './ports.js';
 
 /** Outgoing data for the peer. */
@@ -27,12 +31,24 @@ export interface ClientInput {
   answerPings?: boolean;
 }
 
+/** The defaults of the optional inputs. */
+export const clientInputDefaults = Object.freeze({
+  channelLabel: 'chat',
+  sendQueueLimit: 64,
+  negotiationTimeoutMs: 30_000,
+  answersControlPings: true,
+  answerPings: true,
+});
+
 /** Everything the machine remembers. */
 export interface ClientContext {
   readonly input: Required<ClientInput>;
   id: string | null;
   attempt: number;
-  retryDelay: number;
+  /** The delay the reconnect policy chose for the current loss; null: it gave up. */
+  retryDelay: number | null;
+  /** Close code and reason of the last signaling loss. */
+  lastLoss: { code: number; reason: string };
   /** Generation of the current peer session; events from older ones are ignored. */
   gen: number;
   peerId: string | null;
@@ -48,6 +64,14 @@ export interface ClientContext {
   dropped: number;
 }
 
+/** One event per server message type: `server.<type>` carrying the decoded message. */
+export type ServerEvent = { [K in ServerMessage['type']]: { type: `server.${K}`; message: Extract<ServerMessage, { type: K }> } }[ServerMessage['type']];
+
+/** The event for a decoded server message. */
+export function serverEvent(message: ServerMessage): ServerEvent {
+  return { type: `server.${message.type}`, message } as ServerEvent;
+}
+
 /** Events the driver feeds in. */
 export type ClientEvent =
   | { type: 'PAIR'; key: string }
@@ -55,7 +79,7 @@ export type ClientEvent =
   | { type: 'CLOSE' }
   | { type: 'WS_OPEN' }
   | { type: 'WS_CLOSED'; code: number; reason: string }
-  | { type: 'SERVER'; message: ServerMessage }
+  | ServerEvent
   | { type: 'BAD_FRAME'; message: string }
   | { type: 'LOCAL_SDP'; gen: number; sdp: string }
   | { type: 'LOCAL_CANDIDATE'; gen: number; candidate: IceCandidate | null }
@@ -68,7 +92,7 @@ export type ClientEvent =
 /** Effects for the driver to carry out. */
 export type ClientEffect =
   | { type: 'ws.connect'; url: string }
-  | { type: 'ws.send'; text: string }
+  | { type: 'ws.send'; message: ClientMessage }
   | { type: 'ws.close' }
   | { type: 'peer.create'; gen: number }
   | { type: 'peer.createDataChannel'; gen: number; label: string }
@@ -82,14 +106,42 @@ export type ClientEffect =
 /** Where a client error came from. */
 export type ClientErrorSource = 'server' | 'client' | 'peer' | 'signaling';
 
+/** What went wrong, as a code to match on (the message is for people). */
+export type ClientErrorCode =
+  /** The server refused a pairing request or a signal (wire-v1 texts). */
+  | PairingErrorCode
+  /** The server sent an error with a text wire-v1 does not name. */
+  | 'server_error'
+  /** A frame from the server could not be decoded. */
+  | 'bad_frame'
+  /** `pair()` before the server assigned an ID. */
+  | 'not_registered'
+  /** `pair()` while a request is pending. */
+  | 'pair_pending'
+  /** `pair()` while paired. */
+  | 'already_in_session'
+  /** `send()` with no open data channel. */
+  | 'no_channel'
+  /** The signaling socket dropped while a pairing was pending. */
+  | 'signaling_lost'
+  /** The reconnect policy gave up. */
+  | 'signaling_gone'
+  /** The data channel did not open in time. */
+  | 'negotiation_timeout'
+  /** ICE/DTLS failed or the peer connection closed. */
+  | 'peer_failed';
+
+/** Why a peer session ended. */
+export type PeerLeftReason = 'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed';
+
 /** Typed events for the embedder. */
 export type ClientPublicEvent =
   | { type: 'id'; id: string }
   | { type: 'paired'; peerId: string; initiator: boolean }
   | { type: 'open'; peerId: string }
   | { type: 'message'; data: PeerData }
-  | { type: 'peerLeft'; peerId: string; reason: 'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed' }
-  | { type: 'error'; message: string; source: ClientErrorSource }
+  | { type: 'peerLeft'; peerId: string; reason: PeerLeftReason }
+  | { type: 'error'; code: ClientErrorCode; message: string; source: ClientErrorSource }
   | { type: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string }
   | { type: 'dropped'; count: number }
   | { type: 'closed' };
@@ -97,11 +149,12 @@ export type ClientPublicEvent =
 /** Everything the machine emits. */
 export type ClientEmitted = ClientEffect | ClientPublicEvent;
 
-const sameGen = ({ context, event }: { context: ClientContext; event: ClientEvent }) => 'gen' in event && event.gen === context.gen;
-const serverType = (t: ServerMessage['type']) => ({ event }: { event: ClientEvent }) => event.type === 'SERVER' && event.message.type === t;
-const msg = <T extends ServerMessage['type']>(event: ClientEvent) => (event as unknown as { message: Extract<ServerMessage, { type: T }> }).message;
-const candidateFrame = (c: IceCandidate | null) => JSON.stringify({ type: 'candidate', candidate: c ?? { candidate: '', sdpMid: null, sdpMLineIndex: null } });
+type ErrorParams = { code: ClientErrorCode; message: string; source: ClientErrorSource };
+
+const END_OF_CANDIDATES: IceCandidate = { candidate: '', sdpMid: null, sdpMLineIndex: null };
+const candidateMessage = (c: IceCandidate | null): ClientMessage => ({ type: 'candidate', candidate: c ?? END_OF_CANDIDATES });
 const candidateKey = (c: IceCandidate) => `${c.sdpMid ?? ''}|${c.sdpMLineIndex ?? ''}|${c.candidate}`;
+const freshSession = { remoteSet: false, offerSeen: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] };
 
 /** The client machine; drive it with `createTandemClient` or your own driver. */
 export const clientMachine = setup({
@@ -112,49 +165,119 @@ export const clientMachine = setup({
     input: {} as ClientInput,
   },
   delays: {
-    retryDelay: ({ context }) => context.retryDelay,
+    retryDelay: ({ context }) => context.retryDelay ?? 0,
     negotiationTimeout: ({ context }) => context.input.negotiationTimeoutMs,
   },
   guards: {
-    sameGen,
-    isYourId: serverType('your_id'),
-    isError: serverType('error'),
-    isPaired: serverType('paired'),
-    isPing: serverType('ping'),
-    isPeerDisconnected: serverType('peer_disconnected'),
-    isOfferForResponder: ({ context, event }) => serverType('offer')({ event }) && !context.initiator && !context.offerSeen,
-    isAnswerForInitiator: ({ context, event }) => serverType('answer')({ event }) && context.initiator && !context.remoteSet,
-    isCandidate: serverType('candidate'),
-    canRetry: ({ context, event }) => {
-      const e = event as { code?: number; reason?: string };
-      return context.input.reconnect.nextDelayMs({ attempt: context.attempt + 1, code: e.code ?? 1006, reason: e.reason ?? '' }) !== null;
-    },
+    sameGen: ({ context, event }) => 'gen' in event && event.gen === context.gen,
+    answersPings: ({ context }) => context.input.answerPings,
+    hasId: ({ context }) => context.id !== null,
+    /** A server that advertised capabilities gets a hello; v1 servers never see one. */
+    serverOffersWsPing: ({ context, event }) =>
+      event.type === 'server.your_id' && context.input.answersControlPings && (event.message.capabilities ?? []).includes(Capability.WsPing),
+    willRetry: ({ context }) => context.retryDelay !== null,
     queueFull: ({ context }) => context.queue.length >= context.input.sendQueueLimit,
+    awaitingOffer: ({ context }) => !context.initiator && !context.offerSeen,
+    awaitingAnswer: ({ context }) => context.initiator && !context.remoteSet,
+    candidateSeen: ({ context, event }) => event.type === 'server.candidate' && context.seenCandidates.includes(candidateKey(event.message.candidate)),
+    remoteSet: ({ context }) => context.remoteSet,
+    sameGenAndLocalSent: ({ context, event }) => 'gen' in event && event.gen === context.gen && context.localSent,
+  },
+  actions: {
+    connect: emit(({ context }) => ({ type: 'ws.connect', url: context.input.url }) as const),
+    sendPong: emit({ type: 'ws.send', message: { type: 'pong' } } as const),
+    sendHello: emit({ type: 'ws.send', message: { type: 'hello', version: PROTOCOL_VERSION, capabilities: [Capability.WsPing] } } as const),
+    reportServerError: emit(({ event }) => {
+      const message = event.type === 'server.error' ? event.message.message : '';
+      return { type: 'error', code: pairingErrorCodeOf(message) ?? 'server_error', message, source: 'server' } as const;
+    }),
+    reportBadFrame: emit(({ event }) => ({ type: 'error', code: 'bad_frame', message: `Bad frame from server: ${event.type === 'BAD_FRAME' ? event.message : ''}`, source: 'signaling' }) as const),
+    reportError: emit((_, params: ErrorParams) => ({ type: 'error', ...params }) as const),
+    recordId: assign(({ event }) => ({ id: event.type === 'server.your_id' ? event.message.id : null, attempt: 0 })),
+    announceId: emit(({ context }) => ({ type: 'id', id: context.id! }) as const),
+    /** Ask the reconnect policy once per loss; the answer decides both the delay and whether to retry. */
+    planReconnect: assign(({ context, event }) => {
+      const loss = event.type === 'WS_CLOSED' ? { code: event.code, reason: event.reason } : { code: 1006, reason: '' };
+      const attempt = context.attempt + 1;
+      return { attempt, id: null, lastLoss: loss, retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss }) };
+    }),
+    announceReconnecting: emit(({ context }) => ({ type: 'reconnecting', attempt: context.attempt, delayMs: context.retryDelay ?? 0, ...context.lastLoss }) as const),
+    reportSignalingGone: emit(({ context }) => ({
+      type: 'error', code: 'signaling_gone', message: `Signaling connection lost for good (${context.lastLoss.code} ${context.lastLoss.reason})`.trim(), source: 'signaling',
+    }) as const),
+    sendPairRequest: emit(({ event }) => ({ type: 'ws.send', message: { type: 'pair_request', target_id: event.type === 'PAIR' ? event.key : '' } }) as const),
+    resetSession: assign({ peerId: null, ...freshSession }),
+    beginSession: assign(({ context, event }) => {
+      if (event.type !== 'server.paired') return {};
+      return { gen: context.gen + 1, peerId: event.message.peer_id, initiator: event.message.initiator, ...freshSession };
+    }),
+    announcePaired: emit(({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const),
+    createPeer: emit(({ context }) => ({ type: 'peer.create', gen: context.gen }) as const),
+    /** The initiator opens the channel and offers; the responder waits for the offer. */
+    startOfferIfInitiator: enqueueActions(({ context, enqueue }) => {
+      if (!context.initiator) return;
+      enqueue.emit({ type: 'peer.createDataChannel', gen: context.gen, label: context.input.channelLabel });
+      enqueue.emit({ type: 'peer.createOffer', gen: context.gen });
+    }),
+    closePeer: emit(({ context }) => ({ type: 'peer.close', gen: context.gen }) as const),
+    announcePeerLeft: emit(({ context }, params: { reason: PeerLeftReason }) => ({ type: 'peerLeft', peerId: context.peerId!, reason: params.reason }) as const),
+    announceOpen: emit(({ context }) => ({ type: 'open', peerId: context.peerId! }) as const),
+    queueSend: assign(({ context, event }) => ({ queue: event.type === 'SEND' ? [...context.queue, event.data] : context.queue })),
+    dropSend: assign(({ context }) => ({ dropped: context.dropped + 1 })),
+    announceDropped: emit(({ context }) => ({ type: 'dropped', count: context.dropped }) as const),
+    /** Send what was queued while the channel opened, in order. */
+    flushQueue: enqueueActions(({ context, enqueue }) => {
+      for (const data of context.queue) enqueue.emit({ type: 'peer.send', gen: context.gen, data });
+      enqueue.assign({ queue: [] });
+    }),
+    sendToPeer: emit(({ context, event }) => ({ type: 'peer.send', gen: context.gen, data: event.type === 'SEND' ? event.data : '' }) as const),
+    deliverMessage: emit(({ event }) => ({ type: 'message', data: event.type === 'CHANNEL_MESSAGE' ? event.data : '' }) as const),
+    /** Our SDP goes out, then the candidates gathered before it, in order. */
+    sendLocalDescription: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LOCAL_SDP') return;
+      enqueue.emit({ type: 'ws.send', message: context.initiator ? { type: 'offer', sdp: event.sdp } : { type: 'answer', sdp: event.sdp } });
+      for (const c of context.outCandidates) enqueue.emit({ type: 'ws.send', message: candidateMessage(c) });
+      enqueue.assign({ localSent: true, outCandidates: [] });
+    }),
+    sendLocalCandidate: emit(({ event }) => ({ type: 'ws.send', message: candidateMessage(event.type === 'LOCAL_CANDIDATE' ? event.candidate : null) }) as const),
+    holdLocalCandidate: assign(({ context, event }) => ({ outCandidates: event.type === 'LOCAL_CANDIDATE' ? [...context.outCandidates, event.candidate] : context.outCandidates })),
+    /** Apply candidates that arrived before the remote description, in arrival order. */
+    applyHeldCandidates: enqueueActions(({ context, enqueue }) => {
+      for (const candidate of context.pendingCandidates) enqueue.emit({ type: 'peer.addCandidate', gen: context.gen, candidate });
+      enqueue.assign({ remoteSet: true, pendingCandidates: [] });
+    }),
+    acceptOffer: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'server.offer') return;
+      enqueue.assign({ offerSeen: true });
+      enqueue.emit({ type: 'peer.acceptOffer', gen: context.gen, sdp: event.message.sdp });
+    }),
+    acceptAnswer: emit(({ context, event }) => ({ type: 'peer.acceptAnswer', gen: context.gen, sdp: event.type === 'server.answer' ? event.message.sdp : '' }) as const),
+    addRemoteCandidate: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'server.candidate') return;
+      enqueue.assign({ seenCandidates: [...context.seenCandidates, candidateKey(event.message.candidate)] });
+      enqueue.emit({ type: 'peer.addCandidate', gen: context.gen, candidate: event.message.candidate });
+    }),
+    holdRemoteCandidate: assign(({ context, event }) => {
+      if (event.type !== 'server.candidate') return {};
+      const c = event.message.candidate;
+      return { pendingCandidates: [...context.pendingCandidates, c], seenCandidates: [...context.seenCandidates, candidateKey(c)] };
+    }),
+    reportPeerFailed: emit(({ event }) => ({ type: 'error', code: 'peer_failed', message: `Peer connection failed: ${event.type === 'PEER_FAILED' ? event.reason : ''}`, source: 'peer' }) as const),
+    closeSocket: emit({ type: 'ws.close' } as const),
+    announceClosed: emit({ type: 'closed' } as const),
   },
 }).createMachine({
   id: 'client',
   context: ({ input }) => ({
-    input: {
-      channelLabel: 'chat',
-      sendQueueLimit: 64,
-      negotiationTimeoutMs: 30_000,
-      answersControlPings: true,
-      answerPings: true,
-      ...input,
-    },
+    input: { ...clientInputDefaults, ...input },
     id: null,
     attempt: 0,
     retryDelay: 0,
+    lastLoss: { code: 0, reason: '' },
     gen: 0,
     peerId: null,
     initiator: false,
-    remoteSet: false,
-    offerSeen: false,
-    pendingCandidates: [],
-    outCandidates: [],
-    localSent: false,
-    seenCandidates: [],
-    queue: [],
+    ...freshSession,
     dropped: 0,
   }),
   initial: 'running',
@@ -167,68 +290,40 @@ export const clientMachine = setup({
         // (XState lets an ancestor handle an event only if no region did).
         inbox: {
           on: {
-            SERVER: [
-              { guard: ({ context, event }) => context.input.answerPings && serverType('ping')({ event }), actions: emit({ type: 'ws.send', text: '{"type":"pong"}' } as const) },
-              { guard: 'isPing' },
-              { guard: 'isError', actions: emit(({ event }) => ({ type: 'error', message: msg<'error'>(event).message, source: 'server' }) as const) },
-            ],
-            BAD_FRAME: { actions: emit(({ event }) => ({ type: 'error', message: `Bad frame from server: ${event.message}`, source: 'signaling' }) as const) },
+            'server.ping': { guard: 'answersPings', actions: 'sendPong' },
+            'server.error': { actions: 'reportServerError' },
+            BAD_FRAME: { actions: 'reportBadFrame' },
           },
         },
         signaling: {
           initial: 'connecting',
           states: {
             connecting: {
-              entry: emit(({ context }) => ({ type: 'ws.connect', url: context.input.url }) as const),
+              entry: 'connect',
               on: { WS_OPEN: 'awaitingId' },
             },
             awaitingId: {
               on: {
-                SERVER: {
-                  guard: 'isYourId',
-                  target: 'online',
-                  actions: [
-                    assign(({ event }) => ({ id: msg<'your_id'>(event).id, attempt: 0 })),
-                    emit(({ context }) => ({ type: 'id', id: context.id! }) as const),
-                    enqueueActions(({ event, context, enqueue }) => {
-                      const caps = msg<'your_id'>(event).capabilities ?? [];
-                      // Only a server that advertised capabilities gets a hello: v1 servers never see one.
-                      if (context.input.answersControlPings && caps.includes(Capability.WsPing)) {
-                        enqueue.emit({ type: 'ws.send', text: JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, capabilities: [Capability.WsPing] }) });
-                      }
-                    }),
-                  ],
-                },
+                'server.your_id': [
+                  { guard: 'serverOffersWsPing', target: 'online', actions: ['recordId', 'announceId', 'sendHello'] },
+                  { target: 'online', actions: ['recordId', 'announceId'] },
+                ],
               },
             },
             online: {},
+            lost: {
+              always: [
+                { guard: 'willRetry', target: 'backoff', actions: 'announceReconnecting' },
+                { target: 'failed', actions: 'reportSignalingGone' },
+              ],
+            },
             backoff: {
               after: { retryDelay: 'connecting' },
             },
             failed: {},
           },
           on: {
-            WS_CLOSED: [
-              {
-                guard: 'canRetry',
-                target: '.backoff',
-                actions: [
-                  assign(({ context, event }) => ({
-                    attempt: context.attempt + 1,
-                    id: null,
-                    retryDelay: context.input.reconnect.nextDelayMs({ attempt: context.attempt + 1, code: event.code, reason: event.reason }) ?? 0,
-                  })),
-                  emit(({ context, event }) => ({ type: 'reconnecting', attempt: context.attempt, delayMs: context.retryDelay, code: event.code, reason: event.reason }) as const),
-                ],
-              },
-              {
-                target: '.failed',
-                actions: [
-                  assign({ id: null }),
-                  emit(({ event }) => ({ type: 'error', message: `Signaling connection lost for good (${event.code} ${event.reason})`.trim(), source: 'signaling' }) as const),
-                ],
-              },
-            ],
+            WS_CLOSED: { target: '.lost', actions: 'planReconnect' },
           },
         },
         session: {
@@ -236,47 +331,29 @@ export const clientMachine = setup({
           states: {
             idle: {
               // cleared here, not on exit from `active`, so the transition out can still name the peer
-              entry: assign({ peerId: null, remoteSet: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] }),
+              entry: 'resetSession',
               on: {
                 PAIR: [
-                  {
-                    guard: ({ context }) => context.id !== null,
-                    target: 'requesting',
-                    actions: emit(({ event }) => ({ type: 'ws.send', text: JSON.stringify({ type: 'pair_request', target_id: event.key }) }) as const),
-                  },
-                  { actions: emit({ type: 'error', message: 'Not connected to the signaling server yet', source: 'client' } as const) },
+                  { guard: 'hasId', target: 'requesting', actions: 'sendPairRequest' },
+                  { actions: { type: 'reportError', params: { code: 'not_registered', message: 'Not connected to the signaling server yet', source: 'client' } } },
                 ],
-                SERVER: { guard: 'isPaired', target: 'active' },
-                SEND: { actions: emit({ type: 'error', message: 'Not connected to a peer: pair first', source: 'client' } as const) },
+                'server.paired': 'active',
+                SEND: { actions: { type: 'reportError', params: { code: 'no_channel', message: 'Not connected to a peer: pair first', source: 'client' } } },
               },
             },
             requesting: {
               on: {
-                SERVER: [
-                  { guard: 'isPaired', target: 'active' },
-                  { guard: 'isError', target: 'idle' },
-                ],
-                WS_CLOSED: { target: 'idle', actions: emit({ type: 'error', message: 'Signaling connection lost before the pairing completed', source: 'signaling' } as const) },
-                PAIR: { actions: emit({ type: 'error', message: 'A pair request is already pending', source: 'client' } as const) },
-                SEND: { actions: emit({ type: 'error', message: 'Not connected to a peer: pairing in progress', source: 'client' } as const) },
+                'server.paired': 'active',
+                'server.error': 'idle',
+                WS_CLOSED: { target: 'idle', actions: { type: 'reportError', params: { code: 'signaling_lost', message: 'Signaling connection lost before the pairing completed', source: 'signaling' } } },
+                PAIR: { actions: { type: 'reportError', params: { code: 'pair_pending', message: 'A pair request is already pending', source: 'client' } } },
+                SEND: { actions: { type: 'reportError', params: { code: 'no_channel', message: 'Not connected to a peer: pairing in progress', source: 'client' } } },
               },
             },
             active: {
-              entry: [
-                assign(({ context, event }) => {
-                  const m = msg<'paired'>(event);
-                  return { gen: context.gen + 1, peerId: m.peer_id, initiator: m.initiator, remoteSet: false, offerSeen: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] };
-                }),
-                emit(({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const),
-                emit(({ context }) => ({ type: 'peer.create', gen: context.gen }) as const),
-                enqueueActions(({ context, enqueue }) => {
-                  if (!context.initiator) return; // the responder waits for the offer
-                  enqueue.emit({ type: 'peer.createDataChannel', gen: context.gen, label: context.input.channelLabel });
-                  enqueue.emit({ type: 'peer.createOffer', gen: context.gen });
-                }),
-              ],
+              entry: ['beginSession', 'announcePaired', 'createPeer', 'startOfferIfInitiator'],
               // The one place a peer session ends: every way out of `active` passes here once.
-              exit: emit(({ context }) => ({ type: 'peer.close', gen: context.gen }) as const),
+              exit: 'closePeer',
               initial: 'negotiating',
               states: {
                 negotiating: {
@@ -284,106 +361,43 @@ export const clientMachine = setup({
                     negotiationTimeout: {
                       target: '#client.running.session.idle',
                       actions: [
-                        emit(({ context }) => ({ type: 'peerLeft', peerId: context.peerId!, reason: 'timeout' }) as const),
-                        emit({ type: 'error', message: 'Negotiation timed out: the data channel did not open', source: 'peer' } as const),
+                        { type: 'announcePeerLeft', params: { reason: 'timeout' } },
+                        { type: 'reportError', params: { code: 'negotiation_timeout', message: 'Negotiation timed out: the data channel did not open', source: 'peer' } },
                       ],
                     },
                   },
                   on: {
                     CHANNEL_OPEN: { guard: 'sameGen', target: 'open' },
-                    SEND: [
-                      {
-                        guard: 'queueFull',
-                        actions: [assign(({ context }) => ({ dropped: context.dropped + 1 })), emit(({ context }) => ({ type: 'dropped', count: context.dropped }) as const)],
-                      },
-                      { actions: assign(({ context, event }) => ({ queue: [...context.queue, event.data] })) },
-                    ],
-                    WS_CLOSED: {
-                      target: '#client.running.session.idle',
-                      actions: emit(({ context }) => ({ type: 'peerLeft', peerId: context.peerId!, reason: 'signaling_lost' }) as const),
-                    },
+                    SEND: [{ guard: 'queueFull', actions: ['dropSend', 'announceDropped'] }, { actions: 'queueSend' }],
+                    WS_CLOSED: { target: '#client.running.session.idle', actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } } },
                   },
                 },
                 open: {
-                  entry: [
-                    emit(({ context }) => ({ type: 'open', peerId: context.peerId! }) as const),
-                    // flush what was queued while the channel opened, in order
-                    enqueueActions(({ context, enqueue }) => {
-                      for (const data of context.queue) enqueue.emit({ type: 'peer.send', gen: context.gen, data });
-                    }),
-                    assign({ queue: [] }),
-                  ],
+                  entry: ['announceOpen', 'flushQueue'],
                   on: {
-                    SEND: { actions: emit(({ context, event }) => ({ type: 'peer.send', gen: context.gen, data: event.data }) as const) },
-                    CHANNEL_MESSAGE: { guard: 'sameGen', actions: emit(({ event }) => ({ type: 'message', data: event.data }) as const) },
+                    SEND: { actions: 'sendToPeer' },
+                    CHANNEL_MESSAGE: { guard: 'sameGen', actions: 'deliverMessage' },
                   },
                 },
               },
               on: {
-                PAIR: { actions: emit({ type: 'error', message: 'Already paired: wait for the peer to leave', source: 'client' } as const) },
-                LOCAL_SDP: {
-                  guard: 'sameGen',
-                  actions: [
-                    enqueueActions(({ context, event, enqueue }) => {
-                      enqueue.emit({ type: 'ws.send', text: JSON.stringify({ type: context.initiator ? 'offer' : 'answer', sdp: event.sdp }) });
-                      for (const c of context.outCandidates) enqueue.emit({ type: 'ws.send', text: candidateFrame(c) });
-                    }),
-                    assign({ localSent: true, outCandidates: [] }),
-                  ],
-                },
+                PAIR: { actions: { type: 'reportError', params: { code: 'already_in_session', message: 'Already paired: wait for the peer to leave', source: 'client' } } },
+                LOCAL_SDP: { guard: 'sameGen', actions: 'sendLocalDescription' },
                 LOCAL_CANDIDATE: [
-                  {
-                    guard: ({ context, event }) => sameGen({ context, event }) && context.localSent,
-                    actions: emit(({ event }) => ({ type: 'ws.send', text: candidateFrame(event.candidate) }) as const),
-                  },
-                  { guard: 'sameGen', actions: assign(({ context, event }) => ({ outCandidates: [...context.outCandidates, event.candidate] })) },
+                  { guard: 'sameGenAndLocalSent', actions: 'sendLocalCandidate' },
+                  { guard: 'sameGen', actions: 'holdLocalCandidate' },
                 ],
-                REMOTE_SET: {
-                  guard: 'sameGen',
-                  actions: [
-                    // apply candidates that arrived before the remote description, in arrival order
-                    enqueueActions(({ context, enqueue }) => {
-                      for (const candidate of context.pendingCandidates) enqueue.emit({ type: 'peer.addCandidate', gen: context.gen, candidate });
-                    }),
-                    assign({ remoteSet: true, pendingCandidates: [] }),
-                  ],
-                },
-                SERVER: [
-                  { guard: 'isOfferForResponder', actions: [assign({ offerSeen: true }), emit(({ context, event }) => ({ type: 'peer.acceptOffer', gen: context.gen, sdp: msg<'offer'>(event).sdp }) as const)] },
-                  { guard: 'isAnswerForInitiator', actions: emit(({ context, event }) => ({ type: 'peer.acceptAnswer', gen: context.gen, sdp: msg<'answer'>(event).sdp }) as const) },
-                  {
-                    guard: ({ context, event }) => serverType('candidate')({ event }) && context.seenCandidates.includes(candidateKey(msg<'candidate'>(event).candidate)),
-                    actions: [], // duplicate: ignore
-                  },
-                  {
-                    guard: ({ context, event }) => serverType('candidate')({ event }) && context.remoteSet,
-                    actions: [
-                      assign(({ context, event }) => ({ seenCandidates: [...context.seenCandidates, candidateKey(msg<'candidate'>(event).candidate)] })),
-                      emit(({ context, event }) => ({ type: 'peer.addCandidate', gen: context.gen, candidate: msg<'candidate'>(event).candidate }) as const),
-                    ],
-                  },
-                  {
-                    guard: 'isCandidate',
-                    actions: assign(({ context, event }) => {
-                      const c = msg<'candidate'>(event).candidate;
-                      return { pendingCandidates: [...context.pendingCandidates, c], seenCandidates: [...context.seenCandidates, candidateKey(c)] };
-                    }),
-                  },
-                  {
-                    guard: 'isPeerDisconnected',
-                    target: 'idle',
-                    actions: emit(({ context }) => ({ type: 'peerLeft', peerId: context.peerId!, reason: 'peer_disconnected' }) as const),
-                  },
+                REMOTE_SET: { guard: 'sameGen', actions: 'applyHeldCandidates' },
+                'server.offer': { guard: 'awaitingOffer', actions: 'acceptOffer' },
+                'server.answer': { guard: 'awaitingAnswer', actions: 'acceptAnswer' },
+                'server.candidate': [
+                  { guard: 'candidateSeen' }, // a duplicate: ignore
+                  { guard: 'remoteSet', actions: 'addRemoteCandidate' },
+                  { actions: 'holdRemoteCandidate' },
                 ],
-                CHANNEL_CLOSE: { guard: 'sameGen', target: 'idle', actions: emit(({ context }) => ({ type: 'peerLeft', peerId: context.peerId!, reason: 'channel_closed' }) as const) },
-                PEER_FAILED: {
-                  guard: 'sameGen',
-                  target: 'idle',
-                  actions: [
-                    emit(({ context }) => ({ type: 'peerLeft', peerId: context.peerId!, reason: 'failed' }) as const),
-                    emit(({ event }) => ({ type: 'error', message: `Peer connection failed: ${event.reason}`, source: 'peer' }) as const),
-                  ],
-                },
+                'server.peer_disconnected': { target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'peer_disconnected' } } },
+                CHANNEL_CLOSE: { guard: 'sameGen', target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'channel_closed' } } },
+                PEER_FAILED: { guard: 'sameGen', target: 'idle', actions: [{ type: 'announcePeerLeft', params: { reason: 'failed' } }, 'reportPeerFailed'] },
               },
             },
           },
@@ -392,7 +406,7 @@ export const clientMachine = setup({
     },
     closed: {
       type: 'final',
-      entry: [emit({ type: 'ws.close' } as const), emit({ type: 'closed' } as const)],
+      entry: ['closeSocket', 'announceClosed'],
     },
   },
 });

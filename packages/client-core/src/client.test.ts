@@ -97,7 +97,7 @@ describe('client core against the server core', () => {
     await settle();
     a.client.pair('no-such-key');
     await settle();
-    expect(of(a.events, 'error')).toEqual([{ type: 'error', message: 'Target client not found', source: 'server' }]);
+    expect(of(a.events, 'error')).toEqual([{ type: 'error', code: 'target_not_found', message: 'Target client not found', source: 'server' }]);
     expect(a.client.status).toBe('registered');
     a.client.pair(a.client.id!);
     await settle();
@@ -109,7 +109,7 @@ describe('client core against the server core', () => {
     const a = w.spawn({ sendQueueLimit: 2 });
     await settle();
     a.client.send('too early');
-    expect(of(a.events, 'error')).toEqual([{ type: 'error', message: 'Not connected to a peer: pair first', source: 'client' }]);
+    expect(of(a.events, 'error')).toEqual([{ type: 'error', code: 'no_channel', message: 'Not connected to a peer: pair first', source: 'client' }]);
     const raw = w.server.connect(); // a peer that never answers keeps A negotiating
     a.client.pair(raw.conn.id);
     await settle();

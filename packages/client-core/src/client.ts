@@ -1,17 +1,13 @@
-// The driver: runs the client machine as an actor and carries out its effects against the
-// injected transport and peer factory. It holds no rules of its own — only the mapping from
-// effects to interface calls and from callbacks back to events, tagged with the peer generation
-// so late callbacks from a closed peer are ignored by the machine.
+// createTandemClient: runs the client machine as an actor and hands its effects to the
+// signaling driver (`ws.*`), the peer driver (`peer.*`) or the embedder's listeners (everything
+// else). It holds no rules of its own; it adds one derived event, `status`, whenever the
+// machine's coarse status changes, so UIs render `client.status` instead of keeping their own.
 import { createActor } from 'xstate';
-
-/** A timer source, as XState's actor system takes it (SimulatedClock fits). */
-export interface Clock {
-  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
-  clearTimeout(id: unknown): void;
-}
-import { decodeServerMessage, type DecodeOptions } from '@tandem/protocol';
+import type { DecodeOptions } from '@tandem/protocol';
 import { clientMachine, type ClientActor, type ClientEmitted, type ClientInput, type ClientPublicEvent, type PeerData } from './client.machine.js';
-import { exponentialBackoff, type IceServer, type PeerFactory, type PeerSession, type ReconnectPolicy, type SignalingTransport, type TransportFactory } from './ports.js';
+import { exponentialBackoff, type Clock, type IceServer, type PeerFactory, type ReconnectPolicy, type TransportFactory } from './ports.js';
+import { createSignalingDriver, type SignalingEffect } from './signaling-driver.js';
+import { createPeerDriver, type PeerEffect } from './peer-driver.js';
 
 /** Options of a tandem client. */
 export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
@@ -27,15 +23,18 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
   decode?: DecodeOptions;
 }
 
-type Listener<T extends ClientPublicEvent['type']> = (event: Extract<ClientPublicEvent, { type: T }>) => void;
-
 /** A coarse, human-facing summary of where the client is. */
 export type ClientStatus = 'connecting' | 'reconnecting' | 'registered' | 'requesting' | 'negotiating' | 'open' | 'offline' | 'closed';
+
+/** Every event a client reports: the machine's public events, plus `status` when the status changes. */
+export type TandemClientEvent = ClientPublicEvent | { type: 'status'; status: ClientStatus };
+
+type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClientEvent, { type: T }>) => void;
 
 /** A running tandem client. */
 export interface TandemClient {
   /** Subscribe to a typed event; returns an unsubscribe function. */
-  on<T extends ClientPublicEvent['type']>(type: T, listener: Listener<T>): () => void;
+  on<T extends TandemClientEvent['type']>(type: T, listener: Listener<T>): () => void;
   /** Ask the server to pair with the client whose key (ID) is `key`. */
   pair(key: string): void;
   /** Send text or bytes to the peer; queued (bounded) while the channel opens, an `error` event otherwise. */
@@ -52,103 +51,39 @@ export interface TandemClient {
   readonly actor: ClientActor;
 }
 
+const isSignalingEffect = (e: ClientEmitted): e is SignalingEffect => e.type.startsWith('ws.');
+const isPeerEffect = (e: ClientEmitted): e is PeerEffect => e.type.startsWith('peer.');
+
 /** Create and start a client. */
 export function createTandemClient(options: TandemClientOptions): TandemClient {
-  const { transport: openTransport, createPeer, iceServers = [], clock, decode, reconnect = exponentialBackoff(), ...input } = options;
+  const { transport, createPeer, iceServers = [], clock, decode, reconnect = exponentialBackoff(), ...input } = options;
   const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
-  const listeners = new Map<string, Set<(e: ClientPublicEvent) => void>>();
-  let socket: SignalingTransport | null = null;
-  let socketSeq = 0;
-  const peers = new Map<number, PeerSession>();
-
-  const feed = (gen: number) => ({
-    iceCandidate: (candidate: Parameters<PeerSession['addCandidate']>[0] | null) => actor.send({ type: 'LOCAL_CANDIDATE', gen, candidate }),
-    channelOpen: () => actor.send({ type: 'CHANNEL_OPEN', gen }),
-    channelMessage: (data: PeerData) => actor.send({ type: 'CHANNEL_MESSAGE', gen, data }),
-    channelClose: () => actor.send({ type: 'CHANNEL_CLOSE', gen }),
-    failed: (reason: string) => actor.send({ type: 'PEER_FAILED', gen, reason }),
+  const listeners = new Map<string, Set<(e: TandemClientEvent) => void>>();
+  const notify = (event: TandemClientEvent) => {
+    for (const listener of listeners.get(event.type) ?? []) listener(event);
+  };
+  const signaling = createSignalingDriver(actor, transport, decode);
+  const peers = createPeerDriver(actor, createPeer, iceServers);
+  actor.on('*', (emitted) => {
+    const e = emitted as ClientEmitted;
+    if (isSignalingEffect(e)) signaling.perform(e);
+    else if (isPeerEffect(e)) peers.perform(e);
+    else notify(e);
   });
-  const failed = (gen: number) => (err: unknown) => actor.send({ type: 'PEER_FAILED', gen, reason: err instanceof Error ? err.message : String(err) });
-  const withPeer = (gen: number, fn: (p: PeerSession) => void | Promise<void>) => {
-    const p = peers.get(gen);
-    if (p === undefined) return;
-    try {
-      const r = fn(p);
-      if (r instanceof Promise) r.catch(failed(gen));
-    } catch (err) {
-      failed(gen)(err);
-    }
-  };
-
-  const perform = (e: ClientEmitted): void => {
-    switch (e.type) {
-      case 'ws.connect': {
-        const seq = ++socketSeq;
-        const live = () => seq === socketSeq; // callbacks from a replaced socket are dropped
-        socket = openTransport(e.url, {
-          open: () => live() && actor.send({ type: 'WS_OPEN' }),
-          message: (text) => {
-            if (!live()) return;
-            const r = decodeServerMessage(text, decode);
-            actor.send(r.ok ? { type: 'SERVER', message: r.value } : { type: 'BAD_FRAME', message: r.error.message });
-          },
-          close: (code, reason) => {
-            if (!live()) return;
-            socket = null;
-            actor.send({ type: 'WS_CLOSED', code, reason });
-          },
-        });
-        return;
-      }
-      case 'ws.send':
-        socket?.send(e.text);
-        return;
-      case 'ws.close': {
-        const s = socket;
-        socket = null;
-        socketSeq++;
-        s?.close(1000, 'client closing');
-        return;
-      }
-      case 'peer.create':
-        peers.set(e.gen, createPeer({ iceServers, handlers: feed(e.gen) }));
-        return;
-      case 'peer.createDataChannel':
-        return withPeer(e.gen, (p) => p.createDataChannel(e.label));
-      case 'peer.createOffer':
-        return withPeer(e.gen, (p) => p.createOffer().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen: e.gen, sdp })));
-      case 'peer.acceptOffer':
-        return withPeer(e.gen, (p) =>
-          p.acceptOffer(e.sdp).then((sdp) => {
-            actor.send({ type: 'REMOTE_SET', gen: e.gen });
-            actor.send({ type: 'LOCAL_SDP', gen: e.gen, sdp });
-          }),
-        );
-      case 'peer.acceptAnswer':
-        return withPeer(e.gen, (p) => p.acceptAnswer(e.sdp).then(() => void actor.send({ type: 'REMOTE_SET', gen: e.gen })));
-      case 'peer.addCandidate':
-        // a bad remote candidate is not fatal: ICE may still succeed with the others
-        return withPeer(e.gen, (p) => p.addCandidate(e.candidate).catch(() => undefined));
-      case 'peer.send':
-        return withPeer(e.gen, (p) => p.send(e.data));
-      case 'peer.close': {
-        const p = peers.get(e.gen);
-        peers.delete(e.gen);
-        p?.close();
-        return;
-      }
-      default:
-        for (const l of listeners.get(e.type) ?? []) l(e);
-    }
-  };
-  actor.on('*', (e) => perform(e as ClientEmitted));
+  let lastStatus: ClientStatus | null = null;
+  actor.subscribe(() => {
+    const status = statusOf(actor);
+    if (status === lastStatus) return;
+    lastStatus = status;
+    notify({ type: 'status', status });
+  });
   actor.start();
 
   return {
     on(type, listener) {
       let set = listeners.get(type);
       if (set === undefined) listeners.set(type, (set = new Set()));
-      const l = listener as (e: ClientPublicEvent) => void;
+      const l = listener as (e: TandemClientEvent) => void;
       set.add(l);
       return () => set.delete(l);
     },

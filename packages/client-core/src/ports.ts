@@ -3,6 +3,12 @@
 // browser); tests implement them in memory. The machine never touches either directly.
 import type { IceCandidate } from '@tandem/protocol';
 
+/** A timer source, as XState's actor system takes it (a SimulatedClock fits). */
+export interface Clock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
 /** Callbacks a transport calls; the client supplies them when it connects. */
 export interface TransportHandlers {
   open(): void;

@@ -2,13 +2,14 @@
 // tandem-client: show your key or connect to another one, then chat over a WebRTC data channel.
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
+import { DEFAULT_URL } from '@tandem/protocol';
 import { createTandemClient } from '@tandem/client-core';
 import { wsTransport } from '../ws.js';
 import { weriftPeerFactory } from '../werift.js';
 
 const program = new Command('tandem-client')
   .description('Pair with another client through a tandem (or any wire-v1) server and chat over WebRTC')
-  .addOption(new Option('--url <url>', 'signaling server URL').default('ws://127.0.0.1:8787').env('TANDEM_URL'))
+  .addOption(new Option('--url <url>', 'signaling server URL').default(DEFAULT_URL).env('TANDEM_URL'))
   .addOption(new Option('--pair <id>', "pair with this client's ID as soon as we have our own"))
   .addOption(new Option('--ice-server <url...>', 'STUN/TURN server URL(s); none by default, so it works offline'))
   .addOption(new Option('--ignore-pings', 'do not answer pings (to test a server timeout)').hideHelp())
@@ -25,29 +26,20 @@ const client = createTandemClient({
   answerPings: !opts.ignorePings,
   answersControlPings: !opts.ignorePings,
 });
-let paired: string | null = null;
-let open = false;
-let pendingPair = opts.pair ?? null;
+/** `--pair` is asked once, as soon as the server assigned our ID. */
+let pairOnRegister = opts.pair ?? null;
 client.on('id', ({ id }) => {
   out('Connected.');
   out(`*** Your Client ID: ${id} ***`);
-  if (pendingPair) {
-    client.pair(pendingPair);
-    pendingPair = null;
-  } else if (paired === null) out('Share your ID, or type another client ID to connect.');
+  if (pairOnRegister) {
+    client.pair(pairOnRegister);
+    pairOnRegister = null;
+  } else if (client.status === 'registered') out('Share your ID, or type another client ID to connect.');
 });
-client.on('paired', ({ peerId, initiator }) => {
-  paired = peerId;
-  out(`*** Paired with ${peerId}! (initiator=${initiator}) ***`);
-});
-client.on('open', () => {
-  open = true;
-  out('*** Data channel opened! Type a message and press Enter. ***');
-});
+client.on('paired', ({ peerId, initiator }) => out(`*** Paired with ${peerId}! (initiator=${initiator}) ***`));
+client.on('open', () => out('*** Data channel opened! Type a message and press Enter. ***'));
 client.on('message', ({ data }) => out(`< Peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`));
 client.on('peerLeft', ({ peerId }) => {
-  paired = null;
-  open = false;
   out(`*** Peer ${peerId} disconnected. ***`);
   out('Ready for new connection.');
 });
@@ -58,10 +50,18 @@ const rl = createInterface({ input: process.stdin, terminal: false });
 rl.on('line', (raw) => {
   const line = raw.trim();
   if (line === '') return;
-  if (open) client.send(line);
-  else if (paired !== null) out('Waiting for data channel...');
-  else if (client.id === null) out('Not registered yet; waiting for the server...');
-  else client.pair(line);
+  switch (client.status) {
+    case 'open':
+      return client.send(line);
+    case 'negotiating':
+      return out('Waiting for data channel...');
+    case 'registered':
+      return client.pair(line);
+    case 'requesting':
+      return out('Waiting for the pairing answer...');
+    default:
+      return out('Not registered yet; waiting for the server...');
+  }
 });
 // EOF on stdin does not end the client: it keeps chatting and answering pings until signalled.
 rl.on('close', () => undefined);

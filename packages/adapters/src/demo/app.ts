@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The demo page: show your key, connect to another, chat. State and errors in plain words.
 // Bundled with esbuild (scripts/bundle-demo.mjs) from @tandem/client-core and the browser adapter.
-import { createTandemClient, type ClientPublicEvent } from '@tandem/client-core';
+import { createTandemClient, type ClientErrorCode, type ClientPublicEvent, type ClientStatus } from '@tandem/client-core';
 import { browserPeerFactory, browserTransport } from '../browser.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -16,6 +16,7 @@ const form = $<HTMLFormElement>('chat');
 const message = $<HTMLInputElement>('message');
 const send = $<HTMLButtonElement>('send');
 
+/** What the status line shows: the client's own status, plus "your peer left" until the next pairing. */
 type UiState = 'connecting' | 'waiting' | 'requesting' | 'negotiating' | 'open' | 'peer-left' | 'reconnecting' | 'offline';
 const labels: Record<UiState, string> = {
   connecting: 'connecting to the server…',
@@ -27,13 +28,25 @@ const labels: Record<UiState, string> = {
   reconnecting: 'lost the server — reconnecting…',
   offline: 'offline — reload the page to try again',
 };
-let state: UiState = 'connecting';
-const setState = (s: UiState, detail = '') => {
-  state = s;
-  status.dataset['state'] = s;
-  status.textContent = labels[s] + detail;
-  const registered = client.id !== null && s !== 'reconnecting' && s !== 'offline';
-  connectBtn.disabled = !registered || s === 'requesting' || s === 'negotiating' || s === 'open';
+const uiStateOf: Record<ClientStatus, UiState> = {
+  connecting: 'connecting',
+  reconnecting: 'reconnecting',
+  registered: 'waiting',
+  requesting: 'requesting',
+  negotiating: 'negotiating',
+  open: 'open',
+  offline: 'offline',
+  closed: 'offline',
+};
+/** Set when a peer leaves, cleared by the next pairing: the one thing the status cannot say. */
+let peerJustLeft = false;
+let reconnectDetail = '';
+const render = () => {
+  const s = client.status;
+  const ui: UiState = s === 'registered' && peerJustLeft ? 'peer-left' : uiStateOf[s];
+  status.dataset['state'] = ui;
+  status.textContent = labels[ui] + (ui === 'reconnecting' ? reconnectDetail : '');
+  connectBtn.disabled = s !== 'registered';
   message.disabled = send.disabled = s !== 'open';
   if (s === 'open') message.focus();
 };
@@ -45,19 +58,17 @@ const note = (text: string, cls: 'me' | 'peer' | 'note') => {
   log.scrollTop = log.scrollHeight;
 };
 
-/** Server and client errors in plain words (the wire text stays visible for searching). */
-const plain: [RegExp, string][] = [
-  [/Target client not found/, 'No one is online with that key. Check that you copied all of it.'],
-  [/Cannot pair with yourself/, "That's your own key — paste the other person's key."],
-  [/Target client is already paired/, 'That person is already talking to someone else.'],
-  [/You are already paired/, 'You are already connected to someone.'],
-  [/Not connected to the signaling server/, 'Still connecting to the server — try again in a moment.'],
-];
+/** Errors in plain words, by code (the wire text stays visible on hover, for searching). */
+const plain: Partial<Record<ClientErrorCode, string>> = {
+  target_not_found: 'No one is online with that key. Check that you copied all of it.',
+  cannot_pair_with_self: "That's your own key — paste the other person's key.",
+  target_already_paired: 'That person is already talking to someone else.',
+  already_paired: 'You are already connected to someone.',
+  not_registered: 'Still connecting to the server — try again in a moment.',
+};
 const showError = (e: Extract<ClientPublicEvent, { type: 'error' }>) => {
-  const words = plain.find(([re]) => re.test(e.message))?.[1] ?? e.message;
-  errorBox.textContent = words;
-  errorBox.title = `${e.source}: ${e.message}`;
-  if (state === 'requesting') setState('waiting');
+  errorBox.textContent = plain[e.code] ?? e.message;
+  errorBox.title = `${e.source} (${e.code}): ${e.message}`;
 };
 
 const wsUrl = new URLSearchParams(location.search).get('server') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
@@ -65,29 +76,30 @@ const client = createTandemClient({ url: wsUrl, transport: browserTransport, cre
 // for people poking at it in devtools
 (globalThis as { tandem?: unknown }).tandem = client;
 
+client.on('status', render);
 client.on('id', ({ id }) => {
   myKey.value = id;
   copy.disabled = false;
-  if (state === 'connecting' || state === 'reconnecting') setState('waiting');
 });
 client.on('paired', ({ peerId }) => {
   errorBox.textContent = '';
+  peerJustLeft = false;
   note(`paired with ${peerId}`, 'note');
-  setState('negotiating');
+  render();
 });
-client.on('open', () => {
-  note('direct connection open', 'note');
-  setState('open');
-});
+client.on('open', () => note('direct connection open', 'note'));
 client.on('message', ({ data }) => note(`peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`, 'peer'));
 client.on('peerLeft', ({ peerId, reason }) => {
   note(`${peerId} left (${reason.replace('_', ' ')})`, 'note');
-  setState('peer-left');
+  peerJustLeft = true;
+  render();
 });
 client.on('error', showError);
-client.on('reconnecting', ({ delayMs }) => setState('reconnecting', ` (in ${(delayMs / 1000).toFixed(1)} s)`));
+client.on('reconnecting', ({ delayMs }) => {
+  reconnectDetail = ` (in ${(delayMs / 1000).toFixed(1)} s)`;
+  render();
+});
 client.on('dropped', ({ count }) => note(`${count} message(s) dropped: the send queue was full`, 'note'));
-client.on('closed', () => setState('offline'));
 
 copy.onclick = async () => {
   try {
@@ -103,7 +115,6 @@ const connect = () => {
   const key = peerKey.value.trim();
   if (key === '') return void (errorBox.textContent = "Paste the other person's key first.");
   errorBox.textContent = '';
-  setState('requesting');
   client.pair(key);
 };
 connectBtn.onclick = connect;
@@ -111,9 +122,9 @@ peerKey.onkeydown = (e) => e.key === 'Enter' && connect();
 form.onsubmit = (e) => {
   e.preventDefault();
   const text = message.value;
-  if (text === '' || state !== 'open') return;
+  if (text === '' || client.status !== 'open') return;
   client.send(text);
   note(`you: ${text}`, 'me');
   message.value = '';
 };
-setState('connecting');
+render();

@@ -1,0 +1,71 @@
+// Carries out the machine's `peer.*` effects on injected peer sessions, one per pairing
+// generation, and feeds their callbacks back tagged with that generation so the machine can
+// ignore a closed session's late callbacks. Failures of async calls become PEER_FAILED.
+import type { ClientActor, ClientEffect, PeerData } from './client.machine.js';
+import type { IceServer, PeerFactory, PeerHandlers, PeerSession } from './ports.js';
+
+/** The `peer.*` effects. */
+export type PeerEffect = Extract<ClientEffect, { type: `peer.${string}` }>;
+
+/** Runs one client's peer sessions. */
+export interface PeerDriver {
+  perform(effect: PeerEffect): void;
+}
+
+/** A peer driver feeding `actor`. */
+export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, iceServers: readonly IceServer[]): PeerDriver {
+  const sessions = new Map<number, PeerSession>();
+  const handlersFor = (gen: number): PeerHandlers => ({
+    iceCandidate: (candidate) => actor.send({ type: 'LOCAL_CANDIDATE', gen, candidate }),
+    channelOpen: () => actor.send({ type: 'CHANNEL_OPEN', gen }),
+    channelMessage: (data: PeerData) => actor.send({ type: 'CHANNEL_MESSAGE', gen, data }),
+    channelClose: () => actor.send({ type: 'CHANNEL_CLOSE', gen }),
+    failed: (reason) => actor.send({ type: 'PEER_FAILED', gen, reason }),
+  });
+  const fail = (gen: number, err: unknown) => actor.send({ type: 'PEER_FAILED', gen, reason: err instanceof Error ? err.message : String(err) });
+  /** Run `fn` on the session of `gen` if it still exists; a throw or rejection fails that session. */
+  const withSession = (gen: number, fn: (session: PeerSession) => void | Promise<void>) => {
+    const session = sessions.get(gen);
+    if (session === undefined) return;
+    try {
+      const result = fn(session);
+      if (result instanceof Promise) result.catch((err: unknown) => fail(gen, err));
+    } catch (err) {
+      fail(gen, err);
+    }
+  };
+  return {
+    perform(effect) {
+      const gen = effect.gen;
+      switch (effect.type) {
+        case 'peer.create':
+          sessions.set(gen, createPeer({ iceServers, handlers: handlersFor(gen) }));
+          return;
+        case 'peer.createDataChannel':
+          return withSession(gen, (s) => s.createDataChannel(effect.label));
+        case 'peer.createOffer':
+          return withSession(gen, (s) => s.createOffer().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp })));
+        case 'peer.acceptOffer':
+          return withSession(gen, (s) =>
+            s.acceptOffer(effect.sdp).then((sdp) => {
+              actor.send({ type: 'REMOTE_SET', gen });
+              actor.send({ type: 'LOCAL_SDP', gen, sdp });
+            }),
+          );
+        case 'peer.acceptAnswer':
+          return withSession(gen, (s) => s.acceptAnswer(effect.sdp).then(() => void actor.send({ type: 'REMOTE_SET', gen })));
+        case 'peer.addCandidate':
+          // a bad remote candidate is not fatal: ICE may still succeed with the others
+          return withSession(gen, (s) => s.addCandidate(effect.candidate).catch(() => undefined));
+        case 'peer.send':
+          return withSession(gen, (s) => s.send(effect.data));
+        case 'peer.close': {
+          const session = sessions.get(gen);
+          sessions.delete(gen);
+          session?.close();
+          return;
+        }
+      }
+    },
+  };
+}
