@@ -55,6 +55,11 @@ export interface EffectSink<H> {
   close(handle: H, close: ConnectionClose): void;
   /** Optional structured log. */
   log?(event: ServerLogEvent): void;
+  /**
+   * Which log events `log` wants, asked once per type when the engine is built (default: all).
+   * Events a sink does not want are never built: relays and pings are the hot path.
+   */
+  wantsLog?(type: ServerLogEvent['type']): boolean;
 }
 
 /** Counters an embedder can export as metrics. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryServer } from './testing.js';
+import { ServerEngine } from './engine.js';
 import { addFromPeer } from './relay-frame.js';
 
 const setup = (settings = {}) => {
@@ -238,5 +239,33 @@ describe('timer wheel', () => {
     s.engine.advance(s.now);
     expect(s.engine.stats().pings).toBe(1);
     expect(s.engine.wheelTicksScanned - scannedBefore, 'ticks scanned for the jump').toBeLessThanOrEqual(2);
+  });
+});
+
+describe('log selection', () => {
+  it('never builds the log events a sink does not want, and still sends everything else', () => {
+    const logged: string[] = [];
+    const frames: string[] = [];
+    let seq = 0;
+    const engine = new ServerEngine<string>({
+      generateId: () => `id-${++seq}`,
+      random: () => 0,
+      settings: { pingIntervalMs: 1000, pingTimeoutMs: 1000, tickMs: 100 },
+      sink: {
+        send: (_h, f) => frames.push(f),
+        ping: () => undefined,
+        close: () => undefined,
+        log: (e) => logged.push(e.type),
+        wantsLog: (type) => type !== 'relayed' && type !== 'pinged',
+      },
+    });
+    const a = engine.open('a', 0);
+    const b = engine.open('b', 0);
+    engine.receive(a, JSON.stringify({ type: 'pair_request', target_id: b.id }), 0);
+    engine.receive(a, '{"type":"offer","sdp":"v=0"}', 0);
+    engine.advance(1500);
+    expect(frames).toContain('{"type":"offer","sdp":"v=0","from_peer":true}');
+    expect(frames.filter((f) => f === '{"type":"ping"}').length).toBeGreaterThan(0);
+    expect(logged).toEqual(['connected', 'connected', 'paired']);
   });
 });

@@ -11,7 +11,7 @@ import type { PairingEffect } from './pairing.machine.js';
 import { Connection } from './connection.js';
 import { InMemoryDirectory, type ConnectionDirectory } from './directory.js';
 import {
-  connectionCloses, type CloseReasonCode, type DisconnectReason, type EffectSink, type ServerStats, type SignalType,
+  connectionCloses, type CloseReasonCode, type DisconnectReason, type EffectSink, type ServerLogEvent, type ServerStats, type SignalType,
 } from './effects.js';
 import { takeToken } from './rate-limit.js';
 import { addFromPeer } from './relay-frame.js';
@@ -61,6 +61,9 @@ export class ServerEngine<H> {
   private readonly visitDue = (conn: Connection<H>): void => this.keepaliveDue(conn);
   /** The time of the advance in progress (ms since epoch), for `visitDue`. */
   private advancingAt = 0;
+  /** Whether the sink wants the hot-path log events (decided once, not per frame). */
+  private readonly logRelays: boolean;
+  private readonly logPings: boolean;
 
   constructor(options: ServerEngineOptions<H>) {
     this.settings = resolveSettings(options.settings);
@@ -69,6 +72,9 @@ export class ServerEngine<H> {
     this.random = options.random;
     this.directory = options.directory ?? new InMemoryDirectory<Connection<H>>();
     this.wheel = new TimerWheel<Connection<H>>(this.settings.tickMs);
+    const wants = (type: ServerLogEvent['type']) => this.sink.log !== undefined && (this.sink.wantsLog?.(type) ?? true);
+    this.logRelays = wants('relayed');
+    this.logPings = wants('pinged');
     const capabilities = this.settings.wsPing ? [Capability.WsPing] : [];
     this.yourIdExtras = this.settings.advertiseExtensions ? `,"version":${PROTOCOL_VERSION},"capabilities":${JSON.stringify(capabilities)}` : '';
   }
@@ -234,7 +240,7 @@ export class ServerEngine<H> {
         const peer = conn.peer!;
         this.counters.relayed++;
         this.sink.send(peer.handle, addFromPeer(payload.frame));
-        this.sink.log?.({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
+        if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
         return;
       }
       case 'release_peer': {
@@ -304,7 +310,7 @@ export class ServerEngine<H> {
           this.counters.pings++;
           if (conn.wsPing) this.sink.ping(conn.handle);
           else this.sink.send(conn.handle, this.pingFrame);
-          this.sink.log?.({ type: 'pinged', id: conn.id, mode: conn.wsPing ? 'control' : 'json' });
+          if (this.logPings) this.sink.log!({ type: 'pinged', id: conn.id, mode: conn.wsPing ? 'control' : 'json' });
           break;
         case 'arm_deadline':
           conn.pingDeadline = this.advancingAt + this.settings.pingTimeoutMs;

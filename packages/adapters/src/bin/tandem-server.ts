@@ -2,6 +2,7 @@
 // tandem-server: the reference signaling server (in-memory directory) on `ws`.
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
+import { DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import { defaultServerSettings, type ServerLogEvent } from '@tandem/server-core';
 import { createServer } from 'node:http';
 import { createWsServer } from '../ws.js';
@@ -14,8 +15,8 @@ const num = (v: string) => {
 };
 const program = new Command('tandem-server')
   .description('WebRTC pairing and signaling server (wire-v1 compatible)')
-  .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('TANDEM_HOST'))
-  .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(8787).argParser(Number).env('TANDEM_PORT'))
+  .addOption(new Option('--host <host>', 'address to listen on').default(DEFAULT_HOST).env('TANDEM_HOST'))
+  .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(DEFAULT_PORT).argParser(Number).env('TANDEM_PORT'))
   .addOption(new Option('--ping-interval <seconds>', 'quiet time before a client is pinged').default(defaultServerSettings.pingIntervalMs / 1000).argParser(num).env('TANDEM_PING_INTERVAL'))
   .addOption(new Option('--ping-timeout <seconds>', 'time a pinged client has to answer').default(defaultServerSettings.pingTimeoutMs / 1000).argParser(num).env('TANDEM_PING_TIMEOUT'))
   .addOption(new Option('--max-frame-bytes <bytes>', 'largest accepted frame').default(defaultServerSettings.maxFrameBytes).argParser(num).env('TANDEM_MAX_FRAME_BYTES'))
@@ -77,10 +78,9 @@ const server = createWsServer({
     rateLimitBurst: opts.rateBurst,
     advertiseExtensions: opts.extensions,
   },
-  log: (e) => {
-    const level = levelOf[e.type];
-    if (rank[level] >= rank[opts.logLevel]) say(level, text(e), e); // relays and pings are hot: format only what is shown
-  },
+  // relays and pings are hot: the engine builds only the events shown at this level
+  wantsLog: (type) => rank[levelOf[type]] >= rank[opts.logLevel],
+  log: (e) => say(levelOf[e.type], text(e), e),
 });
 http.on('error', (err: Error) => {
   say('warn', `Cannot listen: ${err.message}`);
