@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // client-core's transport and peer over the browser's own WebSocket and RTCPeerConnection.
 // No Node imports: bundle it with client-core for a page.
-import type { IceCandidate } from '@tandem/protocol';
+import { CloseCode, type IceCandidate } from '@tandem/protocol';
 import type { PeerFactory, PeerHandlers, PeerSession, TransportFactory } from '@tandem/client-core';
 
 /** A TransportFactory over the browser's WebSocket. */
@@ -21,7 +21,7 @@ export const browserTransport: TransportFactory = (url, handlers) => {
     send: (text) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(text);
     },
-    close: (code = 1000, reason = '') => {
+    close: (code: number = CloseCode.Normal, reason = '') => {
       closed = true;
       ws.close(code, reason);
     },

@@ -95,7 +95,7 @@ export interface WsTandemServer {
   /** Resolves once listening (standalone mode); the bound port. */
   readonly ready: Promise<{ host: string; port: number }>;
   stats(): ServerStats;
-  /** Close every client with 1001 and stop listening. */
+  /** Close every client (1001, server shutting down) and stop listening. */
   close(): Promise<void>;
 }
 

@@ -7,7 +7,7 @@
 // from the actor's clock (`createActor(machine, { clock })`), so tests use a SimulatedClock.
 import { assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import {
-  Capability, PROTOCOL_VERSION, pairingErrorCodeOf,
+  Capability, CloseCode, PROTOCOL_VERSION, pairingErrorCodeOf,
   type ClientMessage, type IceCandidate, type PairingErrorCode, type ServerMessage,
 } from '@tandem/protocol';
 import type { ReconnectPolicy } from './ports.js';
@@ -197,7 +197,7 @@ export const clientMachine = setup({
     announceId: emit(({ context }) => ({ type: 'id', id: context.id! }) as const),
     /** Ask the reconnect policy once per loss; the answer decides both the delay and whether to retry. */
     planReconnect: assign(({ context, event }) => {
-      const loss = event.type === 'WS_CLOSED' ? { code: event.code, reason: event.reason } : { code: 1006, reason: '' };
+      const loss = event.type === 'WS_CLOSED' ? { code: event.code, reason: event.reason } : { code: CloseCode.Abnormal, reason: '' };
       const attempt = context.attempt + 1;
       return { attempt, id: null, lastLoss: loss, retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss }) };
     }),

@@ -1,7 +1,7 @@
 // Carries out the machine's `ws.*` effects on an injected transport: encodes outbound
 // ClientMessages, decodes inbound frames into per-type `server.*` events, and drops callbacks
 // from a socket that has been replaced.
-import { decodeServerMessage, encode, type DecodeOptions } from '@tandem/protocol';
+import { CloseCode, decodeServerMessage, encode, type DecodeOptions } from '@tandem/protocol';
 import { serverEvent, type ClientActor, type ClientEffect } from './client.machine.js';
 import type { SignalingTransport, TransportFactory } from './ports.js';
 
@@ -46,7 +46,7 @@ export function createSignalingDriver(actor: ClientActor, openTransport: Transpo
           const closing = socket;
           socket = null;
           socketSeq++;
-          closing?.close(1000, 'client closing');
+          closing?.close(CloseCode.Normal, 'client closing');
           return;
         }
       }
