@@ -6,7 +6,7 @@ import type { Server as HttpServer } from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import {
-  ServerEngine, scheduleEngine, type EffectSink, type EngineSchedule, type EngineTimers, type ServerLogEvent, type ServerSettings, type ServerStats,
+  ServerEngine, scheduleEngine, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings, type ServerStats,
 } from '@tandem/server-core';
 import type { TransportFactory } from '@tandem/client-core';
 
@@ -23,8 +23,8 @@ const TEXT_FRAME = Object.freeze({ binary: false });
 export function wsEffectSink(log?: (event: ServerLogEvent) => void, wantsLog?: (type: ServerLogEvent['type']) => boolean): EffectSink<WebSocket> {
   return {
     send: (ws, frame) => {
-      // Encoded here, not by the socket: a string chunk sends Node's writev down its slow
-      // mixed-chunk path, which cost tandem about a third more kernel-side time per relay.
+      // Encoded here, not by the socket: a string chunk sends Node's writev down its slower
+      // mixed-chunk path (a few per cent of relay CPU here, by the bench's relay figure).
       if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.from(frame), TEXT_FRAME);
     },
     ping: (ws) => {
@@ -41,7 +41,6 @@ export function wsEffectSink(log?: (event: ServerLogEvent) => void, wantsLog?: (
 
 /** An engine bound to a WebSocketServer. */
 export interface EngineBinding {
-  readonly schedule: EngineSchedule;
   /** Close every client (the engine's shutdown), stop accepting, and cut off clients that don't finish the closing handshake in time. */
   close(): Promise<void>;
 }
@@ -60,7 +59,6 @@ export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocke
     ws.on('error', () => ws.terminate());
   });
   return {
-    schedule,
     close: () =>
       new Promise<void>((resolve) => {
         schedule.stop();

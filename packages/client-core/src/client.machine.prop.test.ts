@@ -76,10 +76,14 @@ describe('client machine under random interleavings', () => {
         const closed = new Set<number>();
         const remoteSet = new Set<number>();
         const effects: ClientEmitted[] = [];
+        let sdpSent = false;
         actor.on('*', (e) => {
           const ev = e as ClientEmitted;
           effects.push(ev);
+          if (ev.type === 'ws.send' && (ev.message.type === 'offer' || ev.message.type === 'answer')) sdpSent = true;
+          if (ev.type === 'ws.send' && ev.message.type === 'candidate') expect(sdpSent, 'a local candidate goes out only after our SDP').toBe(true);
           if (ev.type === 'peer.create') {
+            sdpSent = false;
             expect(live.size, 'at most one live peer').toBe(0);
             live.add(ev.gen);
           } else if (ev.type === 'peer.close') {

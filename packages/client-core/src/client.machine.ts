@@ -5,7 +5,7 @@
 // public events (`id`, `paired`, `open`, …) for the embedder. Server frames arrive as one event
 // per message type (`server.paired`, …). Every guard and action is named in `setup`; time comes
 // from the actor's clock (`createActor(machine, { clock })`), so tests use a SimulatedClock.
-import { assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import {
   Capability, CloseCode, PROTOCOL_VERSION, pairingErrorCodeOf,
   type ClientMessage, type IceCandidate, type PairingErrorCode, type ServerMessage,
@@ -181,7 +181,7 @@ export const clientMachine = setup({
     awaitingAnswer: ({ context }) => context.initiator && !context.remoteSet,
     candidateSeen: ({ context, event }) => event.type === 'server.candidate' && context.seenCandidates.includes(candidateKey(event.message.candidate)),
     remoteSet: ({ context }) => context.remoteSet,
-    sameGenAndLocalSent: ({ context, event }) => 'gen' in event && event.gen === context.gen && context.localSent,
+    localSent: ({ context }) => context.localSent,
   },
   actions: {
     connect: emit(({ context }) => ({ type: 'ws.connect', url: context.input.url }) as const),
@@ -384,7 +384,7 @@ export const clientMachine = setup({
                 PAIR: { actions: { type: 'reportError', params: { code: 'already_in_session', message: 'Already paired: wait for the peer to leave', source: 'client' } } },
                 LOCAL_SDP: { guard: 'sameGen', actions: 'sendLocalDescription' },
                 LOCAL_CANDIDATE: [
-                  { guard: 'sameGenAndLocalSent', actions: 'sendLocalCandidate' },
+                  { guard: and(['sameGen', 'localSent']), actions: 'sendLocalCandidate' },
                   { guard: 'sameGen', actions: 'holdLocalCandidate' },
                 ],
                 REMOTE_SET: { guard: 'sameGen', actions: 'applyHeldCandidates' },

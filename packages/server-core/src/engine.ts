@@ -115,8 +115,7 @@ export class ServerEngine<H> {
   receive(conn: Connection<H>, data: string | Uint8Array, now: number, binary = false): void {
     if (conn.pairingState === PairingState.closed) return;
     const t = this.time(now);
-    conn.heardAt = t; // any frame is proof of life
-    if (conn.keepaliveState === KeepaliveState.probing) this.keepaliveEvent(conn, KeepaliveInput.heard);
+    this.noteHeard(conn, t); // any frame is proof of life
     if (!takeToken(conn, t, this.settings.rateLimitPerSecond, this.settings.rateLimitBurst)) {
       this.counters.rateLimited++;
       this.sink.log?.({ type: 'rate_limited', id: conn.id });
@@ -131,8 +130,7 @@ export class ServerEngine<H> {
   /** The transport saw a sign of life that is not a frame (a WebSocket pong); frames count by themselves. */
   heard(conn: Connection<H>, now: number): void {
     if (conn.pairingState === PairingState.closed) return;
-    conn.heardAt = this.time(now);
-    if (conn.keepaliveState === KeepaliveState.probing) this.keepaliveEvent(conn, KeepaliveInput.heard);
+    this.noteHeard(conn, this.time(now));
   }
 
   /** The transport closed, with the WebSocket close code it saw (1006 when the link was lost). Idempotent. */
@@ -280,6 +278,12 @@ export class ServerEngine<H> {
     this.counters.errors++;
     this.sink.log?.({ type: 'rejected', id: conn.id, message });
     this.sink.send(conn.handle, encode({ type: 'error', message, code }));
+  }
+
+  /** Stamp proof of life; a probed connection goes back to live. */
+  private noteHeard(conn: Connection<H>, t: number): void {
+    conn.heardAt = t;
+    if (conn.keepaliveState === KeepaliveState.probing) this.keepaliveEvent(conn, KeepaliveInput.heard);
   }
 
   /** When a live connection heard at `heardAt` is next due a ping (ms since epoch). */
