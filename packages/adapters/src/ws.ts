@@ -2,12 +2,17 @@
 // binary, the conformance tests and embedders), and a client signaling transport. All rules stay
 // in the cores; this file moves bytes and reads the clock.
 import { randomUUID } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+export { ConnectionGate, defaultConnectionLimits, type ConnectionLimits, type Refusal, type RefusalReason } from './gate.js';
 import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import {
-  ServerEngine, scheduleEngine, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings, type ServerStats,
+  ServerEngine, defaultServerSettings, resolveSettings, scheduleEngine, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings,
+  type ServerStats,
 } from '@tandem/server-core';
+import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
 import type { TransportFactory } from '@tandem/client-core';
 
 /** The wall clock and Node's timers, unref'd so a schedule never keeps a process alive. */
@@ -19,8 +24,21 @@ export const nodeTimers: EngineTimers = {
 
 const TEXT_FRAME = Object.freeze({ binary: false });
 
-/** The engine's effects carried out on `ws` sockets; `wantsLog` says which log events `log` reads. */
-export function wsEffectSink(log?: (event: ServerLogEvent) => void, wantsLog?: (type: ServerLogEvent['type']) => boolean): EffectSink<WebSocket> {
+/** How the ws sink behaves. */
+export interface WsSinkOptions {
+  /** Structured log sink. */
+  log?: (event: ServerLogEvent) => void;
+  /** Which log events `log` wants (asked once per type); the others are never built. Default: all. */
+  wantsLog?: (type: ServerLogEvent['type']) => boolean;
+  /** How long a closing handshake the server started may take before the socket is cut. Default: the engine default (1 s). */
+  closeHandshakeTimeoutMs?: number;
+  timers?: EngineTimers;
+}
+
+/** The engine's effects carried out on `ws` sockets. */
+export function wsEffectSink(options: WsSinkOptions = {}): EffectSink<WebSocket> {
+  const timers = options.timers ?? nodeTimers;
+  const handshakeMs = options.closeHandshakeTimeoutMs ?? defaultServerSettings.closeHandshakeTimeoutMs;
   return {
     send: (ws, frame) => {
       // Encoded here, not by the socket: a string chunk sends Node's writev down its slower
@@ -30,100 +48,194 @@ export function wsEffectSink(log?: (event: ServerLogEvent) => void, wantsLog?: (
     ping: (ws) => {
       if (ws.readyState === WebSocket.OPEN) ws.ping();
     },
+    // what is queued in ws and in the socket, unsent: grows when the client stops reading
+    bufferedBytes: (ws) => ws.bufferedAmount,
     close: (ws, close) => {
-      if (close.abrupt) ws.terminate();
-      else ws.close(close.code, close.text);
+      if (close.abrupt) return ws.terminate();
+      ws.close(close.code, close.text);
+      // a client that does not read will never answer the close frame queued behind its backlog
+      timers.setTimeout(() => ws.terminate(), handshakeMs);
     },
-    ...(log ? { log } : {}),
-    ...(wantsLog ? { wantsLog } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.wantsLog ? { wantsLog: options.wantsLog } : {}),
   };
 }
 
 /** An engine bound to a WebSocketServer. */
 export interface EngineBinding {
-  /** Close every client (the engine's shutdown), stop accepting, and cut off clients that don't finish the closing handshake in time. */
-  close(): Promise<void>;
+  /**
+   * Close every client and stop accepting. `shutdown` (1001) says the server goes away; `drain`
+   * (1012) tells clients to reconnect at once, to another node. Clients still open after
+   * `timeoutMs` (default: the engine's closeHandshakeTimeoutMs) are cut off.
+   */
+  close(reason?: 'shutdown' | 'drain', timeoutMs?: number): Promise<void>;
+}
+
+/** Per-frame hooks of the binding (metrics). */
+export interface BindingHooks {
+  /** Called just before each frame is handed to the engine. */
+  frameArrived?(): void;
 }
 
 /** Feed every connection of `wss` to `engine` and keep its timers; the only ws↔engine glue. */
-export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocket>, timers: EngineTimers = nodeTimers): EngineBinding {
+export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocket>, timers: EngineTimers = nodeTimers, hooks: BindingHooks = {}): EngineBinding {
   const schedule = scheduleEngine(engine, timers);
+  const handshakeMs = engine.settings.closeHandshakeTimeoutMs;
+  const frameArrived = hooks.frameArrived;
   wss.on('connection', (ws) => {
     const conn = engine.open(ws, timers.now());
     schedule.poke();
+    // ws checks its payload limit before anyone sees the frame and then closes with a bare 1009;
+    // it has no hook in between, so that one close is routed through the engine, which closes
+    // with the limit in words (and counts and logs it).
+    const wsClose = ws.close;
+    ws.close = (code?: number, reason?: string | Buffer) => {
+      if (code === CloseCode.MessageTooBig && reason === undefined && !conn.isClosed) engine.frameTooLarge(conn, timers.now());
+      else wsClose.call(ws, code, reason);
+    };
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      engine.receive(conn, isBinary ? toBytes(data) : data.toString(), timers.now(), isBinary);
+      frameArrived?.();
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      engine.receive(conn, isBinary ? bytes : bytes.toString(), timers.now(), isBinary, bytes.byteLength);
     });
     ws.on('pong', () => engine.heard(conn, timers.now()));
     ws.on('close', (code) => engine.closed(conn, timers.now(), code));
-    ws.on('error', () => ws.terminate());
+    // a protocol error (bad UTF-8, bad opcode, oversized) arrives while ws closes with its code:
+    // let that close frame go out, and cut the socket if the handshake does not finish
+    ws.on('error', () => {
+      if (ws.readyState === WebSocket.CLOSING) timers.setTimeout(() => ws.terminate(), handshakeMs);
+      else ws.terminate();
+    });
   });
   return {
-    close: () =>
-      new Promise<void>((resolve) => {
-        schedule.stop();
-        engine.shutdown();
-        wss.close(() => resolve());
-        timers.setTimeout(() => {
-          for (const ws of wss.clients) ws.terminate();
-        }, engine.settings.closeHandshakeTimeoutMs);
-      }),
+    close: async (reason = 'shutdown', timeoutMs = handshakeMs) => {
+      schedule.stop();
+      engine.shutdown(reason);
+      await allClosed(wss, timeoutMs, timers);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
   };
+}
+
+/** Resolves once every client of `wss` has closed; those still open after `timeoutMs` are cut off. */
+function allClosed(wss: WebSocketServer, timeoutMs: number, timers: EngineTimers): Promise<void> {
+  const open = new Set([...wss.clients].filter((ws) => ws.readyState !== WebSocket.CLOSED));
+  if (open.size === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const cut = timers.setTimeout(() => {
+      for (const ws of open) ws.terminate();
+    }, timeoutMs);
+    for (const ws of open) {
+      ws.once('close', () => {
+        open.delete(ws);
+        if (open.size > 0) return;
+        timers.clearTimeout(cut);
+        resolve();
+      });
+    }
+  });
 }
 
 /** Options of the ws server binding. */
 export interface WsServerOptions {
-  /** Attach to an existing HTTP server (shares its port), or give host/port to listen on. */
-  server?: HttpServer;
+  /** Attach to an existing HTTP(S) server (shares its port and its request handler); otherwise one is made on host/port. */
+  server?: HttpServer | HttpsServer;
   host?: string;
   port?: number;
-  /** URL path to accept upgrades on (with `server`). Default: any. */
+  /** URL path to accept upgrades on. Default: any. */
   path?: string;
   settings?: Partial<ServerSettings>;
+  /** Connection caps, trusted proxies and allowed origins, checked before the upgrade. */
+  limits?: Partial<ConnectionLimits>;
   /** Structured log sink. */
   log?: (event: ServerLogEvent) => void;
   /** Which log events `log` wants (asked once per type); the others are never built. Default: all. */
   wantsLog?: (type: ServerLogEvent['type']) => boolean;
+  /** Told of every upgrade refused before it became a WebSocket. */
+  onRefused?: (refusal: Refusal) => void;
+  /** Per-frame hooks (metrics). */
+  hooks?: BindingHooks;
 }
 
 /** A running tandem signaling server on `ws`. */
 export interface WsTandemServer {
   readonly wss: WebSocketServer;
   readonly engine: ServerEngine<WebSocket>;
-  /** Resolves once listening (standalone mode); the bound port. */
+  /** The admission gate (caps, origins), with its live counts. */
+  readonly gate: ConnectionGate;
+  /** The HTTP(S) server the upgrades arrive on (given or made). */
+  readonly http: HttpServer | HttpsServer;
+  /** Resolves once listening; the bound address and port. */
   readonly ready: Promise<{ host: string; port: number }>;
+  /** Whether new connections are accepted (false once draining or closing). */
+  readonly accepting: boolean;
   stats(): ServerStats;
   /** Close every client (1001, server shutting down) and stop listening. */
   close(): Promise<void>;
+  /** Refuse new connections (503), close every client with 1012 so it reconnects elsewhere, and stop once they are gone or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
 }
 
-/** Start a tandem server on a `ws` WebSocketServer. */
+/** Start a tandem server on a `ws` WebSocketServer, behind the admission gate. */
 export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
-  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings: options.settings, sink: wsEffectSink(options.log, options.wantsLog) });
-  const wss = new WebSocketServer({
-    ...(options.server
-      ? { server: options.server, ...(options.path ? { path: options.path } : {}) }
-      : { host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT }),
-    perMessageDeflate: false,
-    maxPayload: engine.settings.maxFrameBytes,
-    clientTracking: true,
+  const settings = resolveSettings(options.settings);
+  const sink = wsEffectSink({ log: options.log, wantsLog: options.wantsLog, closeHandshakeTimeoutMs: settings.closeHandshakeTimeoutMs });
+  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings, sink });
+  const gate = new ConnectionGate(options.limits);
+  const owned = options.server === undefined;
+  const http = options.server ?? createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n'));
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: settings.maxFrameBytes, clientTracking: true });
+  const binding = attachEngine(wss, engine, nodeTimers, options.hooks);
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== options.path) return refuseUpgrade(socket, 404, 'not a tandem endpoint');
+    const { address, refusal } = gate.admit(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], req.headers.origin);
+    if (refusal !== null) {
+      refuseUpgrade(socket, refusal.status, refusal.message);
+      options.onRefused?.(refusal);
+      return;
+    }
+    socket.once('close', () => gate.release(address));
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  const binding = attachEngine(wss, engine);
-  const ready = options.server
-    ? Promise.resolve({ host: options.host ?? '', port: options.port ?? 0 })
-    : new Promise<{ host: string; port: number }>((resolve, reject) => {
-        wss.once('listening', () => {
-          const a = wss.address();
-          resolve(a === null || typeof a === 'string' ? { host: String(a), port: 0 } : { host: a.address, port: a.port });
-        });
-        wss.once('error', reject);
-      });
-  return { wss, engine, ready, stats: () => engine.stats(), close: () => binding.close() };
+  let stopped: Promise<void> | null = null;
+  const stop = (reason: 'shutdown' | 'drain', timeoutMs: number) => {
+    gate.draining = true;
+    stopped ??= binding.close(reason, timeoutMs).then(() => (owned ? new Promise<void>((resolve) => http.close(() => resolve())) : undefined));
+    return stopped;
+  };
+  if (owned) http.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+  const ready = new Promise<{ host: string; port: number }>((resolve, reject) => {
+    const done = () => {
+      const a = http.address();
+      resolve(a === null || typeof a === 'string' ? { host: String(a), port: 0 } : { host: a.address, port: a.port });
+    };
+    if (http.listening) return done();
+    http.once('listening', done);
+    http.once('error', reject);
+  });
+  return {
+    wss, engine, gate, http, ready,
+    get accepting() {
+      return !gate.draining && http.listening;
+    },
+    stats: () => engine.stats(),
+    close: () => stop('shutdown', settings.closeHandshakeTimeoutMs),
+    drain: (timeoutMs) => stop('drain', timeoutMs),
+  };
 }
 
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+const statusText: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** Answer an upgrade with a plain HTTP error and drop the socket (before any WebSocket exists). */
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = `${message}\n`;
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 503 ? 'Retry-After: 1\r\n' : ''}\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** A client-core TransportFactory over `ws`. `maxPayload` defaults to the protocol's client limit. */

@@ -11,10 +11,12 @@ export const CloseCode = {
   GoingAway: 1001,
   /** No close frame: the link was lost (never sent, only reported by a stack). */
   Abnormal: 1006,
-  /** The client broke a policy (rate limit). */
+  /** The client broke a policy (message or byte rate limit, or it stopped reading). */
   PolicyViolation: 1008,
   /** A frame exceeded the size limit. */
   MessageTooBig: 1009,
+  /** The server is restarting or draining: reconnect (to another node) at once. */
+  ServiceRestart: 1012,
 } as const;
 /** One of the close codes above. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,11 +1,11 @@
 // The engine's record of one connection. Kept small and of fixed shape on purpose: this object,
 // its ID string and one timer-wheel filing are all tandem adds to an idle socket.
-import type { TokenBucketState } from './rate-limit.js';
+import type { ByteBucketState, TokenBucketState } from './rate-limit.js';
 import type { WheelEntry } from './timer-wheel.js';
 import { KeepaliveState, PairingState } from './tables.js';
 
 /** One connection as the engine sees it. Fields marked internal belong to the engine. */
-export class Connection<H> implements WheelEntry, TokenBucketState {
+export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketState {
   /** @internal the partner while paired */ peer: Connection<H> | null = null;
   /** @internal pairing machine state index */ pairingState: number = PairingState.unpaired;
   /** @internal keepalive machine state index */ keepaliveState: number = KeepaliveState.live;
@@ -15,6 +15,8 @@ export class Connection<H> implements WheelEntry, TokenBucketState {
   /** @internal ms taken off the ping interval to spread pings */ pingJitter = 0;
   /** @internal rate-limit tokens left */ tokens = 0;
   /** @internal when the tokens were counted */ tokensAt = 0;
+  /** @internal byte-rate tokens left */ byteTokens = 0;
+  /** @internal when the byte tokens were counted */ byteTokensAt = 0;
   /** @internal uses WebSocket control pings */ wsPing = false;
   constructor(
     /** The client's ID (its shareable key). */

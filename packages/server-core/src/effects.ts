@@ -4,29 +4,39 @@
 import { CloseCode, type PairingErrorCode } from '@tandem/protocol';
 
 /** Why the engine closes a connection, as codes. */
-export type CloseReasonCode = 'ping_timeout' | 'rate_limited' | 'shutdown';
+export type CloseReasonCode = 'ping_timeout' | 'rate_limited' | 'byte_rate_limited' | 'slow_consumer' | 'frame_too_large' | 'shutdown' | 'drain';
 
 /** A close the engine asks for: the WebSocket code and reason to send, and whether to skip the closing handshake. */
 export interface ConnectionClose {
   readonly reason: CloseReasonCode;
   /** WebSocket close code. */
   readonly code: CloseCode;
-  /** Close reason text sent to the client (also the disconnect reason logged). */
-  readonly text: 'ping timeout' | 'rate limit exceeded' | 'server shutting down';
+  /** Close reason text sent to the client (also the disconnect reason logged); at most 123 bytes. */
+  readonly text: string;
   /** Cut the connection without a closing handshake (the client is presumed gone). */
   readonly abrupt: boolean;
 }
 
-/** Every close the engine asks for, once; frozen so effects allocate nothing. */
-export const connectionCloses: Readonly<Record<CloseReasonCode, ConnectionClose>> = Object.freeze({
+/** Every close whose words do not depend on settings, once; frozen so effects allocate nothing. */
+export const connectionCloses = Object.freeze({
   // a client that missed its ping deadline is gone: waiting for its closing handshake is pointless
   ping_timeout: Object.freeze({ reason: 'ping_timeout', code: CloseCode.GoingAway, text: 'ping timeout', abrupt: true }),
   rate_limited: Object.freeze({ reason: 'rate_limited', code: CloseCode.PolicyViolation, text: 'rate limit exceeded', abrupt: false }),
+  byte_rate_limited: Object.freeze({ reason: 'byte_rate_limited', code: CloseCode.PolicyViolation, text: 'byte rate limit exceeded', abrupt: false }),
+  // the close frame queues behind what the client did not read; the host cuts the link if the
+  // handshake does not finish within closeHandshakeTimeoutMs
+  slow_consumer: Object.freeze({ reason: 'slow_consumer', code: CloseCode.PolicyViolation, text: 'slow consumer: too many bytes queued unread', abrupt: false }),
   shutdown: Object.freeze({ reason: 'shutdown', code: CloseCode.GoingAway, text: 'server shutting down', abrupt: false }),
-});
+  drain: Object.freeze({ reason: 'drain', code: CloseCode.ServiceRestart, text: 'server draining: reconnect', abrupt: false }),
+} satisfies Record<Exclude<CloseReasonCode, 'frame_too_large'>, ConnectionClose>);
 
-/** Why a connection ended, as the log reports it. */
-export type DisconnectReason = 'closed' | 'connection lost' | ConnectionClose['text'];
+/** The close for a frame over the limit; its words name the limit. */
+export function frameTooLargeClose(maxFrameBytes: number): ConnectionClose {
+  return Object.freeze({ reason: 'frame_too_large', code: CloseCode.MessageTooBig, text: `frame too large (limit ${maxFrameBytes} bytes)`, abrupt: false });
+}
+
+/** Why a connection ended, as the log reports it: 'closed', 'connection lost', or the text of the engine's close. */
+export type DisconnectReason = string;
 
 /** Signals the engine relays inside a pair. */
 export type SignalType = 'offer' | 'answer' | 'candidate';
@@ -42,7 +52,8 @@ export type ServerLogEvent =
   | { type: 'rejected'; id: string; message: string }
   | { type: 'pinged'; id: string; mode: 'json' | 'control' }
   | { type: 'timed_out'; id: string }
-  | { type: 'rate_limited'; id: string }
+  | { type: 'rate_limited'; id: string; unit: 'messages' | 'bytes' }
+  | { type: 'slow_consumer'; id: string; bufferedBytes: number; limit: number }
   | { type: 'peer_notified'; id: string; peerId: string };
 
 /** Where the engine's effects go. `H` is the embedder's own handle for a connection (e.g. a socket). */
@@ -53,6 +64,11 @@ export interface EffectSink<H> {
   ping(handle: H): void;
   /** Close the connection as `close` says; the engine already treats it as gone. */
   close(handle: H, close: ConnectionClose): void;
+  /**
+   * Bytes queued for `handle` and not yet written to the network (a WebSocket's bufferedAmount).
+   * When given, a connection whose queue passes `maxBufferedBytes` is closed as a slow consumer.
+   */
+  bufferedBytes?(handle: H): number;
   /** Optional structured log. */
   log?(event: ServerLogEvent): void;
   /**
@@ -69,8 +85,18 @@ export interface ServerStats {
   opened: number;
   closed: number;
   relayed: number;
+  /** Relayed signals by type. */
+  relayedByType: Record<SignalType, number>;
+  /** Error replies and refused frames. */
   errors: number;
+  /** Errors by code: pairing error codes and frame decode error codes. */
+  errorsByCode: Record<string, number>;
   pings: number;
   timeouts: number;
+  /** Closed for the message rate limit. */
   rateLimited: number;
+  /** Closed for the byte rate limit. */
+  byteRateLimited: number;
+  /** Closed as slow consumers. */
+  slowConsumers: number;
 }

@@ -212,7 +212,88 @@ describe('bad input', () => {
     expect(last(b)).toEqual({ type: 'peer_disconnected', peer_id: a.conn.id });
     expect(s.engine.stats().rateLimited).toBe(1);
   });
+  it('closes a client over the byte rate with a reason, even under the message rate', () => {
+    const s = setup({ rateLimitBytesPerSecond: 1_000, rateLimitBytesBurst: 65_536 });
+    const { a, b } = pair(s);
+    const sdp = 'x'.repeat(20_000);
+    for (let i = 0; i < 3; i++) a.send(JSON.stringify({ type: 'offer', sdp })); // 60 kB: inside the burst
+    expect(a.closedBy).toBeNull();
+    expect(b.messages().filter((m) => m['type'] === 'offer')).toHaveLength(3);
+    s.advance(2_000); // refills 2 kB, not 20
+    a.send(JSON.stringify({ type: 'offer', sdp }));
+    expect(a.closedBy).toEqual({ code: 1008, reason: 'byte rate limit exceeded', abrupt: false });
+    expect(b.messages().filter((m) => m['type'] === 'offer')).toHaveLength(3);
+    expect(last(b)).toEqual({ type: 'peer_disconnected', peer_id: a.conn.id });
+    expect(s.engine.stats()).toMatchObject({ byteRateLimited: 1, rateLimited: 0 });
+    expect(s.logs).toContainEqual({ type: 'rate_limited', id: a.conn.id, unit: 'bytes' });
+    s.advance(60_000); // a sender within the sustained byte rate is never closed
+    const c = s.connect();
+    for (let i = 0; i < 20; i++) {
+      c.send(JSON.stringify({ type: 'pair_request', target_id: 'y'.repeat(900) }));
+      s.advance(1_000);
+    }
+    expect(c.closedBy).toBeNull();
+  });
+  it('closes a partner that stops reading once its queue passes the cap; the sender is told as usual', () => {
+    const s = setup({ maxBufferedBytes: 100_000, rateLimitBytesPerSecond: 1e9, rateLimitBytesBurst: 1e9 });
+    const { a, b } = pair(s);
+    b.reading = false;
+    const sdp = 'x'.repeat(30_000);
+    for (let i = 0; i < 3; i++) a.send(JSON.stringify({ type: 'offer', sdp }));
+    expect(b.closedBy).toBeNull(); // ~90 kB queued: under the cap
+    a.send(JSON.stringify({ type: 'offer', sdp }));
+    expect(b.closedBy).toEqual({ code: 1008, reason: 'slow consumer: too many bytes queued unread', abrupt: false });
+    expect(last(a)).toEqual({ type: 'peer_disconnected', peer_id: b.conn.id });
+    expect(s.logs).toContainEqual({ type: 'slow_consumer', id: b.conn.id, bufferedBytes: b.queuedBytes, limit: 100_000 });
+    expect(s.engine.stats()).toMatchObject({ slowConsumers: 1, pairs: 0 });
+    a.send(JSON.stringify({ type: 'offer', sdp }));
+    expect(b.queuedBytes).toBeLessThan(130_000); // nothing more is queued for it
+    expect(a.closedBy).toBeNull();
+  });
+  it('a non-reading client that still answers pings is closed as a slow consumer, not kept forever', () => {
+    const s = setup({ maxBufferedBytes: 20_000 });
+    const { a, b } = pair(s);
+    b.reading = false;
+    const sdp = 'x'.repeat(10_000);
+    for (let i = 0; i < 30 && b.closedBy === null; i++) {
+      a.send(JSON.stringify({ type: 'candidate', candidate: { candidate: sdp.slice(0, 4_000), sdpMid: '0', sdpMLineIndex: 0 } }));
+      b.pong();
+      s.advance(1_000);
+    }
+    expect(b.closedBy?.reason).toMatch(/slow consumer/);
+  });
+  it('a frame the transport refused for size closes with 1009 and the limit in words', () => {
+    const s = setup({ maxFrameBytes: 4_096 });
+    const { a, b } = pair(s);
+    s.engine.frameTooLarge(a.conn, s.now);
+    expect(a.closedBy).toEqual({ code: 1009, reason: 'frame too large (limit 4096 bytes)', abrupt: false });
+    expect(last(b)).toEqual({ type: 'peer_disconnected', peer_id: a.conn.id });
+    expect(s.engine.stats().errorsByCode).toEqual({ too_large: 1 });
+  });
+  it('drain closes every client with 1012 so it reconnects elsewhere; shutdown with 1001', () => {
+    for (const [reason, code, text] of [['drain', 1012, 'server draining: reconnect'], ['shutdown', 1001, 'server shutting down']] as const) {
+      const s = setup();
+      const { a, b } = pair(s);
+      s.engine.shutdown(reason);
+      for (const c of [a, b]) expect(c.closedBy).toEqual({ code, reason: text, abrupt: false });
+      expect(a.messages().some((m) => m['type'] === 'peer_disconnected')).toBe(false);
+    }
+  });
+  it('counts relays by type and errors by code', () => {
+    const s = setup();
+    const { a, b } = pair(s);
+    a.send('{"type":"offer","sdp":"o"}');
+    b.send('{"type":"answer","sdp":"a"}');
+    const candidate = JSON.stringify({ type: 'candidate', candidate: { candidate: 'c', sdpMid: '0', sdpMLineIndex: 0 } });
+    a.send(candidate);
+    a.send(candidate);
+    a.send('nonsense');
+    a.send(JSON.stringify({ type: 'pair_request', target_id: 'nobody' }));
+    expect(s.engine.stats()).toMatchObject({ relayed: 4, relayedByType: { offer: 1, answer: 1, candidate: 2 }, errors: 2 });
+    expect(s.engine.stats().errorsByCode).toEqual({ invalid_json: 1, already_paired: 1 });
+  });
   it('rejects nonsensical settings', () => {
+    expect(() => setup({ rateLimitBytesBurst: 1000 })).toThrow(/rateLimitBytesBurst.*maxFrameBytes/);
     expect(() => setup({ pingIntervalMs: 0 })).toThrow(/pingIntervalMs/);
     expect(() => setup({ pingSpread: 1 })).toThrow(/pingSpread/);
   });

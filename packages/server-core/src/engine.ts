@@ -11,9 +11,10 @@ import type { PairingEffect } from './pairing.machine.js';
 import { Connection } from './connection.js';
 import { InMemoryDirectory, type ConnectionDirectory } from './directory.js';
 import {
-  connectionCloses, type CloseReasonCode, type DisconnectReason, type EffectSink, type ServerLogEvent, type ServerStats, type SignalType,
+  connectionCloses, frameTooLargeClose, type CloseReasonCode, type ConnectionClose, type DisconnectReason, type EffectSink, type ServerLogEvent,
+  type ServerStats, type SignalType,
 } from './effects.js';
-import { takeToken } from './rate-limit.js';
+import { takeBytes, takeToken } from './rate-limit.js';
 import { addFromPeer } from './relay-frame.js';
 import { resolveSettings, type ServerSettings } from './settings.js';
 import { KeepaliveInput, KeepaliveState, PairingInput, PairingState, keepaliveTable, pairingTable } from './tables.js';
@@ -54,7 +55,14 @@ export class ServerEngine<H> {
   private readonly wheel: TimerWheel<Connection<H>>;
   /** Wall-clock ms the engine's own clock starts at (set by the first event). */
   private epoch: number | null = null;
-  private readonly counters: ServerStats = { connections: 0, pairs: 0, opened: 0, closed: 0, relayed: 0, errors: 0, pings: 0, timeouts: 0, rateLimited: 0 };
+  private readonly counters: ServerStats = {
+    connections: 0, pairs: 0, opened: 0, closed: 0, relayed: 0, relayedByType: { offer: 0, answer: 0, candidate: 0 },
+    errors: 0, errorsByCode: {}, pings: 0, timeouts: 0, rateLimited: 0, byteRateLimited: 0, slowConsumers: 0,
+  };
+  /** Every close the engine asks for, by reason (the frame-size one names this engine's limit). */
+  private readonly closes: Readonly<Record<CloseReasonCode, ConnectionClose>>;
+  /** Whether the sink reports queued bytes, so slow consumers can be caught. */
+  private readonly watchesBuffers: boolean;
   private readonly yourIdExtras: string;
   private readonly pingFrame = encode({ type: 'ping' });
   /** Keepalive's wheel visitor, bound once rather than per tick. */
@@ -75,6 +83,8 @@ export class ServerEngine<H> {
     const wants = (type: ServerLogEvent['type']) => this.sink.log !== undefined && (this.sink.wantsLog?.(type) ?? true);
     this.logRelays = wants('relayed');
     this.logPings = wants('pinged');
+    this.closes = Object.freeze({ ...connectionCloses, frame_too_large: frameTooLargeClose(this.settings.maxFrameBytes) });
+    this.watchesBuffers = this.sink.bufferedBytes !== undefined;
     const capabilities = this.settings.wsPing ? [Capability.WsPing] : [];
     this.yourIdExtras = this.settings.advertiseExtensions ? `,"version":${PROTOCOL_VERSION},"capabilities":${JSON.stringify(capabilities)}` : '';
   }
@@ -86,7 +96,8 @@ export class ServerEngine<H> {
 
   /** A snapshot of the counters. */
   stats(): ServerStats {
-    return { ...this.counters, connections: this.directory.size };
+    const c = this.counters;
+    return { ...c, connections: this.directory.size, relayedByType: { ...c.relayedByType }, errorsByCode: { ...c.errorsByCode } };
   }
 
   /** Look a live connection up by ID. */
@@ -101,6 +112,8 @@ export class ServerEngine<H> {
     conn.heardAt = t;
     conn.tokens = this.settings.rateLimitBurst;
     conn.tokensAt = t;
+    conn.byteTokens = this.settings.rateLimitBytesBurst;
+    conn.byteTokensAt = t;
     const spreadMs = Math.floor(this.settings.pingIntervalMs * this.settings.pingSpread);
     conn.pingJitter = Math.min(spreadMs, Math.floor(this.random() * (spreadMs + 1)));
     this.directory.set(conn.id, conn);
@@ -111,20 +124,46 @@ export class ServerEngine<H> {
     return conn;
   }
 
-  /** A frame arrived from `conn`. `binary` marks a binary WebSocket frame (not allowed by wire-v1). */
-  receive(conn: Connection<H>, data: string | Uint8Array, now: number, binary = false): void {
+  /**
+   * A frame arrived from `conn`. `binary` marks a binary WebSocket frame (not allowed by wire-v1).
+   * `byteLength` is its size on the wire when the host knows it (default: the string's length,
+   * which never exceeds its UTF-8 size).
+   */
+  receive(conn: Connection<H>, data: string | Uint8Array, now: number, binary = false, byteLength?: number): void {
     if (conn.pairingState === PairingState.closed) return;
     const t = this.time(now);
     this.noteHeard(conn, t); // any frame is proof of life
-    if (!takeToken(conn, t, this.settings.rateLimitPerSecond, this.settings.rateLimitBurst)) {
+    const s = this.settings;
+    if (!takeToken(conn, t, s.rateLimitPerSecond, s.rateLimitBurst)) {
       this.counters.rateLimited++;
-      this.sink.log?.({ type: 'rate_limited', id: conn.id });
+      this.sink.log?.({ type: 'rate_limited', id: conn.id, unit: 'messages' });
       return this.drop(conn, 'rate_limited');
+    }
+    // a frame over the size limit is refused by the decoder below (in words); it is charged as
+    // a largest frame, which the byte burst always allows, so the refusal is what the client sees
+    const bytes = Math.min(byteLength ?? (typeof data === 'string' ? data.length : data.byteLength), s.maxFrameBytes);
+    if (!takeBytes(conn, t, bytes, s.rateLimitBytesPerSecond, s.rateLimitBytesBurst)) {
+      this.counters.byteRateLimited++;
+      this.sink.log?.({ type: 'rate_limited', id: conn.id, unit: 'bytes' });
+      return this.drop(conn, 'byte_rate_limited');
     }
     if (binary) return this.rejectFrame(conn, `${ErrorText.InvalidJson}: binary frames are not supported, send JSON text frames`, 'binary');
     const result = decodeClientMessage(data, { maxBytes: this.settings.maxFrameBytes });
     if (!result.ok) return this.rejectFrame(conn, result.error.message, result.error.code);
     this.dispatch(conn, result.value, typeof data === 'string' ? data : null);
+  }
+
+  /**
+   * The transport refused a frame over `maxFrameBytes` without reading it (e.g. a WebSocket
+   * stack's payload limit): the connection is closed with 1009 and a reason naming the limit.
+   */
+  frameTooLarge(conn: Connection<H>, now: number): void {
+    if (conn.pairingState === PairingState.closed) return;
+    this.time(now);
+    const close = this.closes.frame_too_large;
+    this.countError('too_large');
+    this.sink.log?.({ type: 'rejected', id: conn.id, message: close.text });
+    this.drop(conn, 'frame_too_large');
   }
 
   /** The transport saw a sign of life that is not a frame (a WebSocket pong); frames count by themselves. */
@@ -151,12 +190,16 @@ export class ServerEngine<H> {
     return due === null || this.epoch === null ? null : this.epoch + due;
   }
 
-  /** Close every connection (graceful shutdown); partners are not told, since they close too. */
-  shutdown(): void {
+  /**
+   * Close every connection; partners are not told, since they close too. `shutdown` says the
+   * server is going away (1001); `drain` tells clients to reconnect at once, elsewhere (1012).
+   */
+  shutdown(reason: 'shutdown' | 'drain' = 'shutdown'): void {
+    const close = this.closes[reason];
     for (const conn of [...this.directory.values()]) {
       if (conn.pairingState === PairingState.closed) continue;
-      this.end(conn, 'server shutting down', PairingInput.shutdown);
-      this.sink.close(conn.handle, connectionCloses.shutdown);
+      this.end(conn, close.text, PairingInput.shutdown);
+      this.sink.close(conn.handle, close);
     }
     this.wheel.clear();
   }
@@ -237,8 +280,10 @@ export class ServerEngine<H> {
         if (payload.cause !== 'signal') throw unexpected(effect, payload);
         const peer = conn.peer!;
         this.counters.relayed++;
+        this.counters.relayedByType[payload.messageType]++;
         this.sink.send(peer.handle, addFromPeer(payload.frame));
         if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
+        if (this.watchesBuffers) this.checkBuffered(peer);
         return;
       }
       case 'release_peer': {
@@ -268,16 +313,30 @@ export class ServerEngine<H> {
 
   private replyPairingError(conn: Connection<H>, error: PairingErrorCode, payload: PairingPayload<H>): void {
     const message = pairingErrorText[error];
-    this.counters.errors++;
+    this.countError(error);
     if (payload.cause === 'signal') this.sink.log?.({ type: 'not_paired', id: conn.id, messageType: payload.messageType });
     else if (payload.cause === 'request') this.sink.log?.({ type: 'pair_failed', id: conn.id, targetId: payload.targetId, error, message });
     this.sink.send(conn.handle, encode({ type: 'error', message }));
   }
 
   private rejectFrame(conn: Connection<H>, message: string, code: string): void {
-    this.counters.errors++;
+    this.countError(code);
     this.sink.log?.({ type: 'rejected', id: conn.id, message });
     this.sink.send(conn.handle, encode({ type: 'error', message, code }));
+  }
+
+  private countError(code: string): void {
+    this.counters.errors++;
+    this.counters.errorsByCode[code] = (this.counters.errorsByCode[code] ?? 0) + 1;
+  }
+
+  /** A relay just queued bytes for `conn`: a client that does not read them is closed before they pile up. */
+  private checkBuffered(conn: Connection<H>): void {
+    const queued = this.sink.bufferedBytes!(conn.handle);
+    if (queued <= this.settings.maxBufferedBytes) return;
+    this.counters.slowConsumers++;
+    this.sink.log?.({ type: 'slow_consumer', id: conn.id, bufferedBytes: queued, limit: this.settings.maxBufferedBytes });
+    this.drop(conn, 'slow_consumer');
   }
 
   /** Stamp proof of life; a probed connection goes back to live. */
@@ -334,7 +393,7 @@ export class ServerEngine<H> {
 
   /** The engine ends a connection and asks the host to close it. */
   private drop(conn: Connection<H>, reason: CloseReasonCode): void {
-    const close = connectionCloses[reason];
+    const close = this.closes[reason];
     this.end(conn, close.text, PairingInput.close);
     this.sink.close(conn.handle, close);
   }

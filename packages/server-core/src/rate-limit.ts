@@ -1,5 +1,6 @@
-// A token bucket per connection: `burst` tokens, refilled at `ratePerSecond`. The state lives on
-// the connection record (two numbers) so an idle connection pays no extra object.
+// Token buckets per connection: `burst` tokens, refilled at `ratePerSecond`; one counts messages,
+// one counts bytes. The state lives on the connection record (two numbers per bucket) so an idle
+// connection pays no extra object.
 
 /** The two numbers a bucket keeps. */
 export interface TokenBucketState {
@@ -15,5 +16,20 @@ export function takeToken(bucket: TokenBucketState, now: number, ratePerSecond: 
   bucket.tokensAt = now;
   if (bucket.tokens < 1) return false;
   bucket.tokens -= 1;
+  return true;
+}
+
+/** The byte bucket's two numbers, kept beside the message bucket's on the connection record. */
+export interface ByteBucketState {
+  byteTokens: number;
+  byteTokensAt: number;
+}
+
+/** Refill for the time passed, then take `bytes` tokens; false when fewer are left. */
+export function takeBytes(bucket: ByteBucketState, now: number, bytes: number, ratePerSecond: number, burst: number): boolean {
+  bucket.byteTokens = Math.min(burst, bucket.byteTokens + ((now - bucket.byteTokensAt) * ratePerSecond) / 1000);
+  bucket.byteTokensAt = now;
+  if (bucket.byteTokens < bytes) return false;
+  bucket.byteTokens -= bytes;
   return true;
 }

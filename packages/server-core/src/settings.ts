@@ -18,6 +18,15 @@ export interface ServerSettings {
   readonly rateLimitPerSecond: number;
   /** Burst allowance on top of the sustained rate. Default 200. */
   readonly rateLimitBurst: number;
+  /** Sustained bytes per second of frames per connection before it is closed as a flood. Default 32 768. */
+  readonly rateLimitBytesPerSecond: number;
+  /** Burst allowance in bytes on top of the sustained byte rate; at least `maxFrameBytes`. Default 262 144. */
+  readonly rateLimitBytesBurst: number;
+  /**
+   * Outbound bytes a connection may have queued and unsent (the socket's buffered amount) before
+   * it is closed as a slow consumer. Needs a sink that reports `bufferedBytes`. Default 1 048 576.
+   */
+  readonly maxBufferedBytes: number;
   /** Advertise v2 extensions in `your_id` (optional fields a v1 client ignores). Default true. */
   readonly advertiseExtensions: boolean;
   /** Offer WebSocket control-frame pings to clients that ask for them (needs transport support). Default true. */
@@ -35,6 +44,9 @@ export const defaultServerSettings: ServerSettings = Object.freeze({
   maxFrameBytes: DEFAULT_MAX_BYTES,
   rateLimitPerSecond: 50,
   rateLimitBurst: 200,
+  rateLimitBytesPerSecond: 32_768,
+  rateLimitBytesBurst: 262_144,
+  maxBufferedBytes: 1_048_576,
   advertiseExtensions: true,
   wsPing: true,
   closeHandshakeTimeoutMs: 1_000,
@@ -53,12 +65,15 @@ function defaultTickMs(intervalMs: number, timeoutMs: number): number {
   return Math.min(1000, Math.max(10, Math.floor(Math.min(intervalMs, timeoutMs) / 10)));
 }
 
-const positiveSettings = ['pingIntervalMs', 'pingTimeoutMs', 'tickMs', 'maxFrameBytes', 'rateLimitPerSecond', 'rateLimitBurst', 'closeHandshakeTimeoutMs'] as const;
+const positiveSettings = ['pingIntervalMs', 'pingTimeoutMs', 'tickMs', 'maxFrameBytes', 'rateLimitPerSecond', 'rateLimitBurst', 'rateLimitBytesPerSecond', 'rateLimitBytesBurst', 'maxBufferedBytes', 'closeHandshakeTimeoutMs'] as const;
 
 function validateSettings(settings: ServerSettings): void {
   for (const name of positiveSettings) {
     const value = settings[name];
     if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`ServerSettings.${name} must be a positive number, got ${value}`);
+  }
+  if (settings.rateLimitBytesBurst < settings.maxFrameBytes) {
+    throw new RangeError(`ServerSettings.rateLimitBytesBurst (${settings.rateLimitBytesBurst}) must be at least maxFrameBytes (${settings.maxFrameBytes}), or a largest frame could never pass`);
   }
   if (!(settings.pingSpread >= 0 && settings.pingSpread < 1)) throw new RangeError(`ServerSettings.pingSpread must be in [0, 1), got ${settings.pingSpread}`);
 }

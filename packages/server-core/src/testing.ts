@@ -21,6 +21,13 @@ export interface MemoryClient {
   close(code?: number): void;
   /** Set when the server closed us: code, reason text, and whether it cut the link without a handshake. */
   closedBy: { code: number; reason: string; abrupt: boolean } | null;
+  /**
+   * Whether the client reads its socket (default true). When false, frames the server sends pile
+   * up in `queuedBytes` (the server's view of an unread socket) instead of `received`.
+   */
+  reading: boolean;
+  /** Bytes the server queued that this client has not read. */
+  queuedBytes: number;
   /** Called on every frame the server sends (after it is recorded). */
   onFrame: ((frame: string) => void) | null;
   /** Called when the server closes this client. */
@@ -50,9 +57,14 @@ export class MemoryServer {
       directory: options.directory,
       sink: {
         send: (c, frame) => {
+          if (!c.reading) {
+            c.queuedBytes += frame.length;
+            return;
+          }
           c.received.push(frame);
           c.onFrame?.(frame);
         },
+        bufferedBytes: (c) => c.queuedBytes,
         ping: (c) => {
           c.received.push('<ws-ping>');
         },
@@ -82,6 +94,8 @@ export class MemoryServer {
         server.engine.closed(client.conn, server.now, code);
       },
       closedBy: null,
+      reading: true,
+      queuedBytes: 0,
       onFrame: null,
       onClose: null,
     };

@@ -1,105 +1,171 @@
 #!/usr/bin/env node
 // tandem-server: the reference signaling server (in-memory directory) on `ws`.
-import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
-import { defaultServerSettings, type ServerLogEvent } from '@tandem/server-core';
-import { createServer } from 'node:http';
-import { createWsServer } from '../ws.js';
+import { defaultServerSettings } from '@tandem/server-core';
+import { createWsServer, defaultConnectionLimits, type WsTandemServer } from '../ws.js';
+import { createMetrics } from '../metrics.js';
+import { opsHandler } from '../ops.js';
+import { refusalLine, serverLogLevel, serverLogLine, type LogLevel } from '../server-log.js';
 import { demoHandler } from '../demo/serve.js';
 
 const num = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${v}`);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`not a positive number: ${v}`);
   return n;
 };
+const int = (v: string) => {
+  const n = num(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`not a whole number: ${v}`);
+  return n;
+};
+/** A repeatable option; an environment variable may list several values separated by commas. */
+const list = (v: string, previous: string[] = []) => [...previous, ...v.split(',').map((x) => x.trim()).filter(Boolean)];
+const limits = defaultConnectionLimits();
 const program = new Command('tandem-server')
   .description('WebRTC pairing and signaling server (wire-v1 compatible)')
   .addOption(new Option('--host <host>', 'address to listen on').default(DEFAULT_HOST).env('TANDEM_HOST'))
   .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(DEFAULT_PORT).argParser(Number).env('TANDEM_PORT'))
   .addOption(new Option('--ping-interval <seconds>', 'quiet time before a client is pinged').default(defaultServerSettings.pingIntervalMs / 1000).argParser(num).env('TANDEM_PING_INTERVAL'))
   .addOption(new Option('--ping-timeout <seconds>', 'time a pinged client has to answer').default(defaultServerSettings.pingTimeoutMs / 1000).argParser(num).env('TANDEM_PING_TIMEOUT'))
-  .addOption(new Option('--max-frame-bytes <bytes>', 'largest accepted frame').default(defaultServerSettings.maxFrameBytes).argParser(num).env('TANDEM_MAX_FRAME_BYTES'))
+  .addOption(new Option('--max-frame-bytes <bytes>', 'largest accepted frame; larger ones close the connection with 1009 and the limit in words').default(defaultServerSettings.maxFrameBytes).argParser(int).env('TANDEM_MAX_FRAME_BYTES'))
   .addOption(new Option('--rate-limit <perSecond>', 'sustained messages per second per client').default(defaultServerSettings.rateLimitPerSecond).argParser(num).env('TANDEM_RATE_LIMIT'))
   .addOption(new Option('--rate-burst <messages>', 'burst allowance per client').default(defaultServerSettings.rateLimitBurst).argParser(num).env('TANDEM_RATE_BURST'))
+  .addOption(new Option('--byte-rate-limit <bytesPerSecond>', 'sustained bytes per second per client').default(defaultServerSettings.rateLimitBytesPerSecond).argParser(num).env('TANDEM_BYTE_RATE_LIMIT'))
+  .addOption(new Option('--byte-rate-burst <bytes>', 'byte burst allowance per client (at least --max-frame-bytes)').default(defaultServerSettings.rateLimitBytesBurst).argParser(num).env('TANDEM_BYTE_RATE_BURST'))
+  .addOption(new Option('--max-buffered-bytes <bytes>', 'unsent bytes queued for one client before it is closed as a slow consumer (1008)').default(defaultServerSettings.maxBufferedBytes).argParser(int).env('TANDEM_MAX_BUFFERED_BYTES'))
+  .addOption(new Option('--max-connections <n>', 'open connections in all; more get HTTP 503').default(limits.maxConnections, `${limits.maxConnections}: the file limit less a reserve`).argParser(int).env('TANDEM_MAX_CONNECTIONS'))
+  .addOption(new Option('--max-connections-per-ip <n>', 'open connections from one client address; more get HTTP 429').default(limits.maxConnectionsPerIp).argParser(int).env('TANDEM_MAX_CONNECTIONS_PER_IP'))
+  .addOption(new Option('--trust-proxy <address...>', "reverse proxy whose X-Forwarded-For names the client's address (repeatable)").default([]).argParser(list).env('TANDEM_TRUST_PROXY'))
+  .addOption(new Option('--allow-origin <origin...>', 'browser origin allowed to connect, exact or *.example.com (repeatable); others get HTTP 403. Default: any').default([]).argParser(list).env('TANDEM_ALLOW_ORIGIN'))
+  .addOption(new Option('--tls-cert <file>', 'PEM certificate chain: serve wss:// and https:// (needs --tls-key)').env('TANDEM_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('TANDEM_TLS_KEY'))
+  .addOption(new Option('--admin-port <port>', 'serve /healthz, /readyz and /metrics on this port only (on --admin-host), not the public one').argParser(Number).env('TANDEM_ADMIN_PORT'))
+  .addOption(new Option('--admin-host <host>', 'address for --admin-port').default('127.0.0.1').env('TANDEM_ADMIN_HOST'))
+  .addOption(new Option('--no-metrics', 'do not serve /metrics'))
+  .addOption(new Option('--drain-timeout <seconds>', 'on SIGTERM: refuse new clients, close the others with 1012 (reconnect elsewhere), exit once they are gone or after this long').default(10).argParser(num).env('TANDEM_DRAIN_TIMEOUT'))
   .addOption(new Option('--no-demo', 'do not serve the demo chat page over HTTP on the same port'))
   .addOption(new Option('--no-extensions', 'do not advertise v2 extensions in your_id (pure v1)'))
-  .addOption(new Option('--log-format <format>', 'text lines or JSON (pino)').choices(['text', 'json']).default('text').env('TANDEM_LOG_FORMAT'))
+  .addOption(new Option('--log-format <format>', 'text lines (client strings escaped) or JSON (pino)').choices(['text', 'json']).default('text').env('TANDEM_LOG_FORMAT'))
   .addOption(new Option('--log-level <level>', 'info logs every pairing and relay; warn only problems').choices(['debug', 'info', 'warn', 'silent']).default('info').env('TANDEM_LOG_LEVEL'))
+  .addHelpText('after', '\nSignals: SIGTERM drains (see --drain-timeout); SIGINT closes every client with 1001 and exits.\nEvery option also reads the TANDEM_* variable shown.')
   .parse();
 const opts = program.opts<{
   host: string; port: number; pingInterval: number; pingTimeout: number; maxFrameBytes: number;
-  rateLimit: number; rateBurst: number; extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: 'debug' | 'info' | 'warn' | 'silent';
+  rateLimit: number; rateBurst: number; byteRateLimit: number; byteRateBurst: number; maxBufferedBytes: number;
+  maxConnections: number; maxConnectionsPerIp: number; trustProxy: string[]; allowOrigin: string[];
+  tlsCert?: string; tlsKey?: string; adminPort?: number; adminHost: string; metrics: boolean; drainTimeout: number;
+  extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel | 'silent';
 }>();
+if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) program.error('error: --tls-cert and --tls-key go together');
 
-type Level = 'info' | 'warn' | 'debug';
-/** Each event's level, known before any line is formatted. */
-const levelOf: Record<ServerLogEvent['type'], Level> = {
-  connected: 'info', disconnected: 'info', paired: 'info', pair_failed: 'info', relayed: 'info', peer_notified: 'info',
-  not_paired: 'warn', rejected: 'warn', timed_out: 'warn', rate_limited: 'warn', pinged: 'debug',
-};
-const text = (e: ServerLogEvent): string => {
-  switch (e.type) {
-    case 'connected': return `Client ${e.id} connected.`;
-    case 'disconnected': return `Client ${e.id} disconnected. (${e.reason})`;
-    case 'paired': return `Paired ${e.id} with ${e.peerId}.`;
-    case 'pair_failed': return `Pair request from ${e.id} for ${e.targetId} failed: ${e.message}`;
-    case 'relayed': return `Relaying ${e.messageType} from ${e.from} to ${e.to}`;
-    case 'not_paired': return `Client ${e.id} sent ${e.messageType} while not paired`;
-    case 'rejected': return `Rejected frame from ${e.id}: ${e.message}`;
-    case 'pinged': return `Pinged ${e.id} (${e.mode})`;
-    case 'timed_out': return `Client ${e.id} timed out (no pong); closing.`;
-    case 'rate_limited': return `Client ${e.id} exceeded the rate limit; closing.`;
-    case 'peer_notified': return `Notified ${e.id} that peer ${e.peerId} disconnected.`;
-  }
-};
 const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
 const json = opts.logFormat === 'json' ? pino({ level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } }) : null;
-const say = (level: Level, line: string, fields: object = {}) => {
-  if (rank[level] < rank[opts.logLevel]) return;
+const shows = (level: LogLevel) => rank[level] >= rank[opts.logLevel];
+const say = (level: LogLevel, line: string, fields: object = {}) => {
+  if (!shows(level)) return;
   if (json) json[level](fields, line);
   else process.stdout.write(`${line}\n`);
 };
 
-say('info', `Server starting... ws://${opts.host}:${opts.port}`);
-// One port for both: the demo page over HTTP, the signaling endpoint as a WebSocket upgrade.
-const http = createServer(
-  opts.demo
-    ? demoHandler()
-    : (_req, res) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n'),
-);
-const server = createWsServer({
-  server: http,
-  settings: {
-    pingIntervalMs: opts.pingInterval * 1000,
-    pingTimeoutMs: opts.pingTimeout * 1000,
-    maxFrameBytes: opts.maxFrameBytes,
-    rateLimitPerSecond: opts.rateLimit,
-    rateLimitBurst: opts.rateBurst,
-    advertiseExtensions: opts.extensions,
-  },
-  // relays and pings are hot: the engine builds only the events shown at this level
-  wantsLog: (type) => rank[levelOf[type]] >= rank[opts.logLevel],
-  log: (e) => say(levelOf[e.type], text(e), e),
-});
-http.on('error', (err: Error) => {
+let tls: { cert: Buffer; key: Buffer } | null = null;
+try {
+  if (opts.tlsCert !== undefined && opts.tlsKey !== undefined) tls = { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) };
+} catch (err) {
+  program.error(`error: cannot read the TLS files: ${(err as Error).message}`);
+}
+const scheme = tls ? 'wss' : 'ws';
+say('info', `Server starting... ${scheme}://${opts.host}:${opts.port}`);
+
+// One port for both: the demo page (and, without --admin-port, the ops endpoints) over HTTP(S),
+// the signaling endpoint as a WebSocket upgrade.
+const page = opts.demo ? demoHandler() : (_req: IncomingMessage, res: ServerResponse) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n');
+let ops: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
+const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+  if (opts.adminPort === undefined && ops?.(req, res)) return;
+  page(req, res);
+};
+const http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createServer(onRequest);
+
+let server: WsTandemServer;
+const metrics = opts.metrics ? createMetrics(() => server.stats()) : null;
+try {
+  server = createWsServer({
+    server: http,
+    settings: {
+      pingIntervalMs: opts.pingInterval * 1000,
+      pingTimeoutMs: opts.pingTimeout * 1000,
+      maxFrameBytes: opts.maxFrameBytes,
+      rateLimitPerSecond: opts.rateLimit,
+      rateLimitBurst: opts.rateBurst,
+      rateLimitBytesPerSecond: opts.byteRateLimit,
+      rateLimitBytesBurst: opts.byteRateBurst,
+      maxBufferedBytes: opts.maxBufferedBytes,
+      advertiseExtensions: opts.extensions,
+    },
+    limits: { maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, trustProxy: opts.trustProxy, allowOrigins: opts.allowOrigin },
+    // relays and pings are hot: the engine builds only the events shown at this level or read by metrics
+    wantsLog: (type) => shows(serverLogLevel[type]) || (metrics?.wants(type) ?? false),
+    log: (e) => {
+      metrics?.observe(e);
+      const level = serverLogLevel[e.type];
+      if (shows(level)) say(level, json ? e.type : serverLogLine(e), e);
+    },
+    onRefused: (r) => {
+      metrics?.refused(r);
+      say('warn', json ? 'refused' : refusalLine(r), r);
+    },
+    hooks: { frameArrived: () => metrics?.frameArrived() },
+  });
+} catch (err) {
+  program.error(`error: ${(err as Error).message}`);
+}
+ops = opsHandler({ ready: () => server.accepting, ...(metrics ? { metrics } : {}) });
+
+const loopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+if (opts.allowOrigin.length === 0 && !loopback(opts.host)) {
+  say('warn', `Warning: listening on ${opts.host} and accepting any browser origin; name the sites that may connect with --allow-origin.`);
+}
+const fail = (err: Error) => {
   say('warn', `Cannot listen: ${err.message}`);
   process.exit(1);
-});
+};
+http.on('error', fail);
 http.listen(opts.port, opts.host, () => {
-  const a = http.address() as { address: string; port: number };
+  const a = http.address() as AddressInfo;
   const host = a.address.includes(':') ? `[${a.address}]` : a.address;
-  say('info', `Listening on ws://${host}:${a.port}`, { host: a.address, port: a.port });
-  if (opts.demo) say('info', `Demo page: http://${host}:${a.port}/`);
+  say('info', `Listening on ${scheme}://${host}:${a.port}`, { host: a.address, port: a.port });
+  if (opts.demo) say('info', `Demo page: ${tls ? 'https' : 'http'}://${host}:${a.port}/`);
 });
+let admin: Server | null = null;
+if (opts.adminPort !== undefined) {
+  const handle = ops;
+  admin = createServer((req, res) => {
+    if (!handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: /healthz, /readyz, /metrics\n');
+  });
+  admin.on('error', fail);
+  admin.listen(opts.adminPort, opts.adminHost, () => {
+    const a = admin!.address() as AddressInfo;
+    say('info', `Admin endpoints on http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}/ (healthz, readyz${metrics ? ', metrics' : ''})`, { adminHost: a.address, adminPort: a.port });
+  });
+}
 
 let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
+const stop = (signal: NodeJS.Signals) => {
+  if (stopping) {
+    say('warn', `Received ${signal} again; exiting now.`);
+    process.exit(1);
+  }
   stopping = true;
-  say('info', `Received ${signal}; shutting down.`);
-  server.close().then(() => {
-    http.close();
+  const draining = signal === 'SIGTERM';
+  say('info', draining ? `Received SIGTERM; draining (up to ${opts.drainTimeout} s).` : `Received ${signal}; shutting down.`);
+  (draining ? server.drain(opts.drainTimeout * 1000) : server.close()).then(() => {
+    admin?.close();
     say('info', 'Server stopped.');
     process.exit(0);
   });

@@ -1,0 +1,163 @@
+// Admission before the WebSocket upgrade: connection caps (global and per client address), the
+// Origin allowlist, and the client address behind trusted reverse proxies. Pure bookkeeping, no
+// sockets: createWsServer asks `admit` for each upgrade and answers refusals with plain HTTP.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+
+/** Who may connect, and how many. */
+export interface ConnectionLimits {
+  /** Open WebSocket connections (and upgrades in progress) across all clients. Default: the process's file limit less a reserve. */
+  readonly maxConnections: number;
+  /** Open connections from one client address. Default 1 024. */
+  readonly maxConnectionsPerIp: number;
+  /** Proxy addresses whose `X-Forwarded-For` is believed; from anyone else the header is ignored. Default none. */
+  readonly trustProxy: readonly string[];
+  /**
+   * Browser origins allowed to connect: exact (`https://chat.example.com`) or a subdomain pattern
+   * (`*.example.com`, `https://*.example.com`). Empty: any origin. Clients that send no Origin
+   * (non-browser clients: tandem-client, werift, curl) are not browsers and are not checked.
+   */
+  readonly allowOrigins: readonly string[];
+}
+
+/** Files the process keeps for itself beyond client sockets (listening sockets, logs, Redis, DNS). */
+const FILE_RESERVE = 256;
+/** When the file limit cannot be read (not Linux). */
+const FALLBACK_MAX_CONNECTIONS = 10_000;
+
+/** The soft limit on open files of this process, or null where /proc is not there. */
+export function openFileLimit(): number | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    return soft === undefined || soft === 'unlimited' ? null : Number(soft) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Defaults that keep the process under its file limit. */
+export function defaultConnectionLimits(fileLimit: number | null = openFileLimit()): ConnectionLimits {
+  return Object.freeze({
+    maxConnections: fileLimit === null ? FALLBACK_MAX_CONNECTIONS : Math.max(1, fileLimit - FILE_RESERVE),
+    maxConnectionsPerIp: 1_024,
+    trustProxy: [],
+    allowOrigins: [],
+  });
+}
+
+/** Why an upgrade was refused, with the HTTP status it gets. */
+export type RefusalReason = 'max_connections' | 'max_connections_per_ip' | 'origin' | 'draining';
+export interface Refusal {
+  readonly reason: RefusalReason;
+  readonly status: 503 | 429 | 403;
+  /** Body and log text. */
+  readonly message: string;
+  /** The client address the decision was about (after X-Forwarded-For from a trusted proxy). */
+  readonly address: string;
+  readonly origin: string | undefined;
+}
+
+/** `::ffff:1.2.3.4` → `1.2.3.4`, so one client is one key whichever socket family it came in on. */
+export function normalizeAddress(address: string): string {
+  const a = address.trim();
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+/**
+ * The client's address: the socket's peer, unless that peer is a trusted proxy, in which case
+ * `X-Forwarded-For` is read from the right, skipping trusted proxies, and the first other
+ * address is the client. A malformed entry stops the walk at the last trusted hop.
+ */
+export function clientAddress(remote: string, forwardedFor: string | string[] | undefined, trusted: ReadonlySet<string>): string {
+  let address = normalizeAddress(remote);
+  if (!trusted.has(address) || forwardedFor === undefined) return address;
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = normalizeAddress(hops[i]!);
+    if (isIP(hop) === 0) break;
+    address = hop;
+    if (!trusted.has(hop)) break;
+  }
+  return address;
+}
+
+/** A compiled origin allowlist: `allows(origin)`. Throws on a pattern that is not an origin. */
+export function originMatcher(patterns: readonly string[]): (origin: string | undefined) => boolean {
+  if (patterns.length === 0) return () => true;
+  const exact = new Set<string>();
+  const wild: { scheme: string | null; suffix: string }[] = [];
+  for (const raw of patterns) {
+    const pattern = raw.trim().toLowerCase();
+    const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\*\.)?([a-z0-9.-]+(?::\d+)?)$/.exec(pattern);
+    if (!m) throw new Error(`--allow-origin: not an origin or *.domain pattern: ${JSON.stringify(raw)}`);
+    const [, scheme, star, host] = m;
+    if (star) wild.push({ scheme: scheme ?? null, suffix: `.${host}` });
+    else if (scheme) exact.add(`${scheme}://${host}`);
+    else throw new Error(`--allow-origin: an exact origin needs its scheme (https://${host}): ${JSON.stringify(raw)}`);
+  }
+  return (origin) => {
+    if (origin === undefined) return true; // not a browser: nothing for an Origin check to protect
+    const o = origin.toLowerCase();
+    if (exact.has(o)) return true;
+    const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)$/.exec(o);
+    if (!m) return false;
+    const [, scheme, host] = m;
+    return wild.some((w) => (w.scheme === null || w.scheme === scheme) && host!.endsWith(w.suffix) && host!.length > w.suffix.length);
+  };
+}
+
+/** Counts connections by address and decides admissions. */
+export class ConnectionGate {
+  readonly limits: ConnectionLimits;
+  private readonly trusted: ReadonlySet<string>;
+  private readonly allows: (origin: string | undefined) => boolean;
+  private readonly byAddress = new Map<string, number>();
+  private total = 0;
+  /** Set while draining: every upgrade is refused with 503. */
+  draining = false;
+
+  constructor(limits: Partial<ConnectionLimits> = {}) {
+    this.limits = Object.freeze({ ...defaultConnectionLimits(), ...limits });
+    for (const name of ['maxConnections', 'maxConnectionsPerIp'] as const) {
+      const v = this.limits[name];
+      if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`ConnectionLimits.${name} must be a positive integer, got ${v}`);
+    }
+    for (const a of this.limits.trustProxy) if (isIP(normalizeAddress(a)) === 0) throw new Error(`--trust-proxy: not an IP address: ${JSON.stringify(a)}`);
+    this.trusted = new Set(this.limits.trustProxy.map(normalizeAddress));
+    this.allows = originMatcher(this.limits.allowOrigins);
+  }
+
+  /** Open connections counted now. */
+  get connections(): number {
+    return this.total;
+  }
+
+  /** Open connections from `address`. */
+  connectionsFrom(address: string): number {
+    return this.byAddress.get(address) ?? 0;
+  }
+
+  /** Decide an upgrade; when admitted, the connection is counted until `release(address)`. */
+  admit(remote: string, forwardedFor: string | string[] | undefined, origin: string | undefined): { address: string; refusal: Refusal | null } {
+    const address = clientAddress(remote, forwardedFor, this.trusted);
+    const refuse = (reason: RefusalReason, status: Refusal['status'], message: string) => ({ address, refusal: { reason, status, message, address, origin } });
+    if (this.draining) return refuse('draining', 503, 'server draining: connect to another node');
+    if (!this.allows(origin)) return refuse('origin', 403, `origin not allowed: ${origin}`);
+    if (this.total >= this.limits.maxConnections) return refuse('max_connections', 503, `server full (limit ${this.limits.maxConnections} connections)`);
+    const mine = this.byAddress.get(address) ?? 0;
+    if (mine >= this.limits.maxConnectionsPerIp) return refuse('max_connections_per_ip', 429, `too many connections from ${address} (limit ${this.limits.maxConnectionsPerIp})`);
+    this.byAddress.set(address, mine + 1);
+    this.total++;
+    return { address, refusal: null };
+  }
+
+  /** A counted connection ended. */
+  release(address: string): void {
+    const mine = this.byAddress.get(address);
+    if (mine === undefined) return;
+    if (mine <= 1) this.byAddress.delete(address);
+    else this.byAddress.set(address, mine - 1);
+    this.total--;
+  }
+}

@@ -1,0 +1,61 @@
+// How tandem-server words its log: each event's level, and its text line with every
+// client-supplied string made safe. pino's JSON format is the structured option; this is the
+// human one, so a newline in a client's target_id must never start a forged line.
+import type { ServerLogEvent } from '@tandem/server-core';
+import type { Refusal } from './gate.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn';
+
+/** Each event's level, known before any line is formatted. */
+export const serverLogLevel: Readonly<Record<ServerLogEvent['type'], LogLevel>> = Object.freeze({
+  connected: 'info', disconnected: 'info', paired: 'info', pair_failed: 'info', relayed: 'info', peer_notified: 'info',
+  not_paired: 'warn', rejected: 'warn', timed_out: 'warn', rate_limited: 'warn', slow_consumer: 'warn', pinged: 'debug',
+});
+
+/** Longest client-supplied string shown in a text line; the rest is summarised. */
+const MAX_SHOWN = 200;
+
+/**
+ * A client-supplied string made safe for one text log line: C0/C1 controls, DEL and the Unicode
+ * line and paragraph separators are written as escapes (`\n`, `\u2028`), backslashes doubled, and
+ * anything past 200 characters cut with a count.
+ */
+export function escapeLogText(value: string): string {
+  const shown = value.length > MAX_SHOWN ? value.slice(0, MAX_SHOWN) : value;
+  // eslint-disable-next-line no-control-regex
+  const escaped = shown.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    switch (c) {
+      case '\\': return '\\\\';
+      case '\n': return '\\n';
+      case '\r': return '\\r';
+      case '\t': return '\\t';
+      default: return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+  });
+  return value.length > MAX_SHOWN ? `${escaped}…(${value.length - MAX_SHOWN} more)` : escaped;
+}
+
+/** The text line of an event. Strings a client chose (target IDs, error details) are escaped. */
+export function serverLogLine(e: ServerLogEvent): string {
+  const q = escapeLogText;
+  switch (e.type) {
+    case 'connected': return `Client ${e.id} connected.`;
+    case 'disconnected': return `Client ${e.id} disconnected. (${e.reason})`;
+    case 'paired': return `Paired ${e.id} with ${e.peerId}.`;
+    case 'pair_failed': return `Pair request from ${e.id} for ${q(e.targetId)} failed: ${e.message}`;
+    case 'relayed': return `Relaying ${e.messageType} from ${e.from} to ${e.to}`;
+    case 'not_paired': return `Client ${e.id} sent ${e.messageType} while not paired`;
+    case 'rejected': return `Rejected frame from ${e.id}: ${q(e.message)}`;
+    case 'pinged': return `Pinged ${e.id} (${e.mode})`;
+    case 'timed_out': return `Client ${e.id} timed out (no pong); closing.`;
+    case 'rate_limited': return `Client ${e.id} exceeded the ${e.unit === 'bytes' ? 'byte ' : ''}rate limit; closing.`;
+    case 'slow_consumer': return `Client ${e.id} is not reading (${e.bufferedBytes} bytes queued, limit ${e.limit}); closing.`;
+    case 'peer_notified': return `Notified ${e.id} that peer ${e.peerId} disconnected.`;
+  }
+}
+
+/** The text line of a refused upgrade (address and origin are client-supplied). */
+export function refusalLine(r: Refusal): string {
+  const origin = r.origin === undefined ? '' : ` (origin ${escapeLogText(r.origin)})`;
+  return `Refused connection from ${escapeLogText(r.address)}${origin}: ${r.status} ${escapeLogText(r.message)}`;
+}
