@@ -31,4 +31,12 @@ describe('binaries link on a fresh clone', () => {
     expect(tracked.get(path), `${path} is not committed`).toBe('100755');
     expect(readFileSync(`${root}${path}`, 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
+  it('the lockfile records the same bins (npm links from the lock on a fresh clone)', () => {
+    const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')) as { packages: Record<string, { bin?: Record<string, string> }> };
+    for (const dir of workspaces) {
+      const pkg = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8')) as { bin?: Record<string, string> };
+      const strip = (bins: Record<string, string> = {}) => Object.fromEntries(Object.entries(bins).map(([k, v]) => [k, v.replace(/^\.\//, '')]));
+      expect(strip(lock.packages[dir]?.bin), dir).toEqual(strip(pkg.bin));
+    }
+  });
 });
