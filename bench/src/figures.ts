@@ -20,6 +20,9 @@ export interface Sizes {
   /** Also measure keepalive for a real minute at default settings (slow). */
   keepaliveRealMinute: boolean;
   designConnections: number;
+  /** Slow-consumer attack: attacking pairs and seconds per variant. */
+  attackers: number;
+  attackSeconds: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -439,4 +442,90 @@ export async function designCheck(sizes: Sizes): Promise<DesignFigure> {
   const fig = JSON.parse(out.trim().split('\n').at(-1)!) as DesignFigure;
   log(`design: engine record ${fig.engineBytesPerConnection.toFixed(0)} B/conn, two XState actors ${fig.actorBytesPerConnection.toFixed(0)} B/conn`);
   return fig;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. slow-consumer attack: server RSS while paired readers stop reading and their partners send
+//    as fast as the message rate limit allows (the attack in the hardening issue), with the
+//    per-connection cap on queued bytes vs with it lifted. The byte-rate limit is lifted in both
+//    so the cap alone is measured.
+
+export interface AttackFigure {
+  variant: 'capped' | 'uncapped';
+  capBytes: number | null;
+  attackers: number;
+  seconds: number;
+  rssBaselineMiB: number;
+  rssPeakMiB: number;
+  rssEndMiB: number;
+  /** Readers closed as slow consumers (each attacker reconnects a fresh reader and goes on). */
+  slowConsumerCloses: number;
+  /** RSS over time (MiB), one sample per half second. */
+  samples: number[];
+}
+
+export async function slowConsumerAttack(sizes: Sizes): Promise<AttackFigure[]> {
+  const out: AttackFigure[] = [];
+  const cap = 1_048_576;
+  for (const variant of ['capped', 'uncapped'] as const) {
+    const sys = await startSystem('tandem', [
+      '--rate-limit', '50', '--rate-burst', '200', '--max-buffered-bytes', variant === 'capped' ? String(cap) : '1e15',
+    ]);
+    try {
+      await sleep(500);
+      const baseline = rssBytes(sys.pid);
+      const sdp = 'a=x '.repeat(15_000); // a 60 kB offer
+      const end = Date.now() + sizes.attackSeconds * 1000;
+      let closes = 0;
+      const samples: number[] = [];
+      const sampler = setInterval(() => samples.push(rssBytes(sys.pid) / 2 ** 20), 500);
+      const attacker = async (n: number) => {
+        const sender = await openV1(sys.base, sourceAddress());
+        while (Date.now() < end) {
+          const reader = await openV1(sys.base, sourceAddress());
+          (reader.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+          sender.ws.send(JSON.stringify({ type: 'pair_request', target_id: reader.id }));
+          await sender.until((f) => f.startsWith('{"type":"paired"'));
+          sender.frames.length = 0;
+          // 45 offers a second: under the 50/s message limit, 2.7 MB/s toward a reader that never reads
+          while (Date.now() < end && !sender.frames.some((f) => f.startsWith('{"type":"peer_disconnected"'))) {
+            sender.ws.send(JSON.stringify({ type: 'offer', sdp }));
+            await sleep(22);
+          }
+          if (Date.now() < end) closes++;
+          reader.ws.terminate();
+        }
+        sender.ws.terminate();
+        return n;
+      };
+      await Promise.all(Array.from({ length: sizes.attackers }, (_, i) => attacker(i)));
+      clearInterval(sampler);
+      const fig: AttackFigure = {
+        variant, capBytes: variant === 'capped' ? cap : null, attackers: sizes.attackers, seconds: sizes.attackSeconds,
+        rssBaselineMiB: baseline / 2 ** 20, rssPeakMiB: Math.max(...samples), rssEndMiB: samples.at(-1) ?? 0, slowConsumerCloses: closes, samples,
+      };
+      log(`attack ${variant}: RSS ${fig.rssBaselineMiB.toFixed(0)} → peak ${fig.rssPeakMiB.toFixed(0)} MiB over ${fig.seconds} s, ${closes} slow readers closed`);
+      out.push(fig);
+    } finally {
+      await sys.stop();
+    }
+  }
+  return out;
+}
+
+/** A bare wire-v1 client for the attack: its ID and the frames it got. */
+async function openV1(base: string, localAddress: string): Promise<{ ws: WebSocket; id: string; frames: string[]; until(p: (f: string) => boolean, ms?: number): Promise<void> }> {
+  const ws = new WebSocket(base, { perMessageDeflate: false, localAddress });
+  const frames: string[] = [];
+  ws.on('message', (d) => frames.push(d.toString()));
+  ws.on('error', () => ws.terminate());
+  const until = async (p: (f: string) => boolean, ms = 10_000) => {
+    const stop = Date.now() + ms;
+    while (!frames.some(p)) {
+      if (Date.now() > stop) throw new Error(`attack client: waited ${ms} ms; frames ${frames.join(' ').slice(0, 300)}`);
+      await sleep(5);
+    }
+  };
+  await until((f) => f.startsWith('{"type":"your_id"'));
+  return { ws, id: (JSON.parse(frames[0]!) as { id: string }).id, frames, until };
 }

@@ -69,6 +69,14 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
+const tandemBin = here('../../packages/adapters/dist/bin/tandem-server.js');
+/**
+ * The shipped binary with relay logging off and the per-client limits out of the way: the load
+ * streams far faster than one client may by default, and spreads thousands of clients over a
+ * few loopback addresses. Every frame is still schema-validated. Later flags override these.
+ */
+const tandemLoadArgs = ['--log-level', 'warn', '--rate-limit', '1e9', '--rate-burst', '1e9', '--byte-rate-limit', '1e12', '--byte-rate-burst', '1e12', '--max-connections-per-ip', '100000'];
+
 /** Extra tandem-server flags per figure (e.g. ping settings). */
 export async function startSystem(name: SystemName, tandemArgs: string[] = []): Promise<RunningSystem> {
   const port = await freePort();
@@ -76,7 +84,8 @@ export async function startSystem(name: SystemName, tandemArgs: string[] = []): 
   const argv: Record<SystemName, string[]> = {
     // the shipped binary; relay logging off and the rate limit out of the way (load streams far
     // faster than the 50/s default allows one client), every frame still schema-validated
-    tandem: [node, here('../../packages/adapters/dist/bin/tandem-server.js'), '--port', String(port), '--log-level', 'warn', '--rate-limit', '1e9', '--rate-burst', '1e9', ...tandemArgs],
+    tandem: [node, tandemBin, '--port', String(port), ...tandemLoadArgs, ...tandemArgs],
+    'tandem-no-metrics': [node, tandemBin, '--port', String(port), ...tandemLoadArgs, '--no-metrics', ...tandemArgs],
     peerserver: [node, here('./peer-server.mjs'), String(port)],
     floor: [node, here('./floor.mjs'), String(port)],
     raw: [node, here('./raw-forward.mjs'), String(port)],

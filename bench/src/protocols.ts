@@ -2,11 +2,14 @@
 // and recognise a relayed offer. tandem and the floor speak wire v1; PeerServer speaks PeerJS.
 import { randomUUID } from 'node:crypto';
 
-export type SystemName = 'tandem' | 'peerserver' | 'floor' | 'raw';
+export type SystemName = 'tandem' | 'tandem-no-metrics' | 'peerserver' | 'floor' | 'raw';
 /** The systems every figure compares. */
 export const systems: SystemName[] = ['tandem', 'peerserver', 'floor'];
-/** The relay figure adds the raw-forward floor (pairs, then forwards bytes unparsed). */
-export const relaySystems: SystemName[] = [...systems, 'raw'];
+/**
+ * The relay figure adds the raw-forward floor (pairs, then forwards bytes unparsed) and tandem
+ * with metrics off (the cost of metrics on the relay path).
+ */
+export const relaySystems: SystemName[] = [...systems, 'raw', 'tandem-no-metrics'];
 
 export interface Dialect {
   /** URL for a new client; PeerJS clients pick their own ID. */
@@ -22,6 +25,7 @@ export interface Dialect {
 
 export const dialects: Record<SystemName, Dialect> = {
   tandem: v1(),
+  'tandem-no-metrics': v1(),
   floor: v1(),
   raw: v1(),
   peerserver: {

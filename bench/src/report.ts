@@ -1,7 +1,7 @@
 // Turning figures into ratios against the same-run baselines, a table, JSON and an SVG chart.
 import * as vegaLite from 'vega-lite';
 import * as vega from 'vega';
-import type { ChurnFigure, DeadClientFigure, DesignFigure, KeepaliveFigure, LatencyFigure, MemoryFigure, RelayFigure } from './figures.js';
+import type { AttackFigure, ChurnFigure, DeadClientFigure, DesignFigure, KeepaliveFigure, LatencyFigure, MemoryFigure, RelayFigure } from './figures.js';
 
 export interface Results {
   startedAt: string;
@@ -9,6 +9,7 @@ export interface Results {
   machine: { cpus: number; node: string };
   commit: string;
   relay?: RelayFigure[];
+  attack?: AttackFigure[];
   memory?: MemoryFigure[];
   latency?: LatencyFigure[];
   keepalive?: { figures: KeepaliveFigure[]; dead: DeadClientFigure };
@@ -30,6 +31,12 @@ const by = <T extends { system: string }>(xs: T[], s: string) => xs.find((x) => 
 
 export function rows(r: Results): Row[] {
   const out: Row[] = [];
+  if (r.attack) {
+    const c = r.attack.find((x) => x.variant === 'capped')!;
+    const u = r.attack.find((x) => x.variant === 'uncapped')!;
+    const bound = c.rssBaselineMiB + ((c.capBytes ?? 0) / 2 ** 20) * c.attackers + 64;
+    out.push({ figure: `RSS peak under slow-consumer attack (${c.attackers} pairs, ${c.seconds} s): cap vs none`, tandem: `${f(c.rssPeakMiB, 0)} MiB`, baseline: `${f(u.rssPeakMiB, 0)} MiB`, ratio: c.rssPeakMiB / u.rssPeakMiB, target: `≤ baseline + cap × attackers + 64 MiB (${f(bound, 0)} MiB)`, met: c.rssPeakMiB <= bound });
+  }
   if (r.relay) {
     const t = by(r.relay, 'tandem');
     const fl = by(r.relay, 'floor');
@@ -37,6 +44,8 @@ export function rows(r: Results): Row[] {
     const raw = r.relay.find((x) => x.system === 'raw');
     if (raw) out.push({ figure: 'relay CPU per offer vs raw forward', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(raw.usPerMessage, 2)} µs`, ratio: t.usPerMessage / raw.usPerMessage, target: '≤ 1.25×', met: t.usPerMessage <= 1.25 * raw.usPerMessage });
     out.push({ figure: 'relay CPU per offer vs floor', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(fl.usPerMessage, 2)} µs`, ratio: t.usPerMessage / fl.usPerMessage, target: '≤ 1.00×', met: t.usPerMessage <= fl.usPerMessage });
+    const bare = r.relay.find((x) => x.system === 'tandem-no-metrics');
+    if (bare) out.push({ figure: 'metrics cost: relay CPU with /metrics vs --no-metrics', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(bare.usPerMessage, 2)} µs`, ratio: t.usPerMessage / bare.usPerMessage, target: '≤ 1.03×', met: t.usPerMessage <= 1.03 * bare.usPerMessage });
     out.push({ figure: 'relay CPU per offer vs PeerServer', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(ps.usPerMessage, 2)} µs`, ratio: t.usPerMessage / ps.usPerMessage, target: '—', met: true });
   }
   if (r.memory) {

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -6,10 +6,10 @@ import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { churn, designCheck, keepaliveTraffic, memoryPerConnection, pairToOpen, relayCost, type Sizes } from './figures.js';
+import { churn, designCheck, keepaliveTraffic, memoryPerConnection, pairToOpen, relayCost, slowConsumerAttack, type Sizes } from './figures.js';
 import { chart, rows, table, type Results } from './report.js';
 
-const all = ['relay', 'memory', 'latency', 'keepalive', 'churn', 'design'] as const;
+const all = ['relay', 'memory', 'latency', 'keepalive', 'churn', 'design', 'attack'] as const;
 const opts = new Command('tandem-bench')
   .description('tandem-server against PeerServer and a bare ws relay, ratios from one run')
   .option('--quick', 'smaller counts; finishes in under two minutes')
@@ -19,8 +19,8 @@ const opts = new Command('tandem-bench')
 
 const quick = opts.quick === true;
 const sizes: Sizes = quick
-  ? { relayMessages: 40_000, relayPairs: 20, relayRounds: 1, idleConnections: 19_000, latencyPairings: 20, churnConnections: 2_000, keepaliveCycles: 6, keepaliveRealMinute: false, designConnections: 10_000 }
-  : { relayMessages: 150_000, relayPairs: 50, relayRounds: 3, idleConnections: 19_000, latencyPairings: 40, churnConnections: 10_000, keepaliveCycles: 20, keepaliveRealMinute: true, designConnections: 50_000 };
+  ? { relayMessages: 40_000, relayPairs: 20, relayRounds: 1, idleConnections: 19_000, latencyPairings: 20, churnConnections: 2_000, keepaliveCycles: 6, keepaliveRealMinute: false, designConnections: 10_000, attackers: 2, attackSeconds: 15 }
+  : { relayMessages: 150_000, relayPairs: 50, relayRounds: 3, idleConnections: 19_000, latencyPairings: 40, churnConnections: 10_000, keepaliveCycles: 20, keepaliveRealMinute: true, designConnections: 50_000, attackers: 2, attackSeconds: 40 };
 const only = new Set(opts.only.split(','));
 const results: Results = { startedAt: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: { cpus: cpus().length, node: process.version }, commit: gitCommit() };
 function gitCommit(): string {
@@ -42,6 +42,7 @@ results.latency = await step('latency', () => pairToOpen(sizes));
 results.keepalive = await step('keepalive', () => keepaliveTraffic(sizes));
 results.churn = await step('churn', () => churn(sizes));
 results.design = await step('design', () => designCheck(sizes));
+results.attack = await step('attack', () => slowConsumerAttack(sizes));
 
 const rs = rows(results);
 console.log(`\ntandem benchmarks (${results.mode}, ${((Date.now() - t0) / 1000).toFixed(0)} s, node ${process.version}, ${results.machine.cpus} cpus; servers pinned to core 0, load to core 1)\n`);
