@@ -38,6 +38,7 @@ describe('origin allowlist', () => {
 describe('connection gate', () => {
   it('defaults stay under the file limit', () => {
     expect(defaultConnectionLimits(20_000).maxConnections).toBe(19_744);
+    expect(defaultConnectionLimits(1_024).maxConnections).toBe(768);
     expect(defaultConnectionLimits(null).maxConnections).toBe(10_000);
   });
   it('counts never go negative or leak under any order of admits and releases (model)', () => {

@@ -20,8 +20,8 @@ export interface ConnectionLimits {
   readonly allowOrigins: readonly string[];
 }
 
-/** Files the process keeps for itself beyond client sockets (listening sockets, logs, Redis, DNS). */
-const FILE_RESERVE = 256;
+/** Files the process keeps for itself beyond client sockets (listening sockets, logs, Redis, DNS): 256, or a quarter of a small limit. */
+const fileReserve = (limit: number) => Math.min(256, Math.floor(limit / 4));
 /** When the file limit cannot be read (not Linux). */
 const FALLBACK_MAX_CONNECTIONS = 10_000;
 
@@ -39,7 +39,7 @@ export function openFileLimit(): number | null {
 /** Defaults that keep the process under its file limit. */
 export function defaultConnectionLimits(fileLimit: number | null = openFileLimit()): ConnectionLimits {
   return Object.freeze({
-    maxConnections: fileLimit === null ? FALLBACK_MAX_CONNECTIONS : Math.max(1, fileLimit - FILE_RESERVE),
+    maxConnections: fileLimit === null ? FALLBACK_MAX_CONNECTIONS : Math.max(1, fileLimit - fileReserve(fileLimit)),
     maxConnectionsPerIp: 1_024,
     trustProxy: [],
     allowOrigins: [],

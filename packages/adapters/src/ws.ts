@@ -200,7 +200,12 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
   let stopped: Promise<void> | null = null;
   const stop = (reason: 'shutdown' | 'drain', timeoutMs: number) => {
     gate.draining = true;
-    stopped ??= binding.close(reason, timeoutMs).then(() => (owned ? new Promise<void>((resolve) => http.close(() => resolve())) : undefined));
+    stopped ??= binding.close(reason, timeoutMs).then(() => {
+      if (!owned) return undefined;
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections(); // idle keep-alive requests would hold close() open
+      return closed;
+    });
     return stopped;
   };
   if (owned) http.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
@@ -229,13 +234,13 @@ const statusText: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found',
 /** Answer an upgrade with a plain HTTP error and drop the socket (before any WebSocket exists). */
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   const body = `${message}\n`;
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 503 ? 'Retry-After: 1\r\n' : ''}\r\n${body}`,
-    );
-  }
-  socket.destroy();
+  if (!socket.writable) return void socket.destroy();
+  // end, then destroy once flushed: destroying at once may drop the answer unsent
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 503 ? 'Retry-After: 1\r\n' : ''}\r\n${body}`,
+  );
 }
 
 /** A client-core TransportFactory over `ws`. `maxPayload` defaults to the protocol's client limit. */

@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, start, startServer } from './procs.js';
-import { connect } from './ws-client.js';
+import { connect, type TestClient } from './ws-client.js';
 
 afterEach(killAll);
 
@@ -71,6 +71,24 @@ describe('tandem-server operations', () => {
     expect(pinned.count(/Warning/)).toBe(0);
     const local = await startServer();
     expect(local.server.count(/Warning/)).toBe(0);
+  });
+
+  it('by default stays under its file limit: past the cap clients get 503 and a log line, and the server carries on', async () => {
+    // a file limit of 400 makes the default cap 300 connections, leaving 100 files for the process
+    const { server, url } = await startServer([], { fileLimit: 400 });
+    const clients = await Promise.allSettled(Array.from({ length: 330 }, (_, i) => connect(url, { localAddress: `127.0.0.${2 + (i % 50)}` }, 10_000)));
+    const open = clients.filter((c) => c.status === 'fulfilled').map((c) => (c as PromiseFulfilledResult<TestClient>).value);
+    const refused = clients.filter((c) => c.status === 'rejected').map((c) => String((c as PromiseRejectedResult).reason));
+    expect(open).toHaveLength(300);
+    expect(refused).toHaveLength(30);
+    expect(new Set(refused)).toEqual(new Set(['Error: HTTP 503: server full (limit 300 connections)']));
+    await server.waitFor(/^Refused connection from 127\.0\.0\.\d+: 503 server full \(limit 300 connections\)$/);
+    for (const c of open.slice(0, 10)) c.ws.close();
+    await Promise.all(open.slice(0, 10).map((c) => c.closed()));
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await connect(url);
+    again.send({ type: 'pair_request', target_id: open[20]!.id });
+    await again.next((m) => m['type'] === 'paired', 'pairing still works at the cap');
   });
 
   it('SIGTERM drains: readiness off, clients closed with 1012 (reconnect elsewhere), exit 0', async () => {

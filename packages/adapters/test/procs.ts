@@ -20,8 +20,11 @@ export interface Proc {
 const live = new Set<Proc>();
 
 /** Start `tandem-server` or `tandem-client` from source with tsx. */
-export function start(name: 'tandem-server' | 'tandem-client', args: string[]): Proc {
-  const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args], {
+export function start(name: 'tandem-server' | 'tandem-client', args: string[], options: { fileLimit?: number } = {}): Proc {
+  const argv = [process.execPath, '--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args];
+  // with a file limit, through prlimit (util-linux) so the limit is the process's own
+  const [cmd, ...rest] = options.fileLimit === undefined ? argv : ['prlimit', `--nofile=${options.fileLimit}`, '--', ...argv];
+  const child = spawn(cmd!, rest, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });
@@ -85,8 +88,8 @@ export async function killAll(): Promise<void> {
 }
 
 /** Start a server on a free port and return it with its URL. */
-export async function startServer(args: string[] = []): Promise<{ server: Proc; url: string }> {
-  const server = start('tandem-server', ['--port', '0', ...args]);
+export async function startServer(args: string[] = [], options: { fileLimit?: number } = {}): Promise<{ server: Proc; url: string }> {
+  const server = start('tandem-server', ['--port', '0', ...args], options);
   const m = await server.waitFor(/Listening on (ws:\/\/\S+)/);
   return { server, url: m[1]! };
 }

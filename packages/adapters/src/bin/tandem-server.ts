@@ -120,7 +120,7 @@ try {
       metrics?.refused(r);
       say('warn', json ? 'refused' : refusalLine(r), r);
     },
-    hooks: { frameArrived: () => metrics?.frameArrived() },
+    hooks: metrics ? { frameArrived: () => metrics.frameArrived() } : {},
   });
 } catch (err) {
   program.error(`error: ${(err as Error).message}`);
