@@ -98,6 +98,7 @@ describe('tandem-server operations', () => {
     const closes = Promise.all([a.closed(), b.closed()]);
     server.child.kill('SIGTERM');
     expect(await closes).toEqual([{ code: 1012, reason: 'server draining: reconnect' }, { code: 1012, reason: 'server draining: reconnect' }]);
+    await server.waitFor(/^Server stopped\.$/); // (a second SIGTERM would mean "exit now")
     expect(await server.kill()).toBe(0);
     expect(server.lines).toContain('Received SIGTERM; draining (up to 5 s).');
     expect(server.lines.at(-1)).toBe('Server stopped.');
