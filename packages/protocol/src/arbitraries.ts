@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import type {
   Answer, Candidate, ClientMessage, ErrorMessage, Hello, IceCandidate, Offer, PairRequest, Paired, PeerDisconnected,
-  Ping, Pong, RelayedAnswer, RelayedCandidate, RelayedOffer, ServerMessage, Welcome, YourId,
+  Ping, Pong, RelayedAnswer, RelayedCandidate, RelayedOffer, Resume, Resumed, ClientAck, ServerAck, ServerMessage, Welcome, YourId,
 } from './messages.js';
 
 /** Any string the schemas accept as an ID (including non-ASCII and lone surrogates). */
@@ -23,6 +23,7 @@ export const arbIceCandidate = (): fc.Arbitrary<IceCandidate> =>
     { requiredKeys: ['candidate'] },
   );
 
+const arbToken = () => fc.string({ minLength: 16, maxLength: 64 });
 const caps = () => fc.array(fc.string({ maxLength: 32 }), { maxLength: 4 });
 
 /** Client → server messages, one arbitrary each. */
@@ -33,6 +34,8 @@ export const arbClient = {
   candidate: (): fc.Arbitrary<Candidate> => fc.record({ type: fc.constant('candidate'), candidate: arbIceCandidate() }),
   pong: (): fc.Arbitrary<Pong> => fc.constant({ type: 'pong' }),
   hello: (): fc.Arbitrary<Hello> => fc.record({ type: fc.constant('hello'), version: fc.integer({ min: 1, max: 1000 }), capabilities: caps() }),
+  resume: (): fc.Arbitrary<Resume> => fc.record({ type: fc.constant('resume'), token: arbToken(), received: fc.nat() }),
+  ack: (): fc.Arbitrary<ClientAck> => fc.record({ type: fc.constant('ack'), received: fc.nat() }),
 } as const;
 
 /** Server → client messages, one arbitrary each. */
@@ -51,7 +54,17 @@ export const arbServer = {
     fc.record({ type: fc.constant('candidate'), candidate: arbIceCandidate(), from_peer: fc.constant(true) }),
   ping: (): fc.Arbitrary<Ping> => fc.constant({ type: 'ping' }),
   peerDisconnected: (): fc.Arbitrary<PeerDisconnected> => fc.record({ type: fc.constant('peer_disconnected'), peer_id: arbId() }),
-  welcome: (): fc.Arbitrary<Welcome> => fc.record({ type: fc.constant('welcome'), version: fc.integer({ min: 1, max: 1000 }), capabilities: caps() }),
+  welcome: (): fc.Arbitrary<Welcome> =>
+    fc.record(
+      {
+        type: fc.constant('welcome'), version: fc.integer({ min: 1, max: 1000 }), capabilities: caps(), resume_token: arbToken(), resume_grace_ms: fc.nat(),
+        ping_interval_ms: fc.integer({ min: 1 }), ping_timeout_ms: fc.integer({ min: 1 }),
+      },
+      { requiredKeys: ['type', 'version', 'capabilities'] },
+    ),
+  resumed: (): fc.Arbitrary<Resumed> =>
+    fc.record({ type: fc.constant('resumed'), id: arbId(), peer_id: fc.option(arbId(), { nil: null }), received: fc.nat(), resume_token: arbToken(), resume_grace_ms: fc.nat() }),
+  ack: (): fc.Arbitrary<ServerAck> => fc.record({ type: fc.constant('ack'), received: fc.nat() }),
 } as const;
 
 /** Any valid client message. */

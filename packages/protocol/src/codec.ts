@@ -15,6 +15,8 @@ export const ErrorText = {
   NotPaired: 'Not paired',
   InvalidJson: 'Invalid JSON',
   UnknownType: 'Unknown message type',
+  /** v2 (resume): the token is unknown, used, or its session ended; a fresh session goes on. */
+  ResumeFailed: 'Resume failed',
 } as const;
 
 /** Why a frame could not be decoded. */

@@ -13,6 +13,12 @@ export const PROTOCOL_VERSION = 2;
 export const Capability = {
   /** Server may keep this client alive with WebSocket control pings instead of JSON `ping`. */
   WsPing: 'keepalive.ws-ping',
+  /**
+   * A dropped link detaches the session instead of ending it: the client comes back with `resume`
+   * and its token within the grace period, keeps its ID and pairing, and both sides replay the
+   * counted frames the other missed.
+   */
+  Resume: 'resume',
 } as const;
 /** One of the known capability names (unknown names are allowed and ignored). */
 export type Capability = (typeof Capability)[keyof typeof Capability];
@@ -107,17 +113,47 @@ export const PeerDisconnected = Type.Object(
 /** The partner's connection ended. */
 export type PeerDisconnected = Static<typeof PeerDisconnected>;
 
+const Count = Type.Integer({ minimum: 0, description: 'A count of counted frames in one direction (see Resume)' });
+const ResumeToken = Type.String({ minLength: 16, maxLength: 256, description: 'Secret, single-use resume token (never the public ID)' });
+
 /** v2: the server's answer to `hello`, naming the capabilities now in force. */
 export const Welcome = Type.Object(
   {
     type: Type.Literal('welcome'),
     version: Type.Integer({ minimum: 1 }),
     capabilities: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
+    resume_token: Type.Optional(ResumeToken),
+    resume_grace_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'How long a detached session waits for its client' })),
+    ping_interval_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Quiet time after which the server pings this client' })),
+    ping_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Time a pinged client has to answer' })),
   },
   { $id: 'Welcome', description: 'v2: the server accepts hello and names the capabilities in force' },
 );
 /** v2: the server's answer to `hello`. */
 export type Welcome = Static<typeof Welcome>;
+
+/** v2 (`resume`): the session is this connection's again; replay of what the client missed follows. */
+export const Resumed = Type.Object(
+  {
+    type: Type.Literal('resumed'),
+    id: Id,
+    peer_id: Type.Union([Id, Type.Null()], { description: 'The partner, if still paired' }),
+    received: Type.Integer({ minimum: 0, description: "Counted frames of the client's the server has" }),
+    resume_token: ResumeToken,
+    resume_grace_ms: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'Resumed', description: 'v2 (resume): the detached session is back; the server replays what the client missed' },
+);
+/** v2: the session is this connection's again. */
+export type Resumed = Static<typeof Resumed>;
+
+/** v2 (`resume`), both directions: the sender has received this many counted frames. */
+export const ServerAck = Type.Object(
+  { type: Type.Literal('ack'), received: Count },
+  { $id: 'ServerAck', description: "v2 (resume): the server has this many of the client's counted frames; the client may forget them" },
+);
+/** v2: server acknowledgement. */
+export type ServerAck = Static<typeof ServerAck>;
 
 // ---------------------------------------------------------------- client → server
 
@@ -167,16 +203,32 @@ export const Hello = Type.Object(
 /** v2: announce version and requested capabilities. */
 export type Hello = Static<typeof Hello>;
 
+/** v2 (`resume`): take a detached session over, on a new connection, right after `your_id`. */
+export const Resume = Type.Object(
+  { type: Type.Literal('resume'), token: ResumeToken, received: Type.Integer({ minimum: 0, description: "Counted frames of the server's the client has" }) },
+  { $id: 'Resume', description: 'v2 (resume): take a detached session over on this new connection' },
+);
+/** v2: take a detached session over. */
+export type Resume = Static<typeof Resume>;
+
+/** v2 (`resume`): the client has received this many counted frames. */
+export const ClientAck = Type.Object(
+  { type: Type.Literal('ack'), received: Count },
+  { $id: 'ClientAck', description: "v2 (resume): the client has this many of the server's counted frames; the server may forget them" },
+);
+/** v2: client acknowledgement. */
+export type ClientAck = Static<typeof ClientAck>;
+
 // ---------------------------------------------------------------- unions
 
 /** Every message a client may send, discriminated by `type`. */
-export const ClientMessage = Type.Union([PairRequest, Offer, Answer, Candidate, Pong, Hello], { $id: 'ClientMessage' });
+export const ClientMessage = Type.Union([PairRequest, Offer, Answer, Candidate, Pong, Hello, Resume, ClientAck], { $id: 'ClientMessage' });
 /** Every message a client may send. */
 export type ClientMessage = Static<typeof ClientMessage>;
 
 /** Every message a server may send, discriminated by `type`. */
 export const ServerMessage = Type.Union(
-  [YourId, Paired, ErrorMessage, RelayedOffer, RelayedAnswer, RelayedCandidate, Ping, PeerDisconnected, Welcome],
+  [YourId, Paired, ErrorMessage, RelayedOffer, RelayedAnswer, RelayedCandidate, Ping, PeerDisconnected, Welcome, Resumed, ServerAck],
   { $id: 'ServerMessage' },
 );
 /** Every message a server may send. */
@@ -211,10 +263,27 @@ export const catalogue: readonly MessageEntry[] = [
   entry('Ping', 'server', Ping, 1),
   entry('PeerDisconnected', 'server', PeerDisconnected, 1),
   entry('Welcome', 'server', Welcome, 2),
+  entry('Resumed', 'server', Resumed, 2),
+  entry('ServerAck', 'server', ServerAck, 2),
   entry('PairRequest', 'client', PairRequest, 1),
   entry('Offer', 'client', Offer, 1),
   entry('Answer', 'client', Answer, 1),
   entry('Candidate', 'client', Candidate, 1),
   entry('Pong', 'client', Pong, 1),
   entry('Hello', 'client', Hello, 2),
+  entry('Resume', 'client', Resume, 2),
+  entry('ClientAck', 'client', ClientAck, 2),
 ];
+
+/**
+ * Resume counting (capability `resume`). After `welcome` grants resume, each side counts the
+ * frames it sends and receives, except these control frames. A receiver acknowledges with `ack`
+ * once it holds `ACK_EVERY_FRAMES` counted frames or `ACK_EVERY_BYTES` bytes it has not acked
+ * yet; a sender keeps every counted frame until it is acknowledged, and after a resume replays
+ * those the other side did not have. The n-th counted frame is frame n: no sequence numbers
+ * travel, so relayed frames stay byte-for-byte what the peer sent.
+ */
+export const uncountedServerTypes: ReadonlySet<string> = new Set(['your_id', 'welcome', 'resumed', 'ping', 'ack']);
+export const uncountedClientTypes: ReadonlySet<string> = new Set(['hello', 'pong', 'resume', 'ack']);
+export const ACK_EVERY_FRAMES = 16;
+export const ACK_EVERY_BYTES = 262_144;
