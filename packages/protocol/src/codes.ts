@@ -17,6 +17,8 @@ export const CloseCode = {
   MessageTooBig: 1009,
   /** The server is restarting or draining: reconnect (to another node) at once. */
   ServiceRestart: 1012,
+  /** (private range) This connection's session was resumed on a newer connection. */
+  SessionTakenOver: 4001,
 } as const;
 /** One of the close codes above. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

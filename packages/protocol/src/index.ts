@@ -4,3 +4,4 @@ export * from './codec.js';
 export * from './codes.js';
 export { generateDocuments, asyncApiDocument } from './documents.js';
 export { examples } from './examples.js';
+export { ResumeLedger } from './resume.js';

@@ -1,5 +1,6 @@
 // The engine's record of one connection. Kept small and of fixed shape on purpose: this object,
 // its ID string and one timer-wheel filing are all tandem adds to an idle socket.
+import type { ResumeLedger } from '@tandem/protocol';
 import type { ByteBucketState, TokenBucketState } from './rate-limit.js';
 import type { WheelEntry } from './timer-wheel.js';
 import { KeepaliveState, PairingState } from './tables.js';
@@ -18,12 +19,17 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   /** @internal byte-rate tokens left */ byteTokens = 0;
   /** @internal when the byte tokens were counted */ byteTokensAt = 0;
   /** @internal uses WebSocket control pings */ wsPing = false;
+  /** @internal the resumable session's state, for clients granted `resume` (null otherwise) */ resume: ResumeSession | null = null;
+  /** @internal this link's session moved into that one (a resume) */ resumedInto: Connection<H> | null = null;
+  /** @internal the link the session is on now (the handle of the latest link) */ handle: H;
   constructor(
     /** The client's ID (its shareable key). */
     readonly id: string,
-    /** The embedder's handle. */
-    readonly handle: H,
-  ) {}
+    /** The embedder's handle of the link this record was opened for. */
+    readonly link: H,
+  ) {
+    this.handle = link;
+  }
   /** Whether the connection is paired. */
   get isPaired(): boolean {
     return this.pairingState === PairingState.paired;
@@ -36,4 +42,19 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   get isClosed(): boolean {
     return this.pairingState === PairingState.closed;
   }
+}
+
+/** The extra state of a resumable session, allocated only for clients granted `resume`. */
+export class ResumeSession {
+  /** Whether a link carries the session now (false while detached). */
+  attached = true;
+  /** When (ms, engine clock) a detached session ends unless resumed. */
+  graceDeadline = 0;
+  constructor(
+    /** Public half of the token: the lookup key. */
+    public key: string,
+    /** Secret half, compared in constant time. */
+    public secret: string,
+    readonly ledger: ResumeLedger,
+  ) {}
 }

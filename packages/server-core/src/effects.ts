@@ -4,7 +4,7 @@
 import { CloseCode, type PairingErrorCode } from '@tandem/protocol';
 
 /** Why the engine closes a connection, as codes. */
-export type CloseReasonCode = 'ping_timeout' | 'rate_limited' | 'byte_rate_limited' | 'slow_consumer' | 'frame_too_large' | 'shutdown' | 'drain';
+export type CloseReasonCode = 'ping_timeout' | 'rate_limited' | 'byte_rate_limited' | 'slow_consumer' | 'frame_too_large' | 'shutdown' | 'drain' | 'taken_over' | 'unacknowledged';
 
 /** A close the engine asks for: the WebSocket code and reason to send, and whether to skip the closing handshake. */
 export interface ConnectionClose {
@@ -28,6 +28,9 @@ export const connectionCloses = Object.freeze({
   slow_consumer: Object.freeze({ reason: 'slow_consumer', code: CloseCode.PolicyViolation, text: 'slow consumer: too many bytes queued unread', abrupt: false }),
   shutdown: Object.freeze({ reason: 'shutdown', code: CloseCode.GoingAway, text: 'server shutting down', abrupt: false }),
   drain: Object.freeze({ reason: 'drain', code: CloseCode.ServiceRestart, text: 'server draining: reconnect', abrupt: false }),
+  unacknowledged: Object.freeze({ reason: 'unacknowledged', code: CloseCode.PolicyViolation, text: 'too many frames left unacknowledged', abrupt: false }),
+  // a half-open link whose session a newer connection resumed
+  taken_over: Object.freeze({ reason: 'taken_over', code: CloseCode.SessionTakenOver, text: 'session resumed on another connection', abrupt: false }),
 } satisfies Record<Exclude<CloseReasonCode, 'frame_too_large'>, ConnectionClose>);
 
 /** The close for a frame over the limit; its words name the limit. */
@@ -54,7 +57,13 @@ export type ServerLogEvent =
   | { type: 'timed_out'; id: string }
   | { type: 'rate_limited'; id: string; unit: 'messages' | 'bytes' }
   | { type: 'slow_consumer'; id: string; bufferedBytes: number; limit: number }
-  | { type: 'peer_notified'; id: string; peerId: string };
+  | { type: 'peer_notified'; id: string; peerId: string }
+  /** A resumable session lost its link and waits `graceMs` for its client (the partner is not told). */
+  | { type: 'detached'; id: string; reason: DisconnectReason; graceMs: number }
+  /** A new link took the session over; `replayed` frames it had missed were sent again. */
+  | { type: 'resumed'; id: string; replayed: number; tookOver: boolean }
+  /** A `resume` was refused; the connection goes on as a fresh session. */
+  | { type: 'resume_failed'; id: string; why: string };
 
 /** Where the engine's effects go. `H` is the embedder's own handle for a connection (e.g. a socket). */
 export interface EffectSink<H> {
@@ -99,4 +108,12 @@ export interface ServerStats {
   byteRateLimited: number;
   /** Closed as slow consumers. */
   slowConsumers: number;
+  /** Sessions detached now, waiting for their client. */
+  detached: number;
+  /** Successful resumes. */
+  resumes: number;
+  /** Refused resumes. */
+  resumeFailures: number;
+  /** Detached sessions ended: grace over, or replay buffer full. */
+  resumeExpired: number;
 }

@@ -147,7 +147,7 @@ describe('stage 5: keepalive and disconnects', () => {
     const s = setup();
     const a = s.connect();
     a.send(JSON.stringify({ type: 'hello', version: 2, capabilities: ['keepalive.ws-ping', 'future.thing'] }));
-    expect(last(a)).toEqual({ type: 'welcome', version: 2, capabilities: ['keepalive.ws-ping'] });
+    expect(last(a)).toEqual({ type: 'welcome', version: 2, capabilities: ['keepalive.ws-ping'], ping_interval_ms: 10_000, ping_timeout_ms: 5_000 });
     s.advance(10_000);
     expect(a.received.at(-1)).toBe('<ws-ping>');
     expect(a.received.filter((f) => f === '{"type":"ping"}')).toEqual([]);

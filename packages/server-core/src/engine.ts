@@ -4,11 +4,11 @@
 // file runs the tables for each connection and carries out what they emit, with the data each
 // effect needs passed down the call as a typed payload.
 import {
-  Capability, CloseCode, ErrorText, PROTOCOL_VERSION, decodeClientMessage, encode, pairingErrorText,
+  Capability, CloseCode, ErrorText, PROTOCOL_VERSION, ResumeLedger, decodeClientMessage, encode, pairingErrorText, uncountedClientTypes,
   type ClientMessage, type PairingErrorCode,
 } from '@tandem/protocol';
 import type { PairingEffect } from './pairing.machine.js';
-import { Connection } from './connection.js';
+import { Connection, ResumeSession } from './connection.js';
 import { InMemoryDirectory, type ConnectionDirectory } from './directory.js';
 import {
   connectionCloses, frameTooLargeClose, type CloseReasonCode, type ConnectionClose, type DisconnectReason, type EffectSink, type ServerLogEvent,
@@ -30,6 +30,11 @@ export interface ServerEngineOptions<H> {
   readonly settings?: Partial<ServerSettings>;
   /** Directory of connections by ID; in-memory by default. */
   readonly directory?: ConnectionDirectory<Connection<H>>;
+  /**
+   * Secret generator for resume tokens (≥ 128 bits from a CSPRNG each call, URL-safe text, no
+   * dots), e.g. `() => randomBytes(18).toString('base64url')`. Without it, `resume` is not offered.
+   */
+  readonly generateToken?: () => string;
 }
 
 /** The data a pairing transition's effects refer to, by what caused it. */
@@ -58,17 +63,25 @@ export class ServerEngine<H> {
   private readonly counters: ServerStats = {
     connections: 0, pairs: 0, opened: 0, closed: 0, relayed: 0, relayedByType: { offer: 0, answer: 0, candidate: 0 },
     errors: 0, errorsByCode: {}, pings: 0, timeouts: 0, rateLimited: 0, byteRateLimited: 0, slowConsumers: 0,
+    detached: 0, resumes: 0, resumeFailures: 0, resumeExpired: 0,
   };
   /** Every close the engine asks for, by reason (the frame-size one names this engine's limit). */
   private readonly closes: Readonly<Record<CloseReasonCode, ConnectionClose>>;
   /** Whether the sink reports queued bytes, so slow consumers can be caught. */
   private readonly watchesBuffers: boolean;
+  private readonly generateToken: (() => string) | null;
+  /** Whether `resume` is offered (a token generator and a grace period). */
+  readonly resumeOffered: boolean;
+  /** Resumable sessions by the lookup half of their token. */
+  private readonly sessions = new Map<string, Connection<H>>();
   private readonly yourIdExtras: string;
   private readonly pingFrame = encode({ type: 'ping' });
   /** Keepalive's wheel visitor, bound once rather than per tick. */
   private readonly visitDue = (conn: Connection<H>): void => this.keepaliveDue(conn);
-  /** The time of the advance in progress (ms since epoch), for `visitDue`. */
+  /** The engine time (ms since epoch) of the event or advance in progress, for effects that arm timers. */
   private advancingAt = 0;
+  /** Why the session being detached lost its link (for the log). */
+  private detachReason: DisconnectReason = 'connection lost';
   /** Whether the sink wants the hot-path log events (decided once, not per frame). */
   private readonly logRelays: boolean;
   private readonly logPings: boolean;
@@ -85,7 +98,10 @@ export class ServerEngine<H> {
     this.logPings = wants('pinged');
     this.closes = Object.freeze({ ...connectionCloses, frame_too_large: frameTooLargeClose(this.settings.maxFrameBytes) });
     this.watchesBuffers = this.sink.bufferedBytes !== undefined;
-    const capabilities = this.settings.wsPing ? [Capability.WsPing] : [];
+    this.generateToken = options.generateToken ?? null;
+    this.resumeOffered = this.generateToken !== null && this.settings.resumeGraceMs > 0;
+    const capabilities: string[] = this.settings.wsPing ? [Capability.WsPing] : [];
+    if (this.resumeOffered) capabilities.push(Capability.Resume);
     this.yourIdExtras = this.settings.advertiseExtensions ? `,"version":${PROTOCOL_VERSION},"capabilities":${JSON.stringify(capabilities)}` : '';
   }
 
@@ -129,9 +145,11 @@ export class ServerEngine<H> {
    * `byteLength` is its size on the wire when the host knows it (default: the string's length,
    * which never exceeds its UTF-8 size).
    */
-  receive(conn: Connection<H>, data: string | Uint8Array, now: number, binary = false, byteLength?: number): void {
-    if (conn.pairingState === PairingState.closed) return;
+  receive(link: Connection<H>, data: string | Uint8Array, now: number, binary = false, byteLength?: number): void {
+    const conn = this.sessionOf(link);
+    if (conn === null || conn.pairingState === PairingState.closed) return;
     const t = this.time(now);
+    this.advancingAt = t;
     this.noteHeard(conn, t); // any frame is proof of life
     const s = this.settings;
     if (!takeToken(conn, t, s.rateLimitPerSecond, s.rateLimitBurst)) {
@@ -147,8 +165,13 @@ export class ServerEngine<H> {
       this.sink.log?.({ type: 'rate_limited', id: conn.id, unit: 'bytes' });
       return this.drop(conn, 'byte_rate_limited');
     }
-    if (binary) return this.rejectFrame(conn, `${ErrorText.InvalidJson}: binary frames are not supported, send JSON text frames`, 'binary');
+    if (binary) {
+      if (conn.resume !== null) this.countIncoming(conn, bytes);
+      return this.rejectFrame(conn, `${ErrorText.InvalidJson}: binary frames are not supported, send JSON text frames`, 'binary');
+    }
     const result = decodeClientMessage(data, { maxBytes: this.settings.maxFrameBytes });
+    // a resumable client counted this frame when it sent it, unless it is a control frame
+    if (conn.resume !== null && !(result.ok && uncountedClientTypes.has(result.value.type))) this.countIncoming(conn, bytes);
     if (!result.ok) return this.rejectFrame(conn, result.error.message, result.error.code);
     this.dispatch(conn, result.value, typeof data === 'string' ? data : null);
   }
@@ -157,8 +180,9 @@ export class ServerEngine<H> {
    * The transport refused a frame over `maxFrameBytes` without reading it (e.g. a WebSocket
    * stack's payload limit): the connection is closed with 1009 and a reason naming the limit.
    */
-  frameTooLarge(conn: Connection<H>, now: number): void {
-    if (conn.pairingState === PairingState.closed) return;
+  frameTooLarge(link: Connection<H>, now: number): void {
+    const conn = this.sessionOf(link);
+    if (conn === null || conn.pairingState === PairingState.closed) return;
     this.time(now);
     const close = this.closes.frame_too_large;
     this.countError('too_large');
@@ -167,15 +191,30 @@ export class ServerEngine<H> {
   }
 
   /** The transport saw a sign of life that is not a frame (a WebSocket pong); frames count by themselves. */
-  heard(conn: Connection<H>, now: number): void {
-    if (conn.pairingState === PairingState.closed) return;
+  heard(link: Connection<H>, now: number): void {
+    const conn = this.sessionOf(link);
+    if (conn === null || conn.pairingState === PairingState.closed) return;
     this.noteHeard(conn, this.time(now));
   }
 
-  /** The transport closed, with the WebSocket close code it saw (1006 when the link was lost). Idempotent. */
-  closed(conn: Connection<H>, now: number, code: number = CloseCode.Normal): void {
-    this.time(now);
-    this.end(conn, code === CloseCode.Abnormal ? 'connection lost' : 'closed', PairingInput.close);
+  /**
+   * The transport closed, with the WebSocket close code it saw (1006 when the link was lost).
+   * A resumable session is detached rather than ended, unless the client closed on purpose
+   * (1000, 1001). Idempotent; a link whose session moved to a newer link is ignored.
+   */
+  closed(link: Connection<H>, now: number, code: number = CloseCode.Normal): void {
+    const t = this.time(now);
+    const conn = this.sessionOf(link);
+    if (conn === null || conn.pairingState === PairingState.closed) return;
+    const reason = code === CloseCode.Abnormal ? 'connection lost' : 'closed';
+    const r = conn.resume;
+    if (r !== null && !r.attached) return; // already detached: this is its old link's close
+    if (r !== null && code !== CloseCode.Normal && code !== CloseCode.GoingAway) {
+      this.advancingAt = t;
+      this.detachReason = reason;
+      return this.keepaliveEvent(conn, KeepaliveInput.lost);
+    }
+    this.end(conn, reason, PairingInput.close);
   }
 
   /** Time passed: send due pings and close connections whose ping deadline passed. */
@@ -198,13 +237,20 @@ export class ServerEngine<H> {
     const close = this.closes[reason];
     for (const conn of [...this.directory.values()]) {
       if (conn.pairingState === PairingState.closed) continue;
+      const attached = conn.resume === null || conn.resume.attached;
       this.end(conn, close.text, PairingInput.shutdown);
-      this.sink.close(conn.handle, close);
+      if (attached) this.sink.close(conn.handle, close);
     }
     this.wheel.clear();
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** The session a link's event is for; null when a resume moved the session to a newer link. */
+  private sessionOf(link: Connection<H>): Connection<H> | null {
+    const session = link.resumedInto ?? link;
+    return session.handle === link.link ? session : null;
+  }
 
   private time(now: number): number {
     if (this.epoch === null) this.epoch = now - (now % this.settings.tickMs);
@@ -231,6 +277,11 @@ export class ServerEngine<H> {
         return; // proof of life already recorded
       case 'hello':
         return this.hello(conn, message.capabilities);
+      case 'resume':
+        return this.resumeSession(conn, message.token, message.received);
+      case 'ack':
+        if (conn.resume === null || conn.resume.ledger.acknowledged(message.received)) return;
+        return this.rejectFrame(conn, `Invalid ack: received ${message.received} is outside ${conn.resume.ledger.acked}…${conn.resume.ledger.sent}`, 'invalid_ack');
     }
   }
 
@@ -240,7 +291,99 @@ export class ServerEngine<H> {
       conn.wsPing = true;
       granted.push(Capability.WsPing);
     }
-    this.sink.send(conn.handle, encode({ type: 'welcome', version: PROTOCOL_VERSION, capabilities: granted }));
+    const s = this.settings;
+    let resume = {};
+    if (this.resumeOffered && requested.includes(Capability.Resume) && conn.resume === null) {
+      granted.push(Capability.Resume);
+      conn.resume = new ResumeSession('', '', new ResumeLedger());
+      resume = { resume_token: this.issueToken(conn, conn.resume), resume_grace_ms: s.resumeGraceMs };
+    } else if (conn.resume !== null) granted.push(Capability.Resume);
+    this.sink.send(conn.handle, encode({ type: 'welcome', version: PROTOCOL_VERSION, capabilities: granted, ...resume, ping_interval_ms: s.pingIntervalMs, ping_timeout_ms: s.pingTimeoutMs }));
+  }
+
+  /** A fresh single-use token for `session`: `<lookup key>.<secret>`; the old one stops working. */
+  private issueToken(conn: Connection<H>, session: ResumeSession): string {
+    if (this.sessions.get(session.key) === conn) this.sessions.delete(session.key);
+    let key = this.generateToken!();
+    for (let i = 0; this.sessions.has(key); i++) {
+      if (i >= ID_ATTEMPTS) throw new Error(`ServerEngine: generateToken returned keys in use ${ID_ATTEMPTS} times in a row`);
+      key = this.generateToken!();
+    }
+    session.key = key;
+    session.secret = this.generateToken!();
+    this.sessions.set(key, conn);
+    return `${key}.${session.secret}`;
+  }
+
+  /** `resume` on link `fresh`: move the detached (or half-open) session onto it, then replay what its client missed. */
+  private resumeSession(fresh: Connection<H>, token: string, received: number): void {
+    const fail = (why: string) => {
+      this.counters.resumeFailures++;
+      this.sink.log?.({ type: 'resume_failed', id: fresh.id, why });
+      this.deliver(fresh, encode({ type: 'error', message: `${ErrorText.ResumeFailed}: ${why}`, code: 'resume_failed' }));
+    };
+    if (!this.resumeOffered) return fail('this server does not offer resume');
+    if (fresh.resume !== null || fresh.pairingState !== PairingState.unpaired) return fail('resume must be the first message on a new connection');
+    const dot = token.indexOf('.');
+    const session = dot > 0 ? this.sessions.get(token.slice(0, dot)) : undefined;
+    const r = session?.resume ?? null;
+    if (session === undefined || r === null || session === fresh || session.pairingState === PairingState.closed || !constantTimeEqual(token.slice(dot + 1), r.secret)) {
+      return fail('unknown, used or expired token');
+    }
+    const replay = r.ledger.replayAfter(received);
+    if (replay === null) return fail(`received ${received} is outside ${r.ledger.acked}…${r.ledger.sent}`);
+    const t = this.advancingAt;
+    const tookOver = r.attached;
+    if (tookOver) this.sink.close(session.handle, this.closes.taken_over);
+    // the fresh link's own identity was never shared: retire it quietly
+    this.wheel.unfile(fresh);
+    if (this.directory.get(fresh.id) === fresh) this.directory.delete(fresh.id);
+    fresh.pairingState = PairingState.closed;
+    fresh.keepaliveState = KeepaliveState.dead;
+    fresh.resumedInto = session;
+    this.counters.closed++;
+    session.handle = fresh.link;
+    session.heardAt = t;
+    r.attached = true;
+    if (tookOver) this.noteHeard(session, t);
+    else {
+      this.counters.detached--;
+      this.keepaliveEvent(session, KeepaliveInput.resumed);
+    }
+    this.counters.resumes++;
+    const newToken = this.issueToken(session, r);
+    r.ledger.ackSent();
+    this.sink.send(session.handle, encode({
+      type: 'resumed', id: session.id, peer_id: session.peer?.id ?? null, received: r.ledger.received, resume_token: newToken, resume_grace_ms: this.settings.resumeGraceMs,
+    }));
+    for (const frame of replay) this.sink.send(session.handle, frame);
+    this.sink.log?.({ type: 'resumed', id: session.id, replayed: replay.length, tookOver });
+  }
+
+  /** A counted frame arrived on a resumable session: acknowledge once enough are unacknowledged. */
+  private countIncoming(conn: Connection<H>, bytes: number): void {
+    const ledger = conn.resume!.ledger;
+    if (ledger.receiving(bytes)) this.sink.send(conn.handle, `{"type":"ack","received":${ledger.received}}`);
+  }
+
+  /**
+   * Send a counted frame. A resumable session keeps it until acknowledged (and only keeps it
+   * while detached); one whose kept frames pass the buffer limits is ended.
+   */
+  private deliver(conn: Connection<H>, frame: string): void {
+    const r = conn.resume;
+    if (r === null) return this.sink.send(conn.handle, frame);
+    r.ledger.sending(frame);
+    if (r.attached) this.sink.send(conn.handle, frame);
+    if (r.ledger.retainedCount > this.settings.resumeBufferFrames || r.ledger.retainedSize > this.settings.resumeBufferBytes) this.overflow(conn);
+  }
+
+  /** Too many frames kept for replay: a detached session ends (its partner is told); an attached client that never acknowledges is closed. */
+  private overflow(conn: Connection<H>): void {
+    if (conn.pairingState === PairingState.closed) return;
+    if (conn.resume!.attached) return this.drop(conn, 'unacknowledged');
+    this.counters.resumeExpired++;
+    this.end(conn, 'resume buffer full', PairingInput.close);
   }
 
   private pairRequest(conn: Connection<H>, targetId: string): void {
@@ -274,16 +417,15 @@ export class ServerEngine<H> {
         return this.pairingEvent(target, PairingInput.pairedByPeer, { cause: 'peer', peer: conn });
       }
       case 'send_paired':
-        this.sink.send(conn.handle, encode({ type: 'paired', peer_id: conn.peer!.id, initiator: effect.initiator }));
-        return;
+        return this.deliver(conn, encode({ type: 'paired', peer_id: conn.peer!.id, initiator: effect.initiator }));
       case 'relay_to_peer': {
         if (payload.cause !== 'signal') throw unexpected(effect, payload);
         const peer = conn.peer!;
         this.counters.relayed++;
         this.counters.relayedByType[payload.messageType]++;
-        this.sink.send(peer.handle, addFromPeer(payload.frame));
+        this.deliver(peer, addFromPeer(payload.frame));
         if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
-        if (this.watchesBuffers) this.checkBuffered(peer);
+        if (this.watchesBuffers && (peer.resume === null || peer.resume.attached) && peer.pairingState !== PairingState.closed) this.checkBuffered(peer);
         return;
       }
       case 'release_peer': {
@@ -304,7 +446,7 @@ export class ServerEngine<H> {
       case 'send_peer_disconnected': {
         if (payload.cause !== 'peer') throw unexpected(effect, payload);
         conn.peer = null;
-        this.sink.send(conn.handle, encode({ type: 'peer_disconnected', peer_id: payload.peer.id }));
+        this.deliver(conn, encode({ type: 'peer_disconnected', peer_id: payload.peer.id }));
         this.sink.log?.({ type: 'peer_notified', id: conn.id, peerId: payload.peer.id });
         return;
       }
@@ -316,13 +458,13 @@ export class ServerEngine<H> {
     this.countError(error);
     if (payload.cause === 'signal') this.sink.log?.({ type: 'not_paired', id: conn.id, messageType: payload.messageType });
     else if (payload.cause === 'request') this.sink.log?.({ type: 'pair_failed', id: conn.id, targetId: payload.targetId, error, message });
-    this.sink.send(conn.handle, encode({ type: 'error', message }));
+    this.deliver(conn, encode({ type: 'error', message }));
   }
 
   private rejectFrame(conn: Connection<H>, message: string, code: string): void {
     this.countError(code);
     this.sink.log?.({ type: 'rejected', id: conn.id, message });
-    this.sink.send(conn.handle, encode({ type: 'error', message, code }));
+    this.deliver(conn, encode({ type: 'error', message, code }));
   }
 
   private countError(code: string): void {
@@ -360,7 +502,13 @@ export class ServerEngine<H> {
       else this.keepaliveEvent(conn, KeepaliveInput.due);
     } else if (conn.keepaliveState === KeepaliveState.probing) {
       if (conn.pingDeadline > t) this.wheel.file(conn, conn.pingDeadline);
-      else this.keepaliveEvent(conn, KeepaliveInput.deadline);
+      else {
+        this.detachReason = 'ping timeout';
+        this.keepaliveEvent(conn, conn.resume !== null ? KeepaliveInput.deadlineResumable : KeepaliveInput.deadline);
+      }
+    } else if (conn.keepaliveState === KeepaliveState.detached) {
+      if (conn.resume!.graceDeadline > t) this.wheel.file(conn, conn.resume!.graceDeadline);
+      else this.keepaliveEvent(conn, KeepaliveInput.graceOver);
     }
   }
 
@@ -387,6 +535,24 @@ export class ServerEngine<H> {
           this.sink.log?.({ type: 'timed_out', id: conn.id });
           this.drop(conn, 'ping_timeout');
           break;
+        case 'drop_link_timed_out':
+          this.counters.timeouts++;
+          this.sink.log?.({ type: 'timed_out', id: conn.id });
+          this.sink.close(conn.handle, this.closes.ping_timeout);
+          break;
+        case 'arm_grace': {
+          const r = conn.resume!;
+          r.attached = false;
+          r.graceDeadline = this.advancingAt + this.settings.resumeGraceMs;
+          this.wheel.file(conn, r.graceDeadline);
+          this.counters.detached++;
+          this.sink.log?.({ type: 'detached', id: conn.id, reason: this.detachReason, graceMs: this.settings.resumeGraceMs });
+          break;
+        }
+        case 'end_detached':
+          this.counters.resumeExpired++;
+          this.end(conn, 'resume grace expired', PairingInput.close);
+          break;
       }
     }
   }
@@ -394,8 +560,9 @@ export class ServerEngine<H> {
   /** The engine ends a connection and asks the host to close it. */
   private drop(conn: Connection<H>, reason: CloseReasonCode): void {
     const close = this.closes[reason];
+    const attached = conn.resume === null || conn.resume.attached;
     this.end(conn, close.text, PairingInput.close);
-    this.sink.close(conn.handle, close);
+    if (attached) this.sink.close(conn.handle, close);
   }
 
   private end(conn: Connection<H>, reason: DisconnectReason, input: number): void {
@@ -404,9 +571,23 @@ export class ServerEngine<H> {
     conn.keepaliveState = keepaliveTable.table[conn.keepaliveState]![KeepaliveInput.close]!.next;
     this.wheel.unfile(conn);
     if (this.directory.get(conn.id) === conn) this.directory.delete(conn.id);
+    const r = conn.resume;
+    if (r !== null) {
+      if (this.sessions.get(r.key) === conn) this.sessions.delete(r.key);
+      if (!r.attached) this.counters.detached--;
+      r.attached = false; // nothing more goes out on its link
+    }
     this.counters.closed++;
     this.sink.log?.({ type: 'disconnected', id: conn.id, reason });
   }
+}
+
+/** Compare two strings in time that depends only on their length (tokens have a fixed length). */
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 function unexpected(effect: PairingEffect, payload: { cause: string }): Error {

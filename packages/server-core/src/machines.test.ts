@@ -82,17 +82,42 @@ describe('pairing machine paths against the engine', () => {
 
 describe('keepalive machine paths against the engine', () => {
   const model = createTestModel(keepaliveMachine, { events: keepaliveEvents as KeepaliveEvent[] });
+  const resumableOnly = new Set(['LOST', 'RESUMED', 'GRACE_OVER']);
   for (const path of model.getSimplePaths()) {
-    it(`${path.steps.map((s) => s.event.type as string).filter((t) => t !== 'xstate.init').join(' → ') || 'initial'}`, () => {
-      const s = new MemoryServer({ settings: { pingIntervalMs: 1000, pingTimeoutMs: 500, tickMs: 10, pingSpread: 0 } });
-      const x = s.connect();
+    const events = path.steps.map((s) => s.event as KeepaliveEvent | { type: 'xstate.init' }).filter((e): e is KeepaliveEvent => e.type !== 'xstate.init');
+    // a connection is resumable or not for its whole life: paths that mix the two cannot happen
+    const resumable = events.some((e) => resumableOnly.has(e.type) || (e.type === 'DEADLINE' && e.resumable));
+    if (resumable && events.some((e) => e.type === 'DEADLINE' && !e.resumable)) continue;
+    const name = events.map((e) => (e.type === 'DEADLINE' ? `DEADLINE(${e.resumable ? 'resumable' : 'v1'})` : e.type)).join(' → ') || 'initial';
+    it(name, () => {
+      let n = 0;
+      const s = new MemoryServer({
+        settings: { pingIntervalMs: 1000, pingTimeoutMs: 500, tickMs: 10, pingSpread: 0, resumeGraceMs: 2000 },
+        generateToken: () => `tok${String(++n).padStart(20, '0')}`,
+      });
+      let link = s.connect();
+      const id = link.conn.id;
+      const links = [link];
+      let token = '';
+      const counted = () => links.reduce((sum, l) => sum + l.messages().filter((m) => !['your_id', 'welcome', 'resumed', 'ack', 'ping'].includes(String(m['type']))).length, 0);
+      const tokenFrom = (c: typeof link) => {
+        const m = c.messages().findLast((f) => typeof f['resume_token'] === 'string');
+        if (m) token = String(m['resume_token']);
+      };
+      if (resumable) {
+        link.send('{"type":"hello","version":2,"capabilities":["resume"]}');
+        tokenFrom(link);
+        expect(token).not.toBe('');
+      }
       let probes = 0;
-      for (const step of path.steps) {
-        if ((step.event.type as string) === 'xstate.init') continue;
-        if (step.event.type === 'DUE') probes++;
-        switch (step.event.type) {
+      let detached = false;
+      for (const [i, step] of path.steps.entries()) {
+        const event = step.event as KeepaliveEvent | { type: 'xstate.init' };
+        if (event.type === 'xstate.init') continue;
+        if (event.type === 'DUE') probes++;
+        switch (event.type) {
           case 'HEARD':
-            x.send('{"type":"pong"}');
+            link.send('{"type":"pong"}');
             break;
           case 'DUE':
             s.advance(1000);
@@ -100,15 +125,33 @@ describe('keepalive machine paths against the engine', () => {
           case 'DEADLINE':
             s.advance(500);
             break;
+          case 'LOST':
+            link.close(1006);
+            break;
+          case 'RESUMED': {
+            const next = s.connect();
+            next.send(JSON.stringify({ type: 'resume', token, received: 0 }));
+            expect(next.messages().at(-1)).toMatchObject({ type: 'resumed', id });
+            links.push(next);
+            link = next;
+            tokenFrom(link);
+            break;
+          }
+          case 'GRACE_OVER':
+            s.advance(2000);
+            break;
           case 'CLOSE':
-            x.close();
+            if (detached) s.engine.shutdown();
+            else link.close();
             break;
         }
-        const pings = x.received.filter((f) => f === '{"type":"ping"}').length;
+        detached = step.state.value === 'detached';
+        const pings = links.reduce((sum, l) => sum + l.received.filter((f) => f === '{"type":"ping"}').length, 0);
         // one ping per probe and none otherwise: a live connection is never pinged
-        expect(pings, `pings after ${step.event.type} (state ${String(step.state.value)})`).toBe(probes);
-        expect(x.conn.isClosed).toBe(step.state.value === 'dead');
-        if (step.event.type === 'DEADLINE' && step.state.value === 'dead') expect(x.closedBy?.reason).toBe('ping timeout');
+        expect(pings, `pings after step ${i} ${event.type} (state ${String(step.state.value)})`).toBe(probes);
+        expect(s.engine.connection(id) === undefined, `session ended after ${event.type}`).toBe(step.state.value === 'dead');
+        if (event.type === 'DEADLINE') expect(link.closedBy?.reason).toBe('ping timeout');
+        expect(counted(), 'a session without a partner gets no counted frames').toBe(0);
       }
     });
   }

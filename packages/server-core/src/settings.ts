@@ -27,6 +27,15 @@ export interface ServerSettings {
    * it is closed as a slow consumer. Needs a sink that reports `bufferedBytes`. Default 1 048 576.
    */
   readonly maxBufferedBytes: number;
+  /**
+   * How long (ms) a resume-capable session whose link dropped is kept detached for its client to
+   * come back with `resume`; 0 turns resume off. Default 30 000.
+   */
+  readonly resumeGraceMs: number;
+  /** Counted frames kept per session for replay (unacknowledged, or held while detached) before the session is ended. Default 256. */
+  readonly resumeBufferFrames: number;
+  /** Bytes of such frames kept per session before it is ended. Default 1 048 576. */
+  readonly resumeBufferBytes: number;
   /** Advertise v2 extensions in `your_id` (optional fields a v1 client ignores). Default true. */
   readonly advertiseExtensions: boolean;
   /** Offer WebSocket control-frame pings to clients that ask for them (needs transport support). Default true. */
@@ -47,6 +56,9 @@ export const defaultServerSettings: ServerSettings = Object.freeze({
   rateLimitBytesPerSecond: 32_768,
   rateLimitBytesBurst: 262_144,
   maxBufferedBytes: 1_048_576,
+  resumeGraceMs: 30_000,
+  resumeBufferFrames: 256,
+  resumeBufferBytes: 1_048_576,
   advertiseExtensions: true,
   wsPing: true,
   closeHandshakeTimeoutMs: 1_000,
@@ -65,7 +77,7 @@ function defaultTickMs(intervalMs: number, timeoutMs: number): number {
   return Math.min(1000, Math.max(10, Math.floor(Math.min(intervalMs, timeoutMs) / 10)));
 }
 
-const positiveSettings = ['pingIntervalMs', 'pingTimeoutMs', 'tickMs', 'maxFrameBytes', 'rateLimitPerSecond', 'rateLimitBurst', 'rateLimitBytesPerSecond', 'rateLimitBytesBurst', 'maxBufferedBytes', 'closeHandshakeTimeoutMs'] as const;
+const positiveSettings = ['pingIntervalMs', 'pingTimeoutMs', 'tickMs', 'maxFrameBytes', 'rateLimitPerSecond', 'rateLimitBurst', 'rateLimitBytesPerSecond', 'rateLimitBytesBurst', 'maxBufferedBytes', 'resumeBufferFrames', 'resumeBufferBytes', 'closeHandshakeTimeoutMs'] as const;
 
 function validateSettings(settings: ServerSettings): void {
   for (const name of positiveSettings) {
@@ -75,5 +87,6 @@ function validateSettings(settings: ServerSettings): void {
   if (settings.rateLimitBytesBurst < settings.maxFrameBytes) {
     throw new RangeError(`ServerSettings.rateLimitBytesBurst (${settings.rateLimitBytesBurst}) must be at least maxFrameBytes (${settings.maxFrameBytes}), or a largest frame could never pass`);
   }
+  if (!(Number.isFinite(settings.resumeGraceMs) && settings.resumeGraceMs >= 0)) throw new RangeError(`ServerSettings.resumeGraceMs must be 0 (off) or more, got ${settings.resumeGraceMs}`);
   if (!(settings.pingSpread >= 0 && settings.pingSpread < 1)) throw new RangeError(`ServerSettings.pingSpread must be in [0, 1), got ${settings.pingSpread}`);
 }

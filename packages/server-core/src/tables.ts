@@ -33,6 +33,7 @@ export const PairingInput = {
 export const KeepaliveState = {
   live: keepaliveTable.state('live'),
   probing: keepaliveTable.state('probing'),
+  detached: keepaliveTable.state('detached'),
   dead: keepaliveTable.state('dead'),
 } as const;
 
@@ -40,6 +41,10 @@ export const KeepaliveState = {
 export const KeepaliveInput = {
   heard: keepaliveTable.event({ type: 'HEARD' }),
   due: keepaliveTable.event({ type: 'DUE' }),
-  deadline: keepaliveTable.event({ type: 'DEADLINE' }),
+  deadline: keepaliveTable.event({ type: 'DEADLINE', resumable: false }),
+  deadlineResumable: keepaliveTable.event({ type: 'DEADLINE', resumable: true }),
+  lost: keepaliveTable.event({ type: 'LOST' }),
+  resumed: keepaliveTable.event({ type: 'RESUMED' }),
+  graceOver: keepaliveTable.event({ type: 'GRACE_OVER' }),
   close: keepaliveTable.event({ type: 'CLOSE' }),
 } as const;

@@ -55,6 +55,7 @@ export class MemoryServer {
         }),
       settings: options.settings,
       directory: options.directory,
+      ...(options.generateToken ? { generateToken: options.generateToken } : {}),
       sink: {
         send: (c, frame) => {
           if (!c.reading) {
@@ -85,7 +86,8 @@ export class MemoryServer {
       messages: () => client.received.filter((f) => f !== '<ws-ping>').map((f) => JSON.parse(f) as Record<string, unknown>),
       conn: undefined as unknown as Connection<MemoryClient>,
       send(frame, binary = false) {
-        if (client.closedBy === null && !client.conn.isClosed) server.engine.receive(client.conn, frame, server.now, binary);
+        // the engine decides what a link it no longer serves may do (a resumed session's link moved on)
+        if (client.closedBy === null) server.engine.receive(client.conn, frame, server.now, binary);
       },
       pong() {
         server.engine.heard(client.conn, server.now);
