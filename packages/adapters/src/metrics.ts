@@ -52,6 +52,10 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
   total('pings_total', 'Keepalive pings sent', (s) => s.pings);
   total('ping_timeouts_total', 'Connections closed for missing their ping deadline', (s) => s.timeouts);
   total('slow_consumer_closes_total', 'Connections closed for not reading (queued bytes over the cap)', (s) => s.slowConsumers);
+  gauge('detached_sessions', 'Resumable sessions waiting for their client to come back', (s) => s.detached);
+  total('resumes_total', 'Sessions resumed on a new link', (s) => s.resumes);
+  total('resume_failures_total', 'Resume attempts refused', (s) => s.resumeFailures);
+  total('resume_expired_total', 'Detached sessions ended (grace over or replay buffer full)', (s) => s.resumeExpired);
   new Counter({ name: `${p}relayed_total`, help: 'Signals relayed inside pairs, by type', labelNames: ['type'], registers: [registry], collect() {
     this.reset();
     for (const [type, n] of Object.entries(current().relayedByType)) this.labels(type).inc(n);

@@ -1,7 +1,7 @@
 // Bindings to the `ws` package: the server engine on a WebSocketServer (one binding, used by the
 // binary, the conformance tests and embedders), and a client signaling transport. All rules stay
 // in the cores; this file moves bytes and reads the clock.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -23,6 +23,9 @@ export const nodeTimers: EngineTimers = {
 };
 
 const TEXT_FRAME = Object.freeze({ binary: false });
+
+/** Resume token halves: 144 bits from the CSPRNG each, URL-safe. */
+export const resumeToken = (): string => randomBytes(18).toString('base64url');
 
 /** How the ws sink behaves. */
 export interface WsSinkOptions {
@@ -180,7 +183,7 @@ export interface WsTandemServer {
 export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
   const settings = resolveSettings(options.settings);
   const sink = wsEffectSink({ log: options.log, wantsLog: options.wantsLog, closeHandshakeTimeoutMs: settings.closeHandshakeTimeoutMs });
-  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings, sink });
+  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings, sink, generateToken: resumeToken });
   const gate = new ConnectionGate(options.limits);
   const owned = options.server === undefined;
   const http = options.server ?? createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n'));

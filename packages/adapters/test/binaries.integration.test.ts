@@ -8,7 +8,8 @@ afterEach(killAll);
 
 describe('tandem-server with tandem-client processes', () => {
   it('stages 1–5: IDs, pairing, relay, data channel both ways, keepalive, disconnect and re-pair', async () => {
-    const { server, url } = await startServer(['--ping-interval', '1', '--ping-timeout', '1']);
+    // a killed client's session is held for the resume grace (1 s here) before its partner is told
+    const { server, url } = await startServer(['--ping-interval', '1', '--ping-timeout', '1', '--resume-grace', '1']);
     expect(server.lines[0]).toMatch(/^Server starting\.\.\./);
     const a = await startClient(url);
     const b = await startClient(url);

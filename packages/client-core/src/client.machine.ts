@@ -29,6 +29,11 @@ export interface ClientInput {
   answersControlPings?: boolean;
   /** Answer JSON `ping` with `pong`. Default true; false only to test a server's timeout. */
   answerPings?: boolean;
+  /**
+   * Ask a server that offers `resume` to keep this client's session through a dropped link: the
+   * ID, the pairing and the peer connection survive, and no frame is lost. Default true.
+   */
+  resume?: boolean;
 }
 
 /** The defaults of the optional inputs. */
@@ -38,6 +43,7 @@ export const clientInputDefaults = Object.freeze({
   negotiationTimeoutMs: 30_000,
   answersControlPings: true,
   answerPings: true,
+  resume: true,
 });
 
 /** Everything the machine remembers. */
@@ -49,6 +55,8 @@ export interface ClientContext {
   retryDelay: number | null;
   /** Close code and reason of the last signaling loss. */
   lastLoss: { code: number; reason: string };
+  /** With no frame from the server for this long (its ping interval plus timeout), the link is dead; null: not watched. */
+  deadLinkMs: number | null;
   /** Generation of the current peer session; events from older ones are ignored. */
   gen: number;
   peerId: string | null;
@@ -79,6 +87,12 @@ export type ClientEvent =
   | { type: 'CLOSE' }
   | { type: 'WS_OPEN' }
   | { type: 'WS_CLOSED'; code: number; reason: string }
+  /** The link dropped under a resumable session: reconnect and resume; the session stays. */
+  | { type: 'LINK_LOST'; code: number; reason: string }
+  /** The session is back on a new link (the driver already replayed what was missed). */
+  | { type: 'RESUMED'; id: string; peerId: string | null }
+  /** The server refused the resume: the session is gone; a fresh `your_id` follows. */
+  | { type: 'RESUME_FAILED'; message: string }
   | ServerEvent
   | { type: 'BAD_FRAME'; message: string }
   | { type: 'LOCAL_SDP'; gen: number; sdp: string }
@@ -94,6 +108,8 @@ export type ClientEffect =
   | { type: 'ws.connect'; url: string }
   | { type: 'ws.send'; message: ClientMessage }
   | { type: 'ws.close' }
+  /** The link is dead (nothing from the server in time): cut it without waiting. */
+  | { type: 'ws.drop'; reason: string }
   | { type: 'peer.create'; gen: number }
   | { type: 'peer.createDataChannel'; gen: number; label: string }
   | { type: 'peer.createOffer'; gen: number }
@@ -142,7 +158,9 @@ export type ClientPublicEvent =
   | { type: 'message'; data: PeerData }
   | { type: 'peerLeft'; peerId: string; reason: PeerLeftReason }
   | { type: 'error'; code: ClientErrorCode; message: string; source: ClientErrorSource }
-  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string }
+  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string; resuming: boolean }
+  /** The signaling link is back and the session with it: same ID, same pairing. */
+  | { type: 'resumed'; id: string; peerId: string | null }
   | { type: 'dropped'; count: number }
   | { type: 'closed' };
 
@@ -150,6 +168,18 @@ export type ClientPublicEvent =
 export type ClientEmitted = ClientEffect | ClientPublicEvent;
 
 type ErrorParams = { code: ClientErrorCode; message: string; source: ClientErrorSource };
+
+/** What to ask for in `hello`: resume when offered and wanted; control pings only without resume (its link watch needs pings it can see). */
+function wantedCapabilities(input: Required<ClientInput>, offered: readonly string[]): string[] {
+  const resume = input.resume && offered.includes(Capability.Resume);
+  const wanted: string[] = [];
+  if (resume) wanted.push(Capability.Resume);
+  else if (input.answersControlPings && offered.includes(Capability.WsPing)) wanted.push(Capability.WsPing);
+  return wanted;
+}
+
+/** Server frames that prove the link alive (all of them). */
+const watchedServerEvents = ['paired', 'error', 'offer', 'answer', 'candidate', 'ping', 'peer_disconnected', 'welcome', 'resumed', 'ack'].map((t) => `server.${t}` as const);
 
 const END_OF_CANDIDATES: IceCandidate = { candidate: '', sdpMid: null, sdpMLineIndex: null };
 const candidateMessage = (c: IceCandidate | null): ClientMessage => ({ type: 'candidate', candidate: c ?? END_OF_CANDIDATES });
@@ -166,16 +196,18 @@ export const clientMachine = setup({
   },
   delays: {
     retryDelay: ({ context }) => context.retryDelay ?? 0,
+    deadLink: ({ context }) => context.deadLinkMs ?? 2 ** 31 - 1,
     negotiationTimeout: ({ context }) => context.input.negotiationTimeoutMs,
   },
   guards: {
     sameGen: ({ context, event }) => 'gen' in event && event.gen === context.gen,
     answersPings: ({ context }) => context.input.answerPings,
     hasId: ({ context }) => context.id !== null,
-    /** A server that advertised capabilities gets a hello; v1 servers never see one. */
-    serverOffersWsPing: ({ context, event }) =>
-      event.type === 'server.your_id' && context.input.answersControlPings && (event.message.capabilities ?? []).includes(Capability.WsPing),
+    /** A server that advertised capabilities this client wants gets a hello; v1 servers never see one. */
+    serverOffersWanted: ({ context, event }) => event.type === 'server.your_id' && wantedCapabilities(context.input, event.message.capabilities ?? []).length > 0,
+    watchesLink: ({ context }) => context.deadLinkMs !== null,
     willRetry: ({ context }) => context.retryDelay !== null,
+    retryNow: ({ context }) => context.retryDelay === 0,
     queueFull: ({ context }) => context.queue.length >= context.input.sendQueueLimit,
     awaitingOffer: ({ context }) => !context.initiator && !context.offerSeen,
     awaitingAnswer: ({ context }) => context.initiator && !context.remoteSet,
@@ -186,7 +218,20 @@ export const clientMachine = setup({
   actions: {
     connect: emit(({ context }) => ({ type: 'ws.connect', url: context.input.url }) as const),
     sendPong: emit({ type: 'ws.send', message: { type: 'pong' } } as const),
-    sendHello: emit({ type: 'ws.send', message: { type: 'hello', version: PROTOCOL_VERSION, capabilities: [Capability.WsPing] } } as const),
+    sendHello: emit(({ context, event }) => ({
+      type: 'ws.send',
+      message: { type: 'hello', version: PROTOCOL_VERSION, capabilities: event.type === 'server.your_id' ? wantedCapabilities(context.input, event.message.capabilities ?? []) : [] },
+    }) as const),
+    /** A server that states its keepalive timings (and pings in JSON, which every transport shows) lets the client watch the link. */
+    recordTimings: assign(({ event }) => {
+      if (event.type !== 'server.welcome') return {};
+      const m = event.message;
+      const watch = m.ping_interval_ms !== undefined && m.ping_timeout_ms !== undefined && !m.capabilities.includes(Capability.WsPing);
+      return { deadLinkMs: watch ? m.ping_interval_ms! + m.ping_timeout_ms! : null };
+    }),
+    dropLink: emit(({ context }) => ({ type: 'ws.drop', reason: `no frame from the server for ${context.deadLinkMs} ms` }) as const),
+    recordResumed: assign({ attempt: 0 }),
+    announceResumed: emit(({ event }) => ({ type: 'resumed', id: event.type === 'RESUMED' ? event.id : '', peerId: event.type === 'RESUMED' ? event.peerId : null }) as const),
     reportServerError: emit(({ event }) => {
       const message = event.type === 'server.error' ? event.message.message : '';
       return { type: 'error', code: pairingErrorCodeOf(message) ?? 'server_error', message, source: 'server' } as const;
@@ -197,11 +242,14 @@ export const clientMachine = setup({
     announceId: emit(({ context }) => ({ type: 'id', id: context.id! }) as const),
     /** Ask the reconnect policy once per loss; the answer decides both the delay and whether to retry. */
     planReconnect: assign(({ context, event }) => {
-      const loss = event.type === 'WS_CLOSED' ? { code: event.code, reason: event.reason } : { code: CloseCode.Abnormal, reason: '' };
+      const loss = event.type === 'WS_CLOSED' || event.type === 'LINK_LOST' ? { code: event.code, reason: event.reason } : { code: CloseCode.Abnormal, reason: '' };
       const attempt = context.attempt + 1;
-      return { attempt, id: null, lastLoss: loss, retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss }) };
+      // a resumable session keeps its ID through the loss
+      return { attempt, id: event.type === 'LINK_LOST' ? context.id : null, lastLoss: loss, retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss }) };
     }),
-    announceReconnecting: emit(({ context }) => ({ type: 'reconnecting', attempt: context.attempt, delayMs: context.retryDelay ?? 0, ...context.lastLoss }) as const),
+    announceReconnecting: emit(({ context }) => ({
+      type: 'reconnecting', attempt: context.attempt, delayMs: context.retryDelay ?? 0, ...context.lastLoss, resuming: context.id !== null,
+    }) as const),
     reportSignalingGone: emit(({ context }) => ({
       type: 'error', code: 'signaling_gone', message: `Signaling connection lost for good (${context.lastLoss.code} ${context.lastLoss.reason})`.trim(), source: 'signaling',
     }) as const),
@@ -274,6 +322,7 @@ export const clientMachine = setup({
     attempt: 0,
     retryDelay: 0,
     lastLoss: { code: 0, reason: '' },
+    deadLinkMs: null,
     gen: 0,
     peerId: null,
     initiator: false,
@@ -292,6 +341,7 @@ export const clientMachine = setup({
           on: {
             'server.ping': { guard: 'answersPings', actions: 'sendPong' },
             'server.error': { actions: 'reportServerError' },
+            'server.welcome': { actions: 'recordTimings' },
             BAD_FRAME: { actions: 'reportBadFrame' },
           },
         },
@@ -305,14 +355,20 @@ export const clientMachine = setup({
             awaitingId: {
               on: {
                 'server.your_id': [
-                  { guard: 'serverOffersWsPing', target: 'online', actions: ['recordId', 'announceId', 'sendHello'] },
+                  { guard: 'serverOffersWanted', target: 'online', actions: ['recordId', 'announceId', 'sendHello'] },
                   { target: 'online', actions: ['recordId', 'announceId'] },
                 ],
+                RESUMED: { target: 'online', actions: ['recordResumed', 'announceResumed'] },
               },
             },
-            online: {},
+            online: {
+              // every frame from the server restarts the watch; silence past interval + timeout means the link is dead
+              after: { deadLink: { guard: 'watchesLink', actions: 'dropLink' } },
+              on: Object.fromEntries(watchedServerEvents.map((type) => [type, { target: 'online', reenter: true }])),
+            },
             lost: {
               always: [
+                { guard: 'retryNow', target: 'connecting', actions: 'announceReconnecting' },
                 { guard: 'willRetry', target: 'backoff', actions: 'announceReconnecting' },
                 { target: 'failed', actions: 'reportSignalingGone' },
               ],
@@ -324,6 +380,7 @@ export const clientMachine = setup({
           },
           on: {
             WS_CLOSED: { target: '.lost', actions: 'planReconnect' },
+            LINK_LOST: { target: '.lost', actions: 'planReconnect' },
           },
         },
         session: {
@@ -346,6 +403,7 @@ export const clientMachine = setup({
                 'server.paired': 'active',
                 'server.error': 'idle',
                 WS_CLOSED: { target: 'idle', actions: { type: 'reportError', params: { code: 'signaling_lost', message: 'Signaling connection lost before the pairing completed', source: 'signaling' } } },
+                RESUME_FAILED: { target: 'idle', actions: { type: 'reportError', params: { code: 'signaling_lost', message: 'Signaling session lost before the pairing completed', source: 'signaling' } } },
                 PAIR: { actions: { type: 'reportError', params: { code: 'pair_pending', message: 'A pair request is already pending', source: 'client' } } },
                 SEND: { actions: { type: 'reportError', params: { code: 'no_channel', message: 'Not connected to a peer: pairing in progress', source: 'client' } } },
               },
@@ -396,6 +454,7 @@ export const clientMachine = setup({
                   { actions: 'holdRemoteCandidate' },
                 ],
                 'server.peer_disconnected': { target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'peer_disconnected' } } },
+                RESUME_FAILED: { target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } } },
                 CHANNEL_CLOSE: { guard: 'sameGen', target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'channel_closed' } } },
                 PEER_FAILED: { guard: 'sameGen', target: 'idle', actions: [{ type: 'announcePeerLeft', params: { reason: 'failed' } }, 'reportPeerFailed'] },
               },

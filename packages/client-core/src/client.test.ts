@@ -11,8 +11,12 @@ const settle = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
-function world(opts: { trickle?: boolean; settings?: object } = {}) {
-  const server = new MemoryServer({ settings: { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, tickMs: 100, ...opts.settings } });
+function world(opts: { trickle?: boolean; settings?: object; resume?: boolean } = {}) {
+  let tokens = 0;
+  const server = new MemoryServer({
+    settings: { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, tickMs: 100, ...opts.settings },
+    ...(opts.resume ? { generateToken: () => `tok${(++tokens).toString().padStart(20, '0')}` } : {}),
+  });
   const net = new FakeNetwork({ trickle: opts.trickle ?? true });
   const link = memoryTransport(server);
   const clock = new SimulatedClock();
@@ -20,15 +24,15 @@ function world(opts: { trickle?: boolean; settings?: object } = {}) {
   const spawn = (extra: object = {}) => {
     const client = createTandemClient({ url: 'mem://server', transport: link.factory, createPeer: net.createPeer, clock, ...extra });
     const events: ClientPublicEvent[] = [];
-    for (const t of ['id', 'paired', 'open', 'message', 'peerLeft', 'error', 'reconnecting', 'dropped', 'closed'] as const) client.on(t, (e) => events.push(e));
+    for (const t of ['id', 'paired', 'open', 'message', 'peerLeft', 'error', 'reconnecting', 'resumed', 'dropped', 'closed'] as const) client.on(t, (e) => events.push(e));
     clients.push({ client, events });
     return { client, events };
   };
   return { server, net, link, clock, spawn };
 }
 /** A world with two clients, A having paired with B and both settled. */
-async function pairedWorld() {
-  const w = world();
+async function pairedWorld(opts: { resume?: boolean } = {}) {
+  const w = world(opts);
   const a = w.spawn();
   const b = w.spawn();
   await settle();
@@ -228,5 +232,83 @@ describe('client core against the server core', () => {
     expect(of(a.events, 'peerLeft')).toMatchObject([{ reason: 'timeout' }]);
     expect(a.client.status).toBe('registered');
     expect(w.net.live()).toEqual([]);
+  });
+
+  describe('resume', () => {
+    it('a dropped link comes back at once under the same ID; the peer connection, the channel and the partner never notice', async () => {
+      const { w, a, b } = await pairedWorld({ resume: true });
+      expect(a.client.status).toBe('open');
+      const id = a.client.id;
+      const peersBefore = w.net.stats.closed;
+      w.link.sockets[0]!.drop();
+      await settle();
+      expect(of(a.events, 'reconnecting')).toMatchObject([{ attempt: 1, delayMs: 0, code: 1006, resuming: true }]);
+      expect(of(a.events, 'resumed')).toEqual([{ type: 'resumed', id, peerId: b.client.id }]);
+      expect(a.client.id).toBe(id);
+      expect(of(a.events, 'id')).toHaveLength(1);
+      expect(of(b.events, 'peerLeft')).toEqual([]);
+      expect(of(a.events, 'peerLeft')).toEqual([]);
+      expect(w.net.stats.closed).toBe(peersBefore);
+      a.client.send('after the blip');
+      await settle();
+      expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'after the blip' }]);
+      expect(w.server.engine.stats()).toMatchObject({ resumes: 1, pairs: 1, detached: 0 });
+    });
+
+    it('signaling sent while the link is down is replayed once it is back (a pairing in flight completes)', async () => {
+      const w = world({ resume: true });
+      const a = w.spawn();
+      const b = w.spawn();
+      await settle();
+      w.link.refuse.on = true;
+      w.link.sockets[0]!.drop();
+      a.client.pair(b.client.id!); // sent into the gap
+      await settle();
+      w.link.refuse.on = false;
+      w.clock.increment(60_000);
+      await settle();
+      expect(of(a.events, 'resumed')).toHaveLength(1);
+      expect(a.client.status).toBe('open');
+      expect(of(b.events, 'paired')).toHaveLength(1);
+    });
+
+    it('a server silent past its ping interval plus timeout is given up on; the client resumes', async () => {
+      const w = world({ resume: true, settings: { pingIntervalMs: 1_000, pingTimeoutMs: 1_000 } });
+      const a = w.spawn();
+      await settle();
+      const conn = w.server.engine.connection(a.client.id!)!;
+      conn.handle.onFrame = null; // the link stalls: nothing from the server arrives
+      w.clock.increment(2_000);
+      await settle();
+      expect(of(a.events, 'reconnecting')).toMatchObject([{ resuming: true, reason: 'no frame from the server for 2000 ms' }]);
+      expect(of(a.events, 'resumed')).toHaveLength(1);
+      expect(w.server.engine.stats()).toMatchObject({ resumes: 1, connections: 1 });
+    });
+
+    it('a refused resume (the session expired) starts a fresh session and says the peer is gone', async () => {
+      const { w, a, b } = await pairedWorld({ resume: true });
+      w.link.refuse.on = true;
+      w.link.sockets[0]!.drop();
+      await settle();
+      for (let i = 0; i < 31; i++) {
+        w.server.advance(1_000); // past the grace period: the server ends A's session, B is told
+        await settle();
+      }
+      expect(of(b.events, 'peerLeft')).toMatchObject([{ reason: 'peer_disconnected' }]);
+      w.link.refuse.on = false;
+      w.clock.increment(60_000);
+      await settle();
+      expect(of(a.events, 'peerLeft')).toHaveLength(1); // B closed its side when told, so A's channel closed first
+      expect(of(a.events, 'id')).toHaveLength(2);
+      expect(a.client.status).toBe('registered');
+    });
+
+    it('a v1 server (no resume offered) keeps the old behaviour', async () => {
+      const { w, a, b } = await pairedWorld();
+      w.link.sockets[0]!.drop();
+      await settle();
+      expect(of(a.events, 'resumed')).toEqual([]);
+      expect(of(b.events, 'peerLeft')).toHaveLength(1);
+    });
   });
 });

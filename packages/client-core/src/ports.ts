@@ -79,7 +79,7 @@ export interface ReconnectPolicy {
   nextDelayMs(context: ReconnectContext): number | null;
 }
 
-/** Exponential backoff with full jitter, capped: the default policy. */
+/** The default policy: the first retry at once, then exponential backoff with jitter, capped. */
 export function exponentialBackoff(options: {
   baseMs?: number;
   maxMs?: number;
@@ -91,7 +91,9 @@ export function exponentialBackoff(options: {
   return {
     nextDelayMs({ attempt }) {
       if (attempt > maxAttempts) return null;
-      const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+      // the first retry goes at once (most drops are blips); later ones back off
+      if (attempt === 1) return 0;
+      const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 2, 30));
       // full jitter, but never below half the ceiling so retries don't stampede at 0 ms
       return Math.round(ceiling / 2 + (random() * ceiling) / 2);
     },

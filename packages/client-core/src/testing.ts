@@ -151,7 +151,7 @@ export interface MemoryServerLike {
   connect(): {
     readonly received: string[];
     send(frame: string): void;
-    close(): void;
+    close(code?: number): void;
     onFrame: ((frame: string) => void) | null;
     onClose: ((code: number, reason: string) => void) | null;
   };
@@ -189,7 +189,7 @@ export function memoryTransport(server: MemoryServerLike): { factory: TransportF
     const control: MemorySocketControl = {
       drop() {
         if (closed) return;
-        conn?.close();
+        conn?.close(1006); // the server sees the link lost, not a goodbye
         finish(1006, 'abnormal closure');
       },
     };
@@ -200,10 +200,10 @@ export function memoryTransport(server: MemoryServerLike): { factory: TransportF
         const c = conn;
         queueMicrotask(() => !closed && c.send(text));
       },
-      close() {
+      close(code = 1000, reason = 'client closing') {
         if (closed) return;
-        conn?.close();
-        finish(1000, 'client closing');
+        conn?.close(code);
+        finish(code, reason);
       },
     };
   };

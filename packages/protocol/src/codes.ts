@@ -19,6 +19,8 @@ export const CloseCode = {
   ServiceRestart: 1012,
   /** (private range) This connection's session was resumed on a newer connection. */
   SessionTakenOver: 4001,
+  /** (private range) The client gave up on a silent link and is resuming elsewhere; not a goodbye. */
+  LinkDead: 4002,
 } as const;
 /** One of the close codes above. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

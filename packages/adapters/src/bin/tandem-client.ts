@@ -12,9 +12,10 @@ const program = new Command('tandem-client')
   .addOption(new Option('--url <url>', 'signaling server URL').default(DEFAULT_URL).env('TANDEM_URL'))
   .addOption(new Option('--pair <id>', "pair with this client's ID as soon as we have our own"))
   .addOption(new Option('--ice-server <url...>', 'STUN/TURN server URL(s); none by default, so it works offline'))
-  .addOption(new Option('--ignore-pings', 'do not answer pings (to test a server timeout)').hideHelp())
+  .addOption(new Option('--no-resume', 'do not ask the server to keep the session through a dropped link'))
+  .addOption(new Option('--ignore-pings', 'do not answer pings and do not resume: behave like a dead client (to test a server timeout)').hideHelp())
   .parse();
-const opts = program.opts<{ url: string; pair?: string; iceServer?: string[]; ignorePings?: boolean }>();
+const opts = program.opts<{ url: string; pair?: string; iceServer?: string[]; ignorePings?: boolean; resume: boolean }>();
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 out(`Connecting to ${opts.url}...`);
@@ -25,6 +26,7 @@ const client = createTandemClient({
   iceServers: (opts.iceServer ?? []).map((urls) => ({ urls })),
   answerPings: !opts.ignorePings,
   answersControlPings: !opts.ignorePings,
+  resume: opts.resume && !opts.ignorePings,
 });
 /** `--pair` is asked once, as soon as the server assigned our ID. */
 let pairOnRegister = opts.pair ?? null;
@@ -44,7 +46,12 @@ client.on('peerLeft', ({ peerId }) => {
   out('Ready for new connection.');
 });
 client.on('error', ({ message, source }) => out(source === 'server' ? `Server error: ${message}` : `Error: ${message}`));
-client.on('reconnecting', ({ attempt, delayMs }) => out(`Signaling connection lost; reconnecting in ${delayMs} ms (attempt ${attempt})...`));
+client.on('reconnecting', ({ attempt, delayMs, resuming }) => {
+  // while resuming, the peer connection (and the chat) carry on: say so once per loss
+  if (resuming && attempt === 1) out('*** Signaling link lost; resuming... ***');
+  else if (!resuming) out(`Signaling connection lost; reconnecting in ${delayMs} ms (attempt ${attempt})...`);
+});
+client.on('resumed', () => out('*** Signaling resumed. ***'));
 
 const rl = createInterface({ input: process.stdin, terminal: false });
 rl.on('line', (raw) => {

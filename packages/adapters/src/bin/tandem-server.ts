@@ -24,6 +24,11 @@ const int = (v: string) => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`not a whole number: ${v}`);
   return n;
 };
+const nonNegative = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`not zero or a positive number: ${v}`);
+  return n;
+};
 /** A repeatable option; an environment variable may list several values separated by commas. */
 const list = (v: string, previous: string[] = []) => [...previous, ...v.split(',').map((x) => x.trim()).filter(Boolean)];
 const limits = defaultConnectionLimits();
@@ -39,6 +44,9 @@ const program = new Command('tandem-server')
   .addOption(new Option('--byte-rate-limit <bytesPerSecond>', 'sustained bytes per second per client').default(defaultServerSettings.rateLimitBytesPerSecond).argParser(num).env('TANDEM_BYTE_RATE_LIMIT'))
   .addOption(new Option('--byte-rate-burst <bytes>', 'byte burst allowance per client (at least --max-frame-bytes)').default(defaultServerSettings.rateLimitBytesBurst).argParser(num).env('TANDEM_BYTE_RATE_BURST'))
   .addOption(new Option('--max-buffered-bytes <bytes>', 'unsent bytes queued for one client before it is closed as a slow consumer (1008)').default(defaultServerSettings.maxBufferedBytes).argParser(int).env('TANDEM_MAX_BUFFERED_BYTES'))
+  .addOption(new Option('--resume-grace <seconds>', 'how long a resume-capable client whose link dropped keeps its ID and pairing (its partner is not told); 0 turns resume off').default(defaultServerSettings.resumeGraceMs / 1000).argParser(nonNegative).env('TANDEM_RESUME_GRACE'))
+  .addOption(new Option('--resume-buffer-frames <n>', 'frames kept per session for replay after a resume; past it the session ends').default(defaultServerSettings.resumeBufferFrames).argParser(int).env('TANDEM_RESUME_BUFFER_FRAMES'))
+  .addOption(new Option('--resume-buffer-bytes <bytes>', 'bytes of such frames kept per session').default(defaultServerSettings.resumeBufferBytes).argParser(int).env('TANDEM_RESUME_BUFFER_BYTES'))
   .addOption(new Option('--max-connections <n>', 'open connections in all; more get HTTP 503').default(limits.maxConnections, `${limits.maxConnections}: the file limit less a reserve`).argParser(int).env('TANDEM_MAX_CONNECTIONS'))
   .addOption(new Option('--max-connections-per-ip <n>', 'open connections from one client address; more get HTTP 429').default(limits.maxConnectionsPerIp).argParser(int).env('TANDEM_MAX_CONNECTIONS_PER_IP'))
   .addOption(new Option('--trust-proxy <address...>', "reverse proxy whose X-Forwarded-For names the client's address (repeatable)").default([]).argParser(list).env('TANDEM_TRUST_PROXY'))
@@ -58,6 +66,7 @@ const program = new Command('tandem-server')
 const opts = program.opts<{
   host: string; port: number; pingInterval: number; pingTimeout: number; maxFrameBytes: number;
   rateLimit: number; rateBurst: number; byteRateLimit: number; byteRateBurst: number; maxBufferedBytes: number;
+  resumeGrace: number; resumeBufferFrames: number; resumeBufferBytes: number;
   maxConnections: number; maxConnectionsPerIp: number; trustProxy: string[]; allowOrigin: string[];
   tlsCert?: string; tlsKey?: string; adminPort?: number; adminHost: string; metrics: boolean; drainTimeout: number;
   extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel | 'silent';
@@ -106,6 +115,9 @@ try {
       rateLimitBytesPerSecond: opts.byteRateLimit,
       rateLimitBytesBurst: opts.byteRateBurst,
       maxBufferedBytes: opts.maxBufferedBytes,
+      resumeGraceMs: opts.resumeGrace * 1000,
+      resumeBufferFrames: opts.resumeBufferFrames,
+      resumeBufferBytes: opts.resumeBufferBytes,
       advertiseExtensions: opts.extensions,
     },
     limits: { maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, trustProxy: opts.trustProxy, allowOrigins: opts.allowOrigin },
