@@ -4,7 +4,7 @@
 // network would deliver them; the engine's clock is the wall clock because the suite's timing
 // cases are stated in real milliseconds, and its wakes are scheduled from `nextWake()` like the
 // ws binding's.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { CloseCode } from '@tandem/protocol';
 import { ServerEngine, scheduleEngine, type Connection, type ServerEngineOptions } from '@tandem/server-core';
 import type { Dialer, SocketHandlers } from './suite.js';
@@ -38,6 +38,7 @@ export function memoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
   const engine = new ServerEngine<MemoryLink>({
     generateId: options.generateId ?? randomUUID,
     random: options.random ?? Math.random,
+    generateToken: options.generateToken ?? (() => randomBytes(18).toString('base64url')),
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.directory ? { directory: options.directory } : {}),
     sink: {
@@ -71,6 +72,7 @@ export function memoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
       link.open = false;
       later(() => {
         engine.closed(conn, Date.now(), code);
+        schedule.poke(); // a detached session's grace may be the next thing due
         handlers.close(code);
       });
     };

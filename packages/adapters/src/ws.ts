@@ -102,7 +102,10 @@ export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocke
       engine.receive(conn, isBinary ? bytes : bytes.toString(), timers.now(), isBinary, bytes.byteLength);
     });
     ws.on('pong', () => engine.heard(conn, timers.now()));
-    ws.on('close', (code) => engine.closed(conn, timers.now(), code));
+    ws.on('close', (code) => {
+      engine.closed(conn, timers.now(), code);
+      schedule.poke(); // a detached session's grace may end before anything else is due
+    });
     // a protocol error (bad UTF-8, bad opcode, oversized) arrives while ws closes with its code:
     // let that close frame go out, and cut the socket if the handshake does not finish
     ws.on('error', () => {

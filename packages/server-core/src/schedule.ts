@@ -1,6 +1,6 @@
 // Drives an engine's `advance` from its own `nextWake()`, on timers the host injects: the core
 // still owns no clock, but no host has to guess a tick interval or poll. One timer is armed at a
-// time, for the earliest wake; `poke()` after `open` re-arms it if the new connection is due first.
+// time, for the earliest wake; `poke()` after `open` or `closed` re-arms it if something new is due first.
 
 /** The host's clock and timers. */
 export interface EngineTimers {
@@ -11,7 +11,7 @@ export interface EngineTimers {
 
 /** A running schedule. */
 export interface EngineSchedule {
-  /** Re-arm if the engine's next wake moved earlier (call after `open`). */
+  /** Re-arm if the engine's next wake moved earlier (call after `open` and `closed`). */
   poke(): void;
   /** Disarm for good. */
   stop(): void;
