@@ -465,6 +465,50 @@ export const cases: Case[] = [
       expectTrue(a.closed === null, 'closed although its stack answered control pings');
     },
   },
+  {
+    name: 'ext.resume.lost_link_detaches_and_resume_replays',
+    async run(ctx) {
+      const a = await ctx.client('A');
+      const yourId = JSON.parse(a.frames[0]!) as { capabilities?: string[] };
+      if (!yourId.capabilities?.includes('resume')) throw new Skip('not advertised');
+      a.json({ type: 'hello', version: 2, capabilities: ['resume'] });
+      const w = await a.next((m) => m['type'] === 'welcome', 'welcome');
+      expectTrue((w['capabilities'] as string[]).includes('resume'), 'welcome grants resume');
+      const token = w['resume_token'];
+      expectTrue(typeof token === 'string' && token.length >= 16, `welcome carries a resume token: ${JSON.stringify(token)}`);
+      expectTrue(!String(token).includes(a.id), 'the token is not the public ID');
+      const grace = Number(w['resume_grace_ms']);
+      if (!(grace >= 2 * ctx.opts.toleranceMs)) throw new Skip(`grace ${grace} ms is too short to test with a tolerance of ${ctx.opts.toleranceMs} ms`);
+      const b = await ctx.client('B');
+      ctx.keepAlive(a);
+      ctx.keepAlive(b);
+      a.json({ type: 'pair_request', target_id: b.id }); // A's counted frame 1
+      await a.next((m) => m['type'] === 'paired', 'paired'); // the server's counted frame 1
+      await b.next((m) => m['type'] === 'paired', 'paired');
+      a.close(); // the link is lost, not closed
+      await sleep(100);
+      b.json({ type: 'offer', sdp: 'sent while A was away' });
+      await sleep(ctx.opts.toleranceMs);
+      expectEq(b.count('peer_disconnected'), 0, 'peer_disconnected while the session is detached');
+      const again = await ctx.client('A2');
+      again.json({ type: 'resume', token, received: 1 });
+      const resumed = await again.next((m) => m['type'] === 'resumed' || m['type'] === 'error', 'resumed');
+      expectEq(resumed['type'], 'resumed', `answer to resume (${JSON.stringify(resumed)})`);
+      expectEq([resumed['id'], resumed['peer_id'], resumed['received']], [a.id, b.id, 1], 'resumed: same ID, same partner, what the server had');
+      expectTrue(resumed['resume_token'] !== token, 'a resume hands out a new token');
+      const replayed = await again.next((m) => m['type'] === 'offer', 'the offer sent while A was away');
+      expectEq([replayed['sdp'], replayed['from_peer']], ['sent while A was away', true], 'replayed offer');
+      again.json({ type: 'offer', sdp: 'back' });
+      await b.next((m) => m['type'] === 'offer' && m['sdp'] === 'back', 'a relay after the resume');
+      // the old token is spent; its user gets an error and a working fresh connection
+      const thief = await ctx.client('thief');
+      thief.json({ type: 'resume', token, received: 0 });
+      await thief.next((m) => m['type'] === 'error', 'an error for a spent token');
+      thief.json({ type: 'pair_request', target_id: 'nobody-0000' });
+      await thief.next(isError('Target client not found'), 'a normal answer after the refused resume', 5000, thief.frames.length);
+      expectEq(b.count('peer_disconnected'), 0, 'peer_disconnected at any point');
+    },
+  },
 ];
 
 /** Run the suite (or the filtered part) and report every case. */
@@ -509,7 +553,8 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
       if (e instanceof Skip) result = { name: c.name, status: 'skip', reason: e.message, ms: Date.now() - t0 };
       else result = { name: c.name, status: 'fail', reason: (e as Error).message, frames: log.slice(-30), ms: Date.now() - t0 };
     } finally {
-      for (const cl of clients) cl.close();
+      // a deliberate close: a resumable session must end now, not wait out its grace
+      for (const cl of clients) cl.end(1000);
     }
     results.push(result);
     onResult?.(result);
