@@ -41,11 +41,14 @@ const uiStateOf: Record<ClientStatus, UiState> = {
 /** Set when a peer leaves, cleared by the next pairing: the one thing the status cannot say. */
 let peerJustLeft = false;
 let reconnectDetail = '';
+/** The signaling link is down but the session is being resumed: the chat itself goes on. */
+let resuming = false;
 const render = () => {
   const s = client.status;
   const ui: UiState = s === 'registered' && peerJustLeft ? 'peer-left' : uiStateOf[s];
   status.dataset['state'] = ui;
-  status.textContent = labels[ui] + (ui === 'reconnecting' ? reconnectDetail : '');
+  status.textContent = labels[ui] + (ui === 'reconnecting' ? reconnectDetail : '') + (resuming ? ' · signaling link lost; resuming…' : '');
+  status.dataset['resuming'] = String(resuming);
   connectBtn.disabled = s !== 'registered';
   message.disabled = send.disabled = s !== 'open';
   if (s === 'open') message.focus();
@@ -95,8 +98,15 @@ client.on('peerLeft', ({ peerId, reason }) => {
   render();
 });
 client.on('error', showError);
-client.on('reconnecting', ({ delayMs }) => {
+client.on('reconnecting', ({ delayMs, resuming: keepsSession }) => {
   reconnectDetail = ` (in ${(delayMs / 1000).toFixed(1)} s)`;
+  if (keepsSession && !resuming) note('signaling link lost; resuming…', 'note');
+  resuming = keepsSession;
+  render();
+});
+client.on('resumed', () => {
+  resuming = false;
+  note('signaling resumed', 'note');
   render();
 });
 client.on('dropped', ({ count }) => note(`${count} message(s) dropped: the send queue was full`, 'note'));
