@@ -1,6 +1,7 @@
 // Turning figures into ratios against the same-run baselines, a table, JSON and an SVG chart.
 import * as vegaLite from 'vega-lite';
 import * as vega from 'vega';
+import type { ResumeFigure } from './resume.js';
 import type { AttackFigure, ChurnFigure, DeadClientFigure, DesignFigure, KeepaliveFigure, LatencyFigure, MemoryFigure, RelayFigure } from './figures.js';
 
 export interface Results {
@@ -10,6 +11,7 @@ export interface Results {
   commit: string;
   relay?: RelayFigure[];
   attack?: AttackFigure[];
+  resume?: ResumeFigure;
   memory?: MemoryFigure[];
   latency?: LatencyFigure[];
   keepalive?: { figures: KeepaliveFigure[]; dead: DeadClientFigure };
@@ -31,6 +33,16 @@ const by = <T extends { system: string }>(xs: T[], s: string) => xs.find((x) => 
 
 export function rows(r: Results): Row[] {
   const out: Row[] = [];
+  if (r.resume) {
+    const x = r.resume;
+    const ps = x.peerServer;
+    out.push({ figure: `link back → resumed p50 (${x.real.cuts} real resets, default backoff)`, tandem: `${f(x.real.p50, 0)} ms`, baseline: '1000 ms target', ratio: x.real.p50 / 1000, target: '≤ 1000 ms', met: x.real.p50 <= 1000 });
+    out.push({ figure: 'link back → resumed p95', tandem: `${f(x.real.p95, 0)} ms`, baseline: '1000 ms target', ratio: x.real.p95 / 1000, target: '≤ 1000 ms', met: x.real.p95 <= 1000 });
+    out.push({ figure: `PeerServer, same cut: ID accepted again (retry every 100 ms); signals sent while away delivered`, tandem: `${ps.deliveredAfter}/${ps.sentWhileAway} delivered`, baseline: `p50 ${f(ps.p50, 0)} ms, p95 ${f(ps.p95, 0)} ms`, ratio: ps.deliveredAfter / Math.max(1, ps.sentWhileAway), target: '—', met: true });
+    out.push({ figure: `frames lost+duplicated over ${x.real.cuts} real cuts (${x.real.frames} frames)`, tandem: `${x.real.lost}+${x.real.duplicated}`, baseline: '0', ratio: x.real.lost + x.real.duplicated, target: '0', met: x.real.lost + x.real.duplicated === 0 && x.real.peerDisconnected === 0 });
+    out.push({ figure: `frames lost+duplicated over ${x.inMemory.cuts} in-memory cuts (${x.inMemory.frames} frames)`, tandem: `${x.inMemory.lost}+${x.inMemory.duplicated}`, baseline: '0', ratio: x.inMemory.lost + x.inMemory.duplicated, target: '0', met: x.inMemory.lost + x.inMemory.duplicated + x.inMemory.outOfOrder === 0 });
+    out.push({ figure: 'heap per detached session vs attached v1 connection', tandem: `${f(x.memory.bytesPerDetachedSession, 0)} B`, baseline: `${f(x.memory.bytesPerAttachedV1Connection, 0)} B`, ratio: x.memory.bytesPerDetachedSession / x.memory.bytesPerAttachedV1Connection, target: '—', met: true });
+  }
   if (r.attack) {
     const c = r.attack.find((x) => x.variant === 'capped')!;
     const u = r.attack.find((x) => x.variant === 'uncapped')!;

@@ -245,7 +245,8 @@ export const clientMachine = setup({
       const loss = event.type === 'WS_CLOSED' || event.type === 'LINK_LOST' ? { code: event.code, reason: event.reason } : { code: CloseCode.Abnormal, reason: '' };
       const attempt = context.attempt + 1;
       // a resumable session keeps its ID through the loss
-      return { attempt, id: event.type === 'LINK_LOST' ? context.id : null, lastLoss: loss, retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss }) };
+      const resuming = event.type === 'LINK_LOST';
+      return { attempt, id: resuming ? context.id : null, lastLoss: loss, retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss, resuming }) };
     }),
     announceReconnecting: emit(({ context }) => ({
       type: 'reconnecting', attempt: context.attempt, delayMs: context.retryDelay ?? 0, ...context.lastLoss, resuming: context.id !== null,

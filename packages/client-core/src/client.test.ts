@@ -5,6 +5,7 @@ import { SimulatedClock } from 'xstate';
 import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClient } from './client.js';
 import { FakeNetwork, memoryTransport } from './testing.js';
+import { exponentialBackoff } from './ports.js';
 import type { ClientPublicEvent } from './client.machine.js';
 
 const settle = async (n = 20) => {
@@ -232,6 +233,13 @@ describe('client core against the server core', () => {
     expect(of(a.events, 'peerLeft')).toMatchObject([{ reason: 'timeout' }]);
     expect(a.client.status).toBe('registered');
     expect(w.net.live()).toEqual([]);
+  });
+
+  it('the default backoff retries at once, then backs off; while resuming it never waits more than a second', () => {
+    const p = exponentialBackoff({ random: () => 1 - Number.EPSILON });
+    const delays = (resuming: boolean) => [1, 2, 3, 4, 5, 6, 12].map((attempt) => Math.round(p.nextDelayMs({ attempt, code: 1006, reason: '', resuming })!));
+    expect(delays(false)).toEqual([0, 500, 1000, 2000, 4000, 8000, 30000]);
+    expect(delays(true)).toEqual([0, 500, 1000, 1000, 1000, 1000, 1000]);
   });
 
   describe('resume', () => {

@@ -72,6 +72,8 @@ export interface ReconnectContext {
   /** Close code and reason of the last loss. */
   code: number;
   reason: string;
+  /** The server holds this client's session for a grace period: retrying often is worth it. */
+  resuming?: boolean;
 }
 
 /** Decides how long to wait before the next signaling reconnect, or `null` to give up. */
@@ -83,17 +85,19 @@ export interface ReconnectPolicy {
 export function exponentialBackoff(options: {
   baseMs?: number;
   maxMs?: number;
+  /** Cap while resuming (the session waits on the server, and each retry is one cheap connect). Default 1 000. */
+  resumeMaxMs?: number;
   maxAttempts?: number;
   /** Uniform [0, 1); inject a seeded source in tests. */
   random?: () => number;
 } = {}): ReconnectPolicy {
-  const { baseMs = 500, maxMs = 30_000, maxAttempts = Infinity, random = Math.random } = options;
+  const { baseMs = 500, maxMs = 30_000, resumeMaxMs = 1_000, maxAttempts = Infinity, random = Math.random } = options;
   return {
-    nextDelayMs({ attempt }) {
+    nextDelayMs({ attempt, resuming }) {
       if (attempt > maxAttempts) return null;
       // the first retry goes at once (most drops are blips); later ones back off
       if (attempt === 1) return 0;
-      const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 2, 30));
+      const ceiling = Math.min(resuming ? resumeMaxMs : maxMs, baseMs * 2 ** Math.min(attempt - 2, 30));
       // full jitter, but never below half the ceiling so retries don't stampede at 0 ms
       return Math.round(ceiling / 2 + (random() * ceiling) / 2);
     },

@@ -2,8 +2,8 @@
 // rule, and a property run of random conversations with random cuts.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ResumeLedger, encode, uncountedServerTypes, type ClientMessage } from '@tandem/protocol';
-import { MemoryServer, type MemoryClient } from './testing.js';
+import { encode } from '@tandem/protocol';
+import { MemoryServer, ResumingMemoryClient as Client } from './testing.js';
 
 const GRACE = 5_000;
 function server(settings = {}) {
@@ -12,69 +12,6 @@ function server(settings = {}) {
     settings: { pingIntervalMs: 1_000, pingTimeoutMs: 1_000, tickMs: 10, pingSpread: 0, resumeGraceMs: GRACE, ...settings },
     generateToken: () => `t${(++n).toString(36).padStart(23, '0')}`,
   });
-}
-
-/** A resumable client written from the protocol text: counts, acks, keeps, replays. */
-class Client {
-  link: MemoryClient;
-  readonly ledger = new ResumeLedger();
-  token = '';
-  readonly id: string;
-  /** Relayed offers' sdp, in the order the client took them in. */
-  readonly got: string[] = [];
-  readonly peerDisconnects: string[] = [];
-  private read = 0;
-  cut = false;
-  constructor(private readonly s: MemoryServer) {
-    this.link = s.connect();
-    this.id = this.link.conn.id;
-    this.link.send(encode({ type: 'hello', version: 2, capabilities: ['resume'] }));
-    this.pump();
-  }
-  send(message: ClientMessage): void {
-    const frame = encode(message);
-    this.ledger.sending(frame);
-    if (!this.cut) this.link.send(frame);
-  }
-  /** Take in what arrived on the link. */
-  pump(): void {
-    if (this.link.closedBy !== null) this.cut = true;
-    if (this.cut) return;
-    for (; this.read < this.link.received.length; this.read++) this.take(this.link.received[this.read]!);
-  }
-  private take(frame: string): void {
-    const m = JSON.parse(frame) as Record<string, unknown>;
-    const type = String(m['type']);
-    if (type === 'welcome' || type === 'resumed') this.token = String(m['resume_token']);
-    if (type === 'ack') expect(this.ledger.acknowledged(Number(m['received']))).toBe(true);
-    if (type === 'ping') this.link.send('{"type":"pong"}');
-    if (uncountedServerTypes.has(type)) return;
-    if (this.ledger.receiving(frame.length)) this.link.send(encode({ type: 'ack', received: this.ledger.received }));
-    if (type === 'offer') this.got.push(String(m['sdp']));
-    if (type === 'peer_disconnected') this.peerDisconnects.push(String(m['peer_id']));
-  }
-  /** The link breaks; `lose` frames that were on their way to us are lost with it. */
-  breakLink(kind: 'close' | 'half-open', lose: number): void {
-    // take in all but the last `lose` frames; those were still on their way and die with the link
-    const keep = Math.max(this.read, this.link.received.length - lose);
-    for (; this.read < keep; this.read++) this.take(this.link.received[this.read]!);
-    if (kind === 'close') this.link.close(1006);
-    this.cut = true;
-  }
-  resume(): Record<string, unknown> {
-    this.cut = false;
-    this.link = this.s.connect();
-    this.read = 1; // your_id of the fresh link
-    this.link.send(encode({ type: 'resume', token: this.token, received: this.ledger.received }));
-    const reply = JSON.parse(this.link.received[1]!) as Record<string, unknown>;
-    if (reply['type'] !== 'resumed') return reply;
-    this.read = 2;
-    this.token = String(reply['resume_token']);
-    this.ledger.ackSent();
-    for (const frame of this.ledger.replayAfter(Number(reply['received']))!) this.link.send(frame);
-    this.pump();
-    return reply;
-  }
 }
 
 function pairUp(s: MemoryServer) {
