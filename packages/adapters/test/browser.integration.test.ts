@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bundleDemo } from '../src/demo/bundle.js';
 import { killAll, startClient, startServer } from './procs.js';
+import { startTcpProxy } from './tcp-proxy.js';
 
 const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -42,7 +43,7 @@ afterAll(async () => {
   await killAll();
 });
 
-async function openPage(): Promise<Page & { key: string }> {
+async function openPage(query = ''): Promise<Page & { key: string }> {
   const page = await browser.newPage({ viewport: { width: 760, height: 640 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
   // record every state the status line shows, in order
@@ -56,7 +57,7 @@ async function openPage(): Promise<Page & { key: string }> {
       new MutationObserver(push).observe(el, { attributes: true, attributeFilter: ['data-state'] });
     });
   });
-  await page.goto(pageUrl);
+  await page.goto(pageUrl + query);
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 10_000 }).toMatch(/^[0-9a-f-]{36}$/);
   return Object.assign(page, { key: await page.inputValue('#my-key') });
 }
@@ -157,4 +158,30 @@ describe('demo page in Chromium', () => {
     await node.client.waitFor(/^< Peer: chromium answered$/);
     await page2.close();
   }, 90_000);
+
+  it('keeps chatting through a 3 s reset of its signaling link, says so, and keeps its key', async () => {
+    const proxy = await startTcpProxy(Number(new URL(wsUrl).port));
+    try {
+      const page = await openPage(`?server=${encodeURIComponent(`${proxy.url}/`)}`);
+      const node = await startClient(wsUrl);
+      node.client.write(page.key);
+      await waitState(page, 'open');
+      await node.client.waitFor(/Data channel opened/);
+      const reset = proxy.reset(3_000);
+      await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('signaling link lost; resuming…');
+      await say(page, 'during the reset'); // the data channel does not need the server
+      await node.client.waitFor(/^< Peer: during the reset$/);
+      await reset;
+      await expect.poll(() => logText(page), { timeout: 15_000 }).toContain('signaling resumed');
+      expect(await logText(page)).not.toMatch(/ left \(/);
+      expect(await page.inputValue('#my-key')).toBe(page.key);
+      expect(node.client.count(/disconnected/)).toBe(0);
+      node.client.write('after the reset');
+      await expect.poll(() => logText(page)).toContain('peer: after the reset');
+      await page.close();
+      await node.client.waitFor(/Ready for new connection/);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 });
