@@ -44,8 +44,11 @@ class BrowserPeer implements PeerSession {
       this.handlers?.iceCandidate({ candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null });
     };
     this.pc.ondatachannel = (e) => this.attach(e.channel);
+    // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
+    this.pc.oniceconnectionstatechange = () => this.handlers?.iceState(this.pc.iceConnectionState);
     this.pc.onconnectionstatechange = () => {
-      if (this.pc.connectionState === 'failed') this.handlers?.failed('connection failed');
+      const ice = this.pc.iceConnectionState;
+      if (this.pc.connectionState === 'failed' && ice !== 'failed' && ice !== 'disconnected') this.handlers?.failed('connection failed');
     };
   }
   createDataChannel(label: string): void {
@@ -54,6 +57,13 @@ class BrowserPeer implements PeerSession {
   async createOffer(): Promise<string> {
     await this.pc.setLocalDescription(await this.pc.createOffer());
     return this.pc.localDescription!.sdp;
+  }
+  async restartIce(): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
+    return this.pc.localDescription!.sdp;
+  }
+  async rollback(): Promise<void> {
+    await this.pc.setLocalDescription({ type: 'rollback' });
   }
   async acceptOffer(sdp: string): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp });

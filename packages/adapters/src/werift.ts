@@ -38,8 +38,11 @@ class WeriftPeer implements PeerSession {
         this.handlers?.iceCandidate({ candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null });
       }),
       this.pc.onDataChannel.subscribe((dc) => this.attach(dc)),
+      // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
+      this.pc.iceConnectionStateChange.subscribe((state) => this.handlers?.iceState(state)),
       this.pc.connectionStateChange.subscribe((state) => {
-        if (state === 'failed') this.handlers?.failed('connection failed');
+        const ice = this.pc.iceConnectionState;
+        if (state === 'failed' && ice !== 'failed' && ice !== 'disconnected') this.handlers?.failed('connection failed');
       }),
     );
   }
@@ -51,6 +54,16 @@ class WeriftPeer implements PeerSession {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     return this.pc.localDescription!.sdp;
+  }
+  async restartIce(): Promise<string> {
+    this.pc.restartIce();
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    await this.pc.setLocalDescription(offer);
+    return this.pc.localDescription!.sdp;
+  }
+  async rollback(): Promise<void> {
+    // werift has no implicit rollback: setRemoteDescription(offer) in have-local-offer throws
+    await this.pc.setLocalDescription({ type: 'rollback' } as never);
   }
   async acceptOffer(sdp: string): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp });

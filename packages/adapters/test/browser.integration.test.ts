@@ -142,7 +142,7 @@ describe('demo page in Chromium', () => {
     await say(page, 'from chromium');
     await node.client.waitFor(/^< Peer: from chromium$/);
     node.client.write('from werift');
-    await expect.poll(() => logText(page)).toContain('peer: from werift');
+    await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('peer: from werift'); // werift → Chromium takes about 1 s here (measured), so not the 1 s default
     await page.close();
     await node.client.waitFor(/Ready for new connection/);
 
@@ -153,7 +153,7 @@ describe('demo page in Chromium', () => {
     await waitState(page2, 'open');
     await node.client.waitFor(/Data channel opened/);
     node.client.write('werift offered');
-    await expect.poll(() => logText(page2)).toContain('peer: werift offered');
+    await expect.poll(() => logText(page2), { timeout: 10_000 }).toContain('peer: werift offered');
     await say(page2, 'chromium answered');
     await node.client.waitFor(/^< Peer: chromium answered$/);
     await page2.close();
@@ -177,7 +177,7 @@ describe('demo page in Chromium', () => {
       expect(await page.inputValue('#my-key')).toBe(page.key);
       expect(node.client.count(/disconnected/)).toBe(0);
       node.client.write('after the reset');
-      await expect.poll(() => logText(page)).toContain('peer: after the reset');
+      await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('peer: after the reset');
       await page.close();
       await node.client.waitFor(/Ready for new connection/);
     } finally {

@@ -49,7 +49,7 @@ function toEvent(s: Step, gen: number): ClientEvent | null {
       return serverEvent({ type: 'candidate', candidate: { candidate: '' }, from_peer: true });
     case 'peer': {
       const g = gen + s.genOffset;
-      if (s.what === 'LOCAL_SDP') return { type: 'LOCAL_SDP', gen: g, sdp: 'x' };
+      if (s.what === 'LOCAL_SDP') return { type: 'LOCAL_SDP', gen: g, sdp: 'x', kind: g % 2 === 0 ? 'offer' : 'answer' };
       if (s.what === 'LOCAL_CANDIDATE') return { type: 'LOCAL_CANDIDATE', gen: g, candidate: null };
       if (s.what === 'PEER_FAILED') return { type: 'PEER_FAILED', gen: g, reason: 'ice failed' };
       return { type: s.what, gen: g };

@@ -10,7 +10,7 @@ import {
   Capability, CloseCode, PROTOCOL_VERSION, pairingErrorCodeOf,
   type ClientMessage, type IceCandidate, type PairingErrorCode, type ServerMessage,
 } from '@tandem/protocol';
-import type { ReconnectPolicy } from './ports.js';
+import type { IceConnectionState, ReconnectPolicy } from './ports.js';
 
 /** Outgoing data for the peer. */
 export type PeerData = string | Uint8Array;
@@ -67,6 +67,8 @@ export interface ClientContext {
   /** Local candidates gathered before our SDP went out: v1 peers can't use them before it. */
   outCandidates: (IceCandidate | null)[];
   localSent: boolean;
+  /** A local offer is out and its answer not yet in (perfect negotiation's "making an offer"). */
+  offerPending: boolean;
   seenCandidates: string[];
   queue: PeerData[];
   dropped: number;
@@ -95,7 +97,8 @@ export type ClientEvent =
   | { type: 'RESUME_FAILED'; message: string }
   | ServerEvent
   | { type: 'BAD_FRAME'; message: string }
-  | { type: 'LOCAL_SDP'; gen: number; sdp: string }
+  | { type: 'LOCAL_SDP'; gen: number; sdp: string; kind: 'offer' | 'answer' }
+  | { type: 'ICE_STATE'; gen: number; state: IceConnectionState }
   | { type: 'LOCAL_CANDIDATE'; gen: number; candidate: IceCandidate | null }
   | { type: 'REMOTE_SET'; gen: number }
   | { type: 'CHANNEL_OPEN'; gen: number }
@@ -114,6 +117,8 @@ export type ClientEffect =
   | { type: 'peer.createDataChannel'; gen: number; label: string }
   | { type: 'peer.createOffer'; gen: number }
   | { type: 'peer.acceptOffer'; gen: number; sdp: string }
+  | { type: 'peer.restartIce'; gen: number }
+  | { type: 'peer.rollback'; gen: number }
   | { type: 'peer.acceptAnswer'; gen: number; sdp: string }
   | { type: 'peer.addCandidate'; gen: number; candidate: IceCandidate }
   | { type: 'peer.send'; gen: number; data: PeerData }
@@ -159,6 +164,10 @@ export type ClientPublicEvent =
   | { type: 'peerLeft'; peerId: string; reason: PeerLeftReason }
   | { type: 'error'; code: ClientErrorCode; message: string; source: ClientErrorSource }
   | { type: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string; resuming: boolean }
+  /** The direct connection's network path broke (ICE failed): restarting ICE over signaling; the channel waits. */
+  | { type: 'pathLost'; peerId: string }
+  /** ICE found a path again: the same data channel carries on. */
+  | { type: 'pathRestored'; peerId: string }
   /** The signaling link is back and the session with it: same ID, same pairing. */
   | { type: 'resumed'; id: string; peerId: string | null }
   | { type: 'dropped'; count: number }
@@ -184,7 +193,7 @@ const watchedServerEvents = ['paired', 'error', 'offer', 'answer', 'candidate', 
 const END_OF_CANDIDATES: IceCandidate = { candidate: '', sdpMid: null, sdpMLineIndex: null };
 const candidateMessage = (c: IceCandidate | null): ClientMessage => ({ type: 'candidate', candidate: c ?? END_OF_CANDIDATES });
 const candidateKey = (c: IceCandidate) => `${c.sdpMid ?? ''}|${c.sdpMLineIndex ?? ''}|${c.candidate}`;
-const freshSession = { remoteSet: false, offerSeen: false, localSent: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] };
+const freshSession = { remoteSet: false, offerSeen: false, localSent: false, offerPending: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] };
 
 /** The client machine; drive it with `createTandemClient` or your own driver. */
 export const clientMachine = setup({
@@ -209,8 +218,11 @@ export const clientMachine = setup({
     willRetry: ({ context }) => context.retryDelay !== null,
     retryNow: ({ context }) => context.retryDelay === 0,
     queueFull: ({ context }) => context.queue.length >= context.input.sendQueueLimit,
-    awaitingOffer: ({ context }) => !context.initiator && !context.offerSeen,
-    awaitingAnswer: ({ context }) => context.initiator && !context.remoteSet,
+    /** Perfect negotiation: the initiator is impolite (ignores a colliding offer), the other side polite (rolls back). */
+    impolite: ({ context }) => context.initiator,
+    offerPending: ({ context }) => context.offerPending,
+    iceBroken: ({ event }) => event.type === 'ICE_STATE' && (event.state === 'disconnected' || event.state === 'failed'),
+    iceUp: ({ event }) => event.type === 'ICE_STATE' && (event.state === 'connected' || event.state === 'completed'),
     candidateSeen: ({ context, event }) => event.type === 'server.candidate' && context.seenCandidates.includes(candidateKey(event.message.candidate)),
     remoteSet: ({ context }) => context.remoteSet,
     localSent: ({ context }) => context.localSent,
@@ -258,7 +270,7 @@ export const clientMachine = setup({
     resetSession: assign({ peerId: null, ...freshSession }),
     beginSession: assign(({ context, event }) => {
       if (event.type !== 'server.paired') return {};
-      return { gen: context.gen + 1, peerId: event.message.peer_id, initiator: event.message.initiator, ...freshSession };
+      return { gen: context.gen + 1, peerId: event.message.peer_id, initiator: event.message.initiator, ...freshSession, offerPending: event.message.initiator };
     }),
     announcePaired: emit(({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const),
     createPeer: emit(({ context }) => ({ type: 'peer.create', gen: context.gen }) as const),
@@ -284,7 +296,7 @@ export const clientMachine = setup({
     /** Our SDP goes out, then the candidates gathered before it, in order. */
     sendLocalDescription: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'LOCAL_SDP') return;
-      enqueue.emit({ type: 'ws.send', message: context.initiator ? { type: 'offer', sdp: event.sdp } : { type: 'answer', sdp: event.sdp } });
+      enqueue.emit({ type: 'ws.send', message: event.kind === 'offer' ? { type: 'offer', sdp: event.sdp } : { type: 'answer', sdp: event.sdp } });
       for (const c of context.outCandidates) enqueue.emit({ type: 'ws.send', message: candidateMessage(c) });
       enqueue.assign({ localSent: true, outCandidates: [] });
     }),
@@ -300,7 +312,25 @@ export const clientMachine = setup({
       enqueue.assign({ offerSeen: true });
       enqueue.emit({ type: 'peer.acceptOffer', gen: context.gen, sdp: event.message.sdp });
     }),
-    acceptAnswer: emit(({ context, event }) => ({ type: 'peer.acceptAnswer', gen: context.gen, sdp: event.type === 'server.answer' ? event.message.sdp : '' }) as const),
+    acceptAnswer: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.assign({ offerPending: false });
+      enqueue.emit({ type: 'peer.acceptAnswer', gen: context.gen, sdp: event.type === 'server.answer' ? event.message.sdp : '' });
+    }),
+    /** Glare, polite side: drop our offer and take theirs. */
+    rollbackThenAccept: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'server.offer') return;
+      enqueue.assign({ offerPending: false, offerSeen: true });
+      enqueue.emit({ type: 'peer.rollback', gen: context.gen });
+      enqueue.emit({ type: 'peer.acceptOffer', gen: context.gen, sdp: event.message.sdp });
+    }),
+    /** ICE restart over signaling (queued and replayed by resume if signaling is down too). */
+    restartIce: enqueueActions(({ context, enqueue }) => {
+      if (context.offerPending) return;
+      enqueue.assign({ offerPending: true });
+      enqueue.emit({ type: 'peer.restartIce', gen: context.gen });
+    }),
+    announcePathLost: emit(({ context }) => ({ type: 'pathLost', peerId: context.peerId! }) as const),
+    announcePathRestored: emit(({ context }) => ({ type: 'pathRestored', peerId: context.peerId! }) as const),
     addRemoteCandidate: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.candidate') return;
       enqueue.assign({ seenCandidates: [...context.seenCandidates, candidateKey(event.message.candidate)] });
@@ -437,6 +467,26 @@ export const clientMachine = setup({
                     SEND: { actions: 'sendToPeer' },
                     CHANNEL_MESSAGE: { guard: 'sameGen', actions: 'deliverMessage' },
                   },
+                  initial: 'connected',
+                  states: {
+                    connected: {
+                      on: { ICE_STATE: { guard: and(['sameGen', 'iceBroken']), target: 'restarting', actions: 'announcePathLost' } },
+                    },
+                    // a network change: restart ICE; the data channel (SCTP) waits and carries on
+                    restarting: {
+                      entry: 'restartIce',
+                      after: {
+                        negotiationTimeout: {
+                          target: '#client.running.session.idle',
+                          actions: [
+                            { type: 'announcePeerLeft', params: { reason: 'failed' } },
+                            { type: 'reportError', params: { code: 'peer_failed', message: 'ICE restart did not find a path in time', source: 'peer' } },
+                          ],
+                        },
+                      },
+                      on: { ICE_STATE: { guard: and(['sameGen', 'iceUp']), target: 'connected', actions: 'announcePathRestored' } },
+                    },
+                  },
                 },
               },
               on: {
@@ -447,8 +497,14 @@ export const clientMachine = setup({
                   { guard: 'sameGen', actions: 'holdLocalCandidate' },
                 ],
                 REMOTE_SET: { guard: 'sameGen', actions: 'applyHeldCandidates' },
-                'server.offer': { guard: 'awaitingOffer', actions: 'acceptOffer' },
-                'server.answer': { guard: 'awaitingAnswer', actions: 'acceptAnswer' },
+                // perfect negotiation: either side may offer at any time (ICE restarts); on glare the
+                // impolite side (the initiator) keeps its offer, the polite side rolls back
+                'server.offer': [
+                  { guard: and(['offerPending', 'impolite']) },
+                  { guard: 'offerPending', actions: 'rollbackThenAccept' },
+                  { actions: 'acceptOffer' },
+                ],
+                'server.answer': { guard: 'offerPending', actions: 'acceptAnswer' },
                 'server.candidate': [
                   { guard: 'candidateSeen' }, // a duplicate: ignore
                   { guard: 'remoteSet', actions: 'addRemoteCandidate' },

@@ -25,7 +25,7 @@ function world(opts: { trickle?: boolean; settings?: object; resume?: boolean } 
   const spawn = (extra: object = {}) => {
     const client = createTandemClient({ url: 'mem://server', transport: link.factory, createPeer: net.createPeer, clock, ...extra });
     const events: ClientPublicEvent[] = [];
-    for (const t of ['id', 'paired', 'open', 'message', 'peerLeft', 'error', 'reconnecting', 'resumed', 'dropped', 'closed'] as const) client.on(t, (e) => events.push(e));
+    for (const t of ['id', 'paired', 'open', 'message', 'peerLeft', 'error', 'reconnecting', 'resumed', 'pathLost', 'pathRestored', 'dropped', 'closed'] as const) client.on(t, (e) => events.push(e));
     clients.push({ client, events });
     return { client, events };
   };
@@ -317,6 +317,60 @@ describe('client core against the server core', () => {
       await settle();
       expect(of(a.events, 'resumed')).toEqual([]);
       expect(of(b.events, 'peerLeft')).toHaveLength(1);
+    });
+  });
+
+  describe('ICE restart and perfect negotiation', () => {
+    it('a broken network path is restarted over signaling; both sides restart at once (glare), the polite one rolls back; the same channel carries on', async () => {
+      const { w, a, b } = await pairedWorld({ resume: true });
+      expect(a.client.status).toBe('open');
+      const [pa, pb] = w.net.live();
+      w.net.breakPaths();
+      a.client.send('sent while the path was down');
+      await settle(40);
+      expect(of(a.events, 'pathLost')).toHaveLength(1);
+      expect(of(b.events, 'pathLost')).toHaveLength(1);
+      expect(of(a.events, 'pathRestored')).toHaveLength(1);
+      expect(of(b.events, 'pathRestored')).toHaveLength(1);
+      // A paired first, so A is the initiator (impolite): it keeps its restart offer; B (polite) rolls back
+      const byRole = (p: typeof pa) => p!.history.join(', ');
+      expect([byRole(pa), byRole(pb)].sort()).toEqual(['answer gen0, restart gen1, rollback, answer gen1', 'offer gen0, restart gen1'].sort());
+      expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'sent while the path was down' }]);
+      expect(of(a.events, 'peerLeft')).toEqual([]);
+      expect(of(b.events, 'peerLeft')).toEqual([]);
+      expect(w.net.stats.opened).toBe(1); // the channel was never reopened
+      expect(a.client.status).toBe('open');
+    });
+
+    it('an ICE restart while signaling is down too goes out once signaling is resumed', async () => {
+      const { w, a, b } = await pairedWorld({ resume: true });
+      w.link.refuse.on = true;
+      w.link.sockets[0]!.drop(); // A's signaling
+      w.net.breakPaths(); // and the network path, as a network change does
+      await settle(40);
+      expect(of(a.events, 'pathRestored')).toEqual([]);
+      w.link.refuse.on = false;
+      w.clock.increment(5_000);
+      await settle(60);
+      expect(of(a.events, 'resumed')).toHaveLength(1);
+      expect(of(a.events, 'pathRestored')).toHaveLength(1);
+      expect(of(b.events, 'pathRestored')).toHaveLength(1);
+      b.client.send('back');
+      await settle();
+      expect(of(a.events, 'message')).toEqual([{ type: 'message', data: 'back' }]);
+    });
+
+    it('a restart that finds no path gives up after the negotiation timeout', async () => {
+      const { w, a, b } = await pairedWorld({ resume: true });
+      w.net.restorable = false; // the network is gone for good
+      w.net.breakPaths();
+      await settle(40);
+      expect(of(a.events, 'pathRestored')).toEqual([]);
+      w.clock.increment(30_000);
+      await settle();
+      expect(of(a.events, 'peerLeft')).toMatchObject([{ reason: 'failed' }]);
+      expect(of(b.events, 'peerLeft')).toHaveLength(1);
+      expect(of(a.events, 'error').map((e) => (e as { code: string }).code)).toContain('peer_failed');
     });
   });
 });

@@ -21,7 +21,10 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
     channelMessage: (data: PeerData) => actor.send({ type: 'CHANNEL_MESSAGE', gen, data }),
     channelClose: () => actor.send({ type: 'CHANNEL_CLOSE', gen }),
     failed: (reason) => actor.send({ type: 'PEER_FAILED', gen, reason }),
+    iceState: (state) => actor.send({ type: 'ICE_STATE', gen, state }),
   });
+  /** Each session's negotiation steps run one after another (a rollback must finish before the offer it makes room for). */
+  const chains = new Map<number, Promise<void>>();
   const fail = (gen: number, err: unknown) => actor.send({ type: 'PEER_FAILED', gen, reason: err instanceof Error ? err.message : String(err) });
   /** Run `fn` on the session of `gen` if it still exists; a throw or rejection fails that session. */
   const withSession = (gen: number, fn: (session: PeerSession) => void | Promise<void>) => {
@@ -30,6 +33,26 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
     try {
       const result = fn(session);
       if (result instanceof Promise) result.catch((err: unknown) => fail(gen, err));
+    } catch (err) {
+      fail(gen, err);
+    }
+  };
+  /**
+   * Like `withSession`, but after the session's previous negotiation step has settled. Only
+   * descriptions are chained: a candidate or a message never waits behind them (a candidate the
+   * stack cannot resolve must not hold the channel up).
+   */
+  const negotiate = (gen: number, fn: (session: PeerSession) => Promise<void>) => {
+    if (!sessions.has(gen)) return;
+    const run = () => withSessionAsync(gen, fn);
+    const previous = chains.get(gen);
+    chains.set(gen, previous === undefined ? run() : previous.then(run));
+  };
+  const withSessionAsync = async (gen: number, fn: (session: PeerSession) => Promise<void>) => {
+    const session = sessions.get(gen);
+    if (session === undefined) return; // closed meanwhile
+    try {
+      await fn(session);
     } catch (err) {
       fail(gen, err);
     }
@@ -44,16 +67,20 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
         case 'peer.createDataChannel':
           return withSession(gen, (s) => s.createDataChannel(effect.label));
         case 'peer.createOffer':
-          return withSession(gen, (s) => s.createOffer().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp })));
+          return negotiate(gen, (s) => s.createOffer().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })));
+        case 'peer.restartIce':
+          return negotiate(gen, (s) => s.restartIce().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })));
+        case 'peer.rollback':
+          return negotiate(gen, (s) => s.rollback());
         case 'peer.acceptOffer':
-          return withSession(gen, (s) =>
+          return negotiate(gen, (s) =>
             s.acceptOffer(effect.sdp).then((sdp) => {
               actor.send({ type: 'REMOTE_SET', gen });
-              actor.send({ type: 'LOCAL_SDP', gen, sdp });
+              actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'answer' });
             }),
           );
         case 'peer.acceptAnswer':
-          return withSession(gen, (s) => s.acceptAnswer(effect.sdp).then(() => void actor.send({ type: 'REMOTE_SET', gen })));
+          return negotiate(gen, (s) => s.acceptAnswer(effect.sdp).then(() => void actor.send({ type: 'REMOTE_SET', gen })));
         case 'peer.addCandidate':
           // a bad remote candidate is not fatal: ICE may still succeed with the others
           return withSession(gen, (s) => s.addCandidate(effect.candidate).catch(() => undefined));
@@ -62,6 +89,7 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
         case 'peer.close': {
           const session = sessions.get(gen);
           sessions.delete(gen);
+          chains.delete(gen);
           session?.close();
           return;
         }

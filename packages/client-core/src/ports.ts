@@ -40,9 +40,14 @@ export interface PeerHandlers {
   channelOpen(): void;
   channelMessage(data: string | Uint8Array): void;
   channelClose(): void;
-  /** ICE or DTLS failed, or the connection closed for good. */
+  /** The connection closed for good (not an ICE failure: that is `iceState`, and can be restarted). */
   failed(reason: string): void;
+  /** The ICE connection state changed (RTCIceConnectionState); `disconnected`/`failed` ask for an ICE restart. */
+  iceState(state: IceConnectionState): void;
 }
+
+/** RTCIceConnectionState. */
+export type IceConnectionState = 'new' | 'checking' | 'connected' | 'completed' | 'disconnected' | 'failed' | 'closed';
 
 /** One WebRTC peer connection with at most one data channel. */
 export interface PeerSession {
@@ -54,6 +59,10 @@ export interface PeerSession {
   acceptOffer(sdp: string): Promise<string>;
   /** Set the remote answer. */
   acceptAnswer(sdp: string): Promise<void>;
+  /** Restart ICE: create an ICE-restart offer and set it as the local description; resolves to its SDP. */
+  restartIce(): Promise<string>;
+  /** Roll a local offer back (perfect negotiation, polite side, on glare). */
+  rollback(): Promise<void>;
   /** Add a remote candidate (only after the remote description is set). */
   addCandidate(candidate: IceCandidate): Promise<void>;
   /** Send over the open data channel. */

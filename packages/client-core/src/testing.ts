@@ -22,6 +22,10 @@ let tokens = 0;
 /** A little world of fake peers that find each other through the tokens in their SDP. */
 export class FakeNetwork {
   readonly peers = new Map<string, FakePeer>();
+  /** Peers whose network path is down (see `FakePeer.pathLost`). */
+  readonly pathDown = new Set<string>();
+  /** Whether an ICE restart can find a new path (false: the network is gone for good). */
+  restorable = true;
   readonly stats: FakeNetworkStats = { created: 0, closed: 0, opened: 0, candidatesBeforeRemote: 0, foreignCandidates: 0, duplicateCandidates: 0 };
   constructor(readonly options: { trickle?: boolean } = {}) {}
   /** A PeerFactory for createTandemClient; `trickle: false` puts candidates in the SDP like aiortc. */
@@ -31,21 +35,34 @@ export class FakeNetwork {
     this.stats.created++;
     return p;
   };
+  /** Break the network path under every live pair (a network change on one side breaks both ends' ICE). */
+  breakPaths(): void {
+    for (const p of this.live()) p.pathLost();
+  }
   /** Peers not yet closed. */
   live(): FakePeer[] {
     return [...this.peers.values()].filter((p) => !p.closed);
   }
 }
 
-/** One fake RTCPeerConnection with one data channel. */
+/** One fake RTCPeerConnection with one data channel, with the signaling states of the real one. */
 export class FakePeer implements PeerSession {
   readonly token = `fp${++tokens}`;
   closed = false;
   open = false;
+  /** RTCSignalingState, as far as one data channel needs it. */
+  signaling: 'stable' | 'have-local-offer' = 'stable';
+  /** Offers, answers, ICE restarts and rollbacks this peer went through. */
+  readonly history: string[] = [];
   private hasChannel = false;
-  private local: 'offer' | 'answer' | null = null;
+  private described = false;
   private remote: string | null = null;
   private remoteCandidates = new Set<string>();
+  /** ICE generation of this side's current description; an ICE restart starts the next. */
+  private iceGen = 0;
+  private remoteIceGen = 0;
+  /** Messages sent while the path is down: SCTP delivers them once it is back. */
+  private readonly held: (string | Uint8Array)[] = [];
   private handlers: PeerHandlers | null;
   constructor(private readonly net: FakeNetwork, handlers: PeerHandlers, private readonly trickle: boolean) {
     this.handlers = handlers;
@@ -55,22 +72,34 @@ export class FakePeer implements PeerSession {
   }
   async createOffer(): Promise<string> {
     if (!this.hasChannel) throw new Error('fake: offer without a data channel has nothing to negotiate');
-    this.local = 'offer';
-    this.gather();
-    return this.sdp('offer');
+    return this.offer('offer');
+  }
+  async restartIce(): Promise<string> {
+    this.iceGen++;
+    return this.offer('restart');
+  }
+  async rollback(): Promise<void> {
+    if (this.signaling !== 'have-local-offer') throw new Error('InvalidStateError: nothing to roll back');
+    this.signaling = 'stable';
+    if (this.history.at(-1)?.startsWith('restart')) this.iceGen--; // back to the description before the offer
+    this.history.push('rollback');
   }
   async acceptOffer(sdp: string): Promise<string> {
-    if (this.local !== null) throw new Error('InvalidStateError: have-local-offer');
-    this.setRemote(sdp, 'offer');
+    if (this.signaling !== 'stable') throw new Error('InvalidStateError: have-local-offer');
+    const gen = this.setRemote(sdp, 'offer');
+    if (gen !== this.remoteIceGen && this.described) this.iceGen++; // the answerer restarts with it
+    this.remoteIceGen = gen;
     this.hasChannel = true;
-    this.local = 'answer';
+    this.described = true;
+    this.history.push(`answer gen${this.iceGen}`);
     this.gather();
     queueMicrotask(() => this.tryConnect());
     return this.sdp('answer');
   }
   async acceptAnswer(sdp: string): Promise<void> {
-    if (this.local !== 'offer') throw new Error('InvalidStateError: no local offer');
-    this.setRemote(sdp, 'answer');
+    if (this.signaling !== 'have-local-offer') throw new Error('InvalidStateError: no local offer');
+    this.remoteIceGen = this.setRemote(sdp, 'answer');
+    this.signaling = 'stable';
     queueMicrotask(() => this.tryConnect());
   }
   async addCandidate(c: IceCandidate): Promise<void> {
@@ -91,6 +120,10 @@ export class FakePeer implements PeerSession {
   }
   send(data: string | Uint8Array): void {
     if (!this.open) throw new Error('InvalidStateError: data channel is not open');
+    if (this.net.pathDown.has(this.token)) {
+      this.held.push(data);
+      return;
+    }
     const other = this.other();
     queueMicrotask(() => other?.handlers?.channelMessage(data));
   }
@@ -105,42 +138,73 @@ export class FakePeer implements PeerSession {
       queueMicrotask(() => other?.remoteClosed());
     }
   }
+  /** The network path under this pair broke (a network change): ICE fails; the channel waits. */
+  pathLost(): void {
+    if (this.closed) return;
+    this.net.pathDown.add(this.token);
+    this.handlers?.iceState('disconnected');
+    this.handlers?.iceState('failed');
+  }
   /** The remote side closed its channel. */
   private remoteClosed(): void {
     if (this.closed || !this.open) return;
     this.open = false;
     this.handlers?.channelClose();
   }
+  private offer(kind: 'offer' | 'restart'): string {
+    if (this.signaling !== 'stable') throw new Error('InvalidStateError: have-local-offer');
+    this.signaling = 'have-local-offer';
+    this.described = true;
+    this.history.push(`${kind} gen${this.iceGen}`);
+    this.gather();
+    return this.sdp('offer');
+  }
   private other(): FakePeer | undefined {
     return this.remote === null ? undefined : this.net.peers.get(this.remote);
   }
   private sdp(role: string): string {
-    const cands = this.trickle ? '' : `a=candidate:fake ${this.token} 1\r\n`;
-    return `v=0\r\no=fake ${this.token} ${role}\r\n${cands}`;
+    const cands = this.trickle ? '' : `a=candidate:fake ${this.token} ${this.iceGen}1\r\n`;
+    return `v=0\r\no=fake ${this.token} ${role}\r\na=ice-gen:${this.iceGen}\r\n${cands}`;
   }
-  private setRemote(sdp: string, role: string): void {
+  /** Set the remote description; returns its ICE generation. */
+  private setRemote(sdp: string, role: string): number {
     const m = /o=fake (\w+) (\w+)/.exec(sdp);
     if (m === null || m[2] !== role) throw new Error(`InvalidAccessError: not a fake ${role}`);
     this.remote = m[1]!;
     const inline = /a=(candidate:fake \w+ \d+)/.exec(sdp);
     if (inline) this.remoteCandidates.add(inline[1]!);
+    return Number(/a=ice-gen:(\d+)/.exec(sdp)?.[1] ?? 0);
   }
   private gather(): void {
     if (!this.trickle) return;
+    const gen = this.iceGen;
     queueMicrotask(() => {
-      this.handlers?.iceCandidate({ candidate: `candidate:fake ${this.token} 1`, sdpMid: '0', sdpMLineIndex: 0 });
-      this.handlers?.iceCandidate({ candidate: `candidate:fake ${this.token} 2`, sdpMid: '0', sdpMLineIndex: 0 });
+      this.handlers?.iceCandidate({ candidate: `candidate:fake ${this.token} ${gen}1`, sdpMid: '0', sdpMLineIndex: 0 });
+      this.handlers?.iceCandidate({ candidate: `candidate:fake ${this.token} ${gen}2`, sdpMid: '0', sdpMLineIndex: 0 });
       this.handlers?.iceCandidate(null);
     });
   }
   private ready(): boolean {
-    return !this.closed && this.local !== null && this.remote !== null && this.remoteCandidates.size > 0;
+    return !this.closed && this.described && this.signaling === 'stable' && this.remote !== null && this.remoteCandidates.size > 0;
   }
   private tryConnect(): void {
     const other = this.other();
-    if (this.open || other === undefined || !this.ready() || !other.ready() || other.remote !== this.token) return;
+    if (other === undefined || !this.ready() || !other.ready() || other.remote !== this.token) return;
+    if (this.open) {
+      // an ICE restart completed on both sides: the path is back under the same channel
+      const restarted = this.iceGen === other.remoteIceGen && other.iceGen === this.remoteIceGen && this.iceGen > 0;
+      if (!restarted || !this.net.pathDown.has(this.token) || !this.net.restorable) return;
+      for (const p of [this, other]) {
+        this.net.pathDown.delete(p.token);
+        p.handlers?.iceState('connected');
+      }
+      for (const p of [this, other]) for (const data of p.held.splice(0)) p.send(data);
+      return;
+    }
     this.open = other.open = true;
     this.net.stats.opened++;
+    this.handlers?.iceState('connected');
+    other.handlers?.iceState('connected');
     this.handlers?.channelOpen();
     other.handlers?.channelOpen();
   }

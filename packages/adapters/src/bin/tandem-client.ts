@@ -52,6 +52,8 @@ client.on('reconnecting', ({ attempt, delayMs, resuming }) => {
   else if (!resuming) out(`Signaling connection lost; reconnecting in ${delayMs} ms (attempt ${attempt})...`);
 });
 client.on('resumed', () => out('*** Signaling resumed. ***'));
+client.on('pathLost', () => out('*** Connection path lost; restarting ICE... ***'));
+client.on('pathRestored', () => out('*** Connection path restored. ***'));
 
 const rl = createInterface({ input: process.stdin, terminal: false });
 rl.on('line', (raw) => {

@@ -104,6 +104,8 @@ client.on('reconnecting', ({ delayMs, resuming: keepsSession }) => {
   resuming = keepsSession;
   render();
 });
+client.on('pathLost', () => note('direct connection lost; restarting ICE…', 'note'));
+client.on('pathRestored', () => note('direct connection restored', 'note'));
 client.on('resumed', () => {
   resuming = false;
   note('signaling resumed', 'note');
