@@ -55,11 +55,14 @@ class WeriftPeer implements PeerSession {
     await this.pc.setLocalDescription(offer);
     return this.pc.localDescription!.sdp;
   }
+  /**
+   * Refused on purpose: with werift 0.24 an ICE restart reconnects ICE but the data channel then
+   * carries nothing (seen in the network-namespace lab and in a bare two-peer werift script), so
+   * a "restored" call would be silently dead. Failing here ends the session as a failure instead,
+   * and the user can pair again. Browsers restart ICE and keep their channel.
+   */
   async restartIce(): Promise<string> {
-    this.pc.restartIce();
-    const offer = await this.pc.createOffer({ iceRestart: true });
-    await this.pc.setLocalDescription(offer);
-    return this.pc.localDescription!.sdp;
+    throw new Error('ICE failed and werift cannot keep a data channel through an ICE restart');
   }
   async rollback(): Promise<void> {
     // werift has no implicit rollback: setRemoteDescription(offer) in have-local-offer throws

@@ -20,10 +20,13 @@ export interface Proc {
 const live = new Set<Proc>();
 
 /** Start `tandem-server` or `tandem-client` from source with tsx. */
-export function start(name: 'tandem-server' | 'tandem-client', args: string[], options: { fileLimit?: number } = {}): Proc {
-  const argv = [process.execPath, '--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args];
+export function start(name: 'tandem-server' | 'tandem-client', args: string[], options: { fileLimit?: number; netns?: string } = {}): Proc {
+  let argv = [process.execPath, '--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args];
   // with a file limit, through prlimit (util-linux) so the limit is the process's own
-  const [cmd, ...rest] = options.fileLimit === undefined ? argv : ['prlimit', `--nofile=${options.fileLimit}`, '--', ...argv];
+  if (options.fileLimit !== undefined) argv = ['prlimit', `--nofile=${options.fileLimit}`, '--', ...argv];
+  // inside a network namespace the test made
+  if (options.netns !== undefined) argv = ['ip', 'netns', 'exec', options.netns, ...argv];
+  const [cmd, ...rest] = argv;
   const child = spawn(cmd!, rest, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
@@ -95,8 +98,8 @@ export async function startServer(args: string[] = [], options: { fileLimit?: nu
 }
 
 /** Start a client and wait for its ID. */
-export async function startClient(url: string, args: string[] = []): Promise<{ client: Proc; id: string }> {
-  const client = start('tandem-client', ['--url', url, ...args]);
+export async function startClient(url: string, args: string[] = [], options: { netns?: string } = {}): Promise<{ client: Proc; id: string }> {
+  const client = start('tandem-client', ['--url', url, ...args], options);
   const m = await client.waitFor(/\*\*\* Your Client ID: (\S+) \*\*\*/);
   return { client, id: m[1]! };
 }
