@@ -161,6 +161,7 @@ async function directHandshake(): Promise<number> {
           channelMessage: () => undefined,
           channelClose: () => undefined,
           failed: () => undefined,
+          iceState: () => undefined,
         },
       }),
     );

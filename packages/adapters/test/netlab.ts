@@ -27,8 +27,8 @@ export interface Home {
   readonly gateway: string;
   /** A network change: the home's address is replaced (Wi-Fi → mobile). */
   renumber(): void;
-  /** The home's link goes down for `ms` (every path through it dies), then comes back. */
-  cut(ms: number): Promise<void>;
+  /** The home's link goes down for `ms` (every path through it dies), then comes back; `renumber` gives it a new address meanwhile (a different network). */
+  cut(ms: number, options?: { renumber?: boolean }): Promise<void>;
 }
 
 export interface Lab {
@@ -67,10 +67,15 @@ export function buildLab(): Lab {
         // old first: deleting a primary address also deletes the secondaries of its subnet
         sh('ip', '-n', ns, 'addr', 'del', `${old}/24`, 'dev', inner);
         sh('ip', '-n', ns, 'addr', 'add', `${h.address}/24`, 'dev', inner);
-        sh('ip', '-n', ns, 'route', 'replace', 'default', 'via', gateway); // the old one went with the address
+        try {
+          sh('ip', '-n', ns, 'route', 'replace', 'default', 'via', gateway); // the old one went with the address
+        } catch {
+          /* the link is down: `cut` puts the route back when it comes up */
+        }
       },
-      async cut(ms) {
+      async cut(ms, options = {}) {
         sh('ip', '-n', ns, 'link', 'set', inner, 'down');
+        if (options.renumber) h.renumber();
         await new Promise((r) => setTimeout(r, ms));
         sh('ip', '-n', ns, 'link', 'set', inner, 'up');
         sh('ip', '-n', ns, 'route', 'replace', 'default', 'via', gateway); // a link going down takes its routes
