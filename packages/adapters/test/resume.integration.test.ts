@@ -2,7 +2,7 @@
 // through a TCP proxy that resets or stalls it for 5 s while A and B chat. The chat goes on, no
 // line is lost, B never hears that A left, A keeps its key, and signaling works afterwards.
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, start, startClient, startServer } from './procs.js';
+import { killAll, startClient, startServer } from './procs.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const proxies: TcpProxy[] = [];
@@ -11,14 +11,19 @@ afterEach(async () => {
   for (const p of proxies.splice(0)) await p.close();
 });
 
-describe.each(['reset', 'stall'] as const)('a 5 s %s of the signaling link', (cut) => {
+const cases = [
+  ['reset', 'responder'], ['stall', 'responder'], ['reset', 'initiator'], ['stall', 'initiator'],
+] as const;
+describe.each(cases)('a 5 s %s of the %s\'s signaling link', (cut, whose) => {
   it('never ends the call: same key, no peer_disconnected, every line delivered, signaling works after', async () => {
     const { server, url } = await startServer(['--ping-interval', '1', '--ping-timeout', '1']);
     const proxy = await startTcpProxy(Number(new URL(url).port));
     proxies.push(proxy);
+    // A's link goes through the proxy; A is the responder (B asks for A) or the initiator
     const a = await startClient(proxy.url);
     const b = await startClient(url);
-    b.client.write(a.id);
+    if (whose === 'responder') b.client.write(a.id);
+    else a.client.write(b.id);
     await a.client.waitFor(/Data channel opened/);
     await b.client.waitFor(/Data channel opened/);
     a.client.write('before');
@@ -68,6 +73,5 @@ describe('a client that never comes back', () => {
     await server.waitFor(new RegExp(`Client ${a.id} lost its link \\(connection lost\\); holding its session for 2 s\\.`));
     await b.client.waitFor(new RegExp(`\\*\\*\\* Peer ${a.id} disconnected\\. \\*\\*\\*`));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900);
-    void start;
   });
 });
