@@ -466,6 +466,27 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'ext.leave.ends_the_pair_and_the_partner_is_told',
+    async run(ctx) {
+      const a = await ctx.client('A');
+      const yourId = JSON.parse(a.frames[0]!) as { capabilities?: string[] };
+      if (!yourId.capabilities?.includes('leave')) throw new Skip('not advertised');
+      a.json({ type: 'hello', version: 2, capabilities: ['leave'] });
+      const w = await a.next((m) => m['type'] === 'welcome', 'welcome');
+      expectTrue((w['capabilities'] as string[]).includes('leave'), 'welcome grants leave');
+      const b = await ctx.client('B');
+      a.json({ type: 'pair_request', target_id: b.id });
+      await a.next((m) => m['type'] === 'paired', 'paired');
+      await b.next((m) => m['type'] === 'paired', 'paired');
+      a.json({ type: 'leave' });
+      const told = await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected after leave');
+      expectEq(told['peer_id'], a.id, 'peer_disconnected names the leaver');
+      expectTrue(a.closed === null, 'the leaver stays connected');
+      b.json({ type: 'pair_request', target_id: a.id }); // both are free again
+      await b.next((m) => m['type'] === 'paired', 'paired again', 5000, b.frames.length);
+    },
+  },
+  {
     name: 'ext.resume.lost_link_detaches_and_resume_replays',
     async run(ctx) {
       const a = await ctx.client('A');

@@ -2,8 +2,9 @@
 // A's home link goes down for longer than ICE consent lasts (30 s), so both peers' ICE fails.
 // Signaling resumes for A when the link is back (A keeps its key, nobody is told A left while
 // within grace). werift cannot keep a data channel through an ICE restart, so the call ends as a
-// failure on both sides, said once each. (Browsers restart ICE and keep the channel; client-core's
-// tests cover the negotiation itself.)
+// failure on both sides, said once each, and ended on the server too (v2 `leave`), so the two
+// pair anew with the same keys. (Browsers restart ICE and keep the channel; client-core's tests
+// cover the negotiation itself.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, startClient, startServer } from './procs.js';
 import { buildLab, labUnavailable, type Lab } from './netlab.js';
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(unavailable !== null)(`a network outage longer than ICE consent${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
-  it('signaling resumes after a 36 s outage; werift ends the failed call cleanly on both sides', async () => {
+  it('signaling resumes after a 36 s outage; werift ends the failed call cleanly on both sides and the two pair again', async () => {
     const [home1, home2] = lab!.homes;
     const { server, url } = await startServer(['--host', home1.gateway, '--ping-interval', '1', '--ping-timeout', '1', '--resume-grace', '90']);
     const a = await startClient(url, [], { netns: home1.ns });
@@ -41,9 +42,12 @@ describe.skipIf(unavailable !== null)(`a network outage longer than ICE consent$
     expect(a.client.count(/Your Client ID/)).toBe(1); // the same key throughout
     expect(server.count(new RegExp(`Notified .* that peer ${a.id} disconnected`))).toBe(0); // A's session never ended
     await server.waitFor(new RegExp(`Client ${a.id} resumed its session`));
-    // signaling works afterwards: A's session is alive on the server (still paired there: wire v1
-    // has no way to leave a pair short of disconnecting, so pairing anew needs a new session)
+    // the failed call was ended on the server too (v2 leave): the two pair anew, same keys
     b.client.write(a.id);
-    await b.client.waitFor(/^Server error: You are already paired$/);
+    const opened = (x: typeof a) => x.client.count(/Data channel opened/);
+    for (let i = 0; i < 200 && (opened(a) < 2 || opened(b) < 2); i++) await new Promise((r) => setTimeout(r, 100));
+    expect([opened(a), opened(b)]).toEqual([2, 2]);
+    a.client.write('after the outage');
+    await b.client.waitFor(/^< Peer: after the outage$/);
   }, 150_000);
 });

@@ -57,6 +57,8 @@ export interface ClientContext {
   lastLoss: { code: number; reason: string };
   /** With no frame from the server for this long (its ping interval plus timeout), the link is dead; null: not watched. */
   deadLinkMs: number | null;
+  /** The server granted `leave`: a session that ends here (not by the server) is ended there too. */
+  canLeave: boolean;
   /** Generation of the current peer session; events from older ones are ignored. */
   gen: number;
   peerId: string | null;
@@ -184,6 +186,7 @@ function wantedCapabilities(input: Required<ClientInput>, offered: readonly stri
   const wanted: string[] = [];
   if (resume) wanted.push(Capability.Resume);
   else if (input.answersControlPings && offered.includes(Capability.WsPing)) wanted.push(Capability.WsPing);
+  if (offered.includes(Capability.Leave)) wanted.push(Capability.Leave);
   return wanted;
 }
 
@@ -239,7 +242,7 @@ export const clientMachine = setup({
       if (event.type !== 'server.welcome') return {};
       const m = event.message;
       const watch = m.ping_interval_ms !== undefined && m.ping_timeout_ms !== undefined && !m.capabilities.includes(Capability.WsPing);
-      return { deadLinkMs: watch ? m.ping_interval_ms! + m.ping_timeout_ms! : null };
+      return { deadLinkMs: watch ? m.ping_interval_ms! + m.ping_timeout_ms! : null, canLeave: m.capabilities.includes(Capability.Leave) };
     }),
     dropLink: emit(({ context }) => ({ type: 'ws.drop', reason: `no frame from the server for ${context.deadLinkMs} ms` }) as const),
     recordResumed: assign({ attempt: 0 }),
@@ -343,6 +346,10 @@ export const clientMachine = setup({
     }),
     reportPeerFailed: emit(({ event }) => ({ type: 'error', code: 'peer_failed', message: `Peer connection failed: ${event.type === 'PEER_FAILED' ? event.reason : ''}`, source: 'peer' }) as const),
     closeSocket: emit({ type: 'ws.close' } as const),
+    /** The call ended on this side (failure, timeout, channel closed): end the pairing on the server too, so both can pair anew. */
+    leavePair: enqueueActions(({ context, enqueue }) => {
+      if (context.canLeave) enqueue.emit({ type: 'ws.send', message: { type: 'leave' } });
+    }),
     announceClosed: emit({ type: 'closed' } as const),
   },
 }).createMachine({
@@ -354,6 +361,7 @@ export const clientMachine = setup({
     retryDelay: 0,
     lastLoss: { code: 0, reason: '' },
     deadLinkMs: null,
+    canLeave: false,
     gen: 0,
     peerId: null,
     initiator: false,
@@ -450,6 +458,7 @@ export const clientMachine = setup({
                     negotiationTimeout: {
                       target: '#client.running.session.idle',
                       actions: [
+                        'leavePair',
                         { type: 'announcePeerLeft', params: { reason: 'timeout' } },
                         { type: 'reportError', params: { code: 'negotiation_timeout', message: 'Negotiation timed out: the data channel did not open', source: 'peer' } },
                       ],
@@ -479,6 +488,7 @@ export const clientMachine = setup({
                         negotiationTimeout: {
                           target: '#client.running.session.idle',
                           actions: [
+                            'leavePair',
                             { type: 'announcePeerLeft', params: { reason: 'failed' } },
                             { type: 'reportError', params: { code: 'peer_failed', message: 'ICE restart did not find a path in time', source: 'peer' } },
                           ],
@@ -512,8 +522,8 @@ export const clientMachine = setup({
                 ],
                 'server.peer_disconnected': { target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'peer_disconnected' } } },
                 RESUME_FAILED: { target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } } },
-                CHANNEL_CLOSE: { guard: 'sameGen', target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'channel_closed' } } },
-                PEER_FAILED: { guard: 'sameGen', target: 'idle', actions: [{ type: 'announcePeerLeft', params: { reason: 'failed' } }, 'reportPeerFailed'] },
+                CHANNEL_CLOSE: { guard: 'sameGen', target: 'idle', actions: ['leavePair', { type: 'announcePeerLeft', params: { reason: 'channel_closed' } }] },
+                PEER_FAILED: { guard: 'sameGen', target: 'idle', actions: ['leavePair', { type: 'announcePeerLeft', params: { reason: 'failed' } }, 'reportPeerFailed'] },
               },
             },
           },

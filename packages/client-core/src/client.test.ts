@@ -371,6 +371,12 @@ describe('client core against the server core', () => {
       expect(of(a.events, 'peerLeft')).toMatchObject([{ reason: 'failed' }]);
       expect(of(b.events, 'peerLeft')).toHaveLength(1);
       expect(of(a.events, 'error').map((e) => (e as { code: string }).code)).toContain('peer_failed');
+      // the failed call is ended on the server too (v2 leave), so the two can pair anew at once
+      expect(w.server.engine.stats().pairs).toBe(0);
+      a.client.pair(b.client.id!);
+      await settle(40);
+      expect(of(a.events, 'paired')).toHaveLength(2);
+      expect(of(b.events, 'paired')).toHaveLength(2);
     });
   });
 });

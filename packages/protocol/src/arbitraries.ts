@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import type {
   Answer, Candidate, ClientMessage, ErrorMessage, Hello, IceCandidate, Offer, PairRequest, Paired, PeerDisconnected,
-  Ping, Pong, RelayedAnswer, RelayedCandidate, RelayedOffer, Resume, Resumed, ClientAck, ServerAck, ServerMessage, Welcome, YourId,
+  Ping, Pong, RelayedAnswer, RelayedCandidate, RelayedOffer, Resume, Resumed, ClientAck, ServerAck, Leave, ServerMessage, Welcome, YourId,
 } from './messages.js';
 
 /** Any string the schemas accept as an ID (including non-ASCII and lone surrogates). */
@@ -36,6 +36,7 @@ export const arbClient = {
   hello: (): fc.Arbitrary<Hello> => fc.record({ type: fc.constant('hello'), version: fc.integer({ min: 1, max: 1000 }), capabilities: caps() }),
   resume: (): fc.Arbitrary<Resume> => fc.record({ type: fc.constant('resume'), token: arbToken(), received: fc.nat() }),
   ack: (): fc.Arbitrary<ClientAck> => fc.record({ type: fc.constant('ack'), received: fc.nat() }),
+  leave: (): fc.Arbitrary<Leave> => fc.constant({ type: 'leave' }),
 } as const;
 
 /** Server → client messages, one arbitrary each. */

@@ -33,4 +33,5 @@ export const examples: Record<string, readonly Record<string, unknown>[]> = {
   clientHello: [{ type: 'hello', version: 2, capabilities: ['keepalive.ws-ping'] }, { type: 'hello', version: 2, capabilities: ['resume'] }],
   clientResume: [{ type: 'resume', token: 'k3Jd9.q8Zr2mV5tYx1Lw0pNcA7sE4uH6', received: 7 }],
   clientClientAck: [{ type: 'ack', received: 16 }],
+  clientLeave: [{ type: 'leave' }],
 };

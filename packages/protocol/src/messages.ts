@@ -19,6 +19,8 @@ export const Capability = {
    * counted frames the other missed.
    */
   Resume: 'resume',
+  /** The client may end its pairing without disconnecting (`leave`); its partner is told as usual. */
+  Leave: 'leave',
 } as const;
 /** One of the known capability names (unknown names are allowed and ignored). */
 export type Capability = (typeof Capability)[keyof typeof Capability];
@@ -203,6 +205,11 @@ export const Hello = Type.Object(
 /** v2: announce version and requested capabilities. */
 export type Hello = Static<typeof Hello>;
 
+/** v2 (`leave`): end this client's pairing and stay connected; the partner gets `peer_disconnected`. */
+export const Leave = Type.Object({ type: Type.Literal('leave') }, { $id: 'Leave', description: 'v2 (leave): end the pairing without disconnecting; the partner is told' });
+/** v2: end the pairing without disconnecting. */
+export type Leave = Static<typeof Leave>;
+
 /** v2 (`resume`): take a detached session over, on a new connection, right after `your_id`. */
 export const Resume = Type.Object(
   { type: Type.Literal('resume'), token: ResumeToken, received: Type.Integer({ minimum: 0, description: "Counted frames of the server's the client has" }) },
@@ -222,7 +229,7 @@ export type ClientAck = Static<typeof ClientAck>;
 // ---------------------------------------------------------------- unions
 
 /** Every message a client may send, discriminated by `type`. */
-export const ClientMessage = Type.Union([PairRequest, Offer, Answer, Candidate, Pong, Hello, Resume, ClientAck], { $id: 'ClientMessage' });
+export const ClientMessage = Type.Union([PairRequest, Offer, Answer, Candidate, Pong, Hello, Resume, ClientAck, Leave], { $id: 'ClientMessage' });
 /** Every message a client may send. */
 export type ClientMessage = Static<typeof ClientMessage>;
 
@@ -273,6 +280,7 @@ export const catalogue: readonly MessageEntry[] = [
   entry('Hello', 'client', Hello, 2),
   entry('Resume', 'client', Resume, 2),
   entry('ClientAck', 'client', ClientAck, 2),
+  entry('Leave', 'client', Leave, 2),
 ];
 
 /**

@@ -20,7 +20,7 @@ describe('stage 1: IDs', () => {
     const s = setup();
     const clients = Array.from({ length: 50 }, () => s.connect());
     const ids = clients.map((c) => c.messages()[0]);
-    for (const m of ids) expect(m).toMatchObject({ type: 'your_id', id: expect.any(String), version: 2, capabilities: ['keepalive.ws-ping'] });
+    for (const m of ids) expect(m).toMatchObject({ type: 'your_id', id: expect.any(String), version: 2, capabilities: ['keepalive.ws-ping', 'leave'] });
     expect(new Set(ids.map((m) => m!['id'])).size).toBe(50);
     expect(s.logs.filter((l) => l.type === 'connected')).toHaveLength(50);
   });

@@ -102,6 +102,7 @@ export class ServerEngine<H> {
     this.resumeOffered = this.generateToken !== null && this.settings.resumeGraceMs > 0;
     const capabilities: string[] = this.settings.wsPing ? [Capability.WsPing] : [];
     if (this.resumeOffered) capabilities.push(Capability.Resume);
+    capabilities.push(Capability.Leave);
     this.yourIdExtras = this.settings.advertiseExtensions ? `,"version":${PROTOCOL_VERSION},"capabilities":${JSON.stringify(capabilities)}` : '';
   }
 
@@ -279,6 +280,8 @@ export class ServerEngine<H> {
         return this.hello(conn, message.capabilities);
       case 'resume':
         return this.resumeSession(conn, message.token, message.received);
+      case 'leave':
+        return this.pairingEvent(conn, PairingInput.leave, END);
       case 'ack':
         if (conn.resume === null || conn.resume.ledger.acknowledged(message.received)) return;
         return this.rejectFrame(conn, `Invalid ack: received ${message.received} is outside ${conn.resume.ledger.acked}…${conn.resume.ledger.sent}`, 'invalid_ack');
@@ -291,6 +294,7 @@ export class ServerEngine<H> {
       conn.wsPing = true;
       granted.push(Capability.WsPing);
     }
+    if (requested.includes(Capability.Leave)) granted.push(Capability.Leave);
     const s = this.settings;
     let resume = {};
     if (this.resumeOffered && requested.includes(Capability.Resume) && conn.resume === null) {

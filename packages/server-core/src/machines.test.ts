@@ -58,6 +58,12 @@ describe('pairing machine paths against the engine', () => {
           case 'PEER_LEFT':
             s.engine.connection(x.conn.peerId!)!.handle.close();
             break;
+          case 'LEAVE': {
+            const peer = x.conn.peerId === null ? null : s.engine.connection(x.conn.peerId)!.handle;
+            x.send('{"type":"leave"}');
+            if (peer) expect(peer.messages().at(-1)).toEqual({ type: 'peer_disconnected', peer_id: x.conn.id });
+            break;
+          }
           case 'CLOSE':
             x.close();
             break;
@@ -74,7 +80,7 @@ describe('pairing machine paths against the engine', () => {
         const value = step.state.value;
         expect(x.conn.isPaired).toBe(value === 'paired');
         expect(x.conn.isClosed).toBe(value === 'closed');
-        if (e.type !== 'SIGNAL' && e.type !== 'CLOSE' && e.type !== 'SHUTDOWN') expect(x.received.length, 'the client is told of every step').toBeGreaterThan(before);
+        if (e.type !== 'SIGNAL' && e.type !== 'CLOSE' && e.type !== 'SHUTDOWN' && e.type !== 'LEAVE') expect(x.received.length, 'the client is told of every step').toBeGreaterThan(before);
       }
     });
   }

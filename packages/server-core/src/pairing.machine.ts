@@ -14,7 +14,9 @@ export type PairingEvent =
   | { type: 'SIGNAL' }
   | { type: 'PEER_LEFT' }
   | { type: 'CLOSE' }
-  | { type: 'SHUTDOWN' };
+  | { type: 'SHUTDOWN' }
+  /** The client ends its pairing and stays connected (v2 `leave`). */
+  | { type: 'LEAVE' };
 
 /** Effects of the pairing machine, carried out by the engine. */
 export type PairingEffect =
@@ -39,6 +41,7 @@ export const pairingEvents: readonly PairingEvent[] = [
   { type: 'PEER_LEFT' },
   { type: 'CLOSE' },
   { type: 'SHUTDOWN' },
+  { type: 'LEAVE' },
 ];
 
 /** One connection's pairing lifecycle: unpaired ⇄ paired, then closed. */
@@ -72,6 +75,7 @@ export const pairingMachine = setup({
         SIGNAL: { actions: { type: 'replyError', params: { error: 'not_paired' } } },
         CLOSE: 'closed',
         SHUTDOWN: 'closed',
+        // LEAVE while unpaired: nothing to end (a late leave after the partner left first)
       },
     },
     paired: {
@@ -81,6 +85,7 @@ export const pairingMachine = setup({
         PEER_LEFT: { target: 'unpaired', actions: 'sendPeerDisconnected' },
         CLOSE: { target: 'closed', actions: 'releasePeer' },
         SHUTDOWN: { target: 'closed', actions: 'forgetPeer' },
+        LEAVE: { target: 'unpaired', actions: 'releasePeer' },
       },
     },
     closed: { type: 'final' },

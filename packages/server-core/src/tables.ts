@@ -27,6 +27,7 @@ export const PairingInput = {
   peerLeft: pairingTable.event({ type: 'PEER_LEFT' }),
   close: pairingTable.event({ type: 'CLOSE' }),
   shutdown: pairingTable.event({ type: 'SHUTDOWN' }),
+  leave: pairingTable.event({ type: 'LEAVE' }),
 } as const;
 
 /** Keepalive state indices. */
