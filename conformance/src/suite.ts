@@ -89,6 +89,16 @@ export interface CaseResult {
 }
 
 class Skip extends Error {}
+
+/** Ask for `capability` in hello, or skip the case when `your_id` did not advertise it; returns the welcome. */
+async function negotiate(a: Raw, capability: string): Promise<Record<string, unknown>> {
+  const yourId = JSON.parse(a.frames[0]!) as { capabilities?: string[] };
+  if (!yourId.capabilities?.includes(capability)) throw new Skip('not advertised');
+  a.json({ type: 'hello', version: 2, capabilities: [capability] });
+  const w = await a.next((m) => m['type'] === 'welcome', 'welcome');
+  expectTrue((w['capabilities'] as string[]).includes(capability), `welcome grants ${capability}`);
+  return w;
+}
 class Failure extends Error {}
 
 /** A raw test client: records every frame, waits with bounds. */
@@ -469,11 +479,7 @@ export const cases: Case[] = [
     name: 'ext.leave.ends_the_pair_and_the_partner_is_told',
     async run(ctx) {
       const a = await ctx.client('A');
-      const yourId = JSON.parse(a.frames[0]!) as { capabilities?: string[] };
-      if (!yourId.capabilities?.includes('leave')) throw new Skip('not advertised');
-      a.json({ type: 'hello', version: 2, capabilities: ['leave'] });
-      const w = await a.next((m) => m['type'] === 'welcome', 'welcome');
-      expectTrue((w['capabilities'] as string[]).includes('leave'), 'welcome grants leave');
+      await negotiate(a, 'leave');
       const b = await ctx.client('B');
       a.json({ type: 'pair_request', target_id: b.id });
       await a.next((m) => m['type'] === 'paired', 'paired');
@@ -490,11 +496,7 @@ export const cases: Case[] = [
     name: 'ext.resume.lost_link_detaches_and_resume_replays',
     async run(ctx) {
       const a = await ctx.client('A');
-      const yourId = JSON.parse(a.frames[0]!) as { capabilities?: string[] };
-      if (!yourId.capabilities?.includes('resume')) throw new Skip('not advertised');
-      a.json({ type: 'hello', version: 2, capabilities: ['resume'] });
-      const w = await a.next((m) => m['type'] === 'welcome', 'welcome');
-      expectTrue((w['capabilities'] as string[]).includes('resume'), 'welcome grants resume');
+      const w = await negotiate(a, 'resume');
       const token = w['resume_token'];
       expectTrue(typeof token === 'string' && token.length >= 16, `welcome carries a resume token: ${JSON.stringify(token)}`);
       expectTrue(!String(token).includes(a.id), 'the token is not the public ID');
