@@ -32,7 +32,7 @@ export interface MetricsOptions {
 export function createMetrics(stats: () => ServerStats, options: MetricsOptions = {}): TandemMetrics {
   const registry = new Registry();
   const p = options.prefix ?? 'tandem_';
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 50 }); // a coarser lag sampler wakes the loop less often (the bench compares relay CPU with and without metrics)
   // one snapshot per scrape, shared by every collector below
   let snapshot: ServerStats | null = null;
   const current = () => (snapshot ??= stats());
