@@ -3,7 +3,7 @@
 import { WebSocket } from 'ws';
 import fc from 'fast-check';
 import { arbInvalidClientMessage } from '@tandem/protocol/arbitraries';
-import { CloseCode } from '@tandem/protocol';
+import { CloseCode, decodeServerMessage } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
 
 /** Callbacks a suite socket reports to. */
@@ -79,10 +79,18 @@ export interface SuiteOptions {
 }
 
 /** The outcome of one case. */
+/** How strongly a case's rule binds: wire-v1 (or the capability's spec) requires it, tandem recommends it, or it is only informational. */
+export type Level = 'MUST' | 'SHOULD' | 'MAY';
+/** A case's outcome: `non-strict` is a SHOULD missed, `informational` a MAY not met; only `fail` fails a run. */
+export type Verdict = 'pass' | 'non-strict' | 'fail' | 'informational' | 'skip';
+
 export interface CaseResult {
   name: string;
-  status: 'pass' | 'fail' | 'skip';
+  level: Level;
+  status: Verdict;
   reason?: string;
+  /** Recommendations (SHOULD) the server missed in a case that otherwise held. */
+  missed?: string[];
   /** Frames seen by the case's clients, for failure reports. */
   frames?: string[];
   ms: number;
@@ -104,6 +112,8 @@ class Failure extends Error {}
 /** A raw test client: records every frame, waits with bounds. */
 class Raw {
   readonly frames: string[] = [];
+  /** Frames that are not valid server messages (each one fails its case: MUST). */
+  readonly violations: string[] = [];
   closed: { code: number; at: number } | null = null;
   /** Extra listeners: every frame, every control ping. */
   readonly onFrame: (() => void)[] = [];
@@ -116,6 +126,10 @@ class Raw {
     const handlers: SocketHandlers = {
       message: (d, binary) => {
         const f = binary ? '<binary>' : d;
+        // every frame a server sends must be one of the protocol's messages
+        const decoded = binary ? null : decodeServerMessage(d);
+        if (decoded === null) raw.violations.push('a binary frame (wire v1 frames are JSON text)');
+        else if (!decoded.ok) raw.violations.push(`${decoded.error.message}: ${d.slice(0, 200)}`);
         raw.frames.push(f);
         log.push(`${label} ← ${f.slice(0, 300)}`);
         for (const l of raw.onFrame) l();
@@ -219,6 +233,8 @@ interface Ctx {
   pair(): Promise<[Raw & { id: string }, Raw & { id: string }]>;
   /** Answer every JSON ping with pong. */
   keepAlive(c: Raw): void;
+  /** A recommendation (SHOULD): when `holds` is false the case ends non-strict, not failed. */
+  should(holds: boolean, what: string): void;
 }
 
 const expectEq = (actual: unknown, expected: unknown, what: string) => {
@@ -232,6 +248,8 @@ const isError = (text: string) => (m: Record<string, unknown>) => m['type'] === 
 
 interface Case {
   name: string;
+  /** Default MUST. */
+  level?: Level;
   run(ctx: Ctx): Promise<void>;
 }
 
@@ -416,7 +434,9 @@ export const cases: Case[] = [
       for (const [frame, binary, text] of probes) {
         const from = a.frames.length;
         a.send(frame, binary);
-        await a.next((m) => m['type'] === 'error' && String(m['message']).includes(text), `error naming "${text}" for ${JSON.stringify(String(frame))}`, 5000, from);
+        // MUST: some error answers it (wire v1 allows generic texts); SHOULD: it names the problem
+        const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(String(frame))}`, 5000, from);
+        ctx.should(String(e['message']).includes(text), `the error for ${JSON.stringify(String(frame))} names "${text}" (got "${String(e['message'])}")`);
       }
       a.json({ type: 'pair_request', target_id: 'nobody-0000' });
       await a.next(isError('Target client not found'), 'a normal answer after bad input', 5000, a.frames.length);
@@ -430,8 +450,11 @@ export const cases: Case[] = [
       for (const { frame, field } of samples) {
         const from = a.frames.length;
         a.json(frame);
-        await a.next((m) => m['type'] === 'error' && String(m['message']).includes(field), `error naming "${field}" for ${JSON.stringify(frame)}`, 5000, from);
+        const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(frame)}`, 5000, from);
+        ctx.should(String(e['message']).includes(field), `the error for ${JSON.stringify(frame)} names "${field}" (got "${String(e['message'])}")`);
       }
+      a.json({ type: 'pair_request', target_id: 'nobody-0000' });
+      await a.next(isError('Target client not found'), 'a normal answer after bad input', 5000, a.frames.length);
     },
   },
   {
@@ -546,6 +569,8 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
     if (opts.filter && !c.name.includes(opts.filter)) continue;
     const log: string[] = [];
     const clients: Raw[] = [];
+    const missed: string[] = [];
+    const level = c.level ?? 'MUST';
     const ctx: Ctx = {
       opts,
       log,
@@ -563,6 +588,9 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
         await b.next((m) => m['type'] === 'paired', 'paired');
         return [a, b];
       },
+      should(holds, what) {
+        if (!holds) missed.push(what);
+      },
       keepAlive(c) {
         c.onFrame.push(() => {
           if (c.messages().at(-1)?.['type'] === 'ping') c.json({ type: 'pong' });
@@ -571,12 +599,22 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
     };
     const t0 = Date.now();
     let result: CaseResult;
+    const base = { name: c.name, level };
     try {
       await c.run(ctx);
-      result = { name: c.name, status: 'pass', ms: Date.now() - t0 };
+      const violations = clients.flatMap((cl) => cl.violations.map((v) => `${cl.label}: ${v}`));
+      if (violations.length > 0) throw new Failure(`frames that are not protocol messages: ${violations.slice(0, 3).join('; ')}`);
+      result = missed.length > 0
+        ? { ...base, status: 'non-strict', reason: missed[0], missed, frames: log.slice(-30), ms: Date.now() - t0 }
+        : { ...base, status: 'pass', ms: Date.now() - t0 };
     } catch (e) {
-      if (e instanceof Skip) result = { name: c.name, status: 'skip', reason: e.message, ms: Date.now() - t0 };
-      else result = { name: c.name, status: 'fail', reason: (e as Error).message, frames: log.slice(-30), ms: Date.now() - t0 };
+      const reason = (e as Error).message;
+      if (e instanceof Skip) result = { ...base, status: 'skip', reason, ms: Date.now() - t0 };
+      else {
+        // a missed rule is as strong as the case's level
+        const status: Verdict = level === 'MUST' ? 'fail' : level === 'SHOULD' ? 'non-strict' : 'informational';
+        result = { ...base, status, reason, frames: log.slice(-30), ms: Date.now() - t0 };
+      }
     } finally {
       // a deliberate close: a resumable session must end now, not wait out its grace
       for (const cl of clients) cl.end(1000);
@@ -589,14 +627,15 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
 
 /** One line per case plus the closing line. */
 export function formatResult(r: CaseResult): string {
-  const head = `${r.status.toUpperCase().padEnd(4)} ${r.name} (${r.ms} ms)`;
+  const head = `${r.status.toUpperCase().padEnd(13)} ${r.level.padEnd(6)} ${r.name} (${r.ms} ms)`;
   if (r.status === 'pass') return head;
   if (r.status === 'skip') return `${head} — skipped: ${r.reason}`;
+  if (r.status === 'non-strict') return `${head} — ${(r.missed ?? [r.reason]).join('; ')}`;
   return `${head} — ${r.reason}\n${(r.frames ?? []).map((f) => `       ${f}`).join('\n')}`;
 }
 
-/** `N passed, M failed[, K skipped]`. */
+/** `N passed, M failed, K skipped`, then a line counting non-strict and informational verdicts. */
 export function summary(results: CaseResult[]): string {
-  const n = (s: CaseResult['status']) => results.filter((r) => r.status === s).length;
-  return `${n('pass')} passed, ${n('fail')} failed${n('skip') ? `, ${n('skip')} skipped` : ''}`;
+  const n = (s: Verdict) => results.filter((r) => r.status === s).length;
+  return `${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped\n${n('non-strict')} non-strict, ${n('informational')} informational`;
 }
