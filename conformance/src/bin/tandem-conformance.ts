@@ -2,7 +2,10 @@
 // tandem-conformance: check any signaling server URL against wire v1 and tandem's extensions.
 import { Command, Option } from 'commander';
 import { DEFAULT_URL } from '@tandem/protocol';
+import { writeFileSync } from 'node:fs';
+import { WebSocket } from 'ws';
 import { formatResult, runSuite, suiteDefaults, summary } from '../suite.js';
+import { htmlReport, jsonReport, type RunInfo } from '../report.js';
 
 const opts = new Command('tandem-conformance')
   .description('Check a signaling server against the tandem / wire-v1 protocol')
@@ -11,16 +14,40 @@ const opts = new Command('tandem-conformance')
   .addOption(new Option('--ping-timeout <seconds>', "the server's ping timeout").default(suiteDefaults.pingTimeoutMs / 1000).argParser(Number))
   .addOption(new Option('--tolerance <ms>', 'lateness allowed on timing bounds').default(suiteDefaults.toleranceMs).argParser(Number))
   .option('--filter <text>', 'only run cases whose name contains this')
-  .option('--json', 'print a JSON report instead of lines')
+  .option('--json <file>', 'also write a JSON report to this file')
+  .option('--html <file>', 'also write a self-contained HTML report to this file')
   .parse()
-  .opts<{ url: string; pingInterval: number; pingTimeout: number; tolerance: number; filter?: string; json?: boolean }>();
+  .opts<{ url: string; pingInterval: number; pingTimeout: number; tolerance: number; filter?: string; json?: string; html?: string }>();
+
+/** The server's your_id, for the report's header (null when it cannot be had). */
+const serverInfo = (): Promise<RunInfo['server']> =>
+  new Promise((resolve) => {
+    const ws = new WebSocket(opts.url);
+    const done = (v: RunInfo['server']) => {
+      ws.terminate();
+      resolve(v);
+    };
+    ws.once('message', (d) => {
+      try {
+        const m = JSON.parse(d.toString()) as { version?: number; capabilities?: string[] };
+        done({ ...(m.version !== undefined ? { version: m.version } : {}), ...(m.capabilities ? { capabilities: m.capabilities } : {}) });
+      } catch {
+        done(undefined);
+      }
+    });
+    ws.once('error', () => done(undefined));
+    setTimeout(() => done(undefined), 5_000).unref();
+  });
+const startedAt = new Date();
 
 const results = await runSuite(
   { url: opts.url, pingIntervalMs: opts.pingInterval * 1000, pingTimeoutMs: opts.pingTimeout * 1000, toleranceMs: opts.tolerance, filter: opts.filter ?? '' },
-  (r) => {
-    if (!opts.json) console.log(formatResult(r));
-  },
+  (r) => console.log(formatResult(r)),
 );
-if (opts.json) console.log(JSON.stringify({ url: opts.url, results, summary: summary(results) }, null, 2));
-else console.log(summary(results));
+console.log(summary(results));
+if (opts.json || opts.html) {
+  const info: RunInfo = { url: opts.url, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), server: await serverInfo() };
+  if (opts.json) writeFileSync(opts.json, jsonReport(results, info));
+  if (opts.html) writeFileSync(opts.html, htmlReport(results, info));
+}
 process.exit(results.some((r) => r.status === 'fail') ? 1 : 0);
