@@ -252,6 +252,7 @@ describe('client core against the server core', () => {
       await settle();
       expect(of(a.events, 'reconnecting')).toMatchObject([{ attempt: 1, delayMs: 0, code: 1006, resuming: true }]);
       expect(of(a.events, 'resumed')).toEqual([{ type: 'resumed', id, peerId: b.client.id }]);
+      expect(a.client.resuming).toBe(false);
       expect(a.client.id).toBe(id);
       expect(of(a.events, 'id')).toHaveLength(1);
       expect(of(b.events, 'peerLeft')).toEqual([]);
@@ -298,6 +299,7 @@ describe('client core against the server core', () => {
       w.link.refuse.on = true;
       w.link.sockets[0]!.drop();
       await settle();
+      expect(a.client.resuming).toBe(true);
       for (let i = 0; i < 31; i++) {
         w.server.advance(1_000); // past the grace period: the server ends A's session, B is told
         await settle();
@@ -309,6 +311,7 @@ describe('client core against the server core', () => {
       expect(of(a.events, 'peerLeft')).toHaveLength(1); // B closed its side when told, so A's channel closed first
       expect(of(a.events, 'id')).toHaveLength(2);
       expect(a.client.status).toBe('registered');
+      expect(a.client.resuming, 'a refused resume is over: nothing is being resumed').toBe(false);
     });
 
     it('a v1 server (no resume offered) keeps the old behaviour', async () => {

@@ -27,7 +27,7 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
 export type ClientStatus = 'connecting' | 'reconnecting' | 'registered' | 'requesting' | 'negotiating' | 'open' | 'offline' | 'closed';
 
 /** Every event a client reports: the machine's public events, plus `status` when the status changes. */
-export type TandemClientEvent = ClientPublicEvent | { type: 'status'; status: ClientStatus };
+export type TandemClientEvent = ClientPublicEvent | { type: 'status'; status: ClientStatus; resuming: boolean };
 
 type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClientEvent, { type: T }>) => void;
 
@@ -45,6 +45,8 @@ export interface TandemClient {
   readonly id: string | null;
   /** Current status. */
   readonly status: ClientStatus;
+  /** The signaling link is down and the session is being resumed (the ID, pairing and channel live on). */
+  readonly resuming: boolean;
   /** Messages dropped because the send queue was full. */
   readonly dropped: number;
   /** The underlying actor, for inspection. */
@@ -71,11 +73,14 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     else notify(e);
   });
   let lastStatus: ClientStatus | null = null;
+  let lastResuming = false;
   actor.subscribe(() => {
     const status = statusOf(actor);
-    if (status === lastStatus) return;
+    const resuming = resumingOf(actor);
+    if (status === lastStatus && resuming === lastResuming) return;
     lastStatus = status;
-    notify({ type: 'status', status });
+    lastResuming = resuming;
+    notify({ type: 'status', status, resuming });
   });
   actor.start();
 
@@ -101,8 +106,17 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     get status() {
       return statusOf(actor);
     },
+    get resuming() {
+      return resumingOf(actor);
+    },
     actor,
   };
+}
+
+/** Whether signaling is away while the session waits to be resumed: the ID is kept through the loss. */
+export function resumingOf(actor: ClientActor): boolean {
+  const s = actor.getSnapshot();
+  return s.status === 'active' && s.context.id !== null && !s.matches({ running: { signaling: 'online' } });
 }
 
 /** Summarise the machine's state for people. */

@@ -41,14 +41,13 @@ const uiStateOf: Record<ClientStatus, UiState> = {
 /** Set when a peer leaves, cleared by the next pairing: the one thing the status cannot say. */
 let peerJustLeft = false;
 let reconnectDetail = '';
-/** The signaling link is down but the session is being resumed: the chat itself goes on. */
-let resuming = false;
 const render = () => {
   const s = client.status;
   const ui: UiState = s === 'registered' && peerJustLeft ? 'peer-left' : uiStateOf[s];
   status.dataset['state'] = ui;
-  status.textContent = labels[ui] + (ui === 'reconnecting' ? reconnectDetail : '') + (resuming ? ' · signaling link lost; resuming…' : '');
-  status.dataset['resuming'] = String(resuming);
+  // while signaling resumes the chat itself goes on: the status line says both
+  status.textContent = labels[ui] + (ui === 'reconnecting' ? reconnectDetail : '') + (client.resuming ? ' · signaling link lost; resuming…' : '');
+  status.dataset['resuming'] = String(client.resuming);
   connectBtn.disabled = s !== 'registered';
   message.disabled = send.disabled = s !== 'open';
   if (s === 'open') message.focus();
@@ -98,19 +97,14 @@ client.on('peerLeft', ({ peerId, reason }) => {
   render();
 });
 client.on('error', showError);
-client.on('reconnecting', ({ delayMs, resuming: keepsSession }) => {
+client.on('reconnecting', ({ delayMs, resuming, attempt }) => {
   reconnectDetail = ` (in ${(delayMs / 1000).toFixed(1)} s)`;
-  if (keepsSession && !resuming) note('signaling link lost; resuming…', 'note');
-  resuming = keepsSession;
+  if (resuming && attempt === 1) note('signaling link lost; resuming…', 'note');
   render();
 });
 client.on('pathLost', () => note('direct connection lost; restarting ICE…', 'note'));
 client.on('pathRestored', () => note('direct connection restored', 'note'));
-client.on('resumed', () => {
-  resuming = false;
-  note('signaling resumed', 'note');
-  render();
-});
+client.on('resumed', () => note('signaling resumed', 'note'));
 client.on('dropped', ({ count }) => note(`${count} message(s) dropped: the send queue was full`, 'note'));
 
 copy.onclick = async () => {
