@@ -27,14 +27,15 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
   const chains = new Map<number, Promise<void>>();
   const fail = (gen: number, err: unknown) => actor.send({ type: 'PEER_FAILED', gen, reason: err instanceof Error ? err.message : String(err) });
   /** Run `fn` on the session of `gen` if it still exists; a throw or rejection fails that session. */
-  const withSession = (gen: number, fn: (session: PeerSession) => void | Promise<void>) => {
+  const withSession = (gen: number, fn: (session: PeerSession) => void | Promise<void>): Promise<void> | undefined => {
     const session = sessions.get(gen);
-    if (session === undefined) return;
+    if (session === undefined) return undefined; // closed meanwhile
     try {
       const result = fn(session);
-      if (result instanceof Promise) result.catch((err: unknown) => fail(gen, err));
+      return result instanceof Promise ? result.catch((err: unknown) => fail(gen, err)) : undefined;
     } catch (err) {
       fail(gen, err);
+      return undefined;
     }
   };
   /**
@@ -44,18 +45,9 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
    */
   const negotiate = (gen: number, fn: (session: PeerSession) => Promise<void>) => {
     if (!sessions.has(gen)) return;
-    const run = () => withSessionAsync(gen, fn);
     const previous = chains.get(gen);
-    chains.set(gen, previous === undefined ? run() : previous.then(run));
-  };
-  const withSessionAsync = async (gen: number, fn: (session: PeerSession) => Promise<void>) => {
-    const session = sessions.get(gen);
-    if (session === undefined) return; // closed meanwhile
-    try {
-      await fn(session);
-    } catch (err) {
-      fail(gen, err);
-    }
+    const next = previous === undefined ? withSession(gen, fn) : previous.then(() => withSession(gen, fn));
+    chains.set(gen, next ?? Promise.resolve());
   };
   return {
     perform(effect) {
