@@ -10,7 +10,7 @@ export type LogLevel = 'debug' | 'info' | 'warn';
 export const serverLogLevel: Readonly<Record<ServerLogEvent['type'], LogLevel>> = Object.freeze({
   connected: 'info', disconnected: 'info', paired: 'info', pair_failed: 'info', relayed: 'info', peer_notified: 'info',
   not_paired: 'warn', rejected: 'warn', timed_out: 'warn', rate_limited: 'warn', slow_consumer: 'warn', pinged: 'debug',
-  detached: 'info', resumed: 'info', resume_failed: 'info',
+  detached: 'info', resumed: 'info', resume_failed: 'info', handed_over: 'info',
 });
 
 /** Longest client-supplied string shown in a text line; the rest is summarised. */
@@ -55,6 +55,7 @@ export function serverLogLine(e: ServerLogEvent): string {
     case 'detached': return `Client ${e.id} lost its link (${e.reason}); holding its session for ${e.graceMs / 1000} s.`;
     case 'resumed': return `Client ${e.id} resumed its session${e.tookOver ? ' (took over a half-open link)' : ''}; replayed ${e.replayed} frame${e.replayed === 1 ? '' : 's'}.`;
     case 'resume_failed': return `Resume refused on ${e.id}: ${e.why}`;
+    case 'handed_over': return `Client ${e.id} resumed through node ${e.node}; its session moved there.`;
   }
 }
 

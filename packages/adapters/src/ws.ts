@@ -9,7 +9,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 export { ConnectionGate, defaultConnectionLimits, type ConnectionLimits, type Refusal, type RefusalReason } from './gate.js';
 import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import {
-  ServerEngine, defaultServerSettings, resolveSettings, scheduleEngine, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings,
+  ServerEngine, defaultServerSettings, resolveSettings, scheduleEngine, type Directory, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings,
   type ServerStats,
 } from '@tandem/server-core';
 import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
@@ -83,6 +83,7 @@ export interface BindingHooks {
 /** Feed every connection of `wss` to `engine` and keep its timers; the only ws↔engine glue. */
 export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocket>, timers: EngineTimers = nodeTimers, hooks: BindingHooks = {}): EngineBinding {
   const schedule = scheduleEngine(engine, timers);
+  engine.afterDirectoryWork = () => schedule.poke();
   const handshakeMs = engine.settings.closeHandshakeTimeoutMs;
   const frameArrived = hooks.frameArrived;
   wss.on('connection', (ws) => {
@@ -161,6 +162,8 @@ export interface WsServerOptions {
   onRefused?: (refusal: Refusal) => void;
   /** Per-frame hooks (metrics). */
   hooks?: BindingHooks;
+  /** The cluster directory (e.g. a started RedisDirectory); a private in-memory one by default. Its owner closes it after the server. */
+  directory?: Directory;
 }
 
 /** A running tandem signaling server on `ws`. */
@@ -175,6 +178,8 @@ export interface WsTandemServer {
   readonly ready: Promise<{ host: string; port: number }>;
   /** Whether new connections are accepted (false once draining or closing). */
   readonly accepting: boolean;
+  /** Whether pairings can be decided (false while a cluster directory is unreachable). */
+  readonly available: boolean;
   stats(): ServerStats;
   /** Close every client (1001, server shutting down) and stop listening. */
   close(): Promise<void>;
@@ -186,7 +191,10 @@ export interface WsTandemServer {
 export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
   const settings = resolveSettings(options.settings);
   const sink = wsEffectSink({ log: options.log, wantsLog: options.wantsLog, closeHandshakeTimeoutMs: settings.closeHandshakeTimeoutMs });
-  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings, sink, generateToken: resumeToken });
+  const engine = new ServerEngine<WebSocket>({
+    generateId: randomUUID, random: Math.random, settings, sink, generateToken: resumeToken, clock: nodeTimers.now,
+    ...(options.directory ? { directory: options.directory } : {}),
+  });
   const gate = new ConnectionGate(options.limits);
   const owned = options.server === undefined;
   const http = options.server ?? createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n'));
@@ -228,6 +236,9 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     wss, engine, gate, http, ready,
     get accepting() {
       return !gate.draining && http.listening;
+    },
+    get available() {
+      return engine.available;
     },
     stats: () => engine.stats(),
     close: () => stop('shutdown', settings.closeHandshakeTimeoutMs),

@@ -17,6 +17,8 @@ export const ErrorText = {
   UnknownType: 'Unknown message type',
   /** v2 (resume): the token is unknown, used, or its session ended; a fresh session goes on. */
   ResumeFailed: 'Resume failed',
+  /** v2 (clusters): the shared directory is unreachable, so no pairing can be decided now; try again. */
+  Unavailable: 'Pairing unavailable',
 } as const;
 
 /** Why a frame could not be decoded. */

@@ -18,6 +18,23 @@ export class ResumeLedger {
   private unackedFrames = 0;
   private unackedSize = 0;
 
+  /** A ledger carried over from elsewhere (a session moving between cluster nodes). */
+  static restore(state: { readonly sent: number; readonly received: number; readonly acked: number; readonly retained: readonly string[] }): ResumeLedger {
+    const ledger = new ResumeLedger();
+    if (state.sent - state.acked !== state.retained.length) throw new Error('ResumeLedger.restore: retained frames do not match sent - acked');
+    ledger.sent = state.sent;
+    ledger.received = state.received;
+    ledger.acked = state.acked;
+    ledger.retained = [...state.retained];
+    for (const frame of state.retained) ledger.retainedSize += frame.length;
+    return ledger;
+  }
+
+  /** The frames kept for replay, oldest first. */
+  retainedFrames(): readonly string[] {
+    return this.retained;
+  }
+
   /** Frames kept for replay. */
   get retainedCount(): number {
     return this.retained.length;

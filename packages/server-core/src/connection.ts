@@ -7,7 +7,7 @@ import { KeepaliveState, PairingState } from './tables.js';
 
 /** One connection as the engine sees it. Fields marked internal belong to the engine. */
 export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketState {
-  /** @internal the partner while paired */ peer: Connection<H> | null = null;
+  /** @internal the partner while paired: a connection of this engine, or a client on another node */ peer: Connection<H> | RemotePeer | null = null;
   /** @internal pairing machine state index */ pairingState: number = PairingState.unpaired;
   /** @internal keepalive machine state index */ keepaliveState: number = KeepaliveState.live;
   /** @internal ms since engine epoch of the last frame or pong */ heardAt = 0;
@@ -22,6 +22,7 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   /** @internal the resumable session's state, for clients granted `resume` (null otherwise) */ resume: ResumeSession | null = null;
   /** @internal this link's session moved into that one (a resume) */ resumedInto: Connection<H> | null = null;
   /** @internal the link the session is on now (the handle of the latest link) */ handle: H;
+  /** @internal frames that arrived while a directory answer was awaited, handled in order after it (null: not waiting) */ waiting: WaitingFrame[] | null = null;
   constructor(
     /** The client's ID (its shareable key). */
     readonly id: string,
@@ -57,4 +58,20 @@ export class ResumeSession {
     public secret: string,
     readonly ledger: ResumeLedger,
   ) {}
+}
+
+/** A partner held by another node of the cluster. */
+export class RemotePeer {
+  constructor(
+    readonly id: string,
+    /** The node that holds it. */
+    readonly node: string,
+  ) {}
+}
+
+/** A frame held back while its connection waits for the directory. */
+export interface WaitingFrame {
+  readonly data: string | Uint8Array;
+  readonly binary: boolean;
+  readonly bytes: number;
 }

@@ -63,7 +63,9 @@ export type ServerLogEvent =
   /** A new link took the session over; `replayed` frames it had missed were sent again. */
   | { type: 'resumed'; id: string; replayed: number; tookOver: boolean }
   /** A `resume` was refused; the connection goes on as a fresh session. */
-  | { type: 'resume_failed'; id: string; why: string };
+  | { type: 'resume_failed'; id: string; why: string }
+  /** A session's client resumed through another node of the cluster, which now holds it. */
+  | { type: 'handed_over'; id: string; node: string };
 
 /** Where the engine's effects go. `H` is the embedder's own handle for a connection (e.g. a socket). */
 export interface EffectSink<H> {

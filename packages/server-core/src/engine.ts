@@ -8,8 +8,10 @@ import {
   type ClientMessage, type PairingErrorCode,
 } from '@tandem/protocol';
 import type { PairingEffect } from './pairing.machine.js';
-import { Connection, ResumeSession } from './connection.js';
-import { InMemoryDirectory, type ConnectionDirectory } from './directory.js';
+import { Connection, RemotePeer, ResumeSession } from './connection.js';
+import {
+  InMemoryDirectory, type Directory, type HandoverResult, type MaybePromise, type MovedSession, type NodeMessage, type PairOutcome, type PeerRef, type Registration,
+} from './directory.js';
 import {
   connectionCloses, frameTooLargeClose, type CloseReasonCode, type ConnectionClose, type DisconnectReason, type EffectSink, type ServerLogEvent,
   type ServerStats, type SignalType,
@@ -28,26 +30,42 @@ export interface ServerEngineOptions<H> {
   /** Uniform [0, 1) source for spreading pings; inject a seeded one in tests. */
   readonly random: () => number;
   readonly settings?: Partial<ServerSettings>;
-  /** Directory of connections by ID; in-memory by default. */
-  readonly directory?: ConnectionDirectory<Connection<H>>;
+  /**
+   * Where client IDs live and how pairs are decided, shared by the nodes of a cluster; a private
+   * in-memory one by default (one process, every answer synchronous).
+   */
+  readonly directory?: Directory;
   /**
    * Secret generator for resume tokens (≥ 128 bits from a CSPRNG each call, URL-safe text, no
    * dots), e.g. `() => randomBytes(18).toString('base64url')`. Without it, `resume` is not offered.
    */
   readonly generateToken?: () => string;
+  /**
+   * The host's clock (same scale as the `now` of events), read only when the directory calls in:
+   * its late answers and other nodes' messages come with no host event to carry a time. Without
+   * it, such work is stamped with the last event's time.
+   */
+  readonly clock?: () => number;
 }
 
 /** The data a pairing transition's effects refer to, by what caused it. */
 type PairingPayload<H> =
-  | { readonly cause: 'request'; readonly targetId: string; readonly target: Connection<H> | undefined }
+  | { readonly cause: 'request'; readonly targetId: string; readonly target: Connection<H> | RemotePeer | undefined }
   | { readonly cause: 'signal'; readonly messageType: SignalType; readonly frame: string }
-  | { readonly cause: 'peer'; readonly peer: Connection<H> }
+  | { readonly cause: 'peer'; readonly peer: Connection<H> | RemotePeer }
   | { readonly cause: 'end' };
 
 const END: PairingPayload<never> = Object.freeze({ cause: 'end' });
 
 /** How many fresh IDs `open` tries before deciding the generator is broken. */
 const ID_ATTEMPTS = 8;
+
+/** Frames a connection may send while it waits for the directory; more means it is not waiting for answers. */
+const MAX_WAITING_FRAMES = 256;
+
+function isThenable<T>(value: MaybePromise<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
+}
 
 /** The sans-I/O signaling server. Create one per process (or per shard) and feed it events. */
 export class ServerEngine<H> {
@@ -56,7 +74,14 @@ export class ServerEngine<H> {
   private readonly sink: EffectSink<H>;
   private readonly generateId: () => string;
   private readonly random: () => number;
-  private readonly directory: ConnectionDirectory<Connection<H>>;
+  private readonly directory: Directory;
+  /** This engine's connections by ID (the directory knows every node's). */
+  private readonly local = new Map<string, Connection<H>>();
+  /** This engine's name in its cluster. */
+  readonly node: string;
+  private readonly clock: (() => number) | null;
+  /** Called after the engine did work the directory started (the host re-arms its timer, as after `open`). */
+  afterDirectoryWork: (() => void) | null = null;
   private readonly wheel: TimerWheel<Connection<H>>;
   /** Wall-clock ms the engine's own clock starts at (set by the first event). */
   private epoch: number | null = null;
@@ -74,6 +99,8 @@ export class ServerEngine<H> {
   readonly resumeOffered: boolean;
   /** Resumable sessions by the lookup half of their token. */
   private readonly sessions = new Map<string, Connection<H>>();
+  /** Sessions handed to other nodes, by ID: late messages for them are sent on (until `until`, engine ms). */
+  private readonly moved = new Map<string, { readonly node: string; readonly until: number }>();
   private readonly yourIdExtras: string;
   private readonly pingFrame = encode({ type: 'ping' });
   /** Keepalive's wheel visitor, bound once rather than per tick. */
@@ -91,7 +118,14 @@ export class ServerEngine<H> {
     this.sink = options.sink;
     this.generateId = options.generateId;
     this.random = options.random;
-    this.directory = options.directory ?? new InMemoryDirectory<Connection<H>>();
+    this.directory = options.directory ?? new InMemoryDirectory();
+    this.node = this.directory.node;
+    this.clock = options.clock ?? null;
+    this.directory.listen({
+      message: (m) => this.directoryTurn(() => this.fromNode(m)),
+      reset: () => this.directoryTurn(() => this.resetCluster()),
+      handover: (key, secret, received, to) => this.directoryTurn(() => this.handover(key, secret, received, to)),
+    });
     this.wheel = new TimerWheel<Connection<H>>(this.settings.tickMs);
     const wants = (type: ServerLogEvent['type']) => this.sink.log !== undefined && (this.sink.wantsLog?.(type) ?? true);
     this.logRelays = wants('relayed');
@@ -114,12 +148,17 @@ export class ServerEngine<H> {
   /** A snapshot of the counters. */
   stats(): ServerStats {
     const c = this.counters;
-    return { ...c, connections: this.directory.size, relayedByType: { ...c.relayedByType }, errorsByCode: { ...c.errorsByCode } };
+    return { ...c, connections: this.local.size, relayedByType: { ...c.relayedByType }, errorsByCode: { ...c.errorsByCode } };
   }
 
   /** Look a live connection up by ID. */
   connection(id: string): Connection<H> | undefined {
-    return this.directory.get(id);
+    return this.local.get(id);
+  }
+
+  /** Whether pairings can be decided now (false while a cluster's shared directory is unreachable). */
+  get available(): boolean {
+    return this.directory.available;
   }
 
   /** A WebSocket opened: assign an ID, send `your_id`, start keepalive. Returns the engine's record. */
@@ -133,7 +172,8 @@ export class ServerEngine<H> {
     conn.byteTokensAt = t;
     const spreadMs = Math.floor(this.settings.pingIntervalMs * this.settings.pingSpread);
     conn.pingJitter = Math.min(spreadMs, Math.floor(this.random() * (spreadMs + 1)));
-    this.directory.set(conn.id, conn);
+    this.local.set(conn.id, conn);
+    this.settle(this.directory.register(conn.id));
     this.counters.opened++;
     this.sink.send(handle, `{"type":"your_id","id":${JSON.stringify(conn.id)}${this.yourIdExtras}}`);
     this.sink.log?.({ type: 'connected', id: conn.id });
@@ -166,6 +206,17 @@ export class ServerEngine<H> {
       this.sink.log?.({ type: 'rate_limited', id: conn.id, unit: 'bytes' });
       return this.drop(conn, 'byte_rate_limited');
     }
+    if (conn.waiting !== null) {
+      // an earlier frame waits for the directory: this one is handled after it, in order
+      if (conn.waiting.length >= MAX_WAITING_FRAMES) return this.drop(conn, 'rate_limited');
+      conn.waiting.push({ data, binary, bytes });
+      return;
+    }
+    this.handleFrame(conn, data, binary, bytes);
+  }
+
+  /** One frame that passed the rate limits, in its turn. */
+  private handleFrame(conn: Connection<H>, data: string | Uint8Array, binary: boolean, bytes: number): void {
     if (binary) {
       if (conn.resume !== null) this.countIncoming(conn, bytes);
       return this.rejectFrame(conn, `${ErrorText.InvalidJson}: binary frames are not supported, send JSON text frames`, 'binary');
@@ -236,7 +287,7 @@ export class ServerEngine<H> {
    */
   shutdown(reason: 'shutdown' | 'drain' = 'shutdown'): void {
     const close = this.closes[reason];
-    for (const conn of [...this.directory.values()]) {
+    for (const conn of [...this.local.values()]) {
       if (conn.pairingState === PairingState.closed) continue;
       const attached = conn.resume === null || conn.resume.attached;
       this.end(conn, close.text, PairingInput.shutdown);
@@ -261,7 +312,7 @@ export class ServerEngine<H> {
   private freshId(): string {
     for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
       const id = this.generateId();
-      if (this.directory.get(id) === undefined) return id;
+      if (!this.local.has(id)) return id;
     }
     throw new Error(`ServerEngine: generateId returned IDs in use ${ID_ATTEMPTS} times in a row`);
   }
@@ -307,7 +358,10 @@ export class ServerEngine<H> {
 
   /** A fresh single-use token for `session`: `<lookup key>.<secret>`; the old one stops working. */
   private issueToken(conn: Connection<H>, session: ResumeSession): string {
-    if (this.sessions.get(session.key) === conn) this.sessions.delete(session.key);
+    if (this.sessions.get(session.key) === conn) {
+      this.sessions.delete(session.key);
+      this.settle(this.directory.setSession(session.key, null));
+    }
     let key = this.generateToken!();
     for (let i = 0; this.sessions.has(key); i++) {
       if (i >= ID_ATTEMPTS) throw new Error(`ServerEngine: generateToken returned keys in use ${ID_ATTEMPTS} times in a row`);
@@ -316,6 +370,7 @@ export class ServerEngine<H> {
     session.key = key;
     session.secret = this.generateToken!();
     this.sessions.set(key, conn);
+    this.settle(this.directory.setSession(key, conn.id));
     return `${key}.${session.secret}`;
   }
 
@@ -330,6 +385,16 @@ export class ServerEngine<H> {
     if (fresh.resume !== null || fresh.pairingState !== PairingState.unpaired) return fail('resume must be the first message on a new connection');
     const dot = token.indexOf('.');
     const session = dot > 0 ? this.sessions.get(token.slice(0, dot)) : undefined;
+    if (session === undefined && dot > 0) {
+      // not here: perhaps another node of the cluster holds it
+      let answer: MaybePromise<HandoverResult>;
+      try {
+        answer = this.directory.takeSession(token.slice(0, dot), token.slice(dot + 1), received);
+      } catch {
+        return fail('the cluster directory is unreachable');
+      }
+      return this.await(fresh, answer, (result) => (result.ok ? this.adoptSession(fresh, result.session) : fail(result.why)), () => fail('the cluster directory is unreachable'));
+    }
     const r = session?.resume ?? null;
     if (session === undefined || r === null || session === fresh || session.pairingState === PairingState.closed || !constantTimeEqual(token.slice(dot + 1), r.secret)) {
       return fail('unknown, used or expired token');
@@ -341,7 +406,10 @@ export class ServerEngine<H> {
     if (tookOver) this.sink.close(session.handle, this.closes.taken_over);
     // the fresh link's own identity was never shared: retire it quietly
     this.wheel.unfile(fresh);
-    if (this.directory.get(fresh.id) === fresh) this.directory.delete(fresh.id);
+    if (this.local.get(fresh.id) === fresh) {
+      this.local.delete(fresh.id);
+      this.settle(this.directory.unregister(fresh.id));
+    }
     fresh.pairingState = PairingState.closed;
     fresh.keepaliveState = KeepaliveState.dead;
     fresh.resumedInto = session;
@@ -362,6 +430,105 @@ export class ServerEngine<H> {
     }));
     for (const frame of replay) this.sink.send(session.handle, frame);
     this.sink.log?.({ type: 'resumed', id: session.id, replayed: replay.length, tookOver });
+  }
+
+  /** Another node asks for a session this engine holds (its client came back there): hand it over, or say why not. */
+  private handover(key: string, secret: string, received: number, to: string): HandoverResult {
+    const session = this.sessions.get(key);
+    const r = session?.resume ?? null;
+    if (session === undefined || r === null || session.pairingState === PairingState.closed || !constantTimeEqual(secret, r.secret)) {
+      return { ok: false, why: 'unknown, used or expired token' };
+    }
+    const replay = r.ledger.replayAfter(received);
+    if (replay === null) return { ok: false, why: `received ${received} is outside ${r.ledger.acked}…${r.ledger.sent}` };
+    if (r.attached) this.sink.close(session.handle, this.closes.taken_over);
+    else this.counters.detached--;
+    const peer = session.peer;
+    let peerRef: PeerRef | null = null;
+    if (peer instanceof RemotePeer) {
+      peerRef = { id: peer.id, node: peer.node };
+      this.counters.pairs--;
+      if (peer.node !== to) this.directory.post(peer.node, { type: 'peer_moved', to: peer.id, peer: session.id, node: to });
+    } else if (peer !== null) {
+      peerRef = { id: peer.id, node: this.node };
+      peer.peer = new RemotePeer(session.id, to); // the pair now crosses nodes; it is still counted here
+    }
+    // the session leaves this engine without ending: the directory keeps its ID and pairing
+    this.wheel.unfile(session);
+    this.local.delete(session.id);
+    this.sessions.delete(key);
+    session.pairingState = PairingState.closed;
+    session.keepaliveState = KeepaliveState.dead;
+    session.peer = null;
+    session.waiting = null;
+    r.attached = false;
+    this.counters.closed++;
+    const now = this.advancingAt;
+    for (const [id, m] of this.moved) if (m.until <= now) this.moved.delete(id);
+    this.moved.set(session.id, { node: to, until: now + Math.max(this.settings.resumeGraceMs, 60_000) });
+    this.sink.log?.({ type: 'handed_over', id: session.id, node: to });
+    return {
+      ok: true,
+      session: { id: session.id, peer: peerRef, wsPing: session.wsPing, sent: r.ledger.sent, acked: r.ledger.acked, received: r.ledger.received, retained: replay },
+    };
+  }
+
+  /** Another node handed over the session `fresh`'s client asked to resume: it lives here now. */
+  private adoptSession(fresh: Connection<H>, moved: MovedSession): void {
+    const t = this.advancingAt;
+    const session = new Connection<H>(moved.id, fresh.link);
+    session.heardAt = t;
+    session.tokens = fresh.tokens;
+    session.tokensAt = fresh.tokensAt;
+    session.byteTokens = fresh.byteTokens;
+    session.byteTokensAt = fresh.byteTokensAt;
+    session.pingJitter = fresh.pingJitter;
+    session.wsPing = moved.wsPing || fresh.wsPing;
+    const r = new ResumeSession('', '', ResumeLedger.restore(moved));
+    session.resume = r;
+    if (moved.peer !== null) {
+      if (moved.peer.node === this.node) {
+        const partner = this.local.get(moved.peer.id);
+        if (partner !== undefined && partner.pairingState === PairingState.paired && partner.peer?.id === session.id) {
+          partner.peer = session; // the pair is whole on this node again, still counted once
+          session.peer = partner;
+          session.pairingState = PairingState.paired;
+        }
+      } else {
+        session.peer = new RemotePeer(moved.peer.id, moved.peer.node);
+        session.pairingState = PairingState.paired;
+        this.counters.pairs++;
+      }
+    }
+    const linkGone = fresh.pairingState === PairingState.closed;
+    if (!linkGone) {
+      this.wheel.unfile(fresh);
+      if (this.local.get(fresh.id) === fresh) {
+        this.local.delete(fresh.id);
+        this.settle(this.directory.unregister(fresh.id));
+      }
+      fresh.pairingState = PairingState.closed;
+      fresh.keepaliveState = KeepaliveState.dead;
+      this.counters.closed++;
+    }
+    fresh.resumedInto = session;
+    this.local.set(session.id, session);
+    this.settle(this.directory.adopt(session.id));
+    this.counters.resumes++;
+    const newToken = this.issueToken(session, r);
+    r.ledger.ackSent();
+    if (linkGone) {
+      // its new link closed while the session was on its way: it waits here for the client
+      this.detachReason = 'connection lost';
+      r.attached = true;
+      return this.keepaliveEvent(session, KeepaliveInput.lost);
+    }
+    this.wheel.file(session, this.pingDueAt(session));
+    this.sink.send(session.handle, encode({
+      type: 'resumed', id: session.id, peer_id: session.peer?.id ?? null, received: r.ledger.received, resume_token: newToken, resume_grace_ms: this.settings.resumeGraceMs,
+    }));
+    for (const frame of moved.retained) this.sink.send(session.handle, frame);
+    this.sink.log?.({ type: 'resumed', id: session.id, replayed: moved.retained.length, tookOver: false });
   }
 
   /** A counted frame arrived on a resumable session: acknowledge once enough are unacknowledged. */
@@ -391,13 +558,163 @@ export class ServerEngine<H> {
   }
 
   private pairRequest(conn: Connection<H>, targetId: string): void {
-    const target = this.directory.get(targetId);
-    const input =
-      target === conn ? PairingInput.requestSelf
-      : target === undefined || target.pairingState === PairingState.closed ? PairingInput.requestUnknown
-      : target.pairingState === PairingState.paired ? PairingInput.requestBusy
-      : PairingInput.requestFree;
-    this.pairingEvent(conn, input, { cause: 'request', targetId, target });
+    // the rules that need no directory: already paired, or yourself
+    if (conn.pairingState !== PairingState.unpaired || targetId === conn.id) {
+      const input = conn.pairingState === PairingState.unpaired ? PairingInput.requestSelf : PairingInput.requestUnknown;
+      return this.pairingEvent(conn, input, { cause: 'request', targetId, target: undefined });
+    }
+    if (!this.directory.available) return this.unavailable(conn);
+    let answer: MaybePromise<PairOutcome>;
+    try {
+      answer = this.directory.pair(conn.id, targetId);
+    } catch {
+      return this.unavailable(conn);
+    }
+    this.await(conn, answer, (outcome) => this.pairAnswered(conn, targetId, outcome), () => this.unavailable(conn));
+  }
+
+  /** The directory decided `conn`'s request for `targetId`. */
+  private pairAnswered(conn: Connection<H>, targetId: string, outcome: PairOutcome): void {
+    // a requester that closed meanwhile is unregistered after the pairing, which clears its target too
+    if (conn.pairingState !== PairingState.unpaired) return;
+    if (outcome.verdict !== 'paired') {
+      const input = outcome.verdict === 'busy' ? PairingInput.requestBusy : outcome.verdict === 'unknown' ? PairingInput.requestUnknown : PairingInput.requestRequesterBusy;
+      return this.pairingEvent(conn, input, { cause: 'request', targetId, target: undefined });
+    }
+    let target: Connection<H> | RemotePeer;
+    if (outcome.node === this.node) {
+      const local = this.local.get(targetId);
+      // it closed after the directory paired it: its unregistration clears the pairing again
+      if (local === undefined || local.pairingState === PairingState.closed) {
+        return this.pairingEvent(conn, PairingInput.requestUnknown, { cause: 'request', targetId, target: undefined });
+      }
+      this.endStalePairing(local);
+      target = local;
+    } else target = new RemotePeer(targetId, outcome.node);
+    this.pairingEvent(conn, PairingInput.requestFree, { cause: 'request', targetId, target });
+  }
+
+  /**
+   * The directory paired `conn` anew while the news that its last partner (on another node) left
+   * is still on its way: end that pairing first, so the client hears it before `paired`.
+   */
+  private endStalePairing(conn: Connection<H>): void {
+    if (conn.pairingState !== PairingState.paired || !(conn.peer instanceof RemotePeer)) return;
+    this.counters.pairs--;
+    this.pairingEvent(conn, PairingInput.peerLeft, { cause: 'peer', peer: conn.peer });
+  }
+
+  private unavailable(conn: Connection<H>): void {
+    if (conn.pairingState === PairingState.closed) return;
+    this.rejectFrame(conn, `${ErrorText.Unavailable}: the cluster directory is unreachable, try again shortly`, 'unavailable');
+  }
+
+  /**
+   * Carry on with `then` when `answer` is in: at once for a value; for a promise, `conn` holds its
+   * later frames back until the answer is handled, so they keep their order.
+   */
+  private await<T>(conn: Connection<H>, answer: MaybePromise<T>, then: (value: T) => void, failed: (error: unknown) => void): void {
+    if (!isThenable(answer)) return then(answer);
+    conn.waiting = [];
+    answer.then(
+      (value) => this.directoryTurn(() => this.continueAfter(conn, () => then(value))),
+      (error: unknown) => this.directoryTurn(() => this.continueAfter(conn, () => failed(error))),
+    );
+  }
+
+  /** Work the directory started, at the host's time, with the host told afterwards. */
+  private directoryTurn<T>(work: () => T): T {
+    if (this.clock !== null && this.epoch !== null) this.advancingAt = Math.max(this.advancingAt, this.time(this.clock()));
+    try {
+      return work();
+    } finally {
+      this.afterDirectoryWork?.();
+    }
+  }
+
+  private continueAfter(conn: Connection<H>, work: () => void): void {
+    const queue = conn.waiting ?? [];
+    conn.waiting = null;
+    work();
+    while (queue.length > 0) {
+      if (conn.pairingState === PairingState.closed) return;
+      if (conn.waiting !== null) {
+        (conn.waiting as unknown[]).unshift(...queue);
+        return;
+      }
+      const frame = queue.shift()!;
+      this.handleFrame(conn, frame.data, frame.binary, frame.bytes);
+    }
+  }
+
+  /** A directory write whose answer the engine does not need; a failure is repaired by the next reset. */
+  private settle(answer: MaybePromise<unknown>): void {
+    if (isThenable(answer)) answer.then(undefined, () => undefined);
+  }
+
+  /** The directory ended a pairing (an unregister or unpair): a partner on another node is told by its own node. */
+  private tellRemotePartner(id: string, answer: MaybePromise<PeerRef | null>): void {
+    const tell = (partner: PeerRef | null) => {
+      if (partner !== null && partner.node !== this.node) this.directory.post(partner.node, { type: 'peer_left', to: partner.id, peer: id });
+    };
+    if (isThenable(answer)) answer.then(tell, () => undefined);
+    else tell(answer);
+  }
+
+  /** A message from another node. Ones about clients or pairings this engine no longer has are ignored. */
+  private fromNode(message: NodeMessage): void {
+    const conn = this.local.get(message.to);
+    if (conn === undefined) {
+      const moved = this.moved.get(message.to);
+      if (moved !== undefined) this.directory.post(moved.node, message); // it was resumed elsewhere: send it on
+      return;
+    }
+    if (conn.pairingState === PairingState.closed) return;
+    const peer = conn.peer;
+    switch (message.type) {
+      case 'paired': {
+        if (peer !== null && peer.id === message.peer) return;
+        this.endStalePairing(conn);
+        if (conn.pairingState !== PairingState.unpaired) return;
+        const remote = new RemotePeer(message.peer, message.peerNode);
+        conn.peer = remote;
+        this.counters.pairs++;
+        this.sink.log?.({ type: 'paired', id: message.peer, peerId: conn.id });
+        return this.pairingEvent(conn, PairingInput.pairedByPeer, { cause: 'peer', peer: remote });
+      }
+      case 'signal':
+        if (peer === null || peer.id !== message.from || conn.pairingState !== PairingState.paired) return;
+        this.deliver(conn, message.frame);
+        if (this.watchesBuffers && (conn.resume === null || conn.resume.attached) && conn.pairingState !== PairingState.closed) this.checkBuffered(conn);
+        return;
+      case 'peer_left':
+        if (peer === null || peer.id !== message.peer || conn.pairingState !== PairingState.paired) return;
+        this.counters.pairs--;
+        return this.pairingEvent(conn, PairingInput.peerLeft, { cause: 'peer', peer });
+      case 'peer_moved':
+        if (peer === null || peer.id !== message.peer) return;
+        conn.peer = message.node === this.node ? (this.local.get(message.peer) ?? new RemotePeer(message.peer, message.node)) : new RemotePeer(message.peer, message.node);
+        return;
+    }
+  }
+
+  /**
+   * The directory lost its shared state, or cannot vouch that no message was lost: every pair with
+   * a partner on another node ends (the client is told `peer_disconnected` and may pair again), and
+   * what this engine holds is handed back to be registered again.
+   */
+  private resetCluster(): Registration[] {
+    const registrations: Registration[] = [];
+    for (const conn of [...this.local.values()]) {
+      if (conn.pairingState === PairingState.closed) continue;
+      if (conn.peer instanceof RemotePeer && conn.pairingState === PairingState.paired) {
+        this.counters.pairs--;
+        this.pairingEvent(conn, PairingInput.peerLeft, { cause: 'peer', peer: conn.peer });
+      }
+      const localPeer = conn.peer instanceof Connection ? conn.peer.id : null;
+      registrations.push({ id: conn.id, localPeer, sessionKey: conn.resume?.key || null });
+    }
+    return registrations;
   }
 
   /** Run one pairing-machine transition for `conn` and carry out what it emitted. */
@@ -415,9 +732,10 @@ export class ServerEngine<H> {
         if (payload.cause !== 'request' || payload.target === undefined) throw unexpected(effect, payload);
         const target = payload.target;
         conn.peer = target;
-        target.peer = conn;
         this.counters.pairs++;
         this.sink.log?.({ type: 'paired', id: conn.id, peerId: target.id });
+        if (target instanceof RemotePeer) return this.directory.post(target.node, { type: 'paired', to: target.id, peer: conn.id, peerNode: this.node });
+        target.peer = conn;
         return this.pairingEvent(target, PairingInput.pairedByPeer, { cause: 'peer', peer: conn });
       }
       case 'send_paired':
@@ -427,6 +745,11 @@ export class ServerEngine<H> {
         const peer = conn.peer!;
         this.counters.relayed++;
         this.counters.relayedByType[payload.messageType]++;
+        if (peer instanceof RemotePeer) {
+          this.directory.post(peer.node, { type: 'signal', to: peer.id, from: conn.id, messageType: payload.messageType, frame: addFromPeer(payload.frame) });
+          if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
+          return;
+        }
         this.deliver(peer, addFromPeer(payload.frame));
         if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
         if (this.watchesBuffers && (peer.resume === null || peer.resume.attached) && peer.pairingState !== PairingState.closed) this.checkBuffered(peer);
@@ -435,6 +758,13 @@ export class ServerEngine<H> {
       case 'release_peer': {
         const peer = conn.peer;
         conn.peer = null;
+        // the directory clears both sides (a closing connection's unregistration does it); its
+        // answer names the partner, whose node tells it when it is elsewhere
+        if (conn.pairingState !== PairingState.closed) this.tellRemotePartner(conn.id, this.directory.unpair(conn.id));
+        if (peer instanceof RemotePeer) {
+          this.counters.pairs--;
+          return;
+        }
         if (peer !== null && peer.pairingState === PairingState.paired) {
           this.counters.pairs--;
           this.pairingEvent(peer, PairingInput.peerLeft, { cause: 'peer', peer: conn });
@@ -444,7 +774,8 @@ export class ServerEngine<H> {
       case 'forget_peer': {
         const peer = conn.peer;
         conn.peer = null;
-        if (peer !== null && peer.pairingState === PairingState.paired) this.counters.pairs--;
+        if (peer instanceof RemotePeer) this.counters.pairs--; // the partner stays up: unregistering tells it
+        else if (peer !== null && peer.pairingState === PairingState.paired) this.counters.pairs--;
         return;
       }
       case 'send_peer_disconnected': {
@@ -574,10 +905,17 @@ export class ServerEngine<H> {
     this.pairingEvent(conn, input, END);
     conn.keepaliveState = keepaliveTable.table[conn.keepaliveState]![KeepaliveInput.close]!.next;
     this.wheel.unfile(conn);
-    if (this.directory.get(conn.id) === conn) this.directory.delete(conn.id);
+    conn.waiting = null;
+    if (this.local.get(conn.id) === conn) {
+      this.local.delete(conn.id);
+      this.tellRemotePartner(conn.id, this.directory.unregister(conn.id));
+    }
     const r = conn.resume;
     if (r !== null) {
-      if (this.sessions.get(r.key) === conn) this.sessions.delete(r.key);
+      if (this.sessions.get(r.key) === conn) {
+        this.sessions.delete(r.key);
+        this.settle(this.directory.setSession(r.key, null));
+      }
       if (!r.attached) this.counters.detached--;
       r.attached = false; // nothing more goes out on its link
     }

@@ -7,7 +7,11 @@ export { addFromPeer } from './relay-frame.js';
 export { TimerWheel, type WheelEntry } from './timer-wheel.js';
 export { takeToken, type TokenBucketState } from './rate-limit.js';
 export { scheduleEngine, type EngineTimers, type EngineSchedule } from './schedule.js';
-export { InMemoryDirectory, type ConnectionDirectory } from './directory.js';
+export {
+  InMemoryDirectory, MemoryHub, type Directory, type DirectoryListener, type HandoverResult, type MaybePromise, type MovedSession, type NodeMessage, type PairOutcome,
+  type PeerRef, type Registration,
+} from './directory.js';
+export { RemotePeer } from './connection.js';
 export { pairingMachine, pairingEvents, type PairingEvent, type PairingEffect, type TargetVerdict } from './pairing.machine.js';
 export { keepaliveMachine, keepaliveEvents, type KeepaliveEvent, type KeepaliveEffect } from './keepalive.machine.js';
 export { compileMachine, type CompiledMachine, type CompiledTransition } from './compile.js';

@@ -8,8 +8,9 @@ import { compileMachine } from './compile.js';
 import { MemoryServer, type MemoryClient } from './testing.js';
 
 const engineCanSend = (value: unknown, e: PairingEvent | KeepaliveEvent) =>
-  // PEER_LEFT needs a peer; PAIRED_BY_PEER needs an unpaired target (the engine checks first)
-  !(value === 'unpaired' && e.type === 'PEER_LEFT') && !(value === 'paired' && e.type === 'PAIRED_BY_PEER');
+  // PEER_LEFT needs a peer; PAIRED_BY_PEER needs an unpaired target (the engine checks first);
+  // requester_busy needs a second node pairing the requester meanwhile (cluster.test.ts covers it)
+  !(value === 'unpaired' && e.type === 'PEER_LEFT') && !(value === 'paired' && e.type === 'PAIRED_BY_PEER') && !(e.type === 'PAIR_REQUEST' && e.target === 'requester_busy');
 
 describe('pairing machine paths against the engine', () => {
   const model = createTestModel(pairingMachine, { events: (s) => pairingEvents.filter((e) => engineCanSend(s.value, e)) });

@@ -5,7 +5,8 @@ import { emit, setup } from 'xstate';
 import type { PairingErrorCode } from '@tandem/protocol';
 
 /** What the engine found when it looked up a pair request's target. */
-export type TargetVerdict = 'unknown' | 'self' | 'busy' | 'free';
+/** `requester_busy`: the directory found the requester itself paired meanwhile (from another node). */
+export type TargetVerdict = 'unknown' | 'self' | 'busy' | 'free' | 'requester_busy';
 
 /** Events of the pairing machine. */
 export type PairingEvent =
@@ -36,6 +37,7 @@ export const pairingEvents: readonly PairingEvent[] = [
   { type: 'PAIR_REQUEST', target: 'self' },
   { type: 'PAIR_REQUEST', target: 'busy' },
   { type: 'PAIR_REQUEST', target: 'free' },
+  { type: 'PAIR_REQUEST', target: 'requester_busy' },
   { type: 'PAIRED_BY_PEER' },
   { type: 'SIGNAL' },
   { type: 'PEER_LEFT' },
@@ -69,6 +71,7 @@ export const pairingMachine = setup({
           { guard: { type: 'targetIs', params: 'self' }, actions: { type: 'replyError', params: { error: 'cannot_pair_with_self' } } },
           { guard: { type: 'targetIs', params: 'unknown' }, actions: { type: 'replyError', params: { error: 'target_not_found' } } },
           { guard: { type: 'targetIs', params: 'busy' }, actions: { type: 'replyError', params: { error: 'target_already_paired' } } },
+          { guard: { type: 'targetIs', params: 'requester_busy' }, actions: { type: 'replyError', params: { error: 'already_paired' } } },
           { target: 'paired', actions: ['pairWithTarget', { type: 'sendPaired', params: { initiator: true } }] },
         ],
         PAIRED_BY_PEER: { target: 'paired', actions: { type: 'sendPaired', params: { initiator: false } } },

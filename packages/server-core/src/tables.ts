@@ -22,6 +22,7 @@ export const PairingInput = {
   requestSelf: pairingTable.event({ type: 'PAIR_REQUEST', target: 'self' }),
   requestBusy: pairingTable.event({ type: 'PAIR_REQUEST', target: 'busy' }),
   requestFree: pairingTable.event({ type: 'PAIR_REQUEST', target: 'free' }),
+  requestRequesterBusy: pairingTable.event({ type: 'PAIR_REQUEST', target: 'requester_busy' }),
   pairedByPeer: pairingTable.event({ type: 'PAIRED_BY_PEER' }),
   signal: pairingTable.event({ type: 'SIGNAL' }),
   peerLeft: pairingTable.event({ type: 'PEER_LEFT' }),

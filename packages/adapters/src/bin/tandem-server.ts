@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// tandem-server: the reference signaling server (in-memory directory) on `ws`.
+// tandem-server: the reference signaling server on `ws`: one process with an in-memory directory,
+// or, with --redis, one node of a cluster sharing its directory through Redis.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -9,6 +10,7 @@ import { pino } from 'pino';
 import { DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
 import { createWsServer, defaultConnectionLimits, type WsTandemServer } from '../ws.js';
+import { RedisDirectory } from '../redis-directory.js';
 import { createMetrics } from '../metrics.js';
 import { opsHandler } from '../ops.js';
 import { refusalLine, serverLogLevel, serverLogLine, type LogLevel } from '../server-log.js';
@@ -56,6 +58,9 @@ const program = new Command('tandem-server')
   .addOption(new Option('--admin-port <port>', 'serve /healthz, /readyz and /metrics on this port only (on --admin-host), not the public one').argParser(Number).env('TANDEM_ADMIN_PORT'))
   .addOption(new Option('--admin-host <host>', 'address for --admin-port').default('127.0.0.1').env('TANDEM_ADMIN_HOST'))
   .addOption(new Option('--no-metrics', 'do not serve /metrics'))
+  .addOption(new Option('--redis <url>', 'join a cluster through this Redis (redis://host:port[/db]); without it the server is one process with an in-memory directory').env('TANDEM_REDIS'))
+  .addOption(new Option('--redis-prefix <prefix>', 'prefix of the keys and channels in Redis (several clusters can share one Redis)').default('tandem:').env('TANDEM_REDIS_PREFIX'))
+  .addOption(new Option('--lease-ttl <seconds>', "with --redis: how long a silent node is presumed alive; its clients' partners are told within this plus a second").default(5).argParser(num).env('TANDEM_LEASE_TTL'))
   .addOption(new Option('--drain-timeout <seconds>', 'on SIGTERM: refuse new clients, close the others with 1012 (reconnect elsewhere), exit once they are gone or after this long').default(10).argParser(num).env('TANDEM_DRAIN_TIMEOUT'))
   .addOption(new Option('--no-demo', 'do not serve the demo chat page over HTTP on the same port'))
   .addOption(new Option('--no-extensions', 'do not advertise v2 extensions in your_id (pure v1)'))
@@ -68,6 +73,7 @@ const opts = program.opts<{
   rateLimit: number; rateBurst: number; byteRateLimit: number; byteRateBurst: number; maxBufferedBytes: number;
   resumeGrace: number; resumeBufferFrames: number; resumeBufferBytes: number;
   maxConnections: number; maxConnectionsPerIp: number; trustProxy: string[]; allowOrigin: string[];
+  redis?: string; redisPrefix: string; leaseTtl: number;
   tlsCert?: string; tlsKey?: string; adminPort?: number; adminHost: string; metrics: boolean; drainTimeout: number;
   extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel | 'silent';
 }>();
@@ -101,6 +107,22 @@ const onRequest = (req: IncomingMessage, res: ServerResponse) => {
 };
 const http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createServer(onRequest);
 
+const directory = opts.redis === undefined ? null : new RedisDirectory({
+  url: opts.redis,
+  prefix: opts.redisPrefix,
+  leaseTtlMs: Math.round(opts.leaseTtl * 1000),
+  reapIntervalMs: Math.min(1000, Math.round(opts.leaseTtl * 250)),
+  onEvent: (e) => {
+    switch (e.type) {
+      case 'ready': return say('info', `Cluster node ${directory!.node} is ready (Redis ${opts.redis}).`, { node: directory!.node });
+      case 'lost': return say('warn', `Lost Redis (${e.error}): new pairings fail until it is back; pairs that cross nodes end when it returns.`);
+      case 'reset': return say('info', `Rejoined the cluster (${e.why}); registered ${e.registered} client${e.registered === 1 ? '' : 's'} again.`);
+      case 'reaped': return say('info', `Lease of ${e.nodes} node${e.nodes === 1 ? '' : 's'} lapsed: forgot ${e.clients} client${e.clients === 1 ? '' : 's'}, their partners told.`);
+      case 'error': return say('warn', `Redis: ${e.error}`);
+    }
+  },
+});
+
 let server: WsTandemServer;
 const metrics = opts.metrics ? createMetrics(() => server.stats()) : null;
 try {
@@ -133,11 +155,13 @@ try {
       say('warn', json ? 'refused' : refusalLine(r), r);
     },
     hooks: metrics ? { frameArrived: () => metrics.frameArrived() } : {},
+    ...(directory ? { directory } : {}),
   });
 } catch (err) {
   program.error(`error: ${(err as Error).message}`);
 }
-ops = opsHandler({ ready: () => server.accepting, ...(metrics ? { metrics } : {}) });
+// not ready while draining, or while the cluster's Redis is unreachable (no pairing can be decided)
+ops = opsHandler({ ready: () => server.accepting && server.available, ...(metrics ? { metrics } : {}) });
 
 const loopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 if (opts.allowOrigin.length === 0 && !loopback(opts.host)) {
@@ -148,6 +172,11 @@ const fail = (err: Error) => {
   process.exit(1);
 };
 http.on('error', fail);
+// a cluster node joins before it listens; if Redis is away it listens anyway, not ready, and joins when Redis is back
+if (directory) {
+  say('info', `Joining the cluster through ${opts.redis} as node ${directory.node}...`);
+  await directory.start();
+}
 http.listen(opts.port, opts.host, () => {
   const a = http.address() as AddressInfo;
   const host = a.address.includes(':') ? `[${a.address}]` : a.address;
@@ -176,7 +205,8 @@ const stop = (signal: NodeJS.Signals) => {
   stopping = true;
   const draining = signal === 'SIGTERM';
   say('info', draining ? `Received SIGTERM; draining (up to ${opts.drainTimeout} s).` : `Received ${signal}; shutting down.`);
-  (draining ? server.drain(opts.drainTimeout * 1000) : server.close()).then(() => {
+  (draining ? server.drain(opts.drainTimeout * 1000) : server.close()).then(async () => {
+    await directory?.close();
     admin?.close();
     say('info', 'Server stopped.');
     process.exit(0);
