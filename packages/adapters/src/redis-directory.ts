@@ -218,6 +218,8 @@ export class RedisDirectory implements Directory {
   private lost = false;
   private rejoining: Promise<void> | null = null;
   private closing = false;
+  /** `start()` ran its first join attempt (until then, connections coming up are its business). */
+  private started = false;
   private renewTimer: NodeJS.Timeout | null = null;
   private reapTimer: NodeJS.Timeout | null = null;
   private readonly tickets = new Map<string, (result: HandoverResult) => void>();
@@ -270,6 +272,7 @@ export class RedisDirectory implements Directory {
       // ioredis keeps trying; the node joins on the first 'ready' of both connections
       this.onEvent({ type: 'lost', error: `cannot reach Redis: ${(e as Error).message}` });
     }
+    this.started = true;
     if (this.cmd.status === 'ready' && this.sub.status === 'ready') await this.rejoin('start');
     this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseTtlMs / 3)));
     this.reapTimer = setInterval(() => void this.reap(), this.reapIntervalMs);
@@ -404,7 +407,7 @@ export class RedisDirectory implements Directory {
   }
 
   private connectionReady(): void {
-    if (this.closing || !this.lost) return;
+    if (this.closing || !this.lost || !this.started) return;
     if (this.cmd.status !== 'ready' || this.sub.status !== 'ready') return;
     void this.rejoin('reconnected');
   }

@@ -1,0 +1,180 @@
+// A cluster for real: one redis-server, tandem-server processes as nodes, v1 clients on real
+// sockets split across them. Every wire-v1 rule must hold across nodes; a node killed with -9 must
+// have its clients' partners told within the lease TTL plus a little; a Redis restart must end
+// cross-node pairs with peer_disconnected, never drop a relayed frame silently.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorText } from '@tandem/protocol';
+import { killAll, start, type Proc } from './procs.js';
+import { connect, type TestClient } from './ws-client.js';
+import { startRedis, stopAllRedis, type RedisProc } from './redis.js';
+
+// short for the test, but not so short that a node busy starting another (tsx compiles) misses a renewal
+const LEASE_S = 2;
+let redis: RedisProc;
+const nodes: { proc: Proc; url: string; admin: string }[] = [];
+
+async function startNode(): Promise<{ proc: Proc; url: string; admin: string }> {
+  const proc = start('tandem-server', ['--port', '0', '--admin-port', '0', '--redis', redis.url, '--lease-ttl', String(LEASE_S), '--no-demo', '--log-level', 'info']);
+  const m = await proc.waitFor(/Listening on (ws:\/\/\S+)/);
+  const a = await proc.waitFor(/Admin endpoints on (http:\/\/\S+)\//);
+  await proc.waitFor(/Cluster node \S+ is ready/);
+  return { proc, url: m[1]!, admin: a[1]! };
+}
+
+const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
+/** readyz, waiting up to `ms` for it to become `want`. */
+async function readyzBecomes(admin: string, want: number, ms = 10_000): Promise<number> {
+  const until = Date.now() + ms;
+  let status = await readyz(admin);
+  while (status !== want && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = await readyz(admin);
+  }
+  return status;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  nodes.push(await startNode(), await startNode());
+}, 60_000);
+afterAll(async () => {
+  await killAll();
+  await stopAllRedis();
+});
+
+async function crossPair(): Promise<[TestClient, TestClient]> {
+  const a = await connect(nodes[0]!.url);
+  const b = await connect(nodes[1]!.url);
+  a.send({ type: 'pair_request', target_id: b.id });
+  await a.next((m) => m['type'] === 'paired', 'paired on node 1');
+  await b.next((m) => m['type'] === 'paired', 'paired on node 2');
+  return [a, b];
+}
+
+describe('two nodes and a Redis', () => {
+  it('pair across nodes by ID; relay in order, byte for byte with from_peer; only inside the pair', async () => {
+    const bystander = await connect(nodes[1]!.url);
+    const [a, b] = await crossPair();
+    expect(a.frames.at(-1)).toEqual({ type: 'paired', peer_id: b.id, initiator: true });
+    expect(b.frames.at(-1)).toEqual({ type: 'paired', peer_id: a.id, initiator: false });
+    for (let i = 0; i < 50; i++) a.send({ type: 'candidate', candidate: { candidate: `c${i}`, sdpMid: '0', sdpMLineIndex: 0, extra: { deep: [i] } } });
+    b.send({ type: 'offer', sdp: 'v=0 ünïcödé', custom: 1 });
+    await b.next((m) => m['type'] === 'candidate' && (m['candidate'] as { candidate: string }).candidate === 'c49', 'the 50th candidate');
+    const got = b.frames.filter((m) => m['type'] === 'candidate').map((m) => (m['candidate'] as { candidate: string }).candidate);
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `c${i}`));
+    expect(b.frames.find((m) => m['type'] === 'candidate')).toEqual({ type: 'candidate', candidate: { candidate: 'c0', sdpMid: '0', sdpMLineIndex: 0, extra: { deep: [0] } }, from_peer: true });
+    expect(await a.next((m) => m['type'] === 'offer', 'offer')).toEqual({ type: 'offer', sdp: 'v=0 ünïcödé', custom: 1, from_peer: true });
+    expect(bystander.frames.filter((m) => m['type'] !== 'ping' && m['type'] !== 'your_id')).toEqual([]);
+    a.ws.close();
+    b.ws.close();
+    bystander.ws.close();
+  });
+
+  it('every pairing error text is the same across nodes', async () => {
+    const [a, b] = await crossPair();
+    const c = await connect(nodes[1]!.url);
+    const d = await connect(nodes[0]!.url);
+    const err = async (cl: TestClient) => (await cl.next((m) => m['type'] === 'error', 'error'))['message'];
+    c.send({ type: 'pair_request', target_id: a.id }); // a is on the other node, paired
+    expect(await err(c)).toBe(ErrorText.TargetAlreadyPaired);
+    a.send({ type: 'pair_request', target_id: c.id });
+    expect(await err(a)).toBe(ErrorText.AlreadyPaired);
+    d.send({ type: 'pair_request', target_id: 'no-such-client' });
+    expect(await err(d)).toBe(ErrorText.TargetNotFound);
+    d.frames.length = 1;
+    d.send({ type: 'pair_request', target_id: d.id });
+    expect(await err(d)).toBe(ErrorText.CannotPairWithSelf);
+    d.frames.length = 1;
+    d.send({ type: 'offer', sdp: 'x' });
+    expect(await err(d)).toBe(ErrorText.NotPaired);
+    for (const x of [a, b, c, d]) x.ws.close();
+  });
+
+  it('peer_disconnected crosses nodes when a peer closes; both can pair again, across nodes', async () => {
+    const [a, b] = await crossPair();
+    a.ws.close();
+    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected')).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    const c = await connect(nodes[0]!.url);
+    b.send({ type: 'pair_request', target_id: c.id });
+    await c.next((m) => m['type'] === 'paired', 'c paired with b');
+    b.send({ type: 'offer', sdp: 'again' });
+    expect(await c.next((m) => m['type'] === 'offer', 'offer')).toMatchObject({ sdp: 'again', from_peer: true });
+    b.ws.close();
+    c.ws.close();
+  });
+
+  it('races across nodes are decided once: of many requests for one free target, exactly one pairs', async () => {
+    for (let round = 0; round < 5; round++) {
+      const target = await connect(nodes[round % 2]!.url);
+      const askers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(nodes[i % 2]!.url)));
+      for (const x of askers) x.send({ type: 'pair_request', target_id: target.id });
+      const answers = await Promise.all(askers.map((x) => x.next((m) => m['type'] === 'paired' || m['type'] === 'error', 'an answer')));
+      const paired = answers.filter((m) => m['type'] === 'paired');
+      expect(paired).toHaveLength(1);
+      expect(answers.filter((m) => m['type'] === 'error').map((m) => m['message'])).toEqual(Array(7).fill(ErrorText.TargetAlreadyPaired));
+      const winner = askers[answers.indexOf(paired[0]!)]!;
+      expect(await target.next((m) => m['type'] === 'paired', 'target paired')).toEqual({ type: 'paired', peer_id: winner.id, initiator: false });
+      for (const x of [target, ...askers]) x.ws.close();
+    }
+  });
+
+  it('a node killed with -9: its clients partners elsewhere are told within the lease TTL plus a little, its IDs become not found, a new node joins', async () => {
+    const extra = await startNode();
+    const a = await connect(extra.url);
+    const b = await connect(nodes[0]!.url);
+    b.send({ type: 'pair_request', target_id: a.id });
+    await b.next((m) => m['type'] === 'paired', 'paired');
+    const killedAt = Date.now();
+    await extra.proc.kill('SIGKILL');
+    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected after kill -9', (LEASE_S + 3) * 1000)).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    const took = Date.now() - killedAt;
+    expect(took).toBeLessThan((LEASE_S + 2) * 1000);
+    b.send({ type: 'pair_request', target_id: a.id });
+    expect(await b.next((m) => m['type'] === 'error', 'error')).toMatchObject({ message: ErrorText.TargetNotFound });
+    const again = await startNode();
+    const c = await connect(again.url);
+    b.send({ type: 'pair_request', target_id: c.id });
+    await c.next((m) => m['type'] === 'paired', 'paired with the new node');
+    b.ws.close();
+    c.ws.close();
+    await again.proc.kill();
+  });
+
+  it('Redis restarts: cross-node pairs end with peer_disconnected, pairings fail clearly and readyz says not ready while it is down, all recover after', async () => {
+    const [a, b] = await crossPair();
+    const local1 = await connect(nodes[0]!.url);
+    const local2 = await connect(nodes[0]!.url);
+    local1.send({ type: 'pair_request', target_id: local2.id });
+    await local2.next((m) => m['type'] === 'paired', 'same-node pair');
+    expect(await readyzBecomes(nodes[0]!.admin, 200), nodes[0]!.proc.lines.join('\n')).toBe(200);
+    await redis.stop();
+    await nodes[0]!.proc.waitFor(/Lost Redis/);
+    expect(await readyz(nodes[0]!.admin)).toBe(503);
+    const lone = await connect(nodes[0]!.url);
+    lone.send({ type: 'pair_request', target_id: local1.id });
+    const refused = await lone.next((m) => m['type'] === 'error', 'error while Redis is down');
+    expect(refused['message']).toMatch(new RegExp(`^${ErrorText.Unavailable}`));
+    expect(refused['code']).toBe('unavailable');
+    // a same-node pair keeps relaying without Redis
+    local1.send({ type: 'offer', sdp: 'still here' });
+    expect(await local2.next((m) => m['type'] === 'offer', 'same-node relay while Redis is down')).toMatchObject({ sdp: 'still here' });
+    // a signal sent across while Redis is down is either delivered or its pair ends: here it ends
+    a.send({ type: 'offer', sdp: 'during the outage' });
+    await redis.restart();
+    expect(await a.next((m) => m['type'] === 'peer_disconnected', 'a told', 15_000)).toEqual({ type: 'peer_disconnected', peer_id: b.id });
+    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'b told', 15_000)).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    expect(b.frames.filter((m) => m['type'] === 'offer')).toEqual([]);
+    await nodes[0]!.proc.waitFor(/Rejoined the cluster \(reconnected\)/, 15_000);
+    await nodes[1]!.proc.waitFor(/Rejoined the cluster \(reconnected\)/, 15_000);
+    expect(await readyzBecomes(nodes[0]!.admin, 200)).toBe(200);
+    // everyone is findable again and may pair across nodes
+    a.frames.splice(1);
+    b.send({ type: 'pair_request', target_id: a.id });
+    await a.next((m) => m['type'] === 'paired' && m['peer_id'] === b.id, 'paired again after the restart');
+    a.send({ type: 'offer', sdp: 'after' });
+    expect(await b.next((m) => m['type'] === 'offer', 'relay after the restart')).toMatchObject({ sdp: 'after' });
+    // the same-node pair survived
+    expect(local2.frames.filter((m) => m['type'] === 'peer_disconnected')).toEqual([]);
+    for (const x of [a, b, local1, local2, lone]) x.ws.close();
+  }, 60_000);
+});
