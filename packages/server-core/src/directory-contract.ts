@@ -1,0 +1,189 @@
+// The contract every Directory implementation must meet, as a vitest suite: the in-memory one
+// runs it here, the Redis one in @tandem/adapters, and anyone writing their own (NATS, Postgres)
+// can run it too: `import { describeDirectoryContract } from '@tandem/server-core/directory-contract'`.
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Directory, HandoverResult, NodeMessage, PairOutcome } from './directory.js';
+
+/** A cluster of `n` directories for one test. */
+export interface ContractCluster {
+  /** One directory per node, started; the suite calls `listen` on each. */
+  readonly directories: readonly Directory[];
+  /** Node `i` dies as kill -9 would (no goodbye); resolves when the others may notice (lease). */
+  kill(i: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** How long a dead node's clients may take to vanish, ms (its lease TTL plus reaping). */
+  readonly noticeDeathMs: number;
+  /** fast-check runs of the concurrent pairing property. */
+  readonly raceRuns?: number;
+}
+
+interface Node {
+  readonly directory: Directory;
+  readonly messages: NodeMessage[];
+  handover: (key: string, secret: string, received: number, to: string) => HandoverResult;
+  readonly handovers: { key: string; secret: string; received: number; to: string }[];
+}
+
+async function eventually(check: () => boolean, what: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Run the directory contract against clusters made by `make(n)`. */
+export function describeDirectoryContract(name: string, make: (nodes: number) => Promise<ContractCluster>, options: ContractOptions): void {
+  describe(`Directory contract: ${name}`, () => {
+    let cluster: ContractCluster | null = null;
+    afterEach(async () => {
+      await cluster?.close();
+      cluster = null;
+    });
+    let seq = 0;
+    const id = (label: string) => `${label}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+    const nodesOf = async (n: number): Promise<Node[]> => {
+      cluster = await make(n);
+      return cluster.directories.map((directory) => {
+        const node: Node = {
+          directory, messages: [], handovers: [],
+          handover: () => ({ ok: false, why: 'no session here' }),
+        };
+        directory.listen({
+          message: (m) => node.messages.push(m),
+          reset: () => [],
+          handover: (key, secret, received, to) => {
+            node.handovers.push({ key, secret, received, to });
+            return node.handover(key, secret, received, to);
+          },
+        });
+        return node;
+      });
+    };
+
+    it('pairs by ID across nodes, and answers busy, unknown and requester_busy as the records say', async () => {
+      const [n0, n1] = await nodesOf(2);
+      const [a, b, c] = [id('a'), id('b'), id('c')];
+      await n0!.directory.register(a);
+      await n1!.directory.register(b);
+      await n1!.directory.register(c);
+      expect(n0!.directory.available).toBe(true);
+      expect(await n0!.directory.pair(a, b)).toEqual({ verdict: 'paired', node: n1!.directory.node });
+      expect(await n1!.directory.pair(c, b)).toEqual({ verdict: 'busy' });
+      expect(await n1!.directory.pair(c, 'nobody-has-this-id')).toEqual({ verdict: 'unknown' });
+      expect(await n1!.directory.pair(b, c)).toEqual({ verdict: 'requester_busy' });
+      expect(await n1!.directory.pair(c, a)).toEqual({ verdict: 'busy' });
+    });
+
+    it('unpair and unregister clear both sides and name the partner; an unregistered ID is unknown', async () => {
+      const [n0, n1] = await nodesOf(2);
+      const [a, b, c] = [id('a'), id('b'), id('c')];
+      await n0!.directory.register(a);
+      await n1!.directory.register(b);
+      await n1!.directory.register(c);
+      await n0!.directory.pair(a, b);
+      expect(await n1!.directory.unpair(b)).toEqual({ id: a, node: n0!.directory.node });
+      expect(await n1!.directory.unpair(b)).toBeNull();
+      expect(await n1!.directory.pair(c, a)).toEqual({ verdict: 'paired', node: n0!.directory.node });
+      expect(await n0!.directory.unregister(a)).toEqual({ id: c, node: n1!.directory.node });
+      expect(await n1!.directory.pair(b, a)).toEqual({ verdict: 'unknown' });
+      expect(await n1!.directory.pair(b, c)).toEqual({ verdict: 'paired', node: n1!.directory.node });
+    });
+
+    it('delivers posted messages to the named node only, in order', async () => {
+      const [n0, n1, n2] = await nodesOf(3);
+      const sent: NodeMessage[] = Array.from({ length: 200 }, (_, i) => ({ type: 'signal', to: 'x', from: 'y', messageType: 'candidate', frame: `{"n":${i}}` }));
+      for (const m of sent) n0!.directory.post(n1!.directory.node, m);
+      n0!.directory.post(n2!.directory.node, { type: 'peer_left', to: 'z', peer: 'y' });
+      await eventually(() => n1!.messages.length === 200 && n2!.messages.length === 1, 'messages', 5000);
+      expect(n1!.messages).toEqual(sent);
+      expect(n2!.messages).toEqual([{ type: 'peer_left', to: 'z', peer: 'y' }]);
+      expect(n0!.messages).toEqual([]);
+    });
+
+    it('decides concurrent requests from many nodes once: the paired verdicts form a matching, every busy is explained', async () => {
+      const nodes = await nodesOf(3);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 2, max: 8 }),
+          fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 24 }),
+          async (clients, requests) => {
+            const ids = Array.from({ length: clients }, (_, i) => ({ id: id(`r${i}`), node: nodes[i % nodes.length]! }));
+            await Promise.all(ids.map((c) => c.node.directory.register(c.id)));
+            const asked = requests.map(([r, t]) => ({ from: ids[r % clients]!, target: t % (clients + 1) === clients ? 'unregistered-id' : ids[t % clients]!.id }));
+            // all at once, each from its requester's node
+            const verdicts: PairOutcome[] = await Promise.all(asked.map((q) => q.from.node.directory.pair(q.from.id, q.target)));
+            const pairedWith = new Map<string, string>();
+            for (const [i, v] of verdicts.entries()) {
+              const q = asked[i]!;
+              if (v.verdict !== 'paired') continue;
+              for (const x of [q.from.id, q.target]) expect(pairedWith.has(x), `${x} paired twice`).toBe(false);
+              pairedWith.set(q.from.id, q.target);
+              pairedWith.set(q.target, q.from.id);
+              expect(v.node).toBe(ids.find((c) => c.id === q.target)!.node.directory.node);
+            }
+            for (const [i, v] of verdicts.entries()) {
+              const q = asked[i]!;
+              if (v.verdict === 'busy') expect(pairedWith.has(q.target), `busy ${q.target} is paired`).toBe(true);
+              if (v.verdict === 'requester_busy') expect(pairedWith.has(q.from.id), `requester ${q.from.id} is paired`).toBe(true);
+              if (v.verdict === 'unknown') expect(q.target === 'unregistered-id' || q.target === q.from.id).toBe(true);
+            }
+            // and the records agree: unpairing each paired client names its partner
+            for (const c of ids) {
+              const partner = await c.node.directory.unpair(c.id);
+              expect(partner?.id ?? null).toBe(pairedWith.get(c.id) ?? null);
+              if (partner !== null) pairedWith.delete(partner.id);
+            }
+            await Promise.all(ids.map((c) => c.node.directory.unregister(c.id)));
+          },
+        ),
+        { numRuns: options.raceRuns ?? 30 },
+      );
+    });
+
+    it('hands a session over: the node holding its key is asked, and its answer returned', async () => {
+      const [n0, n1] = await nodesOf(2);
+      const a = id('a');
+      await n0!.directory.register(a);
+      await n0!.directory.setSession('key-a', a);
+      const moved: HandoverResult = { ok: true, session: { id: a, peer: null, wsPing: false, sent: 2, acked: 1, received: 5, retained: ['{"type":"x"}'] } };
+      n0!.handover = () => moved;
+      expect(await n1!.directory.takeSession('key-a', 'the-secret', 4)).toEqual(moved);
+      expect(n0!.handovers).toEqual([{ key: 'key-a', secret: 'the-secret', received: 4, to: n1!.directory.node }]);
+      expect((await n1!.directory.takeSession('no-such-key', 's', 0)).ok).toBe(false);
+      await n0!.directory.setSession('key-a', null);
+      expect((await n1!.directory.takeSession('key-a', 'the-secret', 4)).ok).toBe(false);
+    });
+
+    it('adopt moves a record to the adopting node and keeps its pairing', async () => {
+      const [n0, n1, n2] = await nodesOf(3);
+      const [a, b] = [id('a'), id('b')];
+      await n0!.directory.register(a);
+      await n1!.directory.register(b);
+      await n1!.directory.pair(b, a);
+      await n2!.directory.adopt(a);
+      expect(await n1!.directory.unpair(b)).toEqual({ id: a, node: n2!.directory.node });
+      const c = id('c');
+      await n1!.directory.register(c);
+      expect(await n1!.directory.pair(c, a)).toEqual({ verdict: 'paired', node: n2!.directory.node });
+    });
+
+    it("a dead node's clients vanish and their partners' nodes are told peer_left", async () => {
+      const [n0, n1] = await nodesOf(2);
+      const [a, b, lone] = [id('a'), id('b'), id('lone')];
+      await n0!.directory.register(a);
+      await n0!.directory.register(lone);
+      await n1!.directory.register(b);
+      await n1!.directory.pair(b, a);
+      await cluster!.kill(0);
+      await eventually(() => n1!.messages.some((m) => m.type === 'peer_left'), 'peer_left for the dead node', options.noticeDeathMs);
+      expect(n1!.messages).toEqual([{ type: 'peer_left', to: b, peer: a }]);
+      expect(await n1!.directory.pair(b, lone)).toEqual({ verdict: 'unknown' });
+      expect(await n1!.directory.pair(b, a)).toEqual({ verdict: 'unknown' });
+    });
+  });
+}
