@@ -131,7 +131,7 @@ export class ResumingMemoryClient {
   readonly peerDisconnects: string[] = [];
   private read = 0;
   cut = false;
-  constructor(private readonly s: MemoryServer) {
+  constructor(private s: MemoryServer) {
     this.link = s.connect();
     this.id = this.link.conn.id;
     this.link.send(encode({ type: 'hello', version: 2, capabilities: ['resume'] }));
@@ -167,8 +167,10 @@ export class ResumingMemoryClient {
     if (kind === 'close') this.link.close(1006);
     this.cut = true;
   }
-  resume(): Record<string, unknown> {
+  /** Come back on a new link, through `via` (another node of the cluster) or the same server. */
+  resume(via: MemoryServer = this.s): Record<string, unknown> {
     this.cut = false;
+    this.s = via;
     this.link = this.s.connect();
     this.read = 1; // your_id of the fresh link
     this.link.send(encode({ type: 'resume', token: this.token, received: this.ledger.received }));
