@@ -50,25 +50,27 @@ local p, id, node = ARGV[1], ARGV[2], ARGV[3]
 redis.call('HSET', p..'c:'..id, 'n', node)
 redis.call('SADD', p..'nc:'..node, id)
 return 1`,
-  // ARGV: prefix, id, node, delete(1|0) → partner id and node, or false
+  // ARGV: prefix, id, node, delete(1|0), epoch of the pairing to end ('' for any)
+  // → partner id, node and epoch, or false
   release: `
-local p, id, node, delete = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local p, id, node, delete, expected = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local key = p..'c:'..id
-local rec = redis.call('HMGET', key, 'n', 'p', 'k')
+local rec = redis.call('HMGET', key, 'n', 'p', 'k', 'e')
 if not rec[1] or rec[1] ~= node then return false end
+if delete ~= '1' and (not rec[2] or rec[4] ~= expected) then return false end
 if delete == '1' then
   redis.call('DEL', key)
   redis.call('SREM', p..'nc:'..node, id)
   if rec[3] and redis.call('GET', p..'s:'..rec[3]) == node then redis.call('DEL', p..'s:'..rec[3]) end
 else
-  redis.call('HDEL', key, 'p')
+  redis.call('HDEL', key, 'p', 'e')
 end
 if not rec[2] then return false end
 local pkey = p..'c:'..rec[2]
-local partner = redis.call('HMGET', pkey, 'n', 'p')
-if partner[1] and partner[2] == id then
-  redis.call('HDEL', pkey, 'p')
-  return {rec[2], partner[1]}
+local partner = redis.call('HMGET', pkey, 'n', 'p', 'e')
+if partner[1] and partner[2] == id and partner[3] == rec[4] then
+  redis.call('HDEL', pkey, 'p', 'e')
+  return {rec[2], partner[1], rec[4]}
 end
 return false`,
   // ARGV: prefix, requester, target, node → {verdict[, node]}
@@ -87,9 +89,10 @@ local kb = p..'c:'..b
 local rb = redis.call('HMGET', kb, 'n', 'p')
 if not rb[1] or redis.call('EXISTS', p..'lease:'..rb[1]) == 0 then return {'unknown'} end
 if rb[2] then return {'busy'} end
-redis.call('HSET', ka, 'p', b)
-redis.call('HSET', kb, 'p', a)
-return {'paired', rb[1]}`,
+local e = tostring(redis.call('INCR', p..'epoch'))
+redis.call('HSET', ka, 'p', b, 'e', e)
+redis.call('HSET', kb, 'p', a, 'e', e)
+return {'paired', rb[1], e}`,
   // ARGV: prefix, key, node, id ('' to forget)
   session: `
 local p, key, node, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -123,17 +126,17 @@ for _, n in ipairs(redis.call('SMEMBERS', p..'nodes')) do
     nodes = nodes + 1
     for _, id in ipairs(redis.call('SMEMBERS', p..'nc:'..n)) do
       local key = p..'c:'..id
-      local rec = redis.call('HMGET', key, 'n', 'p', 'k')
+      local rec = redis.call('HMGET', key, 'n', 'p', 'k', 'e')
       if rec[1] == n then
         clients = clients + 1
         redis.call('DEL', key)
         if rec[3] and redis.call('GET', p..'s:'..rec[3]) == n then redis.call('DEL', p..'s:'..rec[3]) end
         if rec[2] then
           local pkey = p..'c:'..rec[2]
-          local partner = redis.call('HMGET', pkey, 'n', 'p')
-          if partner[1] and partner[2] == id then
-            redis.call('HDEL', pkey, 'p')
-            redis.call('PUBLISH', p..'ch:'..partner[1], cjson.encode({t = 'm', m = {type = 'peer_left', to = rec[2], peer = id}}))
+          local partner = redis.call('HMGET', pkey, 'n', 'p', 'e')
+          if partner[1] and partner[2] == id and partner[3] == rec[4] then
+            redis.call('HDEL', pkey, 'p', 'e')
+            redis.call('PUBLISH', p..'ch:'..partner[1], cjson.encode({t = 'm', m = {type = 'peer_left', to = rec[2], peer = id, epoch = rec[4]}}))
           end
         end
       end
@@ -143,7 +146,7 @@ for _, n in ipairs(redis.call('SMEMBERS', p..'nodes')) do
   end
 end
 return {nodes, clients}`,
-  // ARGV: prefix, node, ttl, then (id, local peer or '', session key or '') per client.
+  // ARGV: prefix, node, ttl, then (id, local peer or '', its pairing's epoch or '', session key or '') per client.
   // Takes the lease, forgets this node's records that are not listed, ends every pairing that is
   // not a listed local one (publishing peer_left to the partner's node), registers the listed.
   rejoin: `
@@ -152,20 +155,20 @@ redis.call('SET', p..'lease:'..node, '1', 'PX', ttl)
 redis.call('SADD', p..'nodes', node)
 local function release(id, keep)
   local key = p..'c:'..id
-  local rec = redis.call('HMGET', key, 'n', 'p')
+  local rec = redis.call('HMGET', key, 'n', 'p', 'e')
   if rec[2] and rec[2] ~= keep then
     local pkey = p..'c:'..rec[2]
-    local partner = redis.call('HMGET', pkey, 'n', 'p')
-    if partner[1] and partner[2] == id then
-      redis.call('HDEL', pkey, 'p')
+    local partner = redis.call('HMGET', pkey, 'n', 'p', 'e')
+    if partner[1] and partner[2] == id and partner[3] == rec[3] then
+      redis.call('HDEL', pkey, 'p', 'e')
       if partner[1] ~= node then
-        redis.call('PUBLISH', p..'ch:'..partner[1], cjson.encode({t = 'm', m = {type = 'peer_left', to = rec[2], peer = id}}))
+        redis.call('PUBLISH', p..'ch:'..partner[1], cjson.encode({t = 'm', m = {type = 'peer_left', to = rec[2], peer = id, epoch = rec[3]}}))
       end
     end
   end
 end
 local live = {}
-for i = 4, #ARGV, 3 do live[ARGV[i]] = true end
+for i = 4, #ARGV, 4 do live[ARGV[i]] = true end
 for _, id in ipairs(redis.call('SMEMBERS', p..'nc:'..node)) do
   if not live[id] then
     local key = p..'c:'..id
@@ -176,19 +179,19 @@ for _, id in ipairs(redis.call('SMEMBERS', p..'nc:'..node)) do
     redis.call('SREM', p..'nc:'..node, id)
   end
 end
-for i = 4, #ARGV, 3 do
-  local id, peer, skey = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+for i = 4, #ARGV, 4 do
+  local id, peer, epoch, skey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   release(id, peer ~= '' and peer or false)
   local key = p..'c:'..id
   redis.call('HSET', key, 'n', node)
-  if peer ~= '' then redis.call('HSET', key, 'p', peer) else redis.call('HDEL', key, 'p') end
+  if peer ~= '' then redis.call('HSET', key, 'p', peer, 'e', epoch) else redis.call('HDEL', key, 'p', 'e') end
   redis.call('SADD', p..'nc:'..node, id)
   if skey ~= '' then
     redis.call('SET', p..'s:'..skey, node)
     redis.call('HSET', key, 'k', skey)
   end
 end
-return (#ARGV - 3) / 3`,
+return (#ARGV - 3) / 4`,
   // ARGV: prefix, node: leave the cluster cleanly (the engine already unregistered its clients)
   leave: `
 local p, node = ARGV[1], ARGV[2]
@@ -289,18 +292,18 @@ export class RedisDirectory implements Directory {
   }
 
   unregister(id: string): MaybePromise<PeerRef | null> {
-    return this.track(this.call('tandem_release', id, this.node, '1')).then(toPeerRef);
+    return this.track(this.call('tandem_release', id, this.node, '1', '')).then(toPeerRef);
   }
 
-  unpair(id: string): MaybePromise<PeerRef | null> {
-    return this.track(this.call('tandem_release', id, this.node, '0')).then(toPeerRef);
+  unpair(id: string, epoch: string): MaybePromise<PeerRef | null> {
+    return this.track(this.call('tandem_release', id, this.node, '0', epoch)).then(toPeerRef);
   }
 
   pair(requester: string, target: string): MaybePromise<PairOutcome> {
     if (!this.ready) return Promise.reject(new Error('the Redis directory is not connected'));
     return this.track(this.call('tandem_pair', requester, target, this.node)).then((reply): PairOutcome => {
-      const [verdict, node] = reply as [string, string?];
-      if (verdict === 'paired') return { verdict: 'paired', node: node! };
+      const [verdict, node, epoch] = reply as [string, string?, string?];
+      if (verdict === 'paired') return { verdict: 'paired', node: node!, epoch: epoch! };
       if (verdict === 'busy' || verdict === 'unknown' || verdict === 'requester_busy') return { verdict };
       throw new Error(`unexpected pair verdict ${String(verdict)}`);
     });
@@ -422,7 +425,7 @@ export class RedisDirectory implements Directory {
           await this.sub.subscribe(`${this.prefix}ch:${this.node}`);
           const registrations = this.listener?.reset() ?? [];
           const args: string[] = [this.node, String(this.leaseTtlMs)];
-          for (const r of registrations) args.push(r.id, r.localPeer ?? '', r.sessionKey ?? '');
+          for (const r of registrations) args.push(r.id, r.localPeer ?? '', r.epoch ?? '', r.sessionKey ?? '');
           try {
             await this.call('tandem_rejoin', ...args);
           } catch (e) {
@@ -472,6 +475,6 @@ export class RedisDirectory implements Directory {
 
 function toPeerRef(reply: unknown): PeerRef | null {
   if (!Array.isArray(reply)) return null;
-  const [id, node] = reply as [string, string];
-  return { id, node };
+  const [id, node, epoch] = reply as [string, string, string];
+  return { id, node, epoch };
 }

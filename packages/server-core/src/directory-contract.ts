@@ -72,7 +72,7 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       await n1!.directory.register(b);
       await n1!.directory.register(c);
       expect(n0!.directory.available).toBe(true);
-      expect(await n0!.directory.pair(a, b)).toEqual({ verdict: 'paired', node: n1!.directory.node });
+      expect(await n0!.directory.pair(a, b)).toEqual({ verdict: 'paired', node: n1!.directory.node, epoch: expect.any(String) });
       expect(await n1!.directory.pair(c, b)).toEqual({ verdict: 'busy' });
       expect(await n1!.directory.pair(c, 'nobody-has-this-id')).toEqual({ verdict: 'unknown' });
       expect(await n1!.directory.pair(b, c)).toEqual({ verdict: 'requester_busy' });
@@ -85,23 +85,30 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       await n0!.directory.register(a);
       await n1!.directory.register(b);
       await n1!.directory.register(c);
-      await n0!.directory.pair(a, b);
-      expect(await n1!.directory.unpair(b)).toEqual({ id: a, node: n0!.directory.node });
-      expect(await n1!.directory.unpair(b)).toBeNull();
-      expect(await n1!.directory.pair(c, a)).toEqual({ verdict: 'paired', node: n0!.directory.node });
-      expect(await n0!.directory.unregister(a)).toEqual({ id: c, node: n1!.directory.node });
+      const first = (await n0!.directory.pair(a, b)) as { epoch: string };
+      expect(await n1!.directory.unpair(b, `${first.epoch}-another`)).toBeNull(); // another pairing's end: nothing happens
+      expect(await n1!.directory.unpair(b, first.epoch)).toEqual({ id: a, node: n0!.directory.node, epoch: first.epoch });
+      expect(await n1!.directory.unpair(b, first.epoch)).toBeNull();
+      // the same two again: a new epoch, so the first pairing's end cannot end this one
+      const again = (await n0!.directory.pair(a, b)) as { epoch: string };
+      expect(again.epoch).not.toBe(first.epoch);
+      expect(await n1!.directory.unpair(b, first.epoch)).toBeNull();
+      expect(await n1!.directory.unpair(b, again.epoch)).toEqual({ id: a, node: n0!.directory.node, epoch: again.epoch });
+      const third = (await n1!.directory.pair(c, a)) as { epoch: string };
+      expect(third).toEqual({ verdict: 'paired', node: n0!.directory.node, epoch: expect.any(String) });
+      expect(await n0!.directory.unregister(a)).toEqual({ id: c, node: n1!.directory.node, epoch: third.epoch });
       expect(await n1!.directory.pair(b, a)).toEqual({ verdict: 'unknown' });
-      expect(await n1!.directory.pair(b, c)).toEqual({ verdict: 'paired', node: n1!.directory.node });
+      expect(await n1!.directory.pair(b, c)).toEqual({ verdict: 'paired', node: n1!.directory.node, epoch: expect.any(String) });
     });
 
     it('delivers posted messages to the named node only, in order', async () => {
       const [n0, n1, n2] = await nodesOf(3);
-      const sent: NodeMessage[] = Array.from({ length: 200 }, (_, i) => ({ type: 'signal', to: 'x', from: 'y', messageType: 'candidate', frame: `{"n":${i}}` }));
+      const sent: NodeMessage[] = Array.from({ length: 200 }, (_, i) => ({ type: 'signal', to: 'x', from: 'y', epoch: '7', messageType: 'candidate', frame: `{"n":${i}}` }));
       for (const m of sent) n0!.directory.post(n1!.directory.node, m);
-      n0!.directory.post(n2!.directory.node, { type: 'peer_left', to: 'z', peer: 'y' });
+      n0!.directory.post(n2!.directory.node, { type: 'peer_left', to: 'z', peer: 'y', epoch: '8' });
       await eventually(() => n1!.messages.length === 200 && n2!.messages.length === 1, 'messages', 5000);
       expect(n1!.messages).toEqual(sent);
-      expect(n2!.messages).toEqual([{ type: 'peer_left', to: 'z', peer: 'y' }]);
+      expect(n2!.messages).toEqual([{ type: 'peer_left', to: 'z', peer: 'y', epoch: '8' }]);
       expect(n0!.messages).toEqual([]);
     });
 
@@ -118,12 +125,18 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
             // all at once, each from its requester's node
             const verdicts: PairOutcome[] = await Promise.all(asked.map((q) => q.from.node.directory.pair(q.from.id, q.target)));
             const pairedWith = new Map<string, string>();
+            const epochOf = new Map<string, string>();
+            const epochs = new Set<string>();
             for (const [i, v] of verdicts.entries()) {
               const q = asked[i]!;
               if (v.verdict !== 'paired') continue;
               for (const x of [q.from.id, q.target]) expect(pairedWith.has(x), `${x} paired twice`).toBe(false);
               pairedWith.set(q.from.id, q.target);
               pairedWith.set(q.target, q.from.id);
+              expect(epochs.has(v.epoch), 'epochs are unique').toBe(false);
+              epochs.add(v.epoch);
+              epochOf.set(q.from.id, v.epoch);
+              epochOf.set(q.target, v.epoch);
               expect(v.node).toBe(ids.find((c) => c.id === q.target)!.node.directory.node);
             }
             for (const [i, v] of verdicts.entries()) {
@@ -134,7 +147,7 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
             }
             // and the records agree: unpairing each paired client names its partner
             for (const c of ids) {
-              const partner = await c.node.directory.unpair(c.id);
+              const partner = await c.node.directory.unpair(c.id, epochOf.get(c.id) ?? '');
               expect(partner?.id ?? null).toBe(pairedWith.get(c.id) ?? null);
               if (partner !== null) pairedWith.delete(partner.id);
             }
@@ -164,12 +177,12 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       const [a, b] = [id('a'), id('b')];
       await n0!.directory.register(a);
       await n1!.directory.register(b);
-      await n1!.directory.pair(b, a);
+      const { epoch } = (await n1!.directory.pair(b, a)) as { epoch: string };
       await n2!.directory.adopt(a);
-      expect(await n1!.directory.unpair(b)).toEqual({ id: a, node: n2!.directory.node });
+      expect(await n1!.directory.unpair(b, epoch)).toEqual({ id: a, node: n2!.directory.node, epoch });
       const c = id('c');
       await n1!.directory.register(c);
-      expect(await n1!.directory.pair(c, a)).toEqual({ verdict: 'paired', node: n2!.directory.node });
+      expect(await n1!.directory.pair(c, a)).toEqual({ verdict: 'paired', node: n2!.directory.node, epoch: expect.any(String) });
     });
 
     it("a dead node's clients vanish and their partners' nodes are told peer_left", async () => {
@@ -178,10 +191,10 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       await n0!.directory.register(a);
       await n0!.directory.register(lone);
       await n1!.directory.register(b);
-      await n1!.directory.pair(b, a);
+      const { epoch } = (await n1!.directory.pair(b, a)) as { epoch: string };
       await cluster!.kill(0);
       await eventually(() => n1!.messages.some((m) => m.type === 'peer_left'), 'peer_left for the dead node', options.noticeDeathMs);
-      expect(n1!.messages).toEqual([{ type: 'peer_left', to: b, peer: a }]);
+      expect(n1!.messages).toEqual([{ type: 'peer_left', to: b, peer: a, epoch }]);
       expect(await n1!.directory.pair(b, lone)).toEqual({ verdict: 'unknown' });
       expect(await n1!.directory.pair(b, a)).toEqual({ verdict: 'unknown' });
     });

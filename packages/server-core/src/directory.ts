@@ -10,16 +10,21 @@ import type { SignalType } from './effects.js';
 /** A value now or later: the in-memory directory answers at once, so one node stays synchronous. */
 export type MaybePromise<T> = T | PromiseLike<T>;
 
-/** A client as the directory knows it: its ID and the node that holds it. */
+/** A partner as the directory knows it: its ID, the node that holds it, and the pairing's epoch. */
 export interface PeerRef {
   readonly id: string;
   readonly node: string;
+  /**
+   * Names one pairing: unique among every pairing the directory decides. The same two clients
+   * paired twice have two epochs, so news of the first pairing never ends the second.
+   */
+  readonly epoch: string;
 }
 
 /** The directory's verdict on `pair(requester, target)`. */
 export type PairOutcome =
   /** Both are now paired; `node` holds the target. */
-  | { readonly verdict: 'paired'; readonly node: string }
+  | { readonly verdict: 'paired'; readonly node: string; readonly epoch: string }
   /** The target is not registered (or its node's lease ran out). */
   | { readonly verdict: 'unknown' }
   /** The target is paired already. */
@@ -34,13 +39,13 @@ export type PairOutcome =
  */
 export type NodeMessage =
   /** `to` was paired by `peer` (on `peerNode`), the initiator. */
-  | { readonly type: 'paired'; readonly to: string; readonly peer: string; readonly peerNode: string }
+  | { readonly type: 'paired'; readonly to: string; readonly peer: string; readonly peerNode: string; readonly epoch: string }
   /** A signal from `from` for its partner `to`; `frame` already carries `from_peer`. */
-  | { readonly type: 'signal'; readonly to: string; readonly from: string; readonly messageType: SignalType; readonly frame: string }
+  | { readonly type: 'signal'; readonly to: string; readonly from: string; readonly epoch: string; readonly messageType: SignalType; readonly frame: string }
   /** `peer`, partner of `to`, left (closed, timed out, left the pair, or its node died). */
-  | { readonly type: 'peer_left'; readonly to: string; readonly peer: string }
+  | { readonly type: 'peer_left'; readonly to: string; readonly peer: string; readonly epoch: string }
   /** `peer`, partner of `to`, now lives on `node` (its session was resumed there). */
-  | { readonly type: 'peer_moved'; readonly to: string; readonly peer: string; readonly node: string };
+  | { readonly type: 'peer_moved'; readonly to: string; readonly peer: string; readonly node: string; readonly epoch: string };
 
 /** A resumable session moving between nodes: everything its new node needs to carry on. */
 export interface MovedSession {
@@ -62,6 +67,8 @@ export interface Registration {
   readonly id: string;
   /** Its partner when both are on this node (cross-node pairs do not survive a reset). */
   readonly localPeer: string | null;
+  /** That pairing's epoch. */
+  readonly epoch: string | null;
   /** The lookup key of its resume token, if it has one. */
   readonly sessionKey: string | null;
 }
@@ -97,8 +104,11 @@ export interface Directory {
   unregister(id: string): MaybePromise<PeerRef | null>;
   /** Pair `requester` (on this node) with `target`, atomically. Rejects when the store is unreachable. */
   pair(requester: string, target: string): MaybePromise<PairOutcome>;
-  /** End `id`'s pairing (both sides); returns the partner it had. */
-  unpair(id: string): MaybePromise<PeerRef | null>;
+  /**
+   * End `id`'s pairing of epoch `epoch` (both sides); returns that partner. Nothing happens when
+   * the directory has since paired `id` anew (its node hears of that pairing next).
+   */
+  unpair(id: string, epoch: string): MaybePromise<PeerRef | null>;
   /** Record that resume token key `key` belongs to a session on this node (null key: forget it). */
   setSession(key: string, id: string | null): MaybePromise<void>;
   /**
@@ -115,6 +125,7 @@ export interface Directory {
 interface MemoryRecord {
   node: string;
   peer: string | null;
+  epoch: string;
 }
 
 /**
@@ -128,6 +139,8 @@ export class MemoryHub {
   readonly sessions = new Map<string, { id: string; node: string }>();
   readonly nodes = new Map<string, InMemoryDirectory>();
   private readonly queue: (() => void)[] = [];
+  /** Pairings decided so far (the epoch counter). */
+  pairings = 0;
   constructor(readonly options: { readonly deferred?: boolean } = {}) {}
 
   /** Run `work` now, or queue it in deferred mode. */
@@ -180,7 +193,7 @@ export class MemoryHub {
       const partner = this.records.get(record.peer);
       if (partner === undefined || partner.node === node) continue;
       partner.peer = null;
-      this.deliver(partner.node, { type: 'peer_left', to: record.peer, peer: id });
+      this.deliver(partner.node, { type: 'peer_left', to: record.peer, peer: id, epoch: record.epoch });
     }
     for (const [key, s] of [...this.sessions]) if (s.node === node) this.sessions.delete(key);
     this.nodes.delete(node);
@@ -212,7 +225,7 @@ export class InMemoryDirectory implements Directory {
 
   register(id: string): MaybePromise<void> {
     return this.hub.later(() => {
-      this.hub.records.set(id, { node: this.node, peer: null });
+      this.hub.records.set(id, { node: this.node, peer: null, epoch: '' });
     });
   }
 
@@ -228,19 +241,24 @@ export class InMemoryDirectory implements Directory {
     return this.hub.later((): PairOutcome => {
       const records = this.hub.records;
       let mine = records.get(requester);
-      if (mine === undefined) records.set(requester, (mine = { node: this.node, peer: null }));
+      if (mine === undefined) records.set(requester, (mine = { node: this.node, peer: null, epoch: '' }));
       if (mine.peer !== null) return { verdict: 'requester_busy' };
       const theirs = records.get(target);
       if (theirs === undefined || requester === target) return { verdict: 'unknown' };
       if (theirs.peer !== null) return { verdict: 'busy' };
+      const epoch = String(++this.hub.pairings);
       mine.peer = target;
       theirs.peer = requester;
-      return { verdict: 'paired', node: theirs.node };
+      mine.epoch = theirs.epoch = epoch;
+      return { verdict: 'paired', node: theirs.node, epoch };
     });
   }
 
-  unpair(id: string): MaybePromise<PeerRef | null> {
-    return this.hub.later(() => this.clearPair(id));
+  unpair(id: string, epoch: string): MaybePromise<PeerRef | null> {
+    return this.hub.later(() => {
+      const record = this.hub.records.get(id);
+      return record?.peer != null && record.epoch === epoch ? this.clearPair(id) : null;
+    });
   }
 
   setSession(key: string, id: string | null): MaybePromise<void> {
@@ -264,7 +282,7 @@ export class InMemoryDirectory implements Directory {
     return this.hub.later(() => {
       const record = this.hub.records.get(id);
       if (record !== undefined) record.node = this.node;
-      else this.hub.records.set(id, { node: this.node, peer: null });
+      else this.hub.records.set(id, { node: this.node, peer: null, epoch: '' });
     });
   }
 
@@ -278,8 +296,8 @@ export class InMemoryDirectory implements Directory {
     const partner = this.hub.records.get(record.peer);
     const peerId = record.peer;
     record.peer = null;
-    if (partner === undefined) return null;
+    if (partner === undefined || partner.peer !== id) return null;
     partner.peer = null;
-    return { id: peerId, node: partner.node };
+    return { id: peerId, node: partner.node, epoch: record.epoch };
   }
 }

@@ -50,7 +50,7 @@ export interface ServerEngineOptions<H> {
 
 /** The data a pairing transition's effects refer to, by what caused it. */
 type PairingPayload<H> =
-  | { readonly cause: 'request'; readonly targetId: string; readonly target: Connection<H> | RemotePeer | undefined }
+  | { readonly cause: 'request'; readonly targetId: string; readonly target: Connection<H> | RemotePeer | undefined; readonly epoch?: string }
   | { readonly cause: 'signal'; readonly messageType: SignalType; readonly frame: string }
   | { readonly cause: 'peer'; readonly peer: Connection<H> | RemotePeer }
   | { readonly cause: 'end' };
@@ -446,11 +446,11 @@ export class ServerEngine<H> {
     const peer = session.peer;
     let peerRef: PeerRef | null = null;
     if (peer instanceof RemotePeer) {
-      peerRef = { id: peer.id, node: peer.node };
+      peerRef = { id: peer.id, node: peer.node, epoch: session.pairEpoch };
       this.counters.pairs--;
-      if (peer.node !== to) this.directory.post(peer.node, { type: 'peer_moved', to: peer.id, peer: session.id, node: to });
+      if (peer.node !== to) this.directory.post(peer.node, { type: 'peer_moved', to: peer.id, peer: session.id, node: to, epoch: session.pairEpoch });
     } else if (peer !== null) {
-      peerRef = { id: peer.id, node: this.node };
+      peerRef = { id: peer.id, node: this.node, epoch: session.pairEpoch };
       peer.peer = new RemotePeer(session.id, to); // the pair now crosses nodes; it is still counted here
     }
     // the session leaves this engine without ending: the directory keeps its ID and pairing
@@ -489,13 +489,15 @@ export class ServerEngine<H> {
     if (moved.peer !== null) {
       if (moved.peer.node === this.node) {
         const partner = this.local.get(moved.peer.id);
-        if (partner !== undefined && partner.pairingState === PairingState.paired && partner.peer?.id === session.id) {
+        if (partner !== undefined && partner.pairingState === PairingState.paired && partner.peer?.id === session.id && partner.pairEpoch === moved.peer.epoch) {
           partner.peer = session; // the pair is whole on this node again, still counted once
           session.peer = partner;
+          session.pairEpoch = moved.peer.epoch;
           session.pairingState = PairingState.paired;
         }
       } else {
         session.peer = new RemotePeer(moved.peer.id, moved.peer.node);
+        session.pairEpoch = moved.peer.epoch;
         session.pairingState = PairingState.paired;
         this.counters.pairs++;
       }
@@ -576,11 +578,18 @@ export class ServerEngine<H> {
   /** The directory decided `conn`'s request for `targetId`. */
   private pairAnswered(conn: Connection<H>, targetId: string, outcome: PairOutcome): void {
     // a requester that closed meanwhile is unregistered after the pairing, which clears its target too
-    if (conn.pairingState !== PairingState.unpaired) return;
+    if (conn.pairingState === PairingState.closed) return;
     if (outcome.verdict !== 'paired') {
+      if (conn.pairingState !== PairingState.unpaired) {
+        // paired (by a message from another node) since it asked: the directory's verdict still answers the request
+        return this.replyPairingError(conn, outcome.verdict === 'busy' ? 'target_already_paired' : outcome.verdict === 'unknown' ? 'target_not_found' : 'already_paired', { cause: 'request', targetId, target: undefined });
+      }
       const input = outcome.verdict === 'busy' ? PairingInput.requestBusy : outcome.verdict === 'unknown' ? PairingInput.requestUnknown : PairingInput.requestRequesterBusy;
       return this.pairingEvent(conn, input, { cause: 'request', targetId, target: undefined });
     }
+    // the directory found it free: a pairing it still holds is one whose end is on its way
+    this.endStalePairing(conn);
+    if (conn.pairingState !== PairingState.unpaired) return;
     let target: Connection<H> | RemotePeer;
     if (outcome.node === this.node) {
       const local = this.local.get(targetId);
@@ -591,7 +600,7 @@ export class ServerEngine<H> {
       this.endStalePairing(local);
       target = local;
     } else target = new RemotePeer(targetId, outcome.node);
-    this.pairingEvent(conn, PairingInput.requestFree, { cause: 'request', targetId, target });
+    this.pairingEvent(conn, PairingInput.requestFree, { cause: 'request', targetId, target, epoch: outcome.epoch });
   }
 
   /**
@@ -655,7 +664,7 @@ export class ServerEngine<H> {
   /** The directory ended a pairing (an unregister or unpair): a partner on another node is told by its own node. */
   private tellRemotePartner(id: string, answer: MaybePromise<PeerRef | null>): void {
     const tell = (partner: PeerRef | null) => {
-      if (partner !== null && partner.node !== this.node) this.directory.post(partner.node, { type: 'peer_left', to: partner.id, peer: id });
+      if (partner !== null && partner.node !== this.node) this.directory.post(partner.node, { type: 'peer_left', to: partner.id, peer: id, epoch: partner.epoch });
     };
     if (isThenable(answer)) answer.then(tell, () => undefined);
     else tell(answer);
@@ -673,26 +682,27 @@ export class ServerEngine<H> {
     const peer = conn.peer;
     switch (message.type) {
       case 'paired': {
-        if (peer !== null && peer.id === message.peer) return;
+        if (peer !== null && conn.pairEpoch === message.epoch) return;
         this.endStalePairing(conn);
         if (conn.pairingState !== PairingState.unpaired) return;
         const remote = new RemotePeer(message.peer, message.peerNode);
         conn.peer = remote;
+        conn.pairEpoch = message.epoch;
         this.counters.pairs++;
         this.sink.log?.({ type: 'paired', id: message.peer, peerId: conn.id });
         return this.pairingEvent(conn, PairingInput.pairedByPeer, { cause: 'peer', peer: remote });
       }
       case 'signal':
-        if (peer === null || peer.id !== message.from || conn.pairingState !== PairingState.paired) return;
+        if (peer === null || peer.id !== message.from || conn.pairEpoch !== message.epoch || conn.pairingState !== PairingState.paired) return;
         this.deliver(conn, message.frame);
         if (this.watchesBuffers && (conn.resume === null || conn.resume.attached) && conn.pairingState !== PairingState.closed) this.checkBuffered(conn);
         return;
       case 'peer_left':
-        if (peer === null || peer.id !== message.peer || conn.pairingState !== PairingState.paired) return;
+        if (peer === null || peer.id !== message.peer || conn.pairEpoch !== message.epoch || conn.pairingState !== PairingState.paired) return;
         this.counters.pairs--;
         return this.pairingEvent(conn, PairingInput.peerLeft, { cause: 'peer', peer });
       case 'peer_moved':
-        if (peer === null || peer.id !== message.peer) return;
+        if (peer === null || peer.id !== message.peer || conn.pairEpoch !== message.epoch) return;
         conn.peer = message.node === this.node ? (this.local.get(message.peer) ?? new RemotePeer(message.peer, message.node)) : new RemotePeer(message.peer, message.node);
         return;
     }
@@ -712,7 +722,7 @@ export class ServerEngine<H> {
         this.pairingEvent(conn, PairingInput.peerLeft, { cause: 'peer', peer: conn.peer });
       }
       const localPeer = conn.peer instanceof Connection ? conn.peer.id : null;
-      registrations.push({ id: conn.id, localPeer, sessionKey: conn.resume?.key || null });
+      registrations.push({ id: conn.id, localPeer, epoch: localPeer === null ? null : conn.pairEpoch, sessionKey: conn.resume?.key || null });
     }
     return registrations;
   }
@@ -732,10 +742,12 @@ export class ServerEngine<H> {
         if (payload.cause !== 'request' || payload.target === undefined) throw unexpected(effect, payload);
         const target = payload.target;
         conn.peer = target;
+        conn.pairEpoch = payload.epoch ?? '';
         this.counters.pairs++;
         this.sink.log?.({ type: 'paired', id: conn.id, peerId: target.id });
-        if (target instanceof RemotePeer) return this.directory.post(target.node, { type: 'paired', to: target.id, peer: conn.id, peerNode: this.node });
+        if (target instanceof RemotePeer) return this.directory.post(target.node, { type: 'paired', to: target.id, peer: conn.id, peerNode: this.node, epoch: conn.pairEpoch });
         target.peer = conn;
+        target.pairEpoch = conn.pairEpoch;
         return this.pairingEvent(target, PairingInput.pairedByPeer, { cause: 'peer', peer: conn });
       }
       case 'send_paired':
@@ -746,7 +758,7 @@ export class ServerEngine<H> {
         this.counters.relayed++;
         this.counters.relayedByType[payload.messageType]++;
         if (peer instanceof RemotePeer) {
-          this.directory.post(peer.node, { type: 'signal', to: peer.id, from: conn.id, messageType: payload.messageType, frame: addFromPeer(payload.frame) });
+          this.directory.post(peer.node, { type: 'signal', to: peer.id, from: conn.id, epoch: conn.pairEpoch, messageType: payload.messageType, frame: addFromPeer(payload.frame) });
           if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
           return;
         }
@@ -760,7 +772,7 @@ export class ServerEngine<H> {
         conn.peer = null;
         // the directory clears both sides (a closing connection's unregistration does it); its
         // answer names the partner, whose node tells it when it is elsewhere
-        if (conn.pairingState !== PairingState.closed) this.tellRemotePartner(conn.id, this.directory.unpair(conn.id));
+        if (conn.pairingState !== PairingState.closed && peer !== null) this.tellRemotePartner(conn.id, this.directory.unpair(conn.id, conn.pairEpoch));
         if (peer instanceof RemotePeer) {
           this.counters.pairs--;
           return;
