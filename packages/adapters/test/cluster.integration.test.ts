@@ -4,7 +4,8 @@
 // cross-node pairs with peer_disconnected, never drop a relayed frame silently.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorText } from '@tandem/protocol';
-import { killAll, start, type Proc } from './procs.js';
+import { killAll, start, startClient, type Proc } from './procs.js';
+import { startTcpProxy } from './tcp-proxy.js';
 import { connect, type TestClient } from './ws-client.js';
 import { startRedis, stopAllRedis, type RedisProc } from './redis.js';
 
@@ -177,4 +178,49 @@ describe('two nodes and a Redis', () => {
     expect(local2.frames.filter((m) => m['type'] === 'peer_disconnected')).toEqual([]);
     for (const x of [a, b, local1, local2, lone]) x.ws.close();
   }, 60_000);
+});
+
+describe('resume across nodes, with real tandem-client processes (werift)', () => {
+  it('a client whose link drops comes back through the other node and resumes there: same key, same call, no line lost, signaling works after', async () => {
+    // A reaches the cluster through a TCP proxy standing in for a load balancer without sticky sessions
+    const proxy = await startTcpProxy(Number(new URL(nodes[0]!.url).port));
+    try {
+      const a = await startClient(proxy.url);
+      const b = await startClient(nodes[1]!.url);
+      b.client.write(a.id);
+      await a.client.waitFor(/Data channel opened/);
+      await b.client.waitFor(/Data channel opened/);
+      a.client.write('before');
+      await b.client.waitFor(/^< Peer: before$/);
+      // the balancer sends A's next connection to node 2; A's link is cut
+      proxy.retarget(Number(new URL(nodes[1]!.url).port));
+      const broken = proxy.reset(2_000);
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        a.client.write(`a during ${i}`);
+        b.client.write(`b during ${i}`);
+      }
+      await broken;
+      await a.client.waitFor(/^\*\*\* Signaling resumed\. \*\*\*$/, 20_000);
+      await nodes[0]!.proc.waitFor(new RegExp(`Client ${a.id} resumed through node \\S+; its session moved there`));
+      await nodes[1]!.proc.waitFor(new RegExp(`Client ${a.id} resumed its session`));
+      for (let i = 0; i < 3; i++) {
+        await b.client.waitFor(new RegExp(`^< Peer: a during ${i}$`));
+        await a.client.waitFor(new RegExp(`^< Peer: b during ${i}$`));
+      }
+      expect(a.client.count(/Your Client ID/)).toBe(1);
+      expect(b.client.count(/disconnected/)).toBe(0);
+      // signaling on the new node: B leaves, A (now on node 2) is told; A's key can be paired with from node 1
+      await b.client.kill('SIGINT');
+      await a.client.waitFor(new RegExp(`\\*\\*\\* Peer ${b.id} disconnected\\. \\*\\*\\*`));
+      const c = await startClient(nodes[0]!.url);
+      c.client.write(a.id);
+      await c.client.waitFor(new RegExp(`Paired with ${a.id}`));
+      await a.client.waitFor(/Data channel opened/);
+      await a.client.kill();
+      await c.client.kill();
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
 });

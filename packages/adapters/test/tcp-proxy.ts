@@ -10,10 +10,13 @@ export interface TcpProxy {
   reset(ms: number): Promise<void>;
   /** Hold every byte in both directions for `ms` (connections stay open), then let it all through. */
   stall(ms: number): Promise<void>;
+  /** Send new connections to this port from now on (a load balancer picking another node). */
+  retarget(port: number): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number, path = ''): Promise<TcpProxy> {
+export async function startTcpProxy(firstTargetPort: number, path = ''): Promise<TcpProxy> {
+  let targetPort = firstTargetPort;
   const pairs = new Set<[Socket, Socket]>();
   let refusing = false;
   let stalled = false;
@@ -44,6 +47,9 @@ export async function startTcpProxy(targetPort: number, path = ''): Promise<TcpP
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
   return {
     url: `ws://127.0.0.1:${port}${path}`,
+    retarget(port: number) {
+      targetPort = port;
+    },
     async reset(ms) {
       refusing = true;
       for (const [client, upstream] of pairs) {
