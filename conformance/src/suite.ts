@@ -65,10 +65,15 @@ export const suiteDefaults = Object.freeze({
 
 /** Settings the suite needs to know about the server under test. */
 export interface SuiteOptions {
-  /** The server's URL. Give either this or `dial`. */
+  /** The server's URL. Give either this (or `urls`) or `dial`. */
   url?: string;
-  /** How to reach the server when it is not at a URL (e.g. an in-process engine). */
-  dial?: Dialer;
+  /**
+   * Cluster mode: several nodes of one cluster. Each case's clients are spread across them in
+   * turn, so the two clients of every pair (opened one after the other) sit on different nodes.
+   */
+  urls?: string[];
+  /** How to reach the server when it is not at a URL (e.g. an in-process engine); several for a cluster. */
+  dial?: Dialer | Dialer[];
   /** The server's ping interval and timeout (ms), so timing cases can be checked and run fast. */
   pingIntervalMs: number;
   pingTimeoutMs: number;
@@ -561,9 +566,11 @@ export const cases: Case[] = [
 
 /** Run the suite (or the filtered part) and report every case. */
 export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult) => void): Promise<CaseResult[]> {
-  if (!options.dial && !options.url) throw new TypeError('runSuite needs a url or a dial function');
-  const dial = options.dial ?? wsDialer(options.url!);
-  const opts: Required<SuiteOptions> = { toleranceMs: suiteDefaults.toleranceMs, filter: '', url: options.url ?? '(in process)', dial, ...options };
+  const urls = options.urls ?? (options.url !== undefined ? [options.url] : []);
+  if (!options.dial && urls.length === 0) throw new TypeError('runSuite needs a url or a dial function');
+  const dials = options.dial === undefined ? urls.map(wsDialer) : Array.isArray(options.dial) ? options.dial : [options.dial];
+  if (dials.length === 0) throw new TypeError('runSuite needs at least one dial function');
+  const opts: Required<SuiteOptions> = { toleranceMs: suiteDefaults.toleranceMs, filter: '', url: urls.join(' ') || '(in process)', urls, ...options, dial: dials };
   const results: CaseResult[] = [];
   for (const c of cases) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;
@@ -575,7 +582,9 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
       opts,
       log,
       async client(label = `c${clients.length}`) {
-        const raw = await Raw.open(dial, log, label);
+        // cluster mode: the k-th client of a case goes to node k mod n
+        const node = clients.length % dials.length;
+        const raw = await Raw.open(dials[node]!, log, dials.length > 1 ? `${label}@${node + 1}` : label);
         clients.push(raw);
         const first = await raw.next((m) => m['type'] === 'your_id', 'your_id');
         return Object.assign(raw, { id: String(first['id']) });

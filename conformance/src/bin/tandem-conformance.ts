@@ -9,7 +9,7 @@ import { htmlReport, jsonReport, type RunInfo } from '../report.js';
 
 const opts = new Command('tandem-conformance')
   .description('Check a signaling server against the tandem / wire-v1 protocol')
-  .requiredOption('--url <url>', `server URL, e.g. ${DEFAULT_URL}`)
+  .requiredOption('--url <url...>', `server URL, e.g. ${DEFAULT_URL}; give several nodes of one cluster (--url A --url B) to spread each case's clients across them, so every pair crosses nodes`)
   .addOption(new Option('--ping-interval <seconds>', "the server's ping interval").default(suiteDefaults.pingIntervalMs / 1000).argParser(Number))
   .addOption(new Option('--ping-timeout <seconds>', "the server's ping timeout").default(suiteDefaults.pingTimeoutMs / 1000).argParser(Number))
   .addOption(new Option('--tolerance <ms>', 'lateness allowed on timing bounds').default(suiteDefaults.toleranceMs).argParser(Number))
@@ -17,12 +17,12 @@ const opts = new Command('tandem-conformance')
   .option('--json <file>', 'also write a JSON report to this file')
   .option('--html <file>', 'also write a self-contained HTML report to this file')
   .parse()
-  .opts<{ url: string; pingInterval: number; pingTimeout: number; tolerance: number; filter?: string; json?: string; html?: string }>();
+  .opts<{ url: string[]; pingInterval: number; pingTimeout: number; tolerance: number; filter?: string; json?: string; html?: string }>();
 
 /** The server's your_id, for the report's header (null when it cannot be had). */
 const serverInfo = (): Promise<RunInfo['server']> =>
   new Promise((resolve) => {
-    const ws = new WebSocket(opts.url);
+    const ws = new WebSocket(opts.url[0]!);
     const done = (v: RunInfo['server']) => {
       ws.terminate();
       resolve(v);
@@ -41,12 +41,12 @@ const serverInfo = (): Promise<RunInfo['server']> =>
 const startedAt = new Date();
 
 const results = await runSuite(
-  { url: opts.url, pingIntervalMs: opts.pingInterval * 1000, pingTimeoutMs: opts.pingTimeout * 1000, toleranceMs: opts.tolerance, filter: opts.filter ?? '' },
+  { urls: opts.url, pingIntervalMs: opts.pingInterval * 1000, pingTimeoutMs: opts.pingTimeout * 1000, toleranceMs: opts.tolerance, filter: opts.filter ?? '' },
   (r) => console.log(formatResult(r)),
 );
 console.log(summary(results));
 if (opts.json || opts.html) {
-  const info: RunInfo = { url: opts.url, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), server: await serverInfo() };
+  const info: RunInfo = { url: opts.url.join(' '), startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), server: await serverInfo() };
   if (opts.json) writeFileSync(opts.json, jsonReport(results, info));
   if (opts.html) writeFileSync(opts.html, htmlReport(results, info));
 }

@@ -55,6 +55,20 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     expect(a.messages().at(-1)).toEqual({ type: 'paired', peer_id: b.conn.id, initiator: false });
   });
 
+  it('hands out the key only once any node can find it (the directory registered it)', async () => {
+    const { hub, servers: [n0, n1] } = cluster(2, new MemoryHub({ deferred: true }));
+    const a = n0!.connect();
+    expect(a.received).toEqual([]);
+    expect(hub.records.has(a.conn.id)).toBe(false);
+    await hub.flush();
+    expect(hub.records.has(a.conn.id)).toBe(true);
+    expect(types(a)).toEqual(['your_id']);
+    const b = n1!.connect();
+    pairReq(b, a.conn.id); // before its own key arrived: held until then, and answered after it
+    await hub.flush();
+    expect(types(b)).toEqual(['your_id', 'paired']);
+  });
+
   it('a slow directory: frames sent while a pair request waits are handled after its answer, in order', async () => {
     const { hub, servers: [n0, n1] } = cluster(2, new MemoryHub({ deferred: true }));
     const a = n0!.connect();

@@ -173,11 +173,21 @@ export class ServerEngine<H> {
     const spreadMs = Math.floor(this.settings.pingIntervalMs * this.settings.pingSpread);
     conn.pingJitter = Math.min(spreadMs, Math.floor(this.random() * (spreadMs + 1)));
     this.local.set(conn.id, conn);
-    this.settle(this.directory.register(conn.id));
     this.counters.opened++;
-    this.sink.send(handle, `{"type":"your_id","id":${JSON.stringify(conn.id)}${this.yourIdExtras}}`);
     this.sink.log?.({ type: 'connected', id: conn.id });
     this.wheel.file(conn, this.pingDueAt(conn));
+    // the key is handed out once any node can find it (a cluster's directory answers later);
+    // should the directory fail, the ID is registered again when it is back
+    const greet = () => {
+      if (conn.pairingState !== PairingState.closed) this.sink.send(conn.handle, `{"type":"your_id","id":${JSON.stringify(conn.id)}${this.yourIdExtras}}`);
+    };
+    let registered: MaybePromise<void>;
+    try {
+      registered = this.directory.register(conn.id);
+    } catch {
+      registered = undefined;
+    }
+    this.await(conn, registered, greet, greet);
     return conn;
   }
 

@@ -1,0 +1,59 @@
+// Cluster mode: tandem-conformance --url A --url B against two tandem-server nodes sharing a real
+// redis-server. Every case runs with its clients spread across the nodes, so each pair crosses
+// them; every case must pass, or be skipped for a stated reason.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAll, start, type Proc } from '../../packages/adapters/test/procs.js';
+import { startRedis, stopAllRedis, type RedisProc } from '../../packages/adapters/test/redis.js';
+
+let redis: RedisProc;
+const nodes: { proc: Proc; url: string }[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+  for (let i = 0; i < 2; i++) {
+    const proc = start('tandem-server', ['--port', '0', '--redis', redis.url, '--ping-interval', '1', '--ping-timeout', '1', '--no-demo', '--log-level', 'info']);
+    const m = await proc.waitFor(/Listening on (ws:\/\/\S+)/);
+    nodes.push({ proc, url: m[1]! });
+  }
+}, 60_000);
+afterAll(async () => {
+  await killAll();
+  await stopAllRedis();
+});
+
+const cli = fileURLToPath(new URL('../src/bin/tandem-conformance.ts', import.meta.url));
+
+function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', cli, ...args], { env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), 170_000);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, out });
+    });
+  });
+}
+
+describe('tandem-conformance in cluster mode', () => {
+  it('passes every case against two nodes, with every pair split across them', async () => {
+    const { code, out } = await runCli(['--url', nodes[0]!.url, '--url', nodes[1]!.url, '--ping-interval', '1', '--ping-timeout', '1', '--tolerance', '1000']);
+    const lines = out.split('\n');
+    const verdicts = lines.filter((l) => /^(PASS|FAIL|SKIP|NON-STRICT|INFORMATIONAL)\s/.test(l));
+    expect(verdicts.length, out).toBeGreaterThanOrEqual(18);
+    expect(verdicts.filter((l) => !l.startsWith('PASS') && !l.startsWith('SKIP')), out).toEqual([]);
+    // the only skips are extensions a cluster node does not advertise, with the reason
+    for (const l of verdicts.filter((v) => v.startsWith('SKIP'))) expect(l).toMatch(/skipped: /);
+    expect(out).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/m);
+    expect(code).toBe(0);
+    // the clients really were spread: pairs crossed, so each node relayed to partners it does not hold
+    for (const n of nodes) {
+      const log = n.proc.lines.join('\n');
+      expect(log).not.toMatch(/Lost Redis|Cannot listen/);
+      expect(n.proc.count(/^Paired /)).toBeGreaterThan(5);
+    }
+  }, 180_000);
+});
