@@ -5,7 +5,8 @@ import { WebSocket } from 'ws';
 import { dialects, sdpOfSize, type SystemName } from './protocols.js';
 
 export type LoadCommand =
-  | { cmd: 'relay'; system: SystemName; base: string; pairs: number; messages: number; window: number; bytes: number; localAddress: string }
+  /** `peerBase`: receivers connect there (another node of a cluster), senders to `base`. */
+  | { cmd: 'relay'; system: SystemName; base: string; peerBase?: string; pairs: number; messages: number; window: number; bytes: number; localAddress: string }
   | { cmd: 'idle'; system: SystemName; base: string; count: number; localAddress: string[] }
   | { cmd: 'churn'; system: SystemName; base: string; count: number; concurrency: number; localAddress: string }
   | { cmd: 'go' }
@@ -118,9 +119,11 @@ async function run(c: Extract<LoadCommand, { cmd: 'relay' | 'idle' | 'churn' }>)
     return;
   }
   // relay: pairs of (sender, receiver); each sender keeps at most `window` offers in flight
-  const cs = await openMany(c.system, c.base, 2 * c.pairs, 50, [c.localAddress]);
+  const senders = await openMany(c.system, c.base, c.pairs, 50, [c.localAddress]);
+  const receivers = await openMany(c.system, c.peerBase ?? c.base, c.pairs, 50, [c.localAddress]);
+  const cs = [...senders, ...receivers];
   const pairs: [Client, Client][] = [];
-  for (let p = 0; p < c.pairs; p++) pairs.push([cs[2 * p]!, cs[2 * p + 1]!]);
+  for (let p = 0; p < c.pairs; p++) pairs.push([senders[p]!, receivers[p]!]);
   await Promise.all(
     pairs.map(([a, b]) => {
       const f = d.pairFrame(b.id);

@@ -224,3 +224,28 @@ describe('resume across nodes, with real tandem-client processes (werift)', () =
     }
   }, 90_000);
 });
+
+describe('the seed scenario with real tandem-client processes (werift) split across nodes', () => {
+  it('chat across nodes; a node killed with -9 mid-call: the partner is told within the lease TTL plus a little and can pair again', async () => {
+    const doomed = await startNode();
+    const a = await startClient(doomed.url);
+    const b = await startClient(nodes[0]!.url);
+    b.client.write(a.id);
+    await a.client.waitFor(/Data channel opened/);
+    await b.client.waitFor(/Data channel opened/);
+    a.client.write('hello from node 3');
+    await b.client.waitFor(/^< Peer: hello from node 3$/);
+    b.client.write('hello from node 1');
+    await a.client.waitFor(/^< Peer: hello from node 1$/);
+    const t0 = Date.now();
+    await doomed.proc.kill('SIGKILL');
+    await b.client.waitFor(new RegExp(`\\*\\*\\* Peer ${a.id} disconnected\\. \\*\\*\\*`), (LEASE_S + 5) * 1000);
+    expect(Date.now() - t0).toBeLessThan((LEASE_S + 2) * 1000);
+    const c = await startClient(nodes[1]!.url);
+    b.client.write(c.id);
+    await c.client.waitFor(/Data channel opened/);
+    c.client.write('and on');
+    await b.client.waitFor(/^< Peer: and on$/);
+    await Promise.all([a.client.kill(), b.client.kill(), c.client.kill()]);
+  }, 90_000);
+});
