@@ -228,6 +228,7 @@ export class RedisDirectory implements Directory {
   private readonly tickets = new Map<string, (result: HandoverResult) => void>();
   /** Incoming messages go through one chain, so a resume's answer is handled before what follows it. */
   private inbox: Promise<void> = Promise.resolve();
+  private queued = 0;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly onEvent: (event: RedisDirectoryEvent) => void;
 
@@ -258,7 +259,14 @@ export class RedisDirectory implements Directory {
     }
     this.sub.on('messageBuffer', (_channel: Buffer, payload: Buffer) => {
       const text = payload.toString('utf8');
-      this.inbox = this.inbox.then(() => this.incoming(text));
+      // at once, unless a resume waits for its session: then in turn, so the handover is
+      // taken in (a promise) before the messages that follow it
+      if (this.queued === 0 && this.tickets.size === 0) return this.incoming(text);
+      this.queued++;
+      this.inbox = this.inbox.then(() => {
+        this.queued--;
+        this.incoming(text);
+      });
     });
   }
 
@@ -336,7 +344,9 @@ export class RedisDirectory implements Directory {
   }
 
   post(node: string, message: NodeMessage): void {
-    this.publish(node, { t: 'm', m: message });
+    if (message.type !== 'signal') return this.publish(node, { t: 'm', m: message });
+    // the hot path: the relayed frame goes as it is, not escaped into JSON again (IDs and epochs hold no newline)
+    this.track(this.cmd.publish(`${this.prefix}ch:${node}`, `S${message.to}\n${message.from}\n${message.epoch}\n${message.messageType}\n${message.frame}`)).catch(() => undefined);
   }
 
   /** Stop: wait for what is in flight, leave the cluster (lease dropped at once), disconnect. */
@@ -385,6 +395,18 @@ export class RedisDirectory implements Directory {
   }
 
   private incoming(text: string): void {
+    if (text.charCodeAt(0) === 83 /* S */) {
+      const a = text.indexOf('\n');
+      const b = text.indexOf('\n', a + 1);
+      const c = text.indexOf('\n', b + 1);
+      const d = text.indexOf('\n', c + 1);
+      const messageType = text.slice(c + 1, d);
+      if (a < 0 || b < 0 || c < 0 || d < 0 || (messageType !== 'offer' && messageType !== 'answer' && messageType !== 'candidate')) {
+        return this.onEvent({ type: 'error', error: 'unreadable signal on the node channel' });
+      }
+      this.listener?.message({ type: 'signal', to: text.slice(1, a), from: text.slice(a + 1, b), epoch: text.slice(b + 1, c), messageType, frame: text.slice(d + 1) });
+      return;
+    }
     let envelope: Envelope;
     try {
       envelope = JSON.parse(text) as Envelope;

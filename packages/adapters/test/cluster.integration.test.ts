@@ -141,6 +141,33 @@ describe('two nodes and a Redis', () => {
     await again.proc.kill();
   });
 
+  it("one node loses only its subscription (the others never notice): on reconnecting it ends its cross-node pairs on both sides, so nothing sent meanwhile is silently lost", async () => {
+    const [a, b] = await crossPair();
+    // find node 1's subscriber connection and cut it, as a network blip or Redis's pubsub buffer limit would
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    try {
+      const list = String(await admin.client('LIST'));
+      const subs = list.split('\n').filter((l) => /name=tandem-\S+-sub /.test(l));
+      const node1 = nodes[0]!.proc.lines.join('\n').match(/as node (\S+)\.\.\./)![1]!;
+      const line = subs.find((l) => l.includes(`name=tandem-${node1}-sub `))!;
+      const id = /id=(\d+)/.exec(line)![1]!;
+      await admin.client('KILL', 'ID', id);
+    } finally {
+      admin.disconnect();
+    }
+    b.send({ type: 'offer', sdp: 'sent while node 1 could not hear' });
+    expect(await a.next((m) => m['type'] === 'peer_disconnected', 'a told', 10_000)).toEqual({ type: 'peer_disconnected', peer_id: b.id });
+    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'b told', 10_000)).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    // whether or not the offer got through before the cut, the pair ended with a clear notice on both sides
+    expect(a.frames.filter((m) => m['type'] === 'offer').length).toBeLessThanOrEqual(1);
+    // both may pair again at once
+    a.send({ type: 'pair_request', target_id: b.id });
+    await b.next((m) => m['type'] === 'paired' && m['initiator'] === false && b.frames.indexOf(m) > b.frames.findIndex((x) => x['type'] === 'peer_disconnected'), 'paired again', 10_000);
+    a.ws.close();
+    b.ws.close();
+  });
+
   it('Redis restarts: cross-node pairs end with peer_disconnected, pairings fail clearly and readyz says not ready while it is down, all recover after', async () => {
     const [a, b] = await crossPair();
     const local1 = await connect(nodes[0]!.url);
