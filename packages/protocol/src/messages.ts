@@ -21,11 +21,29 @@ export const Capability = {
   Resume: 'resume',
   /** The client may end its pairing without disconnecting (`leave`); its partner is told as usual. */
   Leave: 'leave',
+  /**
+   * The server hands the client the STUN/TURN servers to use (`welcome.ice_servers`), with
+   * short-lived TURN credentials, and sends fresh ones (`ice_servers`) before those expire.
+   */
+  IceServers: 'ice-servers',
 } as const;
 /** One of the known capability names (unknown names are allowed and ignored). */
 export type Capability = (typeof Capability)[keyof typeof Capability];
 
 const Id = Type.String({ minLength: 1, maxLength: 256, description: 'Opaque client ID (the shareable key)' });
+
+/** `RTCIceServer`: a STUN or TURN server with its credentials. */
+export const IceServer = Type.Object(
+  {
+    urls: Type.Union([Type.String({ maxLength: 512 }), Type.Array(Type.String({ maxLength: 512 }), { maxItems: 16 })]),
+    username: Type.Optional(Type.String({ maxLength: 512 })),
+    credential: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { $id: 'IceServer', description: 'An ICE server in RTCIceServer form (TURN credentials are short-lived)' },
+);
+/** An ICE server in RTCIceServer form. */
+export type IceServer = Static<typeof IceServer>;
+const IceServerList = Type.Array(IceServer, { maxItems: 16 });
 const Sdp = Type.String({ description: 'Session description (SDP text); bounded by the frame size limit' });
 
 /** `RTCIceCandidateInit`; an empty `candidate` string is the end-of-candidates marker. */
@@ -128,6 +146,8 @@ export const Welcome = Type.Object(
     resume_grace_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'How long a detached session waits for its client' })),
     ping_interval_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Quiet time after which the server pings this client' })),
     ping_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Time a pinged client has to answer' })),
+    ice_servers: Type.Optional(IceServerList),
+    ice_servers_ttl_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'How long the ICE servers\' credentials stay valid from now' })),
   },
   { $id: 'Welcome', description: 'v2: the server accepts hello and names the capabilities in force' },
 );
@@ -148,6 +168,18 @@ export const Resumed = Type.Object(
 );
 /** v2: the session is this connection's again. */
 export type Resumed = Static<typeof Resumed>;
+
+/** v2 (`ice-servers`): fresh ICE servers (new TURN credentials) before the last ones expire. */
+export const IceServersMessage = Type.Object(
+  {
+    type: Type.Literal('ice_servers'),
+    ice_servers: IceServerList,
+    ttl_ms: Type.Integer({ minimum: 0, description: 'How long these credentials stay valid from now' }),
+  },
+  { $id: 'IceServers', description: 'v2 (ice-servers): fresh STUN/TURN servers and credentials, sent before the previous ones expire' },
+);
+/** v2: fresh ICE servers. */
+export type IceServersMessage = Static<typeof IceServersMessage>;
 
 /** v2 (`resume`), both directions: the sender has received this many counted frames. */
 export const ServerAck = Type.Object(
@@ -235,7 +267,7 @@ export type ClientMessage = Static<typeof ClientMessage>;
 
 /** Every message a server may send, discriminated by `type`. */
 export const ServerMessage = Type.Union(
-  [YourId, Paired, ErrorMessage, RelayedOffer, RelayedAnswer, RelayedCandidate, Ping, PeerDisconnected, Welcome, Resumed, ServerAck],
+  [YourId, Paired, ErrorMessage, RelayedOffer, RelayedAnswer, RelayedCandidate, Ping, PeerDisconnected, Welcome, Resumed, ServerAck, IceServersMessage],
   { $id: 'ServerMessage' },
 );
 /** Every message a server may send. */
@@ -272,6 +304,7 @@ export const catalogue: readonly MessageEntry[] = [
   entry('Welcome', 'server', Welcome, 2),
   entry('Resumed', 'server', Resumed, 2),
   entry('ServerAck', 'server', ServerAck, 2),
+  entry('IceServers', 'server', IceServersMessage, 2),
   entry('PairRequest', 'client', PairRequest, 1),
   entry('Offer', 'client', Offer, 1),
   entry('Answer', 'client', Answer, 1),

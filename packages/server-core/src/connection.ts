@@ -22,6 +22,7 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   /** @internal the resumable session's state, for clients granted `resume` (null otherwise) */ resume: ResumeSession | null = null;
   /** @internal this link's session moved into that one (a resume) */ resumedInto: Connection<H> | null = null;
   /** @internal the link the session is on now (the handle of the latest link) */ handle: H;
+  /** @internal when (ms, engine clock) to send fresh ICE servers (0: never asked for) */ iceRefreshAt = 0;
   /** @internal the current pairing's epoch (from the directory; '' while unpaired) */ pairEpoch = '';
   /** @internal frames that arrived while a directory answer was awaited, handled in order after it (null: not waiting) */ waiting: WaitingFrame[] | null = null;
   constructor(

@@ -5,7 +5,7 @@
 // effect needs passed down the call as a typed payload.
 import {
   Capability, CloseCode, ErrorText, PROTOCOL_VERSION, ResumeLedger, decodeClientMessage, encode, pairingErrorText, uncountedClientTypes,
-  type ClientMessage, type PairingErrorCode,
+  type ClientMessage, type IceServer, type PairingErrorCode,
 } from '@tandem/protocol';
 import type { PairingEffect } from './pairing.machine.js';
 import { Connection, RemotePeer, ResumeSession } from './connection.js';
@@ -46,6 +46,12 @@ export interface ServerEngineOptions<H> {
    * it, such work is stamped with the last event's time.
    */
   readonly clock?: () => number;
+  /**
+   * The STUN/TURN servers for a client that asks for `ice-servers`, e.g. TURN REST credentials
+   * whose username names it; `now` is the host's time (ms). Without it the capability is not
+   * offered. The engine sends fresh ones once 80% of `ttlMs` has passed.
+   */
+  readonly iceServers?: (clientId: string, now: number) => { readonly servers: IceServer[]; readonly ttlMs: number };
 }
 
 /** The data a pairing transition's effects refer to, by what caused it. */
@@ -80,6 +86,7 @@ export class ServerEngine<H> {
   /** This engine's name in its cluster. */
   readonly node: string;
   private readonly clock: (() => number) | null;
+  private readonly iceServers: ServerEngineOptions<H>['iceServers'] | null;
   /** Called after the engine did work the directory started (the host re-arms its timer, as after `open`). */
   afterDirectoryWork: (() => void) | null = null;
   private readonly wheel: TimerWheel<Connection<H>>;
@@ -121,6 +128,7 @@ export class ServerEngine<H> {
     this.directory = options.directory ?? new InMemoryDirectory();
     this.node = this.directory.node;
     this.clock = options.clock ?? null;
+    this.iceServers = options.iceServers ?? null;
     this.directory.listen({
       message: (m) => this.directoryTurn(() => this.fromNode(m)),
       reset: () => this.directoryTurn(() => this.resetCluster()),
@@ -137,6 +145,7 @@ export class ServerEngine<H> {
     const capabilities: string[] = this.settings.wsPing ? [Capability.WsPing] : [];
     if (this.resumeOffered) capabilities.push(Capability.Resume);
     capabilities.push(Capability.Leave);
+    if (options.iceServers) capabilities.push(Capability.IceServers);
     this.yourIdExtras = this.settings.advertiseExtensions ? `,"version":${PROTOCOL_VERSION},"capabilities":${JSON.stringify(capabilities)}` : '';
   }
 
@@ -363,7 +372,21 @@ export class ServerEngine<H> {
       conn.resume = new ResumeSession('', '', new ResumeLedger());
       resume = { resume_token: this.issueToken(conn, conn.resume), resume_grace_ms: s.resumeGraceMs };
     } else if (conn.resume !== null) granted.push(Capability.Resume);
-    this.sink.send(conn.handle, encode({ type: 'welcome', version: PROTOCOL_VERSION, capabilities: granted, ...resume, ping_interval_ms: s.pingIntervalMs, ping_timeout_ms: s.pingTimeoutMs }));
+    let ice = {};
+    if (this.iceServers !== null && requested.includes(Capability.IceServers)) {
+      granted.push(Capability.IceServers);
+      const given = this.giveIceServers(conn);
+      ice = { ice_servers: given.servers, ice_servers_ttl_ms: given.ttlMs };
+    }
+    this.sink.send(conn.handle, encode({ type: 'welcome', version: PROTOCOL_VERSION, capabilities: granted, ...resume, ping_interval_ms: s.pingIntervalMs, ping_timeout_ms: s.pingTimeoutMs, ...ice }));
+  }
+
+  /** Fresh ICE servers for `conn`, and when to send the next ones (80% of their lifetime). */
+  private giveIceServers(conn: Connection<H>): { servers: IceServer[]; ttlMs: number } {
+    const t = this.advancingAt;
+    const given = this.iceServers!(conn.id, (this.epoch ?? 0) + t);
+    conn.iceRefreshAt = t + Math.max(1, Math.floor(given.ttlMs * 0.8));
+    return { servers: given.servers, ttlMs: given.ttlMs };
   }
 
   /** A fresh single-use token for `session`: `<lookup key>.<secret>`; the old one stops working. */
@@ -853,6 +876,12 @@ export class ServerEngine<H> {
   private keepaliveDue(conn: Connection<H>): void {
     const t = this.advancingAt;
     if (conn.pairingState === PairingState.closed) return;
+    // long sessions get new TURN credentials before theirs expire (checked whenever keepalive looks)
+    if (conn.iceRefreshAt > 0 && t >= conn.iceRefreshAt && (conn.resume === null || conn.resume.attached)) {
+      const given = this.giveIceServers(conn);
+      this.deliver(conn, encode({ type: 'ice_servers', ice_servers: given.servers, ttl_ms: given.ttlMs }));
+      if (conn.pairingState === PairingState.closed) return;
+    }
     if (conn.keepaliveState === KeepaliveState.live) {
       const due = this.pingDueAt(conn);
       if (due > t) this.wheel.file(conn, due); // heard since it was filed: no ping yet

@@ -57,6 +57,7 @@ export class MemoryServer {
       settings: options.settings,
       directory: options.directory,
       ...(options.generateToken ? { generateToken: options.generateToken } : {}),
+      ...(options.iceServers ? { iceServers: options.iceServers } : {}),
       sink: {
         send: (c, frame) => {
           if (!c.reading) {
