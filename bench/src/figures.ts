@@ -155,6 +155,7 @@ async function directHandshake(): Promise<number> {
     sessions.push(
       factory({
         iceServers: [],
+        iceTransportPolicy: 'all',
         handlers: {
           iceCandidate: (c) => c && deliver(1 - i, c),
           channelOpen: () => ++opened === 2 && resolveOpen(),

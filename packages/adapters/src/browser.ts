@@ -2,7 +2,7 @@
 // client-core's transport and peer over the browser's own WebSocket and RTCPeerConnection.
 // No Node imports: bundle it with client-core for a page.
 import { CloseCode, type IceCandidate } from '@tandem/protocol';
-import type { PeerFactory, PeerHandlers, PeerSession, TransportFactory } from '@tandem/client-core';
+import type { CandidateType, PeerFactory, PeerHandlers, PeerSession, SelectedPath, TransportFactory } from '@tandem/client-core';
 
 /** A TransportFactory over the browser's WebSocket. */
 export const browserTransport: TransportFactory = (url, handlers) => {
@@ -29,15 +29,15 @@ export const browserTransport: TransportFactory = (url, handlers) => {
 };
 
 /** A PeerFactory over the browser's RTCPeerConnection. */
-export const browserPeerFactory: PeerFactory = ({ iceServers, handlers }) => new BrowserPeer(iceServers as RTCIceServer[], handlers);
+export const browserPeerFactory: PeerFactory = ({ iceServers, iceTransportPolicy, handlers }) => new BrowserPeer(iceServers as RTCIceServer[], iceTransportPolicy ?? 'all', handlers);
 
 class BrowserPeer implements PeerSession {
   private readonly pc: RTCPeerConnection;
   private channel: RTCDataChannel | null = null;
   private handlers: PeerHandlers | null;
-  constructor(iceServers: RTCIceServer[], handlers: PeerHandlers) {
+  constructor(iceServers: RTCIceServer[], iceTransportPolicy: RTCIceTransportPolicy, handlers: PeerHandlers) {
     this.handlers = handlers;
-    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
     this.pc.onicecandidate = (e) => {
       if (e.candidate === null) return this.handlers?.iceCandidate(null);
       const j = e.candidate.toJSON();
@@ -53,6 +53,18 @@ class BrowserPeer implements PeerSession {
   }
   createDataChannel(label: string): void {
     this.attach(this.pc.createDataChannel(label));
+  }
+  /** The selected candidate pair's types, from getStats (the transport's selectedCandidatePairId). */
+  async selectedPath(): Promise<SelectedPath | null> {
+    const byId = new Map<string, { type: string; selectedCandidatePairId?: string; localCandidateId?: string; remoteCandidateId?: string; candidateType?: CandidateType }>();
+    (await this.pc.getStats()).forEach((s: { id: string; type: string }) => byId.set(s.id, s));
+    const pairId = [...byId.values()].find((s) => s.type === 'transport' && s.selectedCandidatePairId)?.selectedCandidatePairId;
+    const pair = pairId === undefined ? undefined : byId.get(pairId);
+    if (pair?.localCandidateId === undefined || pair.remoteCandidateId === undefined) return null;
+    const type = (id: string) => byId.get(id)?.candidateType;
+    const local = type(pair.localCandidateId);
+    const remote = type(pair.remoteCandidateId);
+    return local && remote ? { local, remote } : null;
   }
   async createOffer(): Promise<string> {
     await this.pc.setLocalDescription(await this.pc.createOffer());

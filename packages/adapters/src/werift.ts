@@ -2,7 +2,7 @@
 // decision (who offers, when candidates apply, when to tear down) is the machine's.
 import { RTCPeerConnection, type RTCDataChannel } from 'werift';
 import type { IceCandidate } from '@tandem/protocol';
-import type { PeerFactory, PeerHandlers, PeerSession } from '@tandem/client-core';
+import type { CandidateType, PeerFactory, PeerHandlers, PeerSession, SelectedPath } from '@tandem/client-core';
 
 /** Options for the werift peer factory. */
 export interface WeriftPeerOptions {
@@ -12,9 +12,27 @@ export interface WeriftPeerOptions {
   icePortRange?: [number, number];
 }
 
-/** A PeerFactory backed by werift. No STUN/TURN unless the client's `iceServers` name some. */
+/**
+ * A PeerFactory backed by werift, with exactly the ICE servers it is given: none means host
+ * candidates only. (werift itself falls back to a public STUN server, stun.l.google.com, when its
+ * configuration names none; this factory turns that off, so no server the user did not configure
+ * is ever contacted.)
+ */
 export function weriftPeerFactory(options: WeriftPeerOptions = {}): PeerFactory {
-  return ({ iceServers, handlers }) => new WeriftPeer(iceServers.map((s) => ({ ...s })), handlers, options);
+  return ({ iceServers, iceTransportPolicy, handlers }) => new WeriftPeer(iceServers.map((s) => ({ ...s })), iceTransportPolicy ?? 'all', handlers, options);
+}
+
+const isStunUrl = (url: string) => /^stuns?:/i.test(url.trim());
+
+/** werift 0.24 internals this adapter reaches into (pinned by the tests that would catch a change). */
+interface WeriftInternals {
+  secureManager: { createTransport(): WeriftDtlsTransport; iceTransports: WeriftIceTransport[] };
+}
+interface WeriftIceTransport {
+  connection: { stunServer?: unknown; nominated?: { localCandidate: { type: string }; remoteCandidate: { type: string } } };
+}
+interface WeriftDtlsTransport {
+  iceTransport: WeriftIceTransport;
 }
 
 class WeriftPeer implements PeerSession {
@@ -24,13 +42,26 @@ class WeriftPeer implements PeerSession {
   private readonly subs: { unSubscribe(): void }[] = [];
   private closed = false;
 
-  constructor(iceServers: { urls: string | string[]; username?: string; credential?: string }[], handlers: PeerHandlers, options: WeriftPeerOptions) {
+  constructor(iceServers: { urls: string | string[]; username?: string; credential?: string }[], iceTransportPolicy: 'all' | 'relay', handlers: PeerHandlers, options: WeriftPeerOptions) {
     this.handlers = handlers;
     this.pc = new RTCPeerConnection({
       iceServers: iceServers as never,
+      iceTransportPolicy,
       ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
       ...(options.iceAdditionalHostAddresses ? { iceAdditionalHostAddresses: options.iceAdditionalHostAddresses } : {}),
     });
+    // werift's ICE agent queries stun.l.google.com:19302 whenever no STUN server is configured:
+    // with none configured, clear that fallback on every ICE transport it creates, before gathering
+    const configuresStun = iceServers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some(isStunUrl));
+    if (!configuresStun) {
+      const manager = (this.pc as unknown as WeriftInternals).secureManager;
+      const create = manager.createTransport.bind(manager);
+      manager.createTransport = () => {
+        const made = create();
+        made.iceTransport.connection.stunServer = undefined;
+        return made;
+      };
+    }
     this.subs.push(
       this.pc.onIceCandidate.subscribe((c) => {
         if (c === undefined) return this.handlers?.iceCandidate(null);
@@ -45,6 +76,15 @@ class WeriftPeer implements PeerSession {
         if (state === 'failed' && ice !== 'failed' && ice !== 'disconnected') this.handlers?.failed('connection failed');
       }),
     );
+  }
+
+  /** The nominated candidate pair's types, once ICE has one. */
+  selectedPath(): Promise<SelectedPath | null> {
+    for (const transport of (this.pc as unknown as WeriftInternals).secureManager.iceTransports) {
+      const pair = transport.connection.nominated;
+      if (pair) return Promise.resolve({ local: pair.localCandidate.type as CandidateType, remote: pair.remoteCandidate.type as CandidateType });
+    }
+    return Promise.resolve(null);
   }
 
   createDataChannel(label: string): void {

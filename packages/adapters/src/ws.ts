@@ -9,7 +9,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 export { ConnectionGate, defaultConnectionLimits, type ConnectionLimits, type Refusal, type RefusalReason } from './gate.js';
 import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import {
-  ServerEngine, defaultServerSettings, resolveSettings, scheduleEngine, type Directory, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings,
+  ServerEngine, type ServerEngineOptions, defaultServerSettings, resolveSettings, scheduleEngine, type Directory, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings,
   type ServerStats,
 } from '@tandem/server-core';
 import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
@@ -164,6 +164,8 @@ export interface WsServerOptions {
   hooks?: BindingHooks;
   /** The cluster directory (e.g. a started RedisDirectory); a private in-memory one by default. Its owner closes it after the server. */
   directory?: Directory;
+  /** ICE servers for clients that ask (capability `ice-servers`), e.g. `(id, now) => iceServersFor(settings, id, now)`. */
+  iceServers?: ServerEngineOptions<WebSocket>['iceServers'];
 }
 
 /** A running tandem signaling server on `ws`. */
@@ -194,6 +196,7 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
   const engine = new ServerEngine<WebSocket>({
     generateId: randomUUID, random: Math.random, settings, sink, generateToken: resumeToken, clock: nodeTimers.now,
     ...(options.directory ? { directory: options.directory } : {}),
+    ...(options.iceServers ? { iceServers: options.iceServers } : {}),
   });
   const gate = new ConnectionGate(options.limits);
   const owned = options.server === undefined;

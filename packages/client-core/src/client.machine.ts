@@ -34,6 +34,11 @@ export interface ClientInput {
    * ID, the pairing and the peer connection survive, and no frame is lost. Default true.
    */
   resume?: boolean;
+  /**
+   * Ask a server that offers `ice-servers` for its STUN/TURN servers (and fresh TURN credentials
+   * before they expire); they are used alongside the client's own. Default true.
+   */
+  serverIceServers?: boolean;
 }
 
 /** The defaults of the optional inputs. */
@@ -44,6 +49,7 @@ export const clientInputDefaults = Object.freeze({
   answersControlPings: true,
   answerPings: true,
   resume: true,
+  serverIceServers: true,
 });
 
 /** Everything the machine remembers. */
@@ -187,6 +193,7 @@ function wantedCapabilities(input: Required<ClientInput>, offered: readonly stri
   if (resume) wanted.push(Capability.Resume);
   else if (input.answersControlPings && offered.includes(Capability.WsPing)) wanted.push(Capability.WsPing);
   if (offered.includes(Capability.Leave)) wanted.push(Capability.Leave);
+  if (input.serverIceServers && offered.includes(Capability.IceServers)) wanted.push(Capability.IceServers);
   return wanted;
 }
 

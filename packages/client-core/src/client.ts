@@ -5,7 +5,7 @@
 import { createActor } from 'xstate';
 import type { DecodeOptions } from '@tandem/protocol';
 import { clientMachine, type ClientActor, type ClientEmitted, type ClientInput, type ClientPublicEvent, type PeerData } from './client.machine.js';
-import { exponentialBackoff, type Clock, type IceServer, type PeerFactory, type ReconnectPolicy, type TransportFactory } from './ports.js';
+import { exponentialBackoff, type Clock, type IceServer, type PeerFactory, type ReconnectPolicy, type SelectedPath, type TransportFactory } from './ports.js';
 import { createSignalingDriver, type SignalingEffect } from './signaling-driver.js';
 import { createPeerDriver, type PeerEffect } from './peer-driver.js';
 
@@ -13,8 +13,13 @@ import { createPeerDriver, type PeerEffect } from './peer-driver.js';
 export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
   transport: TransportFactory;
   createPeer: PeerFactory;
-  /** ICE servers for every peer connection. Default none (host candidates only). */
+  /**
+   * ICE servers for every peer connection, used together with those a server offering
+   * `ice-servers` hands out. Default none: host candidates only, unless the server gives some.
+   */
   iceServers?: readonly IceServer[];
+  /** Use TURN relays only (`iceTransportPolicy: 'relay'`): the peer never learns this host's addresses. Default false. */
+  relayOnly?: boolean;
   /** Reconnect policy for the signaling socket. Default: exponential backoff, 0.5 s → 30 s, jittered. */
   reconnect?: ReconnectPolicy;
   /** Clock for timers (reconnect backoff, negotiation timeout); a SimulatedClock in tests. */
@@ -41,6 +46,8 @@ export interface TandemClient {
   send(data: PeerData): void;
   /** Close the peer and the signaling socket; idempotent. */
   close(): void;
+  /** The candidate pair the peer connection uses (e.g. `relay` through TURN), once connected; null if unknown. */
+  selectedPath(): Promise<SelectedPath | null>;
   /** Own ID (the shareable key), once the server assigned one. */
   readonly id: string | null;
   /** Current status. */
@@ -58,14 +65,15 @@ const isPeerEffect = (e: ClientEmitted): e is PeerEffect => e.type.startsWith('p
 
 /** Create and start a client. */
 export function createTandemClient(options: TandemClientOptions): TandemClient {
-  const { transport, createPeer, iceServers = [], clock, decode, reconnect = exponentialBackoff(), ...input } = options;
+  const { transport, createPeer, iceServers = [], relayOnly = false, clock, decode, reconnect = exponentialBackoff(), ...input } = options;
   const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
   const listeners = new Map<string, Set<(e: TandemClientEvent) => void>>();
   const notify = (event: TandemClientEvent) => {
     for (const listener of listeners.get(event.type) ?? []) listener(event);
   };
   const signaling = createSignalingDriver(actor, transport, decode);
-  const peers = createPeerDriver(actor, createPeer, iceServers);
+  // the client's own servers first, then the server's (with its current TURN credentials)
+  const peers = createPeerDriver(actor, createPeer, () => [...iceServers, ...signaling.iceServers()], relayOnly ? 'relay' : 'all');
   actor.on('*', (emitted) => {
     const e = emitted as ClientEmitted;
     if (isSignalingEffect(e)) signaling.perform(e);
@@ -97,6 +105,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     close: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning
     },
+    selectedPath: () => peers.selectedPath(),
     get id() {
       return actor.getSnapshot().context.id;
     },

@@ -7,4 +7,4 @@ export { createTandemClient, statusOf, type TandemClient, type TandemClientOptio
 export { createSignalingDriver, type SignalingDriver, type SignalingEffect } from './signaling-driver.js';
 export { createPeerDriver, type PeerDriver, type PeerEffect } from './peer-driver.js';
 export { exponentialBackoff } from './ports.js';
-export type { Clock, IceServer, PeerFactory, PeerHandlers, PeerSession, ReconnectContext, ReconnectPolicy, SignalingTransport, TransportFactory, TransportHandlers } from './ports.js';
+export type { CandidateType, Clock, IceServer, PeerFactory, SelectedPath, PeerHandlers, PeerSession, ReconnectContext, ReconnectPolicy, SignalingTransport, TransportFactory, TransportHandlers } from './ports.js';

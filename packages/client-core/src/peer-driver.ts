@@ -2,7 +2,7 @@
 // generation, and feeds their callbacks back tagged with that generation so the machine can
 // ignore a closed session's late callbacks. Failures of async calls become PEER_FAILED.
 import type { ClientActor, ClientEffect, PeerData } from './client.machine.js';
-import type { IceServer, PeerFactory, PeerHandlers, PeerSession } from './ports.js';
+import type { IceServer, PeerFactory, PeerHandlers, PeerSession, SelectedPath } from './ports.js';
 
 /** The `peer.*` effects. */
 export type PeerEffect = Extract<ClientEffect, { type: `peer.${string}` }>;
@@ -10,10 +10,12 @@ export type PeerEffect = Extract<ClientEffect, { type: `peer.${string}` }>;
 /** Runs one client's peer sessions. */
 export interface PeerDriver {
   perform(effect: PeerEffect): void;
+  /** The candidate pair the newest session uses, if it can tell. */
+  selectedPath(): Promise<SelectedPath | null>;
 }
 
 /** A peer driver feeding `actor`. */
-export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, iceServers: readonly IceServer[]): PeerDriver {
+export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, iceServers: () => readonly IceServer[], iceTransportPolicy: 'all' | 'relay' = 'all'): PeerDriver {
   const sessions = new Map<number, PeerSession>();
   const handlersFor = (gen: number): PeerHandlers => ({
     iceCandidate: (candidate) => actor.send({ type: 'LOCAL_CANDIDATE', gen, candidate }),
@@ -50,11 +52,16 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
     chains.set(gen, next ?? Promise.resolve());
   };
   return {
+    async selectedPath() {
+      const newest = [...sessions.keys()].sort((a, b) => b - a)[0];
+      const session = newest === undefined ? undefined : sessions.get(newest);
+      return (await session?.selectedPath?.()) ?? null;
+    },
     perform(effect) {
       const gen = effect.gen;
       switch (effect.type) {
         case 'peer.create':
-          sessions.set(gen, createPeer({ iceServers, handlers: handlersFor(gen) }));
+          sessions.set(gen, createPeer({ iceServers: iceServers(), iceTransportPolicy, handlers: handlersFor(gen) }));
           return;
         case 'peer.createDataChannel':
           return withSession(gen, (s) => s.createDataChannel(effect.label));

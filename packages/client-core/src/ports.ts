@@ -63,6 +63,8 @@ export interface PeerSession {
   restartIce(): Promise<string>;
   /** Roll a local offer back (perfect negotiation, polite side, on glare). */
   rollback(): Promise<void>;
+  /** The candidate pair in use once connected (null before, or if the stack cannot tell). */
+  selectedPath?(): Promise<SelectedPath | null>;
   /** Add a remote candidate (only after the remote description is set). */
   addCandidate(candidate: IceCandidate): Promise<void>;
   /** Send over the open data channel. */
@@ -72,7 +74,21 @@ export interface PeerSession {
 }
 
 /** Creates a peer session for one pairing. */
-export type PeerFactory = (options: { iceServers: readonly IceServer[]; handlers: PeerHandlers }) => PeerSession;
+export type PeerFactory = (options: {
+  iceServers: readonly IceServer[];
+  /** 'relay': only TURN relay candidates, so the peer never learns this host's addresses. */
+  iceTransportPolicy: 'all' | 'relay';
+  handlers: PeerHandlers;
+}) => PeerSession;
+
+/** Kinds of ICE candidate (RTCIceCandidateType). */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+
+/** The candidate pair a connected peer session uses. */
+export interface SelectedPath {
+  readonly local: CandidateType;
+  readonly remote: CandidateType;
+}
 
 /** Context a reconnect policy decides on. */
 export interface ReconnectContext {

@@ -9,7 +9,7 @@ import {
   type DecodeOptions, type ServerMessage,
 } from '@tandem/protocol';
 import { serverEvent, type ClientActor, type ClientEffect } from './client.machine.js';
-import type { SignalingTransport, TransportFactory } from './ports.js';
+import type { IceServer, SignalingTransport, TransportFactory } from './ports.js';
 
 /** The `ws.*` effects. */
 export type SignalingEffect = Extract<ClientEffect, { type: `ws.${string}` }>;
@@ -17,6 +17,8 @@ export type SignalingEffect = Extract<ClientEffect, { type: `ws.${string}` }>;
 /** Runs one client's signaling socket. */
 export interface SignalingDriver {
   perform(effect: SignalingEffect): void;
+  /** The ICE servers the server handed out (capability `ice-servers`), newest credentials; none otherwise. */
+  iceServers(): readonly IceServer[];
 }
 
 /** The resumable session this driver keeps, once `welcome` granted one. */
@@ -31,6 +33,7 @@ export function createSignalingDriver(actor: ClientActor, openTransport: Transpo
   /** Bumped for every socket, so callbacks from a replaced one are dropped. */
   let socketSeq = 0;
   let resume: ResumeState | null = null;
+  let serverIceServers: readonly IceServer[] = [];
   /** On the current link, `resume` was sent and `resumed` (or a refusal) is awaited. */
   let resuming = false;
   /** The fresh ID the server gave the new link, used if the resume is refused. */
@@ -65,6 +68,12 @@ export function createSignalingDriver(actor: ClientActor, openTransport: Transpo
     } else if (message.type === 'welcome' && message.resume_token !== undefined) {
       resume = { token: message.resume_token, ledger: new ResumeLedger() };
     }
+    // capability ice-servers: the servers (and TURN credentials) for the next peer connections
+    if (message.type === 'welcome' && message.ice_servers !== undefined) serverIceServers = message.ice_servers;
+    if (message.type === 'ice_servers') {
+      serverIceServers = message.ice_servers;
+      return;
+    }
     actor.send(serverEvent(message));
   };
 
@@ -96,6 +105,7 @@ export function createSignalingDriver(actor: ClientActor, openTransport: Transpo
   };
 
   return {
+    iceServers: () => serverIceServers,
     perform(effect) {
       switch (effect.type) {
         case 'ws.connect': {

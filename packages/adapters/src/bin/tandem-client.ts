@@ -11,11 +11,12 @@ const program = new Command('tandem-client')
   .description('Pair with another client through a tandem (or any wire-v1) server and chat over WebRTC')
   .addOption(new Option('--url <url>', 'signaling server URL').default(DEFAULT_URL).env('TANDEM_URL'))
   .addOption(new Option('--pair <id>', "pair with this client's ID as soon as we have our own"))
-  .addOption(new Option('--ice-server <url...>', 'STUN/TURN server URL(s); none by default, so it works offline'))
+  .addOption(new Option('--ice-server <url...>', "STUN/TURN server URL(s), used with those the server hands out; none by default (no third-party server is ever contacted)"))
+  .addOption(new Option('--relay-only', 'connect through TURN relays only, so the peer never learns this host\'s addresses'))
   .addOption(new Option('--no-resume', 'do not ask the server to keep the session through a dropped link'))
   .addOption(new Option('--ignore-pings', 'do not answer pings and do not resume: behave like a dead client (to test a server timeout)').hideHelp())
   .parse();
-const opts = program.opts<{ url: string; pair?: string; iceServer?: string[]; ignorePings?: boolean; resume: boolean }>();
+const opts = program.opts<{ url: string; pair?: string; iceServer?: string[]; relayOnly?: boolean; ignorePings?: boolean; resume: boolean }>();
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 out(`Connecting to ${opts.url}...`);
@@ -24,6 +25,7 @@ const client = createTandemClient({
   transport: wsTransport(),
   createPeer: weriftPeerFactory(),
   iceServers: (opts.iceServer ?? []).map((urls) => ({ urls })),
+  relayOnly: opts.relayOnly === true,
   answerPings: !opts.ignorePings,
   answersControlPings: !opts.ignorePings,
   resume: opts.resume && !opts.ignorePings,
@@ -39,7 +41,13 @@ client.on('id', ({ id }) => {
   } else if (client.status === 'registered') out('Share your ID, or type another client ID to connect.');
 });
 client.on('paired', ({ peerId, initiator }) => out(`*** Paired with ${peerId}! (initiator=${initiator}) ***`));
-client.on('open', () => out('*** Data channel opened! Type a message and press Enter. ***'));
+client.on('open', () => {
+  out('*** Data channel opened! Type a message and press Enter. ***');
+  // which path the call took: host (direct), srflx (through a NAT, via STUN), relay (through TURN)
+  void client.selectedPath().then((path) => {
+    if (path !== null) out(`*** Path: ${path.local} ↔ ${path.remote}${path.local === 'relay' || path.remote === 'relay' ? ' (through a TURN relay)' : ''} ***`);
+  });
+});
 client.on('message', ({ data }) => out(`< Peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`));
 client.on('peerLeft', ({ peerId }) => {
   out(`*** Peer ${peerId} disconnected. ***`);

@@ -11,6 +11,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
 import { createWsServer, defaultConnectionLimits, type WsTandemServer } from '../ws.js';
 import { RedisDirectory } from '../redis-directory.js';
+import { DEFAULT_TURN_TTL_S, checkIceSettings, iceServersFor, iceServersHandler, type IceSettings } from '../ice-config.js';
 import { createMetrics } from '../metrics.js';
 import { opsHandler } from '../ops.js';
 import { refusalLine, serverLogLevel, serverLogLine, type LogLevel } from '../server-log.js';
@@ -58,6 +59,10 @@ const program = new Command('tandem-server')
   .addOption(new Option('--admin-port <port>', 'serve /healthz, /readyz and /metrics on this port only (on --admin-host), not the public one').argParser(Number).env('TANDEM_ADMIN_PORT'))
   .addOption(new Option('--admin-host <host>', 'address for --admin-port').default('127.0.0.1').env('TANDEM_ADMIN_HOST'))
   .addOption(new Option('--no-metrics', 'do not serve /metrics'))
+  .addOption(new Option('--stun-url <url...>', 'STUN server handed to clients (stun:host[:port], repeatable)').default([]).argParser(list).env('TANDEM_STUN_URL'))
+  .addOption(new Option('--turn-url <url...>', 'TURN server handed to clients with short-lived credentials (turn:host[:port][?transport=udp|tcp], repeatable; needs --turn-secret)').default([]).argParser(list).env('TANDEM_TURN_URL'))
+  .addOption(new Option('--turn-secret <secret>', "coturn's static-auth-secret (use-auth-secret); never sent to clients").env('TANDEM_TURN_SECRET'))
+  .addOption(new Option('--turn-ttl <seconds>', 'lifetime of the TURN credentials a client gets (at most a day); long sessions get fresh ones before expiry').default(DEFAULT_TURN_TTL_S).argParser(int).env('TANDEM_TURN_TTL'))
   .addOption(new Option('--redis <url>', 'join a cluster through this Redis (redis://host:port[/db]); without it the server is one process with an in-memory directory').env('TANDEM_REDIS'))
   .addOption(new Option('--redis-prefix <prefix>', 'prefix of the keys and channels in Redis (several clusters can share one Redis)').default('tandem:').env('TANDEM_REDIS_PREFIX'))
   .addOption(new Option('--lease-ttl <seconds>', "with --redis: how long a silent node is presumed alive; its clients' partners are told within this plus a second").default(5).argParser(num).env('TANDEM_LEASE_TTL'))
@@ -74,10 +79,16 @@ const opts = program.opts<{
   resumeGrace: number; resumeBufferFrames: number; resumeBufferBytes: number;
   maxConnections: number; maxConnectionsPerIp: number; trustProxy: string[]; allowOrigin: string[];
   redis?: string; redisPrefix: string; leaseTtl: number;
+  stunUrl: string[]; turnUrl: string[]; turnSecret?: string; turnTtl: number;
   tlsCert?: string; tlsKey?: string; adminPort?: number; adminHost: string; metrics: boolean; drainTimeout: number;
   extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel | 'silent';
 }>();
 if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) program.error('error: --tls-cert and --tls-key go together');
+const ice: IceSettings = { stunUrls: opts.stunUrl, turnUrls: opts.turnUrl, turnSecret: opts.turnSecret, turnTtlS: opts.turnTtl };
+const iceProblem = checkIceSettings(ice);
+if (iceProblem !== null) program.error(`error: ${iceProblem}`);
+const iceConfigured = ice.stunUrls.length > 0 || ice.turnUrls.length > 0;
+const iceRoute = iceServersHandler(ice);
 
 const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
 const json = opts.logFormat === 'json' ? pino({ level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } }) : null;
@@ -103,6 +114,7 @@ const page = opts.demo ? demoHandler() : (_req: IncomingMessage, res: ServerResp
 let ops: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
 const onRequest = (req: IncomingMessage, res: ServerResponse) => {
   if (opts.adminPort === undefined && ops?.(req, res)) return;
+  if (iceRoute(req, res)) return;
   page(req, res);
 };
 const http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createServer(onRequest);
@@ -156,6 +168,7 @@ try {
     },
     hooks: metrics ? { frameArrived: () => metrics.frameArrived() } : {},
     ...(directory ? { directory } : {}),
+    ...(iceConfigured ? { iceServers: (id: string, now: number) => iceServersFor(ice, id, now)! } : {}),
   });
 } catch (err) {
   program.error(`error: ${(err as Error).message}`);

@@ -1,0 +1,79 @@
+// STUN/TURN settings for tandem-server: validated at start, and turned into per-client ICE
+// servers with short-lived TURN credentials (coturn's `use-auth-secret`, the "TURN REST API"):
+// username `<expiry unix time>:<client ID>`, password base64(HMAC-SHA1(secret, username)). The
+// secret never leaves the server; the client ID in the username ties TURN logs to a session.
+import { createHmac, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IceServer } from '@tandem/protocol';
+
+export interface IceSettings {
+  readonly stunUrls: readonly string[];
+  readonly turnUrls: readonly string[];
+  readonly turnSecret?: string | undefined;
+  /** Lifetime of TURN credentials, seconds. */
+  readonly turnTtlS: number;
+}
+
+/** Default TURN credential lifetime: one hour (sessions get fresh ones before expiry). */
+export const DEFAULT_TURN_TTL_S = 3600;
+/** Longest accepted lifetime: one day. */
+export const MAX_TURN_TTL_S = 86_400;
+
+const HOST = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)`;
+const STUN_URL = new RegExp(`^stuns?:${HOST}(?::\\d{1,5})?$`);
+const TURN_URL = new RegExp(`^turns?:${HOST}(?::\\d{1,5})?(?:\\?transport=(?:udp|tcp))?$`);
+
+/** Why the settings cannot work, in words, or null when they can. */
+export function checkIceSettings(s: IceSettings): string | null {
+  for (const url of s.stunUrls) {
+    if (!STUN_URL.test(url)) return `malformed STUN URL ${JSON.stringify(url)}: expected stun:host[:port] or stuns:host[:port]`;
+    if (!portOk(url)) return `STUN URL ${JSON.stringify(url)} has a port outside 1–65535`;
+  }
+  for (const url of s.turnUrls) {
+    if (!TURN_URL.test(url)) return `malformed TURN URL ${JSON.stringify(url)}: expected turn:host[:port][?transport=udp|tcp] or turns:…`;
+    if (!portOk(url)) return `TURN URL ${JSON.stringify(url)} has a port outside 1–65535`;
+  }
+  if (s.turnUrls.length > 0 && !s.turnSecret) return 'a TURN URL needs --turn-secret (the static-auth-secret of coturn\'s use-auth-secret)';
+  if (s.turnSecret && s.turnUrls.length === 0) return '--turn-secret needs at least one --turn-url';
+  if (!Number.isInteger(s.turnTtlS) || s.turnTtlS < 60 || s.turnTtlS > MAX_TURN_TTL_S) return `--turn-ttl must be a whole number of seconds from 60 to ${MAX_TURN_TTL_S} (one day)`;
+  return null;
+}
+
+function portOk(url: string): boolean {
+  const m = /:(\d{1,5})(?:\?|$)/.exec(url.replace(/^\w+:/, '').replace(/^\[[^\]]*\]/, ''));
+  return m === null || (Number(m[1]) >= 1 && Number(m[1]) <= 65535);
+}
+
+/** TURN REST credentials for `user`, valid until `nowMs` + `ttlS`. */
+export function turnCredentials(secret: string, user: string, ttlS: number, nowMs: number): { username: string; credential: string } {
+  const username = `${Math.floor(nowMs / 1000) + ttlS}:${user}`;
+  return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
+}
+
+/** The ICE servers to hand `user` now, or null when no STUN or TURN server is configured. */
+export function iceServersFor(s: IceSettings, user: string, nowMs: number): { servers: IceServer[]; ttlMs: number } | null {
+  if (s.stunUrls.length === 0 && s.turnUrls.length === 0) return null;
+  const servers: IceServer[] = [];
+  if (s.stunUrls.length > 0) servers.push({ urls: [...s.stunUrls] });
+  if (s.turnUrls.length > 0) servers.push({ urls: [...s.turnUrls], ...turnCredentials(s.turnSecret!, user, s.turnTtlS, nowMs) });
+  return { servers, ttlMs: s.turnTtlS * 1000 };
+}
+
+/**
+ * `GET /ice-servers` for apps with their own signaling: `{"iceServers":[…]}`, usable as an
+ * RTCConfiguration. Each answer has credentials of its own (the username names a fresh random
+ * user). Returns false for other paths.
+ */
+export function iceServersHandler(s: IceSettings): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ice-servers') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('GET only\n');
+      return true;
+    }
+    const given = iceServersFor(s, `http-${randomUUID()}`, Date.now());
+    const body = JSON.stringify({ iceServers: given?.servers ?? [] });
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  };
+}
