@@ -1,0 +1,126 @@
+// NAT traversal for real: two tandem-client processes (werift), each in a home behind its own
+// symmetric NAT that drops unsolicited inbound traffic, with no direct path between the NATs;
+// tandem-server and Debian's coturn on the public side. Without TURN settings the call cannot
+// connect (the negative control); with --turn-url and --turn-secret alone it connects through a
+// relay and the chat works; coturn refuses forged and expired credentials.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { turnCredentials } from '../src/ice-config.js';
+import { buildNatLab, natLabUnavailable, TURNSERVER, type NatLab } from './natlab.js';
+import { killAll, start, startClient, type Proc } from './procs.js';
+
+const unavailable = natLabUnavailable();
+const SECRET = 'lab-static-auth-secret';
+let lab: NatLab | null = null;
+let coturn: ChildProcessWithoutNullStreams | null = null;
+const coturnLog: string[] = [];
+
+beforeAll(async () => {
+  if (unavailable !== null) return;
+  lab = buildNatLab();
+  // coturn as production configs have it: shared-secret auth, private ranges denied as peers
+  coturn = spawn('ip', ['netns', 'exec', lab.pub, TURNSERVER!, '-n', '--listening-ip', lab.service, '--relay-ip', lab.service, '--listening-port', '3478',
+    '--use-auth-secret', '--static-auth-secret', SECRET, '--realm', 'tandem.test', '--fingerprint', '--verbose', '--no-tls', '--no-dtls', '--no-cli',
+    '--min-port', '49152', '--max-port', '49999', '--log-file', 'stdout', '--simple-log', '--pidfile', `/tmp/tandem-turn-${process.pid}.pid`,
+    '--denied-peer-ip', '10.0.0.0-10.255.255.255', '--denied-peer-ip', '172.16.0.0-172.31.255.255', '--denied-peer-ip', '192.168.0.0-192.168.255.255']);
+  const onData = (d: Buffer) => coturnLog.push(...d.toString().split('\n').filter(Boolean));
+  coturn.stdout.on('data', onData);
+  coturn.stderr.on('data', onData);
+  const until = Date.now() + 10_000;
+  while (!coturnLog.some((l) => /listener opened on|Total General servers|IPv4. UDP listener/i.test(l))) {
+    if (coturn.exitCode !== null) throw new Error(`turnserver exited: ${coturnLog.join('\n')}`);
+    if (Date.now() > until) throw new Error(`turnserver not up in 10 s: ${coturnLog.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}, 30_000);
+afterAll(async () => {
+  await killAll();
+  coturn?.kill('SIGKILL');
+  lab?.teardown();
+});
+
+async function server(args: string[]): Promise<{ proc: Proc; url: string }> {
+  const proc = start('tandem-server', ['--host', lab!.service, '--port', '0', '--no-demo', ...args], { netns: lab!.pub });
+  const m = await proc.waitFor(/Listening on (ws:\/\/\S+)/);
+  return { proc, url: m[1]! };
+}
+
+const probe = fileURLToPath(new URL('./turn-probe.mjs', import.meta.url));
+const allocate = (ns: string, username: string, password: string) => {
+  try {
+    return lab!.exec(ns, process.execPath, probe, lab!.service, '3478', username, password).trim();
+  } catch (e) {
+    return String((e as { stdout?: Buffer }).stdout ?? (e as Error).message).trim();
+  }
+};
+
+describe.skipIf(unavailable !== null)(`two homes behind symmetric NATs${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it('the lab is what it claims: each home reaches the public side, the public side forwards nothing between the NATs', () => {
+    const tcp = (ns: string, host: string, port: number) =>
+      lab!.exec(ns, process.execPath, '-e', `const s=require('net').connect(${port},'${host}');s.on('connect',()=>{console.log('open');process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)});setTimeout(()=>{console.log('timeout');process.exit(0)},1500)`).trim();
+    for (const home of lab!.homes) expect(tcp(home, lab!.service, 3478)).toBe('open'); // coturn's TCP listener
+    // a home cannot reach the other home, nor the other NAT's public address (dropped, not refused)
+    expect(tcp(lab!.homes[0], '192.168.78.2', 9)).toBe('timeout');
+    expect(tcp(lab!.homes[0], lab!.wan[1], 9)).toBe('timeout');
+    expect(lab!.exec(lab!.pub, 'sysctl', '-n', 'net.ipv4.ip_forward').trim()).toBe('0');
+  });
+
+  it('negative control: a server without TURN settings cannot connect them (no data channel)', async () => {
+    const { proc, url } = await server([]);
+    const a = await startClient(url, [], { netns: lab!.homes[0] });
+    const b = await startClient(url, [], { netns: lab!.homes[1] });
+    b.client.write(a.id);
+    await a.client.waitFor(/Paired with/);
+    await b.client.waitFor(/Paired with/);
+    await new Promise((r) => setTimeout(r, 15_000));
+    expect(a.client.count(/Data channel opened/)).toBe(0);
+    expect(b.client.count(/Data channel opened/)).toBe(0);
+    await Promise.all([a.client.kill(), b.client.kill(), proc.kill()]);
+  }, 60_000);
+
+  it('with --turn-url and --turn-secret only, they chat through a TURN relay', async () => {
+    const { proc, url } = await server(['--turn-url', `turn:${lab!.service}:3478`, '--turn-secret', SECRET]);
+    const a = await startClient(url, [], { netns: lab!.homes[0] });
+    const b = await startClient(url, [], { netns: lab!.homes[1] });
+    b.client.write(a.id);
+    await a.client.waitFor(/Data channel opened/, 30_000);
+    await b.client.waitFor(/Data channel opened/, 30_000);
+    a.client.write('hello through two NATs');
+    await b.client.waitFor(/^< Peer: hello through two NATs$/);
+    b.client.write('and back');
+    await a.client.waitFor(/^< Peer: and back$/);
+    // the pair werift selected goes through the relay on at least one side
+    const path = await a.client.waitFor(/^\*\*\* Path: (\w+) ↔ (\w+)/);
+    expect([path[1], path[2]]).toContain('relay');
+    // coturn saw allocations whose usernames carry the clients' IDs (traceable to sessions)
+    expect(coturnLog.join('\n'), coturnLog.slice(-40).join('\n')).toMatch(new RegExp(`${a.id}|${b.id}`));
+    await Promise.all([a.client.kill(), b.client.kill(), proc.kill()]);
+  }, 60_000);
+
+  it('--relay-only: the call connects and both sides use relay candidates', async () => {
+    const { proc, url } = await server(['--turn-url', `turn:${lab!.service}:3478`, '--turn-secret', SECRET]);
+    const a = await startClient(url, ['--relay-only'], { netns: lab!.homes[0] });
+    const b = await startClient(url, ['--relay-only'], { netns: lab!.homes[1] });
+    b.client.write(a.id);
+    await a.client.waitFor(/Data channel opened/, 30_000);
+    const path = await a.client.waitFor(/^\*\*\* Path: (\w+) ↔ (\w+)/);
+    expect([path[1], path[2]]).toEqual(['relay', 'relay']);
+    a.client.write('relayed only');
+    await b.client.waitFor(/^< Peer: relayed only$/);
+    await Promise.all([a.client.kill(), b.client.kill(), proc.kill()]);
+  }, 60_000);
+
+  it('coturn allocates for the credentials tandem-server hands out, and refuses forged and expired ones', () => {
+    const home = lab!.homes[0];
+    const good = turnCredentials(SECRET, 'probe-client', 600, Date.now());
+    expect(allocate(home, good.username, good.credential)).toMatch(new RegExp(`^OK ${lab!.service.replace(/\./g, '\\.')}:\\d+$`));
+    const forged = turnCredentials('not-the-secret', 'probe-client', 600, Date.now());
+    expect(allocate(home, forged.username, forged.credential)).toMatch(/^ERROR 401/);
+    const expired = turnCredentials(SECRET, 'probe-client', 600, Date.now() - 3_600_000);
+    expect(allocate(home, expired.username, expired.credential)).toMatch(/^ERROR 401/);
+    // a username whose expiry was pushed later without the secret to sign it
+    const stretched = `${Number(good.username.split(':')[0]) + 86_400}:probe-client`;
+    expect(allocate(home, stretched, good.credential)).toMatch(/^ERROR 401/);
+  });
+});
