@@ -1,0 +1,71 @@
+// tandem-server's STUN/TURN settings over real sockets: bad settings stop it at start with a clear
+// error; a v2 client asking for ice-servers gets its own TURN credentials in welcome; v1 clients
+// see no change; GET /ice-servers serves the same in RTCConfiguration form.
+import { createHmac } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { killAll, start, startServer } from './procs.js';
+import { connect } from './ws-client.js';
+
+afterAll(killAll);
+
+const exitOf = async (args: string[]) => {
+  const p = start('tandem-server', ['--port', '0', ...args]);
+  const code = await new Promise<number | null>((r) => p.child.on('exit', (c) => r(c)));
+  return { code, out: p.lines.join('\n') };
+};
+
+describe('tandem-server ICE settings', () => {
+  it.each([
+    [['--turn-url', 'turn:turn.test:3478'], /needs --turn-secret/],
+    [['--turn-url', 'http://turn.test', '--turn-secret', 's'], /malformed TURN URL/],
+    [['--stun-url', 'stun:'], /malformed STUN URL/],
+    [['--turn-secret', 's'], /needs at least one --turn-url/],
+    [['--turn-url', 'turn:t.test', '--turn-secret', 's', '--turn-ttl', '172800'], /--turn-ttl must be/],
+  ])('%j stops it at start with a clear error', async (args, message) => {
+    const { code, out } = await exitOf(args);
+    expect(code).not.toBe(0);
+    expect(out).toMatch(message);
+  });
+
+  it('hands each v2 client its own TURN credentials; v1 clients see nothing new; GET /ice-servers serves RTCConfiguration form', async () => {
+    const secret = 'a-shared-secret';
+    const { url } = await startServer(['--stun-url', 'stun:stun.test:3478', '--turn-url', 'turn:turn.test:3478?transport=udp', '--turn-secret', secret, '--turn-ttl', '600']);
+    const v1 = await connect(url);
+    expect(v1.frames[0]!['capabilities']).toContain('ice-servers');
+    const c = await connect(url);
+    c.send({ type: 'hello', version: 2, capabilities: ['ice-servers'] });
+    const w = await c.next((m) => m['type'] === 'welcome', 'welcome');
+    expect(w['ice_servers_ttl_ms']).toBe(600_000);
+    const [stun, turn] = w['ice_servers'] as { urls: string[]; username?: string; credential?: string }[];
+    expect(stun).toEqual({ urls: ['stun:stun.test:3478'] });
+    expect(turn!.urls).toEqual(['turn:turn.test:3478?transport=udp']);
+    const [expiry, user] = turn!.username!.split(':');
+    expect(user).toBe(c.id); // TURN logs name the session
+    expect(Number(expiry) - Date.now() / 1000).toBeGreaterThan(590);
+    expect(Number(expiry) - Date.now() / 1000).toBeLessThanOrEqual(600);
+    expect(turn!.credential).toBe(createHmac('sha1', secret).update(turn!.username!).digest('base64'));
+    expect(JSON.stringify(c.frames)).not.toContain(secret);
+    expect(v1.frames.filter((m) => m['type'] !== 'your_id' && m['type'] !== 'ping')).toEqual([]);
+
+    const http = url.replace('ws://', 'http://');
+    const res = await fetch(`${http}/ice-servers`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const body = (await res.json()) as { iceServers: { urls: string[]; username?: string; credential?: string }[] };
+    expect(body.iceServers[0]).toEqual({ urls: ['stun:stun.test:3478'] });
+    expect(body.iceServers[1]!.username).toMatch(/^\d+:http-[0-9a-f-]{36}$/);
+    expect(body.iceServers[1]!.credential).toBe(createHmac('sha1', secret).update(body.iceServers[1]!.username!).digest('base64'));
+    expect((await fetch(`${http}/ice-servers`, { method: 'POST' })).status).toBe(405);
+    v1.ws.close();
+    c.ws.close();
+  });
+
+  it('without STUN or TURN settings, ice-servers is not offered and GET /ice-servers is an empty list', async () => {
+    const { url } = await startServer([]);
+    const c = await connect(url);
+    expect(c.frames[0]!['capabilities']).not.toContain('ice-servers');
+    const body = (await (await fetch(`${url.replace('ws://', 'http://')}/ice-servers`)).json()) as { iceServers: unknown[] };
+    expect(body.iceServers).toEqual([]);
+    c.ws.close();
+  });
+});
