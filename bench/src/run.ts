@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,resume,cluster]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,resume,cluster,nat]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,8 +10,9 @@ import { churn, designCheck, keepaliveTraffic, memoryPerConnection, pairToOpen, 
 import { chart, rows, table, type Results } from './report.js';
 import { resumeFigures } from './resume.js';
 import { clusterFigures } from './cluster.js';
+import { natFigures } from './nat.js';
 
-const all = ['relay', 'memory', 'latency', 'keepalive', 'churn', 'design', 'attack', 'resume', 'cluster'] as const;
+const all = ['relay', 'memory', 'latency', 'keepalive', 'churn', 'design', 'attack', 'resume', 'cluster', 'nat'] as const;
 const opts = new Command('tandem-bench')
   .description('tandem-server against PeerServer and a bare ws relay, ratios from one run')
   .option('--quick', 'smaller counts; finishes in under two minutes')
@@ -50,6 +51,7 @@ results.cluster = await step('cluster', () =>
   clusterFigures(quick
     ? { relayMessages: 40_000, relayPairs: 20, latencyPairings: 10, kills: 3, idlePerNode: 19_000 }
     : { relayMessages: 150_000, relayPairs: 50, latencyPairings: 30, kills: 8, idlePerNode: 19_000 }));
+results.nat = await step('nat', () => natFigures(quick ? 4 : 12));
 
 const rs = rows(results);
 console.log(`\ntandem benchmarks (${results.mode}, ${((Date.now() - t0) / 1000).toFixed(0)} s, node ${process.version}, ${results.machine.cpus} cpus; servers pinned to core 0, load to core 1)\n`);

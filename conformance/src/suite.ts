@@ -3,7 +3,7 @@
 import { WebSocket } from 'ws';
 import fc from 'fast-check';
 import { arbInvalidClientMessage } from '@tandem/protocol/arbitraries';
-import { CloseCode, decodeServerMessage } from '@tandem/protocol';
+import { CloseCode, ErrorText, decodeServerMessage } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
 
 /** Callbacks a suite socket reports to. */
@@ -298,7 +298,7 @@ export const cases: Case[] = [
     async run(ctx) {
       const a = await ctx.client();
       a.json({ type: 'pair_request', target_id: 'no-such-client-00000000' });
-      await a.next(isError('Target client not found'), '"Target client not found" error');
+      await a.next(isError(ErrorText.TargetNotFound), `"${ErrorText.TargetNotFound}" error`);
     },
   },
   {
@@ -306,7 +306,7 @@ export const cases: Case[] = [
     async run(ctx) {
       const a = await ctx.client();
       a.json({ type: 'pair_request', target_id: a.id });
-      await a.next(isError('Cannot pair with yourself'), '"Cannot pair with yourself" error');
+      await a.next(isError(ErrorText.CannotPairWithSelf), `"${ErrorText.CannotPairWithSelf}" error`);
     },
   },
   {
@@ -316,9 +316,9 @@ export const cases: Case[] = [
       const c = await ctx.client('C');
       const before = a.frames.length;
       a.json({ type: 'pair_request', target_id: c.id });
-      await a.next(isError('You are already paired'), '"You are already paired" error', 5000, before - 1);
+      await a.next(isError(ErrorText.AlreadyPaired), `"${ErrorText.AlreadyPaired}" error`, 5000, before - 1);
       c.json({ type: 'pair_request', target_id: b.id });
-      await c.next(isError('Target client is already paired'), '"Target client is already paired" error');
+      await c.next(isError(ErrorText.TargetAlreadyPaired), `"${ErrorText.TargetAlreadyPaired}" error`);
       // nothing changed: A and B still relay to each other, C is still free
       a.json({ type: 'offer', sdp: 'still-paired' });
       await b.next((m) => m['sdp'] === 'still-paired', 'relayed offer after failed requests');
@@ -352,9 +352,9 @@ export const cases: Case[] = [
     async run(ctx) {
       const a = await ctx.client();
       a.json({ type: 'offer', sdp: 'v=0' });
-      await a.next(isError('Not paired'), '"Not paired" error');
+      await a.next(isError(ErrorText.NotPaired), `"${ErrorText.NotPaired}" error`);
       a.json({ type: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null } });
-      await a.next(isError('Not paired'), '"Not paired" error for a candidate', 5000, a.frames.length - 1);
+      await a.next(isError(ErrorText.NotPaired), `"${ErrorText.NotPaired}" error for a candidate`, 5000, a.frames.length - 1);
     },
   },
   {
@@ -427,9 +427,9 @@ export const cases: Case[] = [
     async run(ctx) {
       const a = await ctx.client();
       const probes: [string | Buffer, boolean, string][] = [
-        ['{nope', false, 'Invalid JSON'],
+        ['{nope', false, ErrorText.InvalidJson],
         ['', false, ''],
-        ['{"type":"teleport"}', false, 'Unknown message type: teleport'],
+        ['{"type":"teleport"}', false, `${ErrorText.UnknownType}: teleport`],
         ['{"type":"pair_request"}', false, 'target_id'],
         ['{"type":"pair_request","target_id":42}', false, 'target_id'],
         ['{"type":"offer"}', false, 'sdp'],
@@ -444,7 +444,7 @@ export const cases: Case[] = [
         ctx.should(String(e['message']).includes(text), `the error for ${JSON.stringify(String(frame))} names "${text}" (got "${String(e['message'])}")`);
       }
       a.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await a.next(isError('Target client not found'), 'a normal answer after bad input', 5000, a.frames.length);
+      await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', 5000, a.frames.length);
     },
   },
   {
@@ -459,7 +459,7 @@ export const cases: Case[] = [
         ctx.should(String(e['message']).includes(field), `the error for ${JSON.stringify(frame)} names "${field}" (got "${String(e['message'])}")`);
       }
       a.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await a.next(isError('Target client not found'), 'a normal answer after bad input', 5000, a.frames.length);
+      await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', 5000, a.frames.length);
     },
   },
   {
@@ -478,11 +478,11 @@ export const cases: Case[] = [
       else {
         expectTrue(/too large|too big|limit/i.test(String(outcome['message'])), `error names the size limit: ${String(outcome['message'])}`);
         a.json({ type: 'pair_request', target_id: 'nobody-0000' }); // and the connection carries on
-        await a.next(isError('Target client not found'), 'a normal answer after the oversized frame', 5000, a.frames.length);
+        await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after the oversized frame', 5000, a.frames.length);
       }
       // nobody else is harmed, and new clients still get IDs
       bystander.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await bystander.next(isError('Target client not found'), 'the bystander still gets answers', 5000, bystander.frames.length);
+      await bystander.next(isError(ErrorText.TargetNotFound), 'the bystander still gets answers', 5000, bystander.frames.length);
       const b = await ctx.client('after');
       expectTrue(b.id.length > 0, 'server still assigns IDs');
     },
@@ -558,7 +558,7 @@ export const cases: Case[] = [
       thief.json({ type: 'resume', token, received: 0 });
       await thief.next((m) => m['type'] === 'error', 'an error for a spent token');
       thief.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await thief.next(isError('Target client not found'), 'a normal answer after the refused resume', 5000, thief.frames.length);
+      await thief.next(isError(ErrorText.TargetNotFound), 'a normal answer after the refused resume', 5000, thief.frames.length);
       expectEq(b.count('peer_disconnected'), 0, 'peer_disconnected at any point');
     },
   },

@@ -3,36 +3,25 @@
 // tandem-server and Debian's coturn on the public side. Without TURN settings the call cannot
 // connect (the negative control); with --turn-url and --turn-secret alone it connects through a
 // relay and the chat works; coturn refuses forged and expired credentials.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { turnCredentials } from '../src/ice-config.js';
-import { buildNatLab, natLabUnavailable, TURNSERVER, type NatLab } from './natlab.js';
+import { buildNatLab, natLabUnavailable, startCoturn, type NatLab } from './natlab.js';
 import { killAll, start, startClient, type Proc } from './procs.js';
 
 const unavailable = natLabUnavailable();
 const SECRET = 'lab-static-auth-secret';
 let lab: NatLab | null = null;
 let coturn: ChildProcessWithoutNullStreams | null = null;
-const coturnLog: string[] = [];
+let coturnLog: string[] = [];
 
 beforeAll(async () => {
   if (unavailable !== null) return;
   lab = buildNatLab();
-  // coturn as production configs have it: shared-secret auth, private ranges denied as peers
-  coturn = spawn('ip', ['netns', 'exec', lab.pub, TURNSERVER!, '-n', '--listening-ip', lab.service, '--relay-ip', lab.service, '--listening-port', '3478',
-    '--use-auth-secret', '--static-auth-secret', SECRET, '--realm', 'tandem.test', '--fingerprint', '--verbose', '--no-tls', '--no-dtls', '--no-cli',
-    '--min-port', '49152', '--max-port', '49999', '--log-file', 'stdout', '--simple-log', '--pidfile', `/tmp/tandem-turn-${process.pid}.pid`,
-    '--denied-peer-ip', '10.0.0.0-10.255.255.255', '--denied-peer-ip', '172.16.0.0-172.31.255.255', '--denied-peer-ip', '192.168.0.0-192.168.255.255']);
-  const onData = (d: Buffer) => coturnLog.push(...d.toString().split('\n').filter(Boolean));
-  coturn.stdout.on('data', onData);
-  coturn.stderr.on('data', onData);
-  const until = Date.now() + 10_000;
-  while (!coturnLog.some((l) => /listener opened on|Total General servers|IPv4. UDP listener/i.test(l))) {
-    if (coturn.exitCode !== null) throw new Error(`turnserver exited: ${coturnLog.join('\n')}`);
-    if (Date.now() > until) throw new Error(`turnserver not up in 10 s: ${coturnLog.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const turn = await startCoturn(lab, SECRET);
+  coturn = turn.child;
+  coturnLog = turn.log;
 }, 30_000);
 afterAll(async () => {
   await killAll();

@@ -8,7 +8,7 @@
 //   home2 192.168.78.2 ─ nat2 [192.168.78.1 | 203.0.113.2] ─┘
 //
 // Every address lives only inside namespaces this lab creates; teardown removes them all.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
@@ -120,4 +120,23 @@ export function buildNatLab(): NatLab {
     }
     throw e;
   }
+}
+
+/** Debian's coturn in the lab's public namespace, configured as production ones are: shared-secret auth, private ranges denied as peers. */
+export async function startCoturn(lab: NatLab, secret: string): Promise<{ child: ChildProcessWithoutNullStreams; log: string[]; stop(): void }> {
+  const log: string[] = [];
+  const child = spawn('ip', ['netns', 'exec', lab.pub, TURNSERVER!, '-n', '--listening-ip', lab.service, '--relay-ip', lab.service, '--listening-port', '3478',
+    '--use-auth-secret', '--static-auth-secret', secret, '--realm', 'tandem.test', '--fingerprint', '--verbose', '--no-tls', '--no-dtls', '--no-cli',
+    '--min-port', '49152', '--max-port', '49999', '--log-file', 'stdout', '--simple-log', '--pidfile', `/tmp/tandem-turn-${process.pid}.pid`,
+    '--denied-peer-ip', '10.0.0.0-10.255.255.255', '--denied-peer-ip', '172.16.0.0-172.31.255.255', '--denied-peer-ip', '192.168.0.0-192.168.255.255']);
+  const onData = (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean));
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const until = Date.now() + 10_000;
+  while (!log.some((l) => /listener opened on|Total General servers|IPv4. UDP listener/i.test(l))) {
+    if (child.exitCode !== null) throw new Error(`turnserver exited: ${log.join('\n')}`);
+    if (Date.now() > until) throw new Error(`turnserver not up in 10 s: ${log.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, log, stop: () => child.kill('SIGKILL') };
 }
