@@ -12,6 +12,8 @@ export interface RunInfo {
   durationMs: number;
   /** The server's `your_id` as first seen (its version and advertised capabilities). */
   server?: { version?: number; capabilities?: string[] };
+  /** The timings the run assumed and the slack it allowed on timing bounds (ms). */
+  timing?: { pingIntervalMs: number; pingTimeoutMs: number; toleranceMs: number; earlyToleranceMs: number; answerTimeoutMs: number };
 }
 
 /** The JSON report. */
@@ -57,6 +59,7 @@ pre.frames{background:#f7fafc;padding:.5rem;overflow:auto;max-height:20rem;font-
 </style></head><body>
 <h1>tandem conformance report</h1>
 <p>Server <code>${esc(info.url)}</code> (${server}); started ${esc(info.startedAt)}, ${(info.durationMs / 1000).toFixed(1)} s.</p>
+${info.timing ? `<p>Timing assumed: ping interval ${info.timing.pingIntervalMs} ms, ping timeout ${info.timing.pingTimeoutMs} ms; timing bounds allow ${info.timing.toleranceMs} ms late and ${info.timing.earlyToleranceMs} ms early; answers are awaited ${info.timing.answerTimeoutMs} ms.</p>` : ''}
 <p class="summary"><strong>${esc(counts ?? '')}</strong>; ${esc(extra ?? '')}</p>
 <p>Levels: MUST (wire v1 or the capability's spec requires it; a miss fails), SHOULD (tandem's recommendation; a miss is non-strict), MAY (informational).</p>
 ${tables}

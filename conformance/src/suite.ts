@@ -61,6 +61,8 @@ export const suiteDefaults = Object.freeze({
   pingIntervalMs: defaultServerSettings.pingIntervalMs,
   pingTimeoutMs: defaultServerSettings.pingTimeoutMs,
   toleranceMs: 1500,
+  earlyToleranceMs: 100,
+  answerTimeoutMs: 5000,
 });
 
 /** Settings the suite needs to know about the server under test. */
@@ -79,6 +81,10 @@ export interface SuiteOptions {
   pingTimeoutMs: number;
   /** Extra lateness allowed on timing bounds (ms). Default `suiteDefaults.toleranceMs`. */
   toleranceMs?: number;
+  /** How much earlier than its bound a timed event may come (clock granularity, ms). Default `suiteDefaults.earlyToleranceMs`. */
+  earlyToleranceMs?: number;
+  /** How long to wait for an answer that has no timing rule of its own (ms). Default `suiteDefaults.answerTimeoutMs`. */
+  answerTimeoutMs?: number;
   /** Only run cases whose name contains this. */
   filter?: string;
 }
@@ -125,9 +131,9 @@ class Raw {
   readonly onPing: (() => void)[] = [];
   private waiters = new Set<() => void>();
   private sock!: SuiteSocket;
-  private constructor(readonly log: string[], readonly label: string) {}
-  static async open(dial: Dialer, log: string[], label: string): Promise<Raw> {
-    const raw = new Raw(log, label);
+  private constructor(readonly log: string[], readonly label: string, readonly answerMs: number) {}
+  static async open(dial: Dialer, log: string[], label: string, answerMs: number = suiteDefaults.answerTimeoutMs): Promise<Raw> {
+    const raw = new Raw(log, label, answerMs);
     const handlers: SocketHandlers = {
       message: (d, binary) => {
         const f = binary ? '<binary>' : d;
@@ -177,7 +183,7 @@ class Raw {
     this.send(JSON.stringify(v));
   }
   /** Wait for the next message (after index `from`) matching `pred`. */
-  next(pred: (m: Record<string, unknown>) => boolean, what: string, ms = 5000, from = 0): Promise<Record<string, unknown>> {
+  next(pred: (m: Record<string, unknown>) => boolean, what: string, ms = this.answerMs, from = 0): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const m = this.messages().slice(from).find(pred);
@@ -199,7 +205,7 @@ class Raw {
       check();
     });
   }
-  waitClosed(ms: number): Promise<number> {
+  waitClosed(ms: number, bound = `${ms} ms`): Promise<number> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (this.closed) {
@@ -210,7 +216,7 @@ class Raw {
       };
       const t = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Failure(`${this.label}: not closed within ${ms} ms`));
+        reject(new Failure(`${this.label}: not closed within ${bound}`));
       }, ms);
       this.waiters.add(check);
       check();
@@ -316,7 +322,7 @@ export const cases: Case[] = [
       const c = await ctx.client('C');
       const before = a.frames.length;
       a.json({ type: 'pair_request', target_id: c.id });
-      await a.next(isError(ErrorText.AlreadyPaired), `"${ErrorText.AlreadyPaired}" error`, 5000, before - 1);
+      await a.next(isError(ErrorText.AlreadyPaired), `"${ErrorText.AlreadyPaired}" error`, undefined, before - 1);
       c.json({ type: 'pair_request', target_id: b.id });
       await c.next(isError(ErrorText.TargetAlreadyPaired), `"${ErrorText.TargetAlreadyPaired}" error`);
       // nothing changed: A and B still relay to each other, C is still free
@@ -354,7 +360,7 @@ export const cases: Case[] = [
       a.json({ type: 'offer', sdp: 'v=0' });
       await a.next(isError(ErrorText.NotPaired), `"${ErrorText.NotPaired}" error`);
       a.json({ type: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null } });
-      await a.next(isError(ErrorText.NotPaired), `"${ErrorText.NotPaired}" error for a candidate`, 5000, a.frames.length - 1);
+      await a.next(isError(ErrorText.NotPaired), `"${ErrorText.NotPaired}" error for a candidate`, undefined, a.frames.length - 1);
     },
   },
   {
@@ -373,9 +379,9 @@ export const cases: Case[] = [
       const a = await ctx.client();
       ctx.keepAlive(a);
       const span = 2 * ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs;
-      await a.next((m) => m['type'] === 'ping', 'ping', ctx.opts.pingIntervalMs + ctx.opts.toleranceMs);
+      await a.next((m) => m['type'] === 'ping', `a ping within the ${ctx.opts.pingIntervalMs} ms interval (+${ctx.opts.toleranceMs} ms tolerance)`, ctx.opts.pingIntervalMs + ctx.opts.toleranceMs);
       await sleep(span);
-      expectTrue(a.closed === null, `closed (${a.closed?.code}) although it answered every ping`);
+      expectTrue(a.closed === null, `closed (${a.closed?.code}) within ${span} ms (2 × ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout + ${ctx.opts.toleranceMs} ms tolerance) although it answered every ping`);
     },
   },
   {
@@ -387,7 +393,7 @@ export const cases: Case[] = [
         a.json({ type: 'offer', sdp: 'x' }); // answered "Not paired", but it is a frame
         await sleep(Math.max(50, ctx.opts.pingIntervalMs / 4));
       }
-      expectTrue(a.closed === null, 'closed although it kept sending frames');
+      expectTrue(a.closed === null, `closed although it kept sending frames (watched 2 × ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout + ${ctx.opts.toleranceMs} ms tolerance)`);
     },
   },
   {
@@ -396,8 +402,9 @@ export const cases: Case[] = [
       const [a, b] = await ctx.pair();
       ctx.keepAlive(b);
       const t0 = Date.now(); // A's last frame was its pair_request
-      const at = await a.waitClosed(ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs);
-      expectTrue(at - t0 >= ctx.opts.pingTimeoutMs - 100, `closed after ${at - t0} ms, before the ${ctx.opts.pingTimeoutMs} ms timeout`);
+      const bound = ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs;
+      const at = await a.waitClosed(bound + ctx.opts.toleranceMs, `the ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout (+${ctx.opts.toleranceMs} ms tolerance)`);
+      expectTrue(at - t0 >= ctx.opts.pingTimeoutMs - ctx.opts.earlyToleranceMs, `closed after ${at - t0} ms, before the ${ctx.opts.pingTimeoutMs} ms timeout (${ctx.opts.earlyToleranceMs} ms early allowed)`);
       expectEq(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'), { type: 'peer_disconnected', peer_id: a.id }, 'notice');
     },
   },
@@ -440,11 +447,11 @@ export const cases: Case[] = [
         const from = a.frames.length;
         a.send(frame, binary);
         // MUST: some error answers it (wire v1 allows generic texts); SHOULD: it names the problem
-        const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(String(frame))}`, 5000, from);
+        const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(String(frame))}`, undefined, from);
         ctx.should(String(e['message']).includes(text), `the error for ${JSON.stringify(String(frame))} names "${text}" (got "${String(e['message'])}")`);
       }
       a.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', 5000, a.frames.length);
+      await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', undefined, a.frames.length);
     },
   },
   {
@@ -455,11 +462,11 @@ export const cases: Case[] = [
       for (const { frame, field } of samples) {
         const from = a.frames.length;
         a.json(frame);
-        const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(frame)}`, 5000, from);
+        const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(frame)}`, undefined, from);
         ctx.should(String(e['message']).includes(field), `the error for ${JSON.stringify(frame)} names "${field}" (got "${String(e['message'])}")`);
       }
       a.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', 5000, a.frames.length);
+      await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', undefined, a.frames.length);
     },
   },
   {
@@ -470,19 +477,19 @@ export const cases: Case[] = [
       a.json({ type: 'offer', sdp: 'x'.repeat(2 * 1024 * 1024) });
       // the sender learns why: an error naming the size, or a 1009 (message too big) close
       const outcome = await Promise.race([
-        a.waitClosed(5000).then(() => 'closed' as const),
-        a.next((m) => m['type'] === 'error', 'error', 5000).then((m) => m),
+        a.waitClosed(ctx.opts.answerTimeoutMs).then(() => 'closed' as const),
+        a.next((m) => m['type'] === 'error', 'error').then((m) => m),
       ]).catch(() => null);
       if (outcome === null) throw new Failure('a 2 MiB frame got neither an error nor a close within 5 s');
       if (outcome === 'closed') expectEq(a.closed?.code, CloseCode.MessageTooBig, 'close code for an oversized frame');
       else {
         expectTrue(/too large|too big|limit/i.test(String(outcome['message'])), `error names the size limit: ${String(outcome['message'])}`);
         a.json({ type: 'pair_request', target_id: 'nobody-0000' }); // and the connection carries on
-        await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after the oversized frame', 5000, a.frames.length);
+        await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after the oversized frame', undefined, a.frames.length);
       }
       // nobody else is harmed, and new clients still get IDs
       bystander.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await bystander.next(isError(ErrorText.TargetNotFound), 'the bystander still gets answers', 5000, bystander.frames.length);
+      await bystander.next(isError(ErrorText.TargetNotFound), 'the bystander still gets answers', undefined, bystander.frames.length);
       const b = await ctx.client('after');
       expectTrue(b.id.length > 0, 'server still assigns IDs');
     },
@@ -519,7 +526,7 @@ export const cases: Case[] = [
       expectEq(told['peer_id'], a.id, 'peer_disconnected names the leaver');
       expectTrue(a.closed === null, 'the leaver stays connected');
       b.json({ type: 'pair_request', target_id: a.id }); // both are free again
-      await b.next((m) => m['type'] === 'paired', 'paired again', 5000, b.frames.length);
+      await b.next((m) => m['type'] === 'paired', 'paired again', undefined, b.frames.length);
     },
   },
   {
@@ -558,7 +565,7 @@ export const cases: Case[] = [
       thief.json({ type: 'resume', token, received: 0 });
       await thief.next((m) => m['type'] === 'error', 'an error for a spent token');
       thief.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await thief.next(isError(ErrorText.TargetNotFound), 'a normal answer after the refused resume', 5000, thief.frames.length);
+      await thief.next(isError(ErrorText.TargetNotFound), 'a normal answer after the refused resume', undefined, thief.frames.length);
       expectEq(b.count('peer_disconnected'), 0, 'peer_disconnected at any point');
     },
   },
@@ -570,7 +577,7 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
   if (!options.dial && urls.length === 0) throw new TypeError('runSuite needs a url or a dial function');
   const dials = options.dial === undefined ? urls.map(wsDialer) : Array.isArray(options.dial) ? options.dial : [options.dial];
   if (dials.length === 0) throw new TypeError('runSuite needs at least one dial function');
-  const opts: Required<SuiteOptions> = { toleranceMs: suiteDefaults.toleranceMs, filter: '', url: urls.join(' ') || '(in process)', urls, ...options, dial: dials };
+  const opts: Required<SuiteOptions> = { toleranceMs: suiteDefaults.toleranceMs, earlyToleranceMs: suiteDefaults.earlyToleranceMs, answerTimeoutMs: suiteDefaults.answerTimeoutMs, filter: '', url: urls.join(' ') || '(in process)', urls, ...options, dial: dials };
   const results: CaseResult[] = [];
   for (const c of cases) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;
@@ -584,7 +591,7 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
       async client(label = `c${clients.length}`) {
         // cluster mode: the k-th client of a case goes to node k mod n
         const node = clients.length % dials.length;
-        const raw = await Raw.open(dials[node]!, log, dials.length > 1 ? `${label}@${node + 1}` : label);
+        const raw = await Raw.open(dials[node]!, log, dials.length > 1 ? `${label}@${node + 1}` : label, opts.answerTimeoutMs);
         clients.push(raw);
         const first = await raw.next((m) => m['type'] === 'your_id', 'your_id');
         return Object.assign(raw, { id: String(first['id']) });

@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_MAX_BYTES } from '@tandem/protocol';
 import { ServerEngine, type EffectSink } from '@tandem/server-core';
 import { attachEngine, createWsServer, resumeToken, wsEffectSink } from '@tandem/adapters/ws';
-import { runSuite, summary, type CaseResult } from '../src/suite.js';
+import { cases, runSuite, summary, type CaseResult } from '../src/suite.js';
 import { memoryTarget } from '../src/memory.js';
 
 const timing = { pingIntervalMs: 300, pingTimeoutMs: 300, tickMs: 25 };
@@ -17,7 +17,10 @@ afterAll(async () => {
 });
 
 /** The real engine on the one ws binding, with one rule broken by `mutate` (frame rewrite/drop) or flags. */
-async function mutant(opts: { mutate?: (frame: string) => string | null; noPings?: boolean; crashOnInvalidJson?: boolean; broadcastRelays?: boolean; maxPayload?: number; skipReplay?: boolean }) {
+async function mutant(opts: {
+  mutate?: (frame: string) => string | string[] | null; noPings?: boolean; crashOnInvalidJson?: boolean; terminateOn?: (frame: string) => boolean; broadcastRelays?: boolean;
+  maxPayload?: number; skipReplay?: boolean; generateId?: () => string; onlyPongsAreLife?: boolean; settings?: Record<string, number>;
+}) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: opts.maxPayload ?? DEFAULT_MAX_BYTES });
   const honest = wsEffectSink();
   const replaying = new Set<WebSocket>();
@@ -25,6 +28,7 @@ async function mutant(opts: { mutate?: (frame: string) => string | null; noPings
     ...honest,
     send: (ws, frame) => {
       if (opts.crashOnInvalidJson && frame.includes('Invalid JSON')) return ws.terminate();
+      if (opts.terminateOn?.(frame)) return ws.terminate();
       if (opts.broadcastRelays && frame.includes('"from_peer":true')) {
         for (const c of wss.clients) honest.send(c, frame);
         return;
@@ -37,13 +41,20 @@ async function mutant(opts: { mutate?: (frame: string) => string | null; noPings
         queueMicrotask(() => replaying.delete(ws));
       }
       const out = opts.mutate ? opts.mutate(frame) : frame;
-      if (out !== null) honest.send(ws, out);
+      if (out !== null) for (const f of [out].flat()) honest.send(ws, f);
     },
     ping: (ws) => {
       if (!opts.noPings) honest.ping(ws);
     },
   };
-  const engine = new ServerEngine<WebSocket>({ generateId: randomUUID, random: Math.random, settings: timing, sink, generateToken: resumeToken });
+  const engine = new ServerEngine<WebSocket>({ generateId: opts.generateId ?? randomUUID, random: Math.random, settings: { ...timing, ...opts.settings }, sink, generateToken: resumeToken });
+  if (opts.onlyPongsAreLife) {
+    // a server that takes nothing but pong as a sign of life: it ignores every other frame
+    const receive = engine.receive.bind(engine);
+    engine.receive = (conn, data, now, binary, bytes) => {
+      if (typeof data === 'string' && data.includes('"pong"')) receive(conn, data, now, binary, bytes);
+    };
+  }
   const binding = attachEngine(wss, engine);
   await new Promise((r) => wss.once('listening', r));
   const port = (wss.address() as { port: number }).port;
@@ -122,7 +133,26 @@ describe('conformance suite', () => {
     ['misstates what it received in resumed', { mutate: (f) => (f.startsWith('{"type":"resumed"') ? f.replace(/"received":\d+/, '"received":0') : f) }, 'ext.resume.lost_link_detaches_and_resume_replays'],
     ['resumes without replaying what was missed', { skipReplay: true }, 'ext.resume.lost_link_detaches_and_resume_replays'],
     ['initiator flag swapped', { mutate: (f) => f.replace(/"initiator":(true|false)/, (_, v) => `"initiator":${v === 'true' ? 'false' : 'true'}`) }, 'stage2.pair_success'],
+    // one per MUST rule at least: every MUST case has a mutant meant for it
+    ['sends a frame before your_id', { mutate: (f) => (f.startsWith('{"type":"your_id"') ? ['{"type":"ping"}', f] : f) }, 'stage1.your_id_first'],
+    ['hands out guessable sequential IDs', { generateId: (() => { let n = 0; return () => `client-${++n}`; })() }, 'stage1.unique_unguessable_ids'],
+    ['words the self-pairing error its own way', { mutate: (f) => f.replace('Cannot pair with yourself', 'Nice try') }, 'stage2.error_self'],
+    ['words "already paired" its own way', { mutate: (f) => f.replace('You are already paired', 'Busy') }, 'stage2.error_already_paired_and_target_paired'],
+    ['answers target-already-paired as not found', { mutate: (f) => f.replace('Target client is already paired', 'Target client not found') }, 'stage2.error_already_paired_and_target_paired'],
+    ['says nothing to a signal sent while unpaired', { mutate: (f) => (f.includes('"message":"Not paired"') ? null : f) }, 'stage3.not_paired'],
+    ['relays across pairs', { broadcastRelays: true }, 'stage4.no_cross_talk_many_pairs'],
+    ['takes only pong as a sign of life', { onlyPongsAreLife: true }, 'stage5.any_frame_is_proof_of_life'],
+    ['keeps a silent client forever', { settings: { pingTimeoutMs: 3_600_000 } }, 'stage5.silent_client_times_out_and_partner_is_told'],
+    ['does not tell a partner of an abrupt loss', { mutate: (f) => (f.includes('peer_disconnected') ? null : f) }, 'stage5.peer_disconnected_on_abrupt_loss'],
+    ['drops a connection that sends a malformed message', { terminateOn: (f) => f.includes('"code":"invalid_field"') }, 'bad_input.generated'],
+    ['never sends control pings once ws-ping is granted', { noPings: true }, 'ext.keepalive_ws_ping'],
+    ['does not tell the partner when a client leaves', { mutate: (f) => (f.includes('peer_disconnected') ? null : f) }, 'ext.leave.ends_the_pair_and_the_partner_is_told'],
   ];
+  it('every MUST case has a mutant meant for it', () => {
+    const covered = new Set(mutants.map(([, , c]) => c));
+    const must = cases.filter((c) => (c.level ?? 'MUST') === 'MUST').map((c) => c.name);
+    expect(must.filter((n) => !covered.has(n))).toEqual([]);
+  });
   for (const [name, opts, caseName] of mutants) {
     it(`catches a server that ${name} (case ${caseName})`, async () => {
       const url = await mutant(opts);
