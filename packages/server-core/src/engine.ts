@@ -437,16 +437,8 @@ export class ServerEngine<H> {
     const t = this.advancingAt;
     const tookOver = r.attached;
     if (tookOver) this.sink.close(session.handle, this.closes.taken_over);
-    // the fresh link's own identity was never shared: retire it quietly
-    this.wheel.unfile(fresh);
-    if (this.local.get(fresh.id) === fresh) {
-      this.local.delete(fresh.id);
-      this.settle(this.directory.unregister(fresh.id));
-    }
-    fresh.pairingState = PairingState.closed;
-    fresh.keepaliveState = KeepaliveState.dead;
+    this.retireFreshLink(fresh);
     fresh.resumedInto = session;
-    this.counters.closed++;
     session.handle = fresh.link;
     session.heardAt = t;
     r.attached = true;
@@ -463,6 +455,18 @@ export class ServerEngine<H> {
     }));
     for (const frame of replay) this.sink.send(session.handle, frame);
     this.sink.log?.({ type: 'resumed', id: session.id, replayed: replay.length, tookOver });
+  }
+
+  /** A resume took over: the fresh link's own identity was never shared, so it is retired quietly. */
+  private retireFreshLink(fresh: Connection<H>): void {
+    this.wheel.unfile(fresh);
+    if (this.local.get(fresh.id) === fresh) {
+      this.local.delete(fresh.id);
+      this.settle(this.directory.unregister(fresh.id));
+    }
+    fresh.pairingState = PairingState.closed;
+    fresh.keepaliveState = KeepaliveState.dead;
+    this.counters.closed++;
   }
 
   /** Another node asks for a session this engine holds (its client came back there): hand it over, or say why not. */
@@ -536,16 +540,7 @@ export class ServerEngine<H> {
       }
     }
     const linkGone = fresh.pairingState === PairingState.closed;
-    if (!linkGone) {
-      this.wheel.unfile(fresh);
-      if (this.local.get(fresh.id) === fresh) {
-        this.local.delete(fresh.id);
-        this.settle(this.directory.unregister(fresh.id));
-      }
-      fresh.pairingState = PairingState.closed;
-      fresh.keepaliveState = KeepaliveState.dead;
-      this.counters.closed++;
-    }
+    if (!linkGone) this.retireFreshLink(fresh);
     fresh.resumedInto = session;
     this.local.set(session.id, session);
     this.settle(this.directory.adopt(session.id));
