@@ -56,6 +56,15 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
   total('resumes_total', 'Sessions resumed on a new link', (s) => s.resumes);
   total('resume_failures_total', 'Resume attempts refused', (s) => s.resumeFailures);
   total('resume_expired_total', 'Detached sessions ended (grace over or replay buffer full)', (s) => s.resumeExpired);
+  gauge('directory_available', '1 while pairings can be decided (in a cluster: while Redis is reachable)', (s) => s.directoryAvailable);
+  total('cluster_resets_total', 'Times this node lost its Redis state and ended its cross-node pairs', (s) => s.clusterResets);
+  total('sessions_handed_over_total', 'Sessions whose client resumed through another node', (s) => s.handedOver);
+  new Counter({ name: `${p}node_messages_total`, help: 'Messages between cluster nodes, by direction', labelNames: ['direction'], registers: [registry], collect() {
+    this.reset();
+    const s = current();
+    this.labels('sent').inc(s.nodeMessagesSent);
+    this.labels('received').inc(s.nodeMessagesReceived);
+  } });
   new Counter({ name: `${p}relayed_total`, help: 'Signals relayed inside pairs, by type', labelNames: ['type'], registers: [registry], collect() {
     this.reset();
     for (const [type, n] of Object.entries(current().relayedByType)) this.labels(type).inc(n);

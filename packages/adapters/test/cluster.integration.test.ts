@@ -23,6 +23,12 @@ async function startNode(): Promise<{ proc: Proc; url: string; admin: string }> 
 }
 
 const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
+/** One sample from a node's /metrics. */
+async function metric(admin: string, name: string): Promise<number> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`) && !l.startsWith('#'));
+  return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
 /** readyz, waiting up to `ms` for it to become `want`. */
 async function readyzBecomes(admin: string, want: number, ms = 10_000): Promise<number> {
   const until = Date.now() + ms;
@@ -178,6 +184,8 @@ describe('two nodes and a Redis', () => {
     await redis.stop();
     await nodes[0]!.proc.waitFor(/Lost Redis/);
     expect(await readyz(nodes[0]!.admin)).toBe(503);
+    expect(await metric(nodes[0]!.admin, 'tandem_directory_available')).toBe(0);
+    const resetsBefore = await metric(nodes[0]!.admin, 'tandem_cluster_resets_total');
     const lone = await connect(nodes[0]!.url);
     lone.send({ type: 'pair_request', target_id: local1.id });
     const refused = await lone.next((m) => m['type'] === 'error', 'error while Redis is down');
@@ -195,6 +203,9 @@ describe('two nodes and a Redis', () => {
     await nodes[0]!.proc.waitFor(/Rejoined the cluster \(reconnected\)/, 15_000);
     await nodes[1]!.proc.waitFor(/Rejoined the cluster \(reconnected\)/, 15_000);
     expect(await readyzBecomes(nodes[0]!.admin, 200)).toBe(200);
+    expect(await metric(nodes[0]!.admin, 'tandem_directory_available')).toBe(1);
+    expect(await metric(nodes[0]!.admin, 'tandem_cluster_resets_total')).toBe(resetsBefore + 1);
+    expect(await metric(nodes[0]!.admin, 'tandem_node_messages_total{direction="sent"}')).toBeGreaterThan(0);
     // everyone is findable again and may pair across nodes
     a.frames.splice(1);
     b.send({ type: 'pair_request', target_id: a.id });

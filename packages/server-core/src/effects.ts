@@ -118,4 +118,13 @@ export interface ServerStats {
   resumeFailures: number;
   /** Detached sessions ended: grace over, or replay buffer full. */
   resumeExpired: number;
+  /** 1 while pairings can be decided (a cluster's directory is reachable), else 0. */
+  directoryAvailable: number;
+  /** Messages to and from other nodes of the cluster (0 for one process). */
+  nodeMessagesSent: number;
+  nodeMessagesReceived: number;
+  /** Times the directory lost its shared state and cross-node pairs were ended. */
+  clusterResets: number;
+  /** Sessions whose client resumed through another node, which took them over. */
+  handedOver: number;
 }

@@ -96,6 +96,7 @@ export class ServerEngine<H> {
     connections: 0, pairs: 0, opened: 0, closed: 0, relayed: 0, relayedByType: { offer: 0, answer: 0, candidate: 0 },
     errors: 0, errorsByCode: {}, pings: 0, timeouts: 0, rateLimited: 0, byteRateLimited: 0, slowConsumers: 0,
     detached: 0, resumes: 0, resumeFailures: 0, resumeExpired: 0,
+    directoryAvailable: 1, nodeMessagesSent: 0, nodeMessagesReceived: 0, clusterResets: 0, handedOver: 0,
   };
   /** Every close the engine asks for, by reason (the frame-size one names this engine's limit). */
   private readonly closes: Readonly<Record<CloseReasonCode, ConnectionClose>>;
@@ -157,7 +158,7 @@ export class ServerEngine<H> {
   /** A snapshot of the counters. */
   stats(): ServerStats {
     const c = this.counters;
-    return { ...c, connections: this.local.size, relayedByType: { ...c.relayedByType }, errorsByCode: { ...c.errorsByCode } };
+    return { ...c, connections: this.local.size, directoryAvailable: this.directory.available ? 1 : 0, relayedByType: { ...c.relayedByType }, errorsByCode: { ...c.errorsByCode } };
   }
 
   /** Look a live connection up by ID. */
@@ -485,7 +486,7 @@ export class ServerEngine<H> {
     if (peer instanceof RemotePeer) {
       peerRef = { id: peer.id, node: peer.node, epoch: session.pairEpoch };
       this.counters.pairs--;
-      if (peer.node !== to) this.directory.post(peer.node, { type: 'peer_moved', to: peer.id, peer: session.id, node: to, epoch: session.pairEpoch });
+      if (peer.node !== to) this.post(peer.node, { type: 'peer_moved', to: peer.id, peer: session.id, node: to, epoch: session.pairEpoch });
     } else if (peer !== null) {
       peerRef = { id: peer.id, node: this.node, epoch: session.pairEpoch };
       peer.peer = new RemotePeer(session.id, to); // the pair now crosses nodes; it is still counted here
@@ -500,6 +501,7 @@ export class ServerEngine<H> {
     session.waiting = null;
     r.attached = false;
     this.counters.closed++;
+    this.counters.handedOver++;
     const now = this.advancingAt;
     for (const [id, m] of this.moved) if (m.until <= now) this.moved.delete(id);
     this.moved.set(session.id, { node: to, until: now + Math.max(this.settings.resumeGraceMs, 60_000) });
@@ -692,18 +694,25 @@ export class ServerEngine<H> {
   /** The directory ended a pairing (an unregister or unpair): a partner on another node is told by its own node. */
   private tellRemotePartner(id: string, answer: MaybePromise<PeerRef | null>): void {
     const tell = (partner: PeerRef | null) => {
-      if (partner !== null && partner.node !== this.node) this.directory.post(partner.node, { type: 'peer_left', to: partner.id, peer: id, epoch: partner.epoch });
+      if (partner !== null && partner.node !== this.node) this.post(partner.node, { type: 'peer_left', to: partner.id, peer: id, epoch: partner.epoch });
     };
     if (isThenable(answer)) answer.then(tell, () => undefined);
     else tell(answer);
   }
 
+  /** Send a message to another node (counted). */
+  private post(node: string, message: NodeMessage): void {
+    this.counters.nodeMessagesSent++;
+    this.directory.post(node, message);
+  }
+
   /** A message from another node. Ones about clients or pairings this engine no longer has are ignored. */
   private fromNode(message: NodeMessage): void {
+    this.counters.nodeMessagesReceived++;
     const conn = this.local.get(message.to);
     if (conn === undefined) {
       const moved = this.moved.get(message.to);
-      if (moved !== undefined) this.directory.post(moved.node, message); // it was resumed elsewhere: send it on
+      if (moved !== undefined) this.post(moved.node, message); // it was resumed elsewhere: send it on
       return;
     }
     if (conn.pairingState === PairingState.closed) return;
@@ -742,6 +751,7 @@ export class ServerEngine<H> {
    * what this engine holds is handed back to be registered again.
    */
   private resetCluster(): Registration[] {
+    this.counters.clusterResets++;
     const registrations: Registration[] = [];
     for (const conn of [...this.local.values()]) {
       if (conn.pairingState === PairingState.closed) continue;
@@ -773,7 +783,7 @@ export class ServerEngine<H> {
         conn.pairEpoch = payload.epoch ?? '';
         this.counters.pairs++;
         this.sink.log?.({ type: 'paired', id: conn.id, peerId: target.id });
-        if (target instanceof RemotePeer) return this.directory.post(target.node, { type: 'paired', to: target.id, peer: conn.id, peerNode: this.node, epoch: conn.pairEpoch });
+        if (target instanceof RemotePeer) return this.post(target.node, { type: 'paired', to: target.id, peer: conn.id, peerNode: this.node, epoch: conn.pairEpoch });
         target.peer = conn;
         target.pairEpoch = conn.pairEpoch;
         return this.pairingEvent(target, PairingInput.pairedByPeer, { cause: 'peer', peer: conn });
@@ -786,7 +796,7 @@ export class ServerEngine<H> {
         this.counters.relayed++;
         this.counters.relayedByType[payload.messageType]++;
         if (peer instanceof RemotePeer) {
-          this.directory.post(peer.node, { type: 'signal', to: peer.id, from: conn.id, epoch: conn.pairEpoch, messageType: payload.messageType, frame: addFromPeer(payload.frame) });
+          this.post(peer.node, { type: 'signal', to: peer.id, from: conn.id, epoch: conn.pairEpoch, messageType: payload.messageType, frame: addFromPeer(payload.frame) });
           if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
           return;
         }
