@@ -41,6 +41,7 @@ export function memoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
     generateToken: options.generateToken ?? (() => randomBytes(18).toString('base64url')),
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.directory ? { directory: options.directory } : {}),
+    ...(options.iceServers ? { iceServers: options.iceServers } : {}),
     sink: {
       send: (link, frame) => {
         if (link.open) later(() => link.handlers.message(frame, false));

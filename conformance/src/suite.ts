@@ -3,7 +3,7 @@
 import { WebSocket } from 'ws';
 import fc from 'fast-check';
 import { arbInvalidClientMessage } from '@tandem/protocol/arbitraries';
-import { CloseCode, ErrorText, decodeServerMessage } from '@tandem/protocol';
+import { Capability, CloseCode, ErrorText, decodeServerMessage } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
 
 /** Callbacks a suite socket reports to. */
@@ -510,6 +510,27 @@ export const cases: Case[] = [
       expectEq(a.count('ping'), 0, 'JSON pings after negotiating control pings');
       await sleep(ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs);
       expectTrue(a.closed === null, 'closed although its stack answered control pings');
+    },
+  },
+  {
+    name: 'ext.ice_servers.welcome_hands_out_servers',
+    async run(ctx) {
+      const [a, b] = [await ctx.client('A'), await ctx.client('B')];
+      const wa = await negotiate(a, Capability.IceServers);
+      const wb = await negotiate(b, Capability.IceServers);
+      // MUST: a granted ice-servers brings the servers and their lifetime in welcome
+      const servers = wa['ice_servers'] as { urls: string | string[]; username?: string; credential?: string }[] | undefined;
+      expectTrue(Array.isArray(servers) && servers.length > 0, 'welcome granting ice-servers carries a non-empty ice_servers list');
+      expectTrue(Number.isInteger(wa['ice_servers_ttl_ms']) && Number(wa['ice_servers_ttl_ms']) > 0, 'welcome carries ice_servers_ttl_ms > 0');
+      const turn = (w: Record<string, unknown>) =>
+        (w['ice_servers'] as { urls: string | string[]; username?: string; credential?: string }[]).filter((s) => [s.urls].flat().some((u) => /^turns?:/i.test(u)));
+      for (const s of turn(wa)) expectTrue(typeof s.username === 'string' && typeof s.credential === 'string', 'a TURN server comes with a username and credential');
+      // SHOULD: credentials of one's own, naming the client, so TURN logs trace to a session
+      const [ta, tb] = [turn(wa), turn(wb)];
+      if (ta.length > 0 && tb.length > 0) {
+        ctx.should(ta[0]!.username!.includes(a.id), `the TURN username names the client (got "${ta[0]!.username}")`);
+        ctx.should(ta[0]!.credential !== tb[0]!.credential, 'each client gets TURN credentials of its own');
+      }
     },
   },
   {

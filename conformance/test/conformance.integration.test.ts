@@ -6,10 +6,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_MAX_BYTES } from '@tandem/protocol';
 import { ServerEngine, type EffectSink } from '@tandem/server-core';
 import { attachEngine, createWsServer, resumeToken, wsEffectSink } from '@tandem/adapters/ws';
+import { iceServersFor } from '@tandem/adapters/ice';
 import { cases, runSuite, summary, type CaseResult } from '../src/suite.js';
 import { memoryTarget } from '../src/memory.js';
 
 const timing = { pingIntervalMs: 300, pingTimeoutMs: 300, tickMs: 25 };
+/** TURN REST credentials naming the client, as tandem-server hands them out. */
+const iceServers = (id: string, now: number) => iceServersFor({ stunUrls: ['stun:stun.test:3478'], turnUrls: ['turn:turn.test:3478'], turnSecret: 'conformance', turnTtlS: 600 }, id, now)!;
 const suiteTiming = { pingIntervalMs: 300, pingTimeoutMs: 300, toleranceMs: 700 };
 const closers: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -47,7 +50,7 @@ async function mutant(opts: {
       if (!opts.noPings) honest.ping(ws);
     },
   };
-  const engine = new ServerEngine<WebSocket>({ generateId: opts.generateId ?? randomUUID, random: Math.random, settings: { ...timing, ...opts.settings }, sink, generateToken: resumeToken });
+  const engine = new ServerEngine<WebSocket>({ generateId: opts.generateId ?? randomUUID, random: Math.random, settings: { ...timing, ...opts.settings }, sink, generateToken: resumeToken, iceServers });
   if (opts.onlyPongsAreLife) {
     // a server that takes nothing but pong as a sign of life: it ignores every other frame
     const receive = engine.receive.bind(engine);
@@ -66,7 +69,7 @@ const byName = (results: CaseResult[]) => Object.fromEntries(results.map((r) => 
 
 describe('conformance suite', () => {
   it('passes against tandem-server on real sockets', async () => {
-    const server = createWsServer({ host: '127.0.0.1', port: 0, settings: timing });
+    const server = createWsServer({ host: '127.0.0.1', port: 0, settings: timing, iceServers });
     closers.push(() => server.close());
     const { port } = await server.ready;
     const results = await runSuite({ url: `ws://127.0.0.1:${port}`, ...suiteTiming });
@@ -76,7 +79,7 @@ describe('conformance suite', () => {
   }, 60_000);
 
   it('passes against the server-core engine in memory (no sockets)', async () => {
-    const target = memoryTarget({ settings: timing });
+    const target = memoryTarget({ settings: timing, iceServers });
     closers.push(() => target.close());
     const results = await runSuite({ dial: target.dial, ...suiteTiming });
     const failed = results.filter((r) => r.status !== 'pass');
@@ -146,6 +149,7 @@ describe('conformance suite', () => {
     ['does not tell a partner of an abrupt loss', { mutate: (f) => (f.includes('peer_disconnected') ? null : f) }, 'stage5.peer_disconnected_on_abrupt_loss'],
     ['drops a connection that sends a malformed message', { terminateOn: (f) => f.includes('"code":"invalid_field"') }, 'bad_input.generated'],
     ['never sends control pings once ws-ping is granted', { noPings: true }, 'ext.keepalive_ws_ping'],
+    ['grants ice-servers but hands out none', { mutate: (f) => (f.startsWith('{"type":"welcome"') ? JSON.stringify({ ...JSON.parse(f), ice_servers: undefined, ice_servers_ttl_ms: undefined }) : f) }, 'ext.ice_servers.welcome_hands_out_servers'],
     ['does not tell the partner when a client leaves', { mutate: (f) => (f.includes('peer_disconnected') ? null : f) }, 'ext.leave.ends_the_pair_and_the_partner_is_told'],
   ];
   it('every MUST case has a mutant meant for it', () => {
