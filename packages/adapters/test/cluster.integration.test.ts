@@ -29,6 +29,14 @@ async function metric(admin: string, name: string): Promise<number> {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`) && !l.startsWith('#'));
   return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
+/** Wait until `proc` has logged more lines matching `re` than `before` (earlier tests log them too). */
+async function another(proc: Proc, re: RegExp, before: number, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (proc.count(re) <= before) {
+    if (Date.now() > until) throw new Error(`no new line matching ${re} within ${ms} ms; output:\n${proc.lines.slice(-30).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 /** readyz, waiting up to `ms` for it to become `want`. */
 async function readyzBecomes(admin: string, want: number, ms = 10_000): Promise<number> {
   const until = Date.now() + ms;
@@ -181,27 +189,34 @@ describe('two nodes and a Redis', () => {
     local1.send({ type: 'pair_request', target_id: local2.id });
     await local2.next((m) => m['type'] === 'paired', 'same-node pair');
     expect(await readyzBecomes(nodes[0]!.admin, 200), nodes[0]!.proc.lines.join('\n')).toBe(200);
+    const [lost, rejoined] = [/Lost Redis/, /Rejoined the cluster \(reconnected\)/];
+    const before = nodes.map((n) => ({ lost: n.proc.count(lost), rejoined: n.proc.count(rejoined) }));
+    let resetsBefore = NaN;
+    let lone: TestClient | null = null;
     await redis.stop();
-    await nodes[0]!.proc.waitFor(/Lost Redis/);
-    expect(await readyz(nodes[0]!.admin)).toBe(503);
-    expect(await metric(nodes[0]!.admin, 'tandem_directory_available')).toBe(0);
-    const resetsBefore = await metric(nodes[0]!.admin, 'tandem_cluster_resets_total');
-    const lone = await connect(nodes[0]!.url);
-    lone.send({ type: 'pair_request', target_id: local1.id });
-    const refused = await lone.next((m) => m['type'] === 'error', 'error while Redis is down');
-    expect(refused['message']).toMatch(new RegExp(`^${ErrorText.Unavailable}`));
-    expect(refused['code']).toBe('unavailable');
-    // a same-node pair keeps relaying without Redis
-    local1.send({ type: 'offer', sdp: 'still here' });
-    expect(await local2.next((m) => m['type'] === 'offer', 'same-node relay while Redis is down')).toMatchObject({ sdp: 'still here' });
-    // a signal sent across while Redis is down is either delivered or its pair ends: here it ends
-    a.send({ type: 'offer', sdp: 'during the outage' });
-    await redis.restart();
+    try {
+      await another(nodes[0]!.proc, lost, before[0]!.lost);
+      expect(await readyz(nodes[0]!.admin)).toBe(503);
+      expect(await metric(nodes[0]!.admin, 'tandem_directory_available')).toBe(0);
+      resetsBefore = await metric(nodes[0]!.admin, 'tandem_cluster_resets_total');
+      lone = await connect(nodes[0]!.url);
+      lone.send({ type: 'pair_request', target_id: local1.id });
+      const refused = await lone.next((m) => m['type'] === 'error', 'error while Redis is down');
+      expect(refused['message']).toMatch(new RegExp(`^${ErrorText.Unavailable}`));
+      expect(refused['code']).toBe('unavailable');
+      // a same-node pair keeps relaying without Redis
+      local1.send({ type: 'offer', sdp: 'still here' });
+      expect(await local2.next((m) => m['type'] === 'offer', 'same-node relay while Redis is down')).toMatchObject({ sdp: 'still here' });
+      // a signal sent across while Redis is down is either delivered or its pair ends: here it ends
+      a.send({ type: 'offer', sdp: 'during the outage' });
+    } finally {
+      await redis.restart(); // whatever happened above, the tests after this one need their Redis
+    }
     expect(await a.next((m) => m['type'] === 'peer_disconnected', 'a told', 15_000)).toEqual({ type: 'peer_disconnected', peer_id: b.id });
     expect(await b.next((m) => m['type'] === 'peer_disconnected', 'b told', 15_000)).toEqual({ type: 'peer_disconnected', peer_id: a.id });
     expect(b.frames.filter((m) => m['type'] === 'offer')).toEqual([]);
-    await nodes[0]!.proc.waitFor(/Rejoined the cluster \(reconnected\)/, 15_000);
-    await nodes[1]!.proc.waitFor(/Rejoined the cluster \(reconnected\)/, 15_000);
+    await another(nodes[0]!.proc, rejoined, before[0]!.rejoined);
+    await another(nodes[1]!.proc, rejoined, before[1]!.rejoined);
     expect(await readyzBecomes(nodes[0]!.admin, 200)).toBe(200);
     expect(await metric(nodes[0]!.admin, 'tandem_directory_available')).toBe(1);
     expect(await metric(nodes[0]!.admin, 'tandem_cluster_resets_total')).toBe(resetsBefore + 1);
@@ -214,7 +229,7 @@ describe('two nodes and a Redis', () => {
     expect(await b.next((m) => m['type'] === 'offer', 'relay after the restart')).toMatchObject({ sdp: 'after' });
     // the same-node pair survived
     expect(local2.frames.filter((m) => m['type'] === 'peer_disconnected')).toEqual([]);
-    for (const x of [a, b, local1, local2, lone]) x.ws.close();
+    for (const x of [a, b, local1, local2, lone!]) x.ws.close();
   }, 60_000);
 });
 
