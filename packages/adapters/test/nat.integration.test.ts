@@ -2,8 +2,14 @@
 // symmetric NAT that drops unsolicited inbound traffic, with no direct path between the NATs;
 // tandem-server and Debian's coturn on the public side. Without TURN settings the call cannot
 // connect (the negative control); with --turn-url and --turn-secret alone it connects through a
-// relay and the chat works; coturn refuses forged and expired credentials.
+// relay and the chat works (tandem-client to tandem-client, and the browser page in Chromium run
+// inside one home to a tandem-client in the other); coturn refuses forged and expired credentials.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { bundleDemo } from '../src/demo/bundle.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { turnCredentials } from '../src/ice-config.js';
@@ -29,8 +35,8 @@ afterAll(async () => {
   lab?.teardown();
 });
 
-async function server(args: string[]): Promise<{ proc: Proc; url: string }> {
-  const proc = start('tandem-server', ['--host', lab!.service, '--port', '0', '--no-demo', ...args], { netns: lab!.pub });
+async function server(args: string[], demo = false): Promise<{ proc: Proc; url: string }> {
+  const proc = start('tandem-server', ['--host', lab!.service, '--port', '0', ...(demo ? [] : ['--no-demo']), ...args], { netns: lab!.pub });
   const m = await proc.waitFor(/Listening on (ws:\/\/\S+)/);
   return { proc, url: m[1]! };
 }
@@ -112,4 +118,45 @@ describe.skipIf(unavailable !== null)(`two homes behind symmetric NATs${unavaila
     const stretched = `${Number(good.username.split(':')[0]) + 86_400}:probe-client`;
     expect(allocate(home, stretched, good.credential)).toMatch(/^ERROR 401/);
   });
+});
+
+const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
+describe.skipIf(unavailable !== null || !existsSync(CHROMIUM))(`the browser page behind a symmetric NAT${unavailable ? ` (skipped: ${unavailable})` : !existsSync(CHROMIUM) ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
+  it('Chromium in one home and a tandem-client in the other chat through TURN, with nothing but the server\'s settings', async () => {
+    await bundleDemo();
+    const { proc, url } = await server(['--turn-url', `turn:${lab!.service}:3478`, '--turn-secret', SECRET], true);
+    // Chromium runs inside the first home's namespace: playwright starts this wrapper, which
+    // enters the namespace and execs the browser with its pipes intact
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-chromium-'));
+    const wrapper = join(dir, 'chromium-in-home.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab!.homes[0]} ${CHROMIUM} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const browser = await chromium.launch({ executablePath: wrapper, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await browser.newPage();
+      const consoleLines: string[] = [];
+      page.on('console', (m) => consoleLines.push(m.text()));
+      page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+      await page.goto(url.replace(/^ws:/, 'http:') + '/');
+      await expect.poll(() => page.inputValue('#my-key'), { timeout: 15_000 }).toMatch(/^[0-9a-f-]{36}$/).catch((e: Error) => {
+        throw new Error(`${e.message}; page console: ${consoleLines.join(' | ')}`);
+      });
+      const key = await page.inputValue('#my-key');
+      const node = await startClient(url, [], { netns: lab!.homes[1] });
+      node.client.write(key);
+      await node.client.waitFor(/Data channel opened/, 30_000);
+      await expect.poll(() => page.getAttribute('#status', 'data-state'), { timeout: 30_000 }).toBe('open');
+      await page.fill('#message', 'from a browser behind a NAT');
+      await page.click('#send');
+      await node.client.waitFor(/^< Peer: from a browser behind a NAT$/, 10_000);
+      node.client.write('from werift behind the other NAT');
+      await expect.poll(async () => (await page.textContent('#log')) ?? '', { timeout: 10_000 }).toContain('from werift behind the other NAT');
+      const path = await node.client.waitFor(/^\*\*\* Path: (\w+) ↔ (\w+)/);
+      expect([path[1], path[2]]).toContain('relay');
+      await node.client.kill();
+    } finally {
+      await browser.close();
+      await proc.kill();
+    }
+  }, 90_000);
 });
