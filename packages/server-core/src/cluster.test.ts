@@ -274,6 +274,23 @@ describe('engines as cluster nodes (in-memory directory)', () => {
       expect(n0!.engine.stats().pairs).toBe(0);
     });
 
+    it('hands a client granted ice-servers fresh servers from its new node at once (its old node\'s credentials would lapse unrenewed)', () => {
+      const policy = (node: string) => (id: string) => ({ servers: [{ urls: `turn:${node}.test:3478`, username: `9999999999:${id}`, credential: `from-${node}` }], ttlMs: 600_000 });
+      const hub = new MemoryHub();
+      let token = 0;
+      const [n0, n1] = ['node-0', 'node-1'].map((node) => new MemoryServer({
+        directory: new InMemoryDirectory(hub, node), generateToken: () => `tok${node}x${String(++token).padStart(20, '0')}`, iceServers: policy(node),
+      }));
+      const r = new ResumingMemoryClient(n0!);
+      r.link.send(encode({ type: 'hello', version: 2, capabilities: ['resume', 'ice-servers'] }));
+      r.pump();
+      expect(r.link.messages().filter((m) => m['type'] === 'welcome').at(-1)!['ice_servers']).toEqual([expect.objectContaining({ credential: 'from-node-0' })]);
+      r.breakLink('close', 0);
+      expect(r.resume(n1!)).toMatchObject({ type: 'resumed', id: r.id });
+      const fresh = r.link.messages().filter((m) => m['type'] === 'ice_servers');
+      expect(fresh).toEqual([{ type: 'ice_servers', ice_servers: [{ urls: 'turn:node-1.test:3478', username: `9999999999:${r.id}`, credential: 'from-node-1' }], ttl_ms: 600_000 }]);
+    });
+
     it('refuses a wrong secret or an unknown key with resume_failed and a fresh session goes on', () => {
       const { servers: [n0, n1] } = cluster(2);
       const r = new ResumingMemoryClient(n0!);

@@ -57,6 +57,8 @@ export interface MovedSession {
   readonly acked: number;
   readonly received: number;
   readonly retained: readonly string[];
+  /** The client was granted `ice-servers`: its new node sends it fresh ones at once. */
+  readonly iceServers?: boolean;
 }
 
 /** A session handed over, or why not (a sentence for the client). */

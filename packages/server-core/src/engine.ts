@@ -508,7 +508,10 @@ export class ServerEngine<H> {
     this.sink.log?.({ type: 'handed_over', id: session.id, node: to });
     return {
       ok: true,
-      session: { id: session.id, peer: peerRef, wsPing: session.wsPing, sent: r.ledger.sent, acked: r.ledger.acked, received: r.ledger.received, retained: replay },
+      session: {
+        id: session.id, peer: peerRef, wsPing: session.wsPing, sent: r.ledger.sent, acked: r.ledger.acked, received: r.ledger.received, retained: replay,
+        ...(session.iceRefreshAt > 0 ? { iceServers: true } : {}),
+      },
     };
   }
 
@@ -561,6 +564,11 @@ export class ServerEngine<H> {
     }));
     for (const frame of moved.retained) this.sink.send(session.handle, frame);
     this.sink.log?.({ type: 'resumed', id: session.id, replayed: moved.retained.length, tookOver: false });
+    // its TURN credentials came from the old node: this node's, now, and on its own schedule after
+    if (moved.iceServers === true && this.iceServers !== null) {
+      const given = this.giveIceServers(session);
+      this.deliver(session, encode({ type: 'ice_servers', ice_servers: given.servers, ttl_ms: given.ttlMs }));
+    }
   }
 
   /** A counted frame arrived on a resumable session: acknowledge once enough are unacknowledged. */

@@ -152,7 +152,7 @@ export class ResumingMemoryClient {
   private take(frame: string): void {
     const m = JSON.parse(frame) as Record<string, unknown>;
     const type = String(m['type']);
-    if (type === 'welcome' || type === 'resumed') this.token = String(m['resume_token']);
+    if ((type === 'welcome' || type === 'resumed') && typeof m['resume_token'] === 'string') this.token = m['resume_token'];
     if (type === 'ack' && !this.ledger.acknowledged(Number(m['received']))) throw new Error(`server acked ${String(m['received'])} of ${this.ledger.sent}`);
     if (type === 'ping') this.link.send('{"type":"pong"}');
     if (uncountedServerTypes.has(type)) return;
