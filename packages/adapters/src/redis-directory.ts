@@ -346,7 +346,7 @@ export class RedisDirectory implements Directory {
   post(node: string, message: NodeMessage): void {
     if (message.type !== 'signal') return this.publish(node, { t: 'm', m: message });
     // the hot path: the relayed frame goes as it is, not escaped into JSON again (IDs and epochs hold no newline)
-    this.track(this.cmd.publish(`${this.prefix}ch:${node}`, `S${message.to}\n${message.from}\n${message.epoch}\n${message.messageType}\n${message.frame}`)).catch(() => undefined);
+    this.publishText(node, `S${message.to}\n${message.from}\n${message.epoch}\n${message.messageType}\n${message.frame}`);
   }
 
   /** Stop: wait for what is in flight, leave the cluster (lease dropped at once), disconnect. */
@@ -390,8 +390,12 @@ export class RedisDirectory implements Directory {
   }
 
   private publish(node: string, envelope: Envelope): void {
+    this.publishText(node, JSON.stringify(envelope));
+  }
+
+  private publishText(node: string, text: string): void {
     // a publish that fails leaves its pair to the reset that follows the reconnection
-    this.track(this.cmd.publish(`${this.prefix}ch:${node}`, JSON.stringify(envelope))).catch(() => undefined);
+    this.track(this.cmd.publish(`${this.prefix}ch:${node}`, text)).catch(() => undefined);
   }
 
   private incoming(text: string): void {

@@ -382,6 +382,12 @@ export class ServerEngine<H> {
     this.sink.send(conn.handle, encode({ type: 'welcome', version: PROTOCOL_VERSION, capabilities: granted, ...resume, ping_interval_ms: s.pingIntervalMs, ping_timeout_ms: s.pingTimeoutMs, ...ice }));
   }
 
+  /** Send `conn` fresh ICE servers (`ice_servers`, counted). */
+  private sendIceServers(conn: Connection<H>): void {
+    const given = this.giveIceServers(conn);
+    this.deliver(conn, encode({ type: 'ice_servers', ice_servers: given.servers, ttl_ms: given.ttlMs }));
+  }
+
   /** Fresh ICE servers for `conn`, and when to send the next ones (80% of their lifetime). */
   private giveIceServers(conn: Connection<H>): { servers: IceServer[]; ttlMs: number } {
     const t = this.advancingAt;
@@ -451,8 +457,13 @@ export class ServerEngine<H> {
     this.counters.resumes++;
     const newToken = this.issueToken(session, r);
     r.ledger.ackSent();
+    this.sendResumed(session, newToken, replay, tookOver);
+  }
+
+  /** `resumed` on the session's new link, then the frames its client missed, in order. */
+  private sendResumed(session: Connection<H>, token: string, replay: readonly string[], tookOver: boolean): void {
     this.sink.send(session.handle, encode({
-      type: 'resumed', id: session.id, peer_id: session.peer?.id ?? null, received: r.ledger.received, resume_token: newToken, resume_grace_ms: this.settings.resumeGraceMs,
+      type: 'resumed', id: session.id, peer_id: session.peer?.id ?? null, received: session.resume!.ledger.received, resume_token: token, resume_grace_ms: this.settings.resumeGraceMs,
     }));
     for (const frame of replay) this.sink.send(session.handle, frame);
     this.sink.log?.({ type: 'resumed', id: session.id, replayed: replay.length, tookOver });
@@ -559,16 +570,9 @@ export class ServerEngine<H> {
       return this.keepaliveEvent(session, KeepaliveInput.lost);
     }
     this.wheel.file(session, this.pingDueAt(session));
-    this.sink.send(session.handle, encode({
-      type: 'resumed', id: session.id, peer_id: session.peer?.id ?? null, received: r.ledger.received, resume_token: newToken, resume_grace_ms: this.settings.resumeGraceMs,
-    }));
-    for (const frame of moved.retained) this.sink.send(session.handle, frame);
-    this.sink.log?.({ type: 'resumed', id: session.id, replayed: moved.retained.length, tookOver: false });
+    this.sendResumed(session, newToken, moved.retained, false);
     // its TURN credentials came from the old node: this node's, now, and on its own schedule after
-    if (moved.iceServers === true && this.iceServers !== null) {
-      const given = this.giveIceServers(session);
-      this.deliver(session, encode({ type: 'ice_servers', ice_servers: given.servers, ttl_ms: given.ttlMs }));
-    }
+    if (moved.iceServers === true && this.iceServers !== null) this.sendIceServers(session);
   }
 
   /** A counted frame arrived on a resumable session: acknowledge once enough are unacknowledged. */
@@ -740,8 +744,7 @@ export class ServerEngine<H> {
       case 'signal':
         if (peer === null || peer.id !== message.from || conn.pairEpoch !== message.epoch || conn.pairingState !== PairingState.paired) return;
         this.deliver(conn, message.frame);
-        if (this.watchesBuffers && (conn.resume === null || conn.resume.attached) && conn.pairingState !== PairingState.closed) this.checkBuffered(conn);
-        return;
+        return this.watchQueue(conn);
       case 'peer_left':
         if (peer === null || peer.id !== message.peer || conn.pairEpoch !== message.epoch || conn.pairingState !== PairingState.paired) return;
         this.counters.pairs--;
@@ -803,14 +806,12 @@ export class ServerEngine<H> {
         const peer = conn.peer!;
         this.counters.relayed++;
         this.counters.relayedByType[payload.messageType]++;
-        if (peer instanceof RemotePeer) {
-          this.post(peer.node, { type: 'signal', to: peer.id, from: conn.id, epoch: conn.pairEpoch, messageType: payload.messageType, frame: addFromPeer(payload.frame) });
-          if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
-          return;
-        }
-        this.deliver(peer, addFromPeer(payload.frame));
+        const frame = addFromPeer(payload.frame);
+        const remote = peer instanceof RemotePeer;
+        if (remote) this.post(peer.node, { type: 'signal', to: peer.id, from: conn.id, epoch: conn.pairEpoch, messageType: payload.messageType, frame });
+        else this.deliver(peer, frame);
         if (this.logRelays) this.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType: payload.messageType });
-        if (this.watchesBuffers && (peer.resume === null || peer.resume.attached) && peer.pairingState !== PairingState.closed) this.checkBuffered(peer);
+        if (!remote) this.watchQueue(peer);
         return;
       }
       case 'release_peer': {
@@ -865,6 +866,11 @@ export class ServerEngine<H> {
     this.counters.errorsByCode[code] = (this.counters.errorsByCode[code] ?? 0) + 1;
   }
 
+  /** A relayed signal was just queued for `conn` (from a partner here or on another node): watch its queue. */
+  private watchQueue(conn: Connection<H>): void {
+    if (this.watchesBuffers && (conn.resume === null || conn.resume.attached) && conn.pairingState !== PairingState.closed) this.checkBuffered(conn);
+  }
+
   /** A relay just queued bytes for `conn`: a client that does not read them is closed before they pile up. */
   private checkBuffered(conn: Connection<H>): void {
     const queued = this.sink.bufferedBytes!(conn.handle);
@@ -891,8 +897,7 @@ export class ServerEngine<H> {
     if (conn.pairingState === PairingState.closed) return;
     // long sessions get new TURN credentials before theirs expire (checked whenever keepalive looks)
     if (conn.iceRefreshAt > 0 && t >= conn.iceRefreshAt && (conn.resume === null || conn.resume.attached)) {
-      const given = this.giveIceServers(conn);
-      this.deliver(conn, encode({ type: 'ice_servers', ice_servers: given.servers, ttl_ms: given.ttlMs }));
+      this.sendIceServers(conn);
       if (conn.pairingState === PairingState.closed) return;
     }
     if (conn.keepaliveState === KeepaliveState.live) {
