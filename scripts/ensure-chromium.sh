@@ -3,12 +3,6 @@
 set -euo pipefail
 CHROMIUM="${TANDEM_CHROMIUM:-/usr/bin/chromium}"
 if [ -x "$CHROMIUM" ]; then exit 0; fi
-echo "ensure-chromium: $CHROMIUM not found; installing Debian's chromium package" >&2
-SUDO=""
-if [ "$(id -u)" != "0" ]; then
-  if command -v sudo >/dev/null; then SUDO="sudo -n"; else echo "ensure-chromium: need root (or sudo) to apt-get install chromium" >&2; exit 1; fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+echo "ensure-chromium: $CHROMIUM not found" >&2
+bash "$(dirname "$0")/apt-install.sh" ensure-chromium chromium fonts-dejavu-core
 "$CHROMIUM" --version
