@@ -124,10 +124,11 @@ export interface Directory {
   post(node: string, message: NodeMessage): void;
 }
 
+/** A client's record; records are replaced, never changed, so every unpaired client of a node shares one. */
 interface MemoryRecord {
-  node: string;
-  peer: string | null;
-  epoch: string;
+  readonly node: string;
+  readonly peer: string | null;
+  readonly epoch: string;
 }
 
 /**
@@ -138,12 +139,20 @@ interface MemoryRecord {
  */
 export class MemoryHub {
   readonly records = new Map<string, MemoryRecord>();
+  private readonly unpaired = new Map<string, MemoryRecord>();
   readonly sessions = new Map<string, { id: string; node: string }>();
   readonly nodes = new Map<string, InMemoryDirectory>();
   private readonly queue: (() => void)[] = [];
   /** Pairings decided so far (the epoch counter). */
   pairings = 0;
   constructor(readonly options: { readonly deferred?: boolean } = {}) {}
+
+  /** The record of every unpaired client on `node` (shared: an idle client costs a map entry, not an object). */
+  idle(node: string): MemoryRecord {
+    let record = this.unpaired.get(node);
+    if (record === undefined) this.unpaired.set(node, (record = Object.freeze({ node, peer: null, epoch: '' })));
+    return record;
+  }
 
   /** Run `work` now, or queue it in deferred mode. */
   later<T>(work: () => T): MaybePromise<T> {
@@ -194,7 +203,7 @@ export class MemoryHub {
       if (record.peer === null) continue;
       const partner = this.records.get(record.peer);
       if (partner === undefined || partner.node === node) continue;
-      partner.peer = null;
+      this.records.set(record.peer, this.idle(partner.node));
       this.deliver(partner.node, { type: 'peer_left', to: record.peer, peer: id, epoch: record.epoch });
     }
     for (const [key, s] of [...this.sessions]) if (s.node === node) this.sessions.delete(key);
@@ -227,7 +236,7 @@ export class InMemoryDirectory implements Directory {
 
   register(id: string): MaybePromise<void> {
     return this.hub.later(() => {
-      this.hub.records.set(id, { node: this.node, peer: null, epoch: '' });
+      this.hub.records.set(id, this.hub.idle(this.node));
     });
   }
 
@@ -243,15 +252,14 @@ export class InMemoryDirectory implements Directory {
     return this.hub.later((): PairOutcome => {
       const records = this.hub.records;
       let mine = records.get(requester);
-      if (mine === undefined) records.set(requester, (mine = { node: this.node, peer: null, epoch: '' }));
+      if (mine === undefined) records.set(requester, (mine = this.hub.idle(this.node)));
       if (mine.peer !== null) return { verdict: 'requester_busy' };
       const theirs = records.get(target);
       if (theirs === undefined || requester === target) return { verdict: 'unknown' };
       if (theirs.peer !== null) return { verdict: 'busy' };
       const epoch = String(++this.hub.pairings);
-      mine.peer = target;
-      theirs.peer = requester;
-      mine.epoch = theirs.epoch = epoch;
+      records.set(requester, { node: mine.node, peer: target, epoch });
+      records.set(target, { node: theirs.node, peer: requester, epoch });
       return { verdict: 'paired', node: theirs.node, epoch };
     });
   }
@@ -283,8 +291,7 @@ export class InMemoryDirectory implements Directory {
   adopt(id: string): MaybePromise<void> {
     return this.hub.later(() => {
       const record = this.hub.records.get(id);
-      if (record !== undefined) record.node = this.node;
-      else this.hub.records.set(id, { node: this.node, peer: null, epoch: '' });
+      this.hub.records.set(id, record === undefined || record.peer === null ? this.hub.idle(this.node) : { ...record, node: this.node });
     });
   }
 
@@ -297,9 +304,9 @@ export class InMemoryDirectory implements Directory {
     if (record === undefined || record.peer === null) return null;
     const partner = this.hub.records.get(record.peer);
     const peerId = record.peer;
-    record.peer = null;
+    this.hub.records.set(id, this.hub.idle(record.node));
     if (partner === undefined || partner.peer !== id) return null;
-    partner.peer = null;
+    this.hub.records.set(peerId, this.hub.idle(partner.node));
     return { id: peerId, node: partner.node, epoch: record.epoch };
   }
 }
