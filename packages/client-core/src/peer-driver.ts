@@ -53,9 +53,7 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
   };
   return {
     async selectedPath() {
-      const newest = [...sessions.keys()].sort((a, b) => b - a)[0];
-      const session = newest === undefined ? undefined : sessions.get(newest);
-      return (await session?.selectedPath?.()) ?? null;
+      return (await sessions.get(Math.max(...sessions.keys()))?.selectedPath?.()) ?? null;
     },
     perform(effect) {
       const gen = effect.gen;

@@ -20,7 +20,7 @@ describe('ice-servers capability', () => {
     expect(v1.messages().filter((m) => m['type'] === 'ice_servers' || m['type'] === 'welcome')).toEqual([]);
   });
 
-  it('welcome carries the servers for this client; fresh ones come at 80% of their lifetime, counted for resume', () => {
+  it('welcome carries the servers for this client; fresh ones come at 80% of their lifetime', () => {
     const calls: { id: string; now: number }[] = [];
     const s = new MemoryServer({ iceServers: policy(calls), settings: { pingIntervalMs: 25_000, pingTimeoutMs: 20_000 } });
     const c = s.connect();
