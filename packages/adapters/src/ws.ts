@@ -83,7 +83,7 @@ export interface BindingHooks {
 /** Feed every connection of `wss` to `engine` and keep its timers; the only ws↔engine glue. */
 export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocket>, timers: EngineTimers = nodeTimers, hooks: BindingHooks = {}): EngineBinding {
   const schedule = scheduleEngine(engine, timers);
-  engine.afterDirectoryWork = () => schedule.poke();
+  engine.onWake(() => schedule.poke());
   const handshakeMs = engine.settings.closeHandshakeTimeoutMs;
   const frameArrived = hooks.frameArrived;
   wss.on('connection', (ws) => {

@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorText, encode } from '@tandem/protocol';
-import { InMemoryDirectory, MemoryHub } from './directory.js';
-import { MemoryServer, ResumingMemoryClient, type MemoryClient } from './testing.js';
+import { InMemoryDirectory, MemoryHub } from './directory/memory-directory.js';
+import { MemoryServer, ResumingMemoryClient, macrotask, type MemoryClient } from './testing/memory-server.js';
 
 function cluster(n: number, hub = new MemoryHub(), extra: ConstructorParameters<typeof MemoryServer>[0] = {}) {
   let token = 0;
@@ -60,12 +60,12 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     const a = n0!.connect();
     expect(a.received).toEqual([]);
     expect(hub.records.has(a.conn.id)).toBe(false);
-    await hub.flush();
+    await hub.flush(macrotask);
     expect(hub.records.has(a.conn.id)).toBe(true);
     expect(types(a)).toEqual(['your_id']);
     const b = n1!.connect();
     pairReq(b, a.conn.id); // before its own key arrived: held until then, and answered after it
-    await hub.flush();
+    await hub.flush(macrotask);
     expect(types(b)).toEqual(['your_id', 'paired']);
   });
 
@@ -73,12 +73,12 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     const { hub, servers: [n0, n1] } = cluster(2, new MemoryHub({ deferred: true }));
     const a = n0!.connect();
     const b = n1!.connect();
-    await hub.flush();
+    await hub.flush(macrotask);
     pairReq(a, b.conn.id);
     a.send('{"type":"offer","sdp":"first"}');
     a.send('not json');
     expect(types(a)).toEqual(['your_id']); // nothing answered before the directory
-    await hub.flush();
+    await hub.flush(macrotask);
     expect(types(a)).toEqual(['your_id', 'paired', 'error']);
     expect(b.messages().slice(1)).toEqual([{ type: 'paired', peer_id: a.conn.id, initiator: false }, { type: 'offer', sdp: 'first', from_peer: true }]);
   });
@@ -88,10 +88,10 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     const x = n0!.connect();
     const y = n0!.connect();
     const z = n1!.connect();
-    await hub.flush();
+    await hub.flush(macrotask);
     pairReq(z, x.conn.id); // reaches the directory first
     pairReq(x, y.conn.id);
-    await hub.flush();
+    await hub.flush(macrotask);
     expect(x.messages().slice(1)).toEqual([{ type: 'error', message: ErrorText.AlreadyPaired }, { type: 'paired', peer_id: z.conn.id, initiator: false }]);
     expect(y.messages().slice(1)).toEqual([]);
     expect(z.messages().at(-1)).toEqual({ type: 'paired', peer_id: x.conn.id, initiator: true });
@@ -127,7 +127,7 @@ describe('engines as cluster nodes (in-memory directory)', () => {
             if (!x.open) continue;
             if (o.k === 'pair') pairReq(x.c, pick(o.target)!.c.conn.id);
             if (o.k === 'signal') x.c.send(`{"type":"candidate","candidate":{"candidate":"${x.c.conn.id} ${++x.sent}"}}`);
-            if (o.k === 'leave' && x.c.conn.waiting === null) {
+            if (o.k === 'leave' && x.c.conn.held === null) {
               x.leaves.add(x.c.received.length);
               x.c.send('{"type":"leave"}');
             }
@@ -137,7 +137,7 @@ describe('engines as cluster nodes (in-memory directory)', () => {
             }
           }
         }
-        await hub.flush();
+        await hub.flush(macrotask);
         const byId = new Map(clients.map((x) => [x.c.conn.id, x]));
         for (const x of clients) {
           const frames = x.c.messages();

@@ -1,5 +1,7 @@
 // The engine's record of one connection. Kept small and of fixed shape on purpose: this object,
-// its ID string and one timer-wheel filing are all tandem adds to an idle socket.
+// its ID string and one timer-wheel filing are all tandem adds to an idle socket. Each field has
+// one meaning; state a feature needs only for some clients (resume, ICE servers, frames waiting
+// for the directory) hangs off a nullable field whose null says "not in use".
 import type { ResumeLedger } from '@tandem/protocol';
 import type { ByteBucketState, TokenBucketState } from './rate-limit.js';
 import type { WheelEntry } from './timer-wheel.js';
@@ -7,31 +9,65 @@ import { KeepaliveState, PairingState } from './tables.js';
 
 /** One connection as the engine sees it. Fields marked internal belong to the engine. */
 export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketState {
-  /** @internal the partner while paired: a connection of this engine, or a client on another node */ peer: Connection<H> | RemotePeer | null = null;
-  /** @internal pairing machine state index */ pairingState: number = PairingState.unpaired;
-  /** @internal keepalive machine state index */ keepaliveState: number = KeepaliveState.live;
-  /** @internal ms since engine epoch of the last frame or pong */ heardAt = 0;
-  /** @internal ms since engine epoch the ping deadline falls */ pingDeadline = 0;
-  /** @internal timer-wheel tick this connection is filed under (-1: none) */ wheelSlot = -1;
-  /** @internal ms taken off the ping interval to spread pings */ pingJitter = 0;
-  /** @internal rate-limit tokens left */ tokens = 0;
-  /** @internal when the tokens were counted */ tokensAt = 0;
-  /** @internal byte-rate tokens left */ byteTokens = 0;
-  /** @internal when the byte tokens were counted */ byteTokensAt = 0;
-  /** @internal uses WebSocket control pings */ wsPing = false;
-  /** @internal the resumable session's state, for clients granted `resume` (null otherwise) */ resume: ResumeSession | null = null;
-  /** @internal this link's session moved into that one (a resume) */ resumedInto: Connection<H> | null = null;
-  /** @internal the link the session is on now (the handle of the latest link) */ handle: H;
-  /** @internal when (ms, engine clock) to send fresh ICE servers (0: never asked for) */ iceRefreshAt = 0;
-  /** @internal the current pairing's epoch (from the directory; '' while unpaired) */ pairEpoch = '';
-  /** @internal frames that arrived while a directory answer was awaited, handled in order after it (null: not waiting) */ waiting: WaitingFrame[] | null = null;
+  /** @internal the partner while paired: a connection of this engine, or a client on another node */
+  peer: Connection<H> | RemotePeer | null = null;
+  /** @internal the current pairing's epoch, from the directory (null while unpaired) */
+  pairEpoch: string | null = null;
+  /** @internal pairing machine state index */
+  pairingState: number = PairingState.unpaired;
+  /** @internal keepalive machine state index */
+  keepaliveState: number = KeepaliveState.live;
+  /** @internal ms since engine epoch of the last frame or pong */
+  heardAt = 0;
+  /** @internal ms since engine epoch the ping deadline falls */
+  pingDeadline = 0;
+  /** @internal timer-wheel tick this connection is filed under (-1: none) */
+  wheelSlot = -1;
+  /** @internal ms taken off the ping interval to spread pings (the link's: a resume keeps it) */
+  pingJitter = 0;
+  /** @internal rate-limit tokens left (the link's budget: a resume keeps it) */
+  tokens = 0;
+  /** @internal when the tokens were counted */
+  tokensAt = 0;
+  /** @internal byte-rate tokens left */
+  byteTokens = 0;
+  /** @internal when the byte tokens were counted */
+  byteTokensAt = 0;
+  /** @internal the client sent `hello` (a v2 client: errors carry their code) */
+  saidHello = false;
+  /** @internal uses WebSocket control pings */
+  wsPing = false;
+  /** @internal the resumable session's state, for clients granted `resume` (null otherwise) */
+  resume: ResumeSession | null = null;
+  /** @internal ICE servers handed out, for clients granted `ice-servers` (null otherwise) */
+  ice: IceGrant | null = null;
+  /** @internal a directory answer is awaited: later frames wait here, in order (null: none awaited) */
+  held: HeldFrames | null = null;
+  /** @internal this link's session moved into that one (a resume) */
+  resumedInto: Connection<H> | null = null;
+  /** @internal the link the session is on now (the handle of the latest link) */
+  handle: H;
   constructor(
     /** The client's ID (its shareable key). */
     readonly id: string,
     /** The embedder's handle of the link this record was opened for. */
     readonly link: H,
+    /**
+     * The record of the same link under another session (a session handed over from another
+     * node lands on a fresh link): rate budgets and ping spread belong to the link and carry on.
+     */
+    sameLink?: Connection<H>,
   ) {
     this.handle = link;
+    if (sameLink !== undefined) {
+      this.tokens = sameLink.tokens;
+      this.tokensAt = sameLink.tokensAt;
+      this.byteTokens = sameLink.byteTokens;
+      this.byteTokensAt = sameLink.byteTokensAt;
+      this.pingJitter = sameLink.pingJitter;
+      this.wsPing = sameLink.wsPing;
+      this.saidHello = sameLink.saidHello;
+    }
   }
   /** Whether the connection is paired. */
   get isPaired(): boolean {
@@ -45,6 +81,18 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   get isClosed(): boolean {
     return this.pairingState === PairingState.closed;
   }
+  /** @internal whether frames for the client go out on a link now (false while its session is detached) */
+  get attached(): boolean {
+    return this.resume === null || this.resume.attached;
+  }
+}
+
+/** The two halves of a resume token: `<key>.<secret>` on the wire. */
+export interface ResumeToken {
+  /** Public half: the lookup key. */
+  readonly key: string;
+  /** Secret half, compared in constant time. */
+  readonly secret: string;
 }
 
 /** The extra state of a resumable session, allocated only for clients granted `resume`. */
@@ -54,12 +102,16 @@ export class ResumeSession {
   /** When (ms, engine clock) a detached session ends unless resumed. */
   graceDeadline = 0;
   constructor(
-    /** Public half of the token: the lookup key. */
-    public key: string,
-    /** Secret half, compared in constant time. */
-    public secret: string,
+    /** The token in force; a resume replaces it (single use). */
+    public token: ResumeToken,
     readonly ledger: ResumeLedger,
   ) {}
+}
+
+/** ICE servers handed to a client granted `ice-servers`. */
+export interface IceGrant {
+  /** When (ms, engine clock) to send fresh ones (80% of the last ones' lifetime). */
+  refreshAt: number;
 }
 
 /** A partner held by another node of the cluster. */
@@ -76,4 +128,9 @@ export interface WaitingFrame {
   readonly data: string | Uint8Array;
   readonly binary: boolean;
   readonly bytes: number;
+}
+
+/** Frames that arrived while a directory answer was awaited, handled in order once it is in. */
+export class HeldFrames {
+  readonly frames: WaitingFrame[] = [];
 }

@@ -1,6 +1,6 @@
 // The in-memory directory meets the directory contract (the Redis one runs the same suite).
-import { describeDirectoryContract } from './directory-contract.js';
-import { InMemoryDirectory, MemoryHub } from './directory.js';
+import { describeDirectoryContract } from './testing/directory-contract.js';
+import { InMemoryDirectory, MemoryHub } from './directory/memory-directory.js';
 
 describeDirectoryContract(
   'InMemoryDirectory',

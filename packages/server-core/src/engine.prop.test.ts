@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { arbClient } from '@tandem/protocol/arbitraries';
 import { decodeClientMessage } from '@tandem/protocol';
-import { MemoryServer, type MemoryClient } from './testing.js';
+import { MemoryServer, type MemoryClient } from './testing/memory-server.js';
 
 const INTERVAL = 10_000;
 const TIMEOUT = 5_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryServer } from './testing.js';
+import { MemoryServer } from './testing/memory-server.js';
 import { ServerEngine } from './engine.js';
 import { addFromPeer } from './relay-frame.js';
 

@@ -2,7 +2,7 @@
 // policy names (TURN REST credentials carrying the client's ID), and fresh ones before they expire.
 import { describe, expect, it } from 'vitest';
 import { encode } from '@tandem/protocol';
-import { MemoryServer } from './testing.js';
+import { MemoryServer } from './testing/memory-server.js';
 
 const policy = (calls: { id: string; now: number }[]) => (id: string, now: number) => {
   calls.push({ id, now });

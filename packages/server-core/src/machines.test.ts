@@ -2,10 +2,10 @@
 // the real engine, and the engine's state must match the machine's after every step.
 import { describe, expect, it } from 'vitest';
 import { createTestModel } from 'xstate/graph';
-import { pairingEvents, pairingMachine, type PairingEvent } from './pairing.machine.js';
-import { keepaliveEvents, keepaliveMachine, type KeepaliveEvent } from './keepalive.machine.js';
+import { pairingEvents, pairingMachine, type PairingEvent } from './pairing/pairing.machine.js';
+import { keepaliveEvents, keepaliveMachine, type KeepaliveEvent } from './keepalive/keepalive.machine.js';
 import { compileMachine } from './compile.js';
-import { MemoryServer, type MemoryClient } from './testing.js';
+import { MemoryServer, type MemoryClient } from './testing/memory-server.js';
 
 const engineCanSend = (value: unknown, e: PairingEvent | KeepaliveEvent) =>
   // PEER_LEFT needs a peer; PAIRED_BY_PEER needs an unpaired target (the engine checks first);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encode } from '@tandem/protocol';
-import { MemoryServer, ResumingMemoryClient as Client } from './testing.js';
+import { MemoryServer, ResumingMemoryClient as Client } from './testing/memory-server.js';
 
 const GRACE = 5_000;
 function server(settings = {}) {

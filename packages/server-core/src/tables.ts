@@ -1,8 +1,8 @@
 // The two machines compiled into tables once, at import, with their states and events named so
 // the engine reads as the machines do.
 import { compileMachine } from './compile.js';
-import { pairingEvents, pairingMachine, type PairingEffect, type PairingEvent } from './pairing.machine.js';
-import { keepaliveEvents, keepaliveMachine, type KeepaliveEffect, type KeepaliveEvent } from './keepalive.machine.js';
+import { pairingEvents, pairingMachine, type PairingEffect, type PairingEvent } from './pairing/pairing.machine.js';
+import { keepaliveEvents, keepaliveMachine, type KeepaliveEffect, type KeepaliveEvent } from './keepalive/keepalive.machine.js';
 
 /** The pairing machine as a table. */
 export const pairingTable = compileMachine<PairingEvent, PairingEffect>(pairingMachine, pairingEvents);

@@ -2,9 +2,9 @@
 // Used by this package's tests, by client-core's tests and by the conformance suite's in-memory
 // target. Time is a number the caller moves; nothing here sets a timer.
 import { ResumeLedger, encode, uncountedServerTypes, type ClientMessage } from '@tandem/protocol';
-import { ServerEngine, type ServerEngineOptions } from './engine.js';
-import type { Connection } from './connection.js';
-import type { ConnectionClose, ServerLogEvent } from './effects.js';
+import { ServerEngine, type ServerEngineOptions } from '../engine.js';
+import type { Connection } from '../connection.js';
+import type { ConnectionClose, ServerLogEvent } from '../effects.js';
 
 /** One in-memory client socket. */
 export interface MemoryClient {
@@ -185,3 +185,6 @@ export class ResumingMemoryClient {
     return reply;
   }
 }
+
+/** One macrotask turn of Node's loop, for `MemoryHub.flush` (the core owns no scheduler). */
+export const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -3,7 +3,7 @@
 // can run it too: `import { describeDirectoryContract } from '@tandem/server-core/directory-contract'`.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Directory, HandoverResult, NodeMessage, PairOutcome } from './directory.js';
+import type { Directory, HandoverResult, NodeMessage, PairOutcome } from '../directory/directory.js';
 
 /** A cluster of `n` directories for one test. */
 export interface ContractCluster {
