@@ -123,3 +123,25 @@ describe('client machine under random interleavings', () => {
     );
   });
 });
+
+describe('server errors by code', () => {
+  const errorsFor = (message: { type: 'error'; message: string; code?: string }) => {
+    const actor = createActor(clientMachine, { clock: new SimulatedClock(), input: { url: 'x', reconnect: { nextDelayMs: () => null } } });
+    const got: ClientEmitted[] = [];
+    actor.on('error', (e) => got.push(e));
+    actor.start();
+    actor.send({ type: 'WS_OPEN' });
+    actor.send(serverEvent({ type: 'your_id', id: 'me' }));
+    actor.send(serverEvent(message));
+    actor.stop();
+    return got.map((e) => (e as { code: string }).code);
+  };
+  it('takes a v2 server\'s code over its words', () => {
+    expect(errorsFor({ type: 'error', message: 'Zielclient nicht gefunden', code: 'target_not_found' })).toEqual(['target_not_found']);
+    expect(errorsFor({ type: 'error', message: 'Target client not found', code: 'unavailable' })).toEqual(['server_error']);
+  });
+  it('falls back to the wire-v1 words when the error carries no code (a v1 server)', () => {
+    expect(errorsFor({ type: 'error', message: 'Target client is already paired' })).toEqual(['target_already_paired']);
+    expect(errorsFor({ type: 'error', message: 'Something else' })).toEqual(['server_error']);
+  });
+});

@@ -7,7 +7,7 @@
 // from the actor's clock (`createActor(machine, { clock })`), so tests use a SimulatedClock.
 import { and, assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import {
-  Capability, CloseCode, PROTOCOL_VERSION, pairingErrorCodeOf,
+  Capability, CloseCode, PROTOCOL_VERSION, isPairingErrorCode, pairingErrorCodeOf,
   type ClientMessage, type IceCandidate, type PairingErrorCode, type ServerMessage,
 } from '@tandem/protocol';
 import type { IceConnectionState, ReconnectPolicy } from './ports.js';
@@ -255,8 +255,10 @@ export const clientMachine = setup({
     recordResumed: assign({ attempt: 0 }),
     announceResumed: emit(({ event }) => ({ type: 'resumed', id: event.type === 'RESUMED' ? event.id : '', peerId: event.type === 'RESUMED' ? event.peerId : null }) as const),
     reportServerError: emit(({ event }) => {
-      const message = event.type === 'server.error' ? event.message.message : '';
-      return { type: 'error', code: pairingErrorCodeOf(message) ?? 'server_error', message, source: 'server' } as const;
+      const error = event.type === 'server.error' ? event.message : { message: '', code: undefined };
+      // a v2 server names the code; a v1 server's errors carry only the words
+      const code = error.code !== undefined ? (isPairingErrorCode(error.code) ? error.code : 'server_error') : (pairingErrorCodeOf(error.message) ?? 'server_error');
+      return { type: 'error', code, message: error.message, source: 'server' } as const;
     }),
     reportBadFrame: emit(({ event }) => ({ type: 'error', code: 'bad_frame', message: `Bad frame from server: ${event.type === 'BAD_FRAME' ? event.message : ''}`, source: 'signaling' }) as const),
     reportError: emit((_, params: ErrorParams) => ({ type: 'error', ...params }) as const),

@@ -37,7 +37,12 @@ export const pairingErrorText: Readonly<Record<PairingErrorCode, string>> = Obje
   not_paired: ErrorText.NotPaired,
 });
 
-/** The code of a wire-v1 pairing error text (clients use it to match errors by code), or null. */
+/** Whether `code` (an error's v2 `code`) is a pairing error code. */
+export function isPairingErrorCode(code: string | undefined): code is PairingErrorCode {
+  return code !== undefined && Object.hasOwn(pairingErrorText, code);
+}
+
+/** The code of a wire-v1 pairing error text: the fallback for v1 servers, whose errors carry no code. */
 export function pairingErrorCodeOf(message: string): PairingErrorCode | null {
   for (const [code, text] of Object.entries(pairingErrorText)) if (message === text || message.startsWith(`${text}:`)) return code as PairingErrorCode;
   return null;

@@ -48,6 +48,31 @@ describe('stage 2: pairing', () => {
     expect(last(b)).toEqual({ type: 'paired', peer_id: a.conn.id, initiator: false });
     expect(s.engine.stats().pairs).toBe(1);
   });
+  it('gives a v2 client (one that said hello) each pairing error with its code; a v1 client keeps the bare words', () => {
+    const s = setup();
+    const { a, b } = pair(s);
+    const v2 = s.connect();
+    v2.send(JSON.stringify({ type: 'hello', version: 2, capabilities: [] }));
+    const v1 = s.connect();
+    const req = (from: typeof a, to: string) => from.send(JSON.stringify({ type: 'pair_request', target_id: to }));
+    for (const c of [v2, v1]) {
+      req(c, 'nobody');
+      req(c, a.conn.id);
+      req(c, c.conn.id);
+      c.send(JSON.stringify({ type: 'offer', sdp: 'x' }));
+    }
+    const errors = (c: typeof a) => c.messages().filter((m) => m['type'] === 'error');
+    expect(errors(v2)).toEqual([
+      { type: 'error', message: 'Target client not found', code: 'target_not_found' },
+      { type: 'error', message: 'Target client is already paired', code: 'target_already_paired' },
+      { type: 'error', message: 'Cannot pair with yourself', code: 'cannot_pair_with_self' },
+      { type: 'error', message: 'Not paired', code: 'not_paired' },
+    ]);
+    expect(errors(v1)).toEqual(errors(v2).map(({ code: _code, ...v1Error }) => v1Error));
+    req(v2, b.conn.id);
+    req(a, v2.conn.id);
+    expect(last(a)).toEqual({ type: 'error', message: 'You are already paired' });
+  });
   it('reports each wire-v1 error and changes nothing', () => {
     const s = setup();
     const { a, b } = pair(s);
