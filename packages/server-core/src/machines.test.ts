@@ -164,6 +164,78 @@ describe('keepalive machine paths against the engine', () => {
   }
 });
 
+// The wire-v1 pairing rules and the keepalive rules as tables, written out by hand from the spec
+// (seed 003, wire-v1, the resume text), not derived from the machines: the compiled tables must
+// say exactly this. `-` is no effect; `reply_error:x` carries the error code.
+const pairingSpec: Record<string, Record<string, string>> = {
+  unpaired: {
+    'PAIR_REQUEST unknown': 'unpaired reply_error:target_not_found',
+    'PAIR_REQUEST self': 'unpaired reply_error:cannot_pair_with_self',
+    'PAIR_REQUEST busy': 'unpaired reply_error:target_already_paired',
+    'PAIR_REQUEST free': 'paired pair_with_target send_paired:initiator',
+    'PAIR_REQUEST requester_busy': 'unpaired reply_error:already_paired',
+    PAIRED_BY_PEER: 'paired send_paired:responder',
+    SIGNAL: 'unpaired reply_error:not_paired',
+    PEER_LEFT: 'unpaired -',
+    CLOSE: 'closed -',
+    SHUTDOWN: 'closed -',
+    LEAVE: 'unpaired -',
+  },
+  paired: {
+    'PAIR_REQUEST unknown': 'paired reply_error:already_paired',
+    'PAIR_REQUEST self': 'paired reply_error:already_paired',
+    'PAIR_REQUEST busy': 'paired reply_error:already_paired',
+    'PAIR_REQUEST free': 'paired reply_error:already_paired',
+    'PAIR_REQUEST requester_busy': 'paired reply_error:already_paired',
+    PAIRED_BY_PEER: 'paired -',
+    SIGNAL: 'paired relay_to_peer',
+    PEER_LEFT: 'unpaired send_peer_disconnected',
+    CLOSE: 'closed release_peer',
+    SHUTDOWN: 'closed forget_peer',
+    LEAVE: 'unpaired release_peer',
+  },
+};
+const keepaliveSpec: Record<string, Record<string, string>> = {
+  live: {
+    HEARD: 'live -', DUE: 'probing send_ping arm_deadline', 'DEADLINE false': 'live -', 'DEADLINE true': 'live -',
+    LOST: 'detached arm_grace', RESUMED: 'live -', GRACE_OVER: 'live -', CLOSE: 'dead -',
+  },
+  probing: {
+    HEARD: 'live arm_interval', DUE: 'probing -', 'DEADLINE false': 'dead close_timed_out', 'DEADLINE true': 'detached drop_link_timed_out arm_grace',
+    LOST: 'detached arm_grace', RESUMED: 'probing -', GRACE_OVER: 'probing -', CLOSE: 'dead -',
+  },
+  detached: {
+    HEARD: 'detached -', DUE: 'detached -', 'DEADLINE false': 'detached -', 'DEADLINE true': 'detached -',
+    LOST: 'detached -', RESUMED: 'live arm_interval', GRACE_OVER: 'dead end_detached', CLOSE: 'dead -',
+  },
+};
+
+/** An event as the spec tables name it. */
+const specName = (ev: Record<string, unknown>) => [ev['type'], ...Object.entries(ev).filter(([k]) => k !== 'type').map(([, v]) => String(v))].join(' ');
+/** An effect as the spec tables name it. */
+const specEffect = (e: Record<string, unknown>) =>
+  e['type'] === 'reply_error' ? `reply_error:${String(e['error'])}` : e['type'] === 'send_paired' ? `send_paired:${e['initiator'] ? 'initiator' : 'responder'}` : String(e['type']);
+
+describe('the compiled tables say what the spec says', () => {
+  const cases = [
+    ['pairing', compileMachine(pairingMachine, pairingEvents), pairingSpec, 'closed'],
+    ['keepalive', compileMachine(keepaliveMachine, keepaliveEvents), keepaliveSpec, 'dead'],
+  ] as const;
+  for (const [name, table, spec, final] of cases) {
+    it(`${name}: every row, and the final state stays put silently`, () => {
+      expect([...table.states].sort()).toEqual([...Object.keys(spec), final].sort());
+      for (const [si, state] of table.states.entries()) {
+        for (const [ei, ev] of table.events.entries()) {
+          const row = table.table[si]![ei]!;
+          const got = `${table.states[row.next]!} ${row.emitted.length === 0 ? '-' : row.emitted.map((e) => specEffect(e as never)).join(' ')}`;
+          const want = state === final ? `${final} -` : spec[state]![specName(ev as never)];
+          expect(got, `${name}: ${state} + ${specName(ev as never)}`).toBe(want);
+        }
+      }
+    });
+  }
+});
+
 describe('compileMachine', () => {
   it('agrees with transition() row by row and refuses machines with context', async () => {
     const { transition } = await import('xstate');
@@ -195,5 +267,18 @@ describe('compileMachine', () => {
     const { setup, assign } = await import('xstate');
     const withContext = setup({}).createMachine({ context: { n: 0 }, initial: 'a', states: { a: { on: { X: { actions: assign({ n: 1 }) } } } } });
     expect(() => compileMachine(withContext, [{ type: 'X' }])).toThrow(/context/);
+  });
+  it('refuses machines whose actions are not emits, and ones that run entry actions', async () => {
+    const { setup, emit, raise } = await import('xstate');
+    let ran = 0;
+    const sideEffect = setup({ actions: { poke: () => void ran++ } }).createMachine({ initial: 'a', states: { a: { on: { X: { actions: 'poke' } } } } });
+    expect(() => compileMachine(sideEffect, [{ type: 'X' }])).toThrow(/runs actions \(poke\); use emit\(\)/);
+    const raising = setup({}).createMachine({ initial: 'a', states: { a: { on: { X: { actions: raise({ type: 'Y' }) } } } } });
+    expect(() => compileMachine(raising, [{ type: 'X' }])).toThrow(/use emit\(\)/);
+    const entry = setup({}).createMachine({ initial: 'a', states: { a: { entry: emit({ type: 'hello' }) } } });
+    expect(() => compileMachine(entry, [{ type: 'X' }])).toThrow(/entry actions; it must start silent/);
+    const entryLater = setup({ actions: { poke: () => void ran++ } }).createMachine({ initial: 'a', states: { a: { on: { X: 'b' } }, b: { entry: 'poke' } } });
+    expect(() => compileMachine(entryLater, [{ type: 'X' }])).toThrow(/runs actions \(poke\)/);
+    expect(ran).toBe(0);
   });
 });
