@@ -6,7 +6,12 @@ export default defineConfig({
   resolve: { conditions: ['@tandem/source'] },
   ssr: { resolve: { conditions: ['@tandem/source'], externalConditions: ['@tandem/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'conformance/src/**/*.test.ts', 'conformance/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'conformance/src/**/*.test.ts',
+      'conformance/test/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -51,10 +51,26 @@ async function node(redis: RedisProc, extra: string[] = []): Promise<RunningSyst
 }
 
 /** Relay through `a` (senders) and `b` (receivers); CPU of every listed process around the measured phase. */
-async function relayPhase(sizes: ClusterSizes, a: RunningSystem, b: RunningSystem, pids: number[], redisPid: number | null): Promise<{ us: number; rate: number; redisUs: number }> {
+async function relayPhase(
+  sizes: ClusterSizes,
+  a: RunningSystem,
+  b: RunningSystem,
+  pids: number[],
+  redisPid: number | null,
+): Promise<{ us: number; rate: number; redisUs: number }> {
   const load = startLoad();
   try {
-    load.send({ cmd: 'relay', system: 'tandem', base: a.base, ...(b !== a ? { peerBase: b.base } : {}), pairs: sizes.relayPairs, messages: sizes.relayMessages, window: 8, bytes: 640, localAddress: sourceAddress() });
+    load.send({
+      cmd: 'relay',
+      system: 'tandem',
+      base: a.base,
+      ...(b !== a ? { peerBase: b.base } : {}),
+      pairs: sizes.relayPairs,
+      messages: sizes.relayMessages,
+      window: 8,
+      bytes: 640,
+      localAddress: sourceAddress(),
+    });
     await load.next();
     const c0 = pids.map(cpuMs);
     const r0 = redisPid === null ? 0 : cpuMs(redisPid);
@@ -67,7 +83,11 @@ async function relayPhase(sizes: ClusterSizes, a: RunningSystem, b: RunningSyste
     const cpu = c1.reduce((s, x, i) => s + x - c0[i]!, 0) + (r1 - r0);
     load.send({ cmd: 'release' });
     await load.next();
-    return { us: (cpu * 1000) / done.received, rate: (done.received * 1000) / done.ms, redisUs: ((r1 - r0) * 1000) / done.received };
+    return {
+      us: (cpu * 1000) / done.received,
+      rate: (done.received * 1000) / done.ms,
+      redisUs: ((r1 - r0) * 1000) / done.received,
+    };
   } finally {
     load.stop();
   }
@@ -86,7 +106,10 @@ async function pairToOpen(urlA: string, urlB: string): Promise<number> {
     const opened = Promise.all([x.a, y.a].map((c) => new Promise<void>((r) => c.on('open', () => r()))));
     const t0 = performance.now();
     x.a.pair(ids[1]!);
-    await Promise.race([opened, sleep(20_000).then(() => Promise.reject(new Error('cluster pairing: no open in 20 s')))]);
+    await Promise.race([
+      opened,
+      sleep(20_000).then(() => Promise.reject(new Error('cluster pairing: no open in 20 s'))),
+    ]);
     return performance.now() - t0;
   } finally {
     x.a.close();
@@ -95,7 +118,9 @@ async function pairToOpen(urlA: string, urlB: string): Promise<number> {
 }
 
 /** A bare v1 client: its ID and a promise of the first frame of a type. */
-function v1Client(url: string): Promise<{ ws: WebSocket; id: string; next(type: string, ms: number): Promise<Record<string, unknown>> }> {
+function v1Client(
+  url: string,
+): Promise<{ ws: WebSocket; id: string; next(type: string, ms: number): Promise<Record<string, unknown>> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const frames: Record<string, unknown>[] = [];
@@ -107,7 +132,8 @@ function v1Client(url: string): Promise<{ ws: WebSocket; id: string; next(type: 
       frames.push(m);
       if (m['type'] === 'your_id') {
         resolve({
-          ws, id: String(m['id']),
+          ws,
+          id: String(m['id']),
           next: (type, ms) =>
             new Promise((res, rej) => {
               const look = () => {
@@ -143,14 +169,27 @@ export async function clusterFigures(sizes: ClusterSizes): Promise<ClusterFigure
       const [n1, n2] = [await node(redis), await node(redis)];
       try {
         const same = await relayPhase(sizes, n1, n1, [n1.pid, n2.pid], redis.pid);
-        rows.push({ variant: 'cluster, same node', usPerMessage: same.us, messagesPerSecond: same.rate, redisUsPerMessage: same.redisUs });
+        rows.push({
+          variant: 'cluster, same node',
+          usPerMessage: same.us,
+          messagesPerSecond: same.rate,
+          redisUsPerMessage: same.redisUs,
+        });
         const cross = await relayPhase(sizes, n1, n2, [n1.pid, n2.pid], redis.pid);
-        rows.push({ variant: 'cluster, cross node', usPerMessage: cross.us, messagesPerSecond: cross.rate, redisUsPerMessage: cross.redisUs });
+        rows.push({
+          variant: 'cluster, cross node',
+          usPerMessage: cross.us,
+          messagesPerSecond: cross.rate,
+          redisUsPerMessage: cross.redisUs,
+        });
       } finally {
         await n1.stop();
         await n2.stop();
       }
-      for (const r of rows) log(`cluster relay ${r.variant}: ${r.usPerMessage.toFixed(2)} µs/msg (Redis ${r.redisUsPerMessage.toFixed(2)}), ${Math.round(r.messagesPerSecond)} msg/s`);
+      for (const r of rows)
+        log(
+          `cluster relay ${r.variant}: ${r.usPerMessage.toFixed(2)} µs/msg (Redis ${r.redisUsPerMessage.toFixed(2)}), ${Math.round(r.messagesPerSecond)} msg/s`,
+        );
     }
 
     // ---- pair-to-open latency, interleaved so drift hits both alike
@@ -169,7 +208,9 @@ export async function clusterFigures(sizes: ClusterSizes): Promise<ClusterFigure
       } finally {
         await Promise.all([single.stop(), n1.stop(), n2.stop()]);
       }
-      log(`cluster pair-to-open p50: single ${median(singleMs).toFixed(1)} ms, cross-node ${median(crossMs).toFixed(1)} ms`);
+      log(
+        `cluster pair-to-open p50: single ${median(singleMs).toFixed(1)} ms, cross-node ${median(crossMs).toFixed(1)} ms`,
+      );
     }
 
     // ---- kill -9 of a node → its clients' partners told
@@ -205,7 +246,13 @@ export async function clusterFigures(sizes: ClusterSizes): Promise<ClusterFigure
       try {
         await sleep(1000);
         const before = rssBytes(sys.pid);
-        load.send({ cmd: 'idle', system: 'tandem', base: sys.base, count: sizes.idlePerNode, localAddress: Array.from({ length: 4 }, sourceAddress) });
+        load.send({
+          cmd: 'idle',
+          system: 'tandem',
+          base: sys.base,
+          count: sizes.idlePerNode,
+          localAddress: Array.from({ length: 4 }, sourceAddress),
+        });
         const ready = await load.next();
         if (ready.event !== 'ready') throw new Error('idle: unexpected reply');
         await sleep(3000);
@@ -228,7 +275,13 @@ export async function clusterFigures(sizes: ClusterSizes): Promise<ClusterFigure
       for (const s of started) {
         const load = startLoad();
         loads.push(load);
-        load.send({ cmd: 'idle', system: 'tandem', base: s.base, count: sizes.idlePerNode, localAddress: Array.from({ length: 4 }, sourceAddress) });
+        load.send({
+          cmd: 'idle',
+          system: 'tandem',
+          base: s.base,
+          count: sizes.idlePerNode,
+          localAddress: Array.from({ length: 4 }, sourceAddress),
+        });
       }
       const readies = await Promise.all(loads.map((l) => l.next(600_000)));
       const connections = readies.reduce((sum, r) => sum + (r.event === 'ready' ? r.connections : 0), 0);
@@ -236,10 +289,16 @@ export async function clusterFigures(sizes: ClusterSizes): Promise<ClusterFigure
       const grown = started.reduce((sum, s, i) => sum + rssBytes(s.pid) - before[i]!, 0);
       const redisGrown = rssBytes(redis.pid) - redisBefore;
       idle = {
-        nodes, connections, bytesPerConnection: (grown + redisGrown) / connections, redisBytesPerConnection: redisGrown / connections,
-        singleProcessBytesPerConnection: single.bytes, singleProcessConnections: single.connections,
+        nodes,
+        connections,
+        bytesPerConnection: (grown + redisGrown) / connections,
+        redisBytesPerConnection: redisGrown / connections,
+        singleProcessBytesPerConnection: single.bytes,
+        singleProcessConnections: single.connections,
       };
-      log(`cluster idle: ${connections} connections over ${nodes} nodes, ${(idle.bytesPerConnection / 1024).toFixed(2)} KiB/conn incl. Redis ${(idle.redisBytesPerConnection / 1024).toFixed(2)} KiB (single process: ${(single.bytes / 1024).toFixed(2)} KiB)`);
+      log(
+        `cluster idle: ${connections} connections over ${nodes} nodes, ${(idle.bytesPerConnection / 1024).toFixed(2)} KiB/conn incl. Redis ${(idle.redisBytesPerConnection / 1024).toFixed(2)} KiB (single process: ${(single.bytes / 1024).toFixed(2)} KiB)`,
+      );
       for (const l of loads) l.send({ cmd: 'release' });
       await Promise.all(loads.map((l) => l.next(600_000)));
     } finally {
@@ -253,7 +312,13 @@ export async function clusterFigures(sizes: ClusterSizes): Promise<ClusterFigure
         { mode: 'single process', p50: median(singleMs), p95: percentile(singleMs, 95), samples: singleMs },
         { mode: 'cross node', p50: median(crossMs), p95: percentile(crossMs, 95), samples: crossMs },
       ],
-      failover: { leaseTtlMs: LEASE_TTL_S * 1000, trials: told.length, p50: median(told), max: Math.max(...told), samples: told },
+      failover: {
+        leaseTtlMs: LEASE_TTL_S * 1000,
+        trials: told.length,
+        p50: median(told),
+        max: Math.max(...told),
+        samples: told,
+      },
       idle,
     };
   } finally {

@@ -31,4 +31,11 @@ const conns = handles.map((h) => engine.open(h, 0));
 const h1 = heap();
 const actors = handles.map(() => [createActor(pairingMachine).start(), createActor(keepaliveMachine).start()]);
 const h2 = heap();
-console.log(JSON.stringify({ connections: N, engineBytesPerConnection: (h1 - h0) / N, actorBytesPerConnection: (h2 - h1) / N, kept: conns.length + actors.length }));
+console.log(
+  JSON.stringify({
+    connections: N,
+    engineBytesPerConnection: (h1 - h0) / N,
+    actorBytesPerConnection: (h2 - h1) / N,
+    kept: conns.length + actors.length,
+  }),
+);

@@ -49,7 +49,10 @@ async function withSystem<T>(name: SystemName, fn: (sys: RunningSystem, load: Lo
 }
 
 /** Start the prepared phase and read the server's CPU time exactly around it. */
-async function measuredPhase(sys: RunningSystem, load: Load): Promise<{ done: Extract<LoadReply, { event: 'done' }>; cpuMs: number }> {
+async function measuredPhase(
+  sys: RunningSystem,
+  load: Load,
+): Promise<{ done: Extract<LoadReply, { event: 'done' }>; cpuMs: number }> {
   const c0 = cpuMs(sys.pid);
   load.send({ cmd: 'go' });
   const done = await load.next();
@@ -73,13 +76,24 @@ export async function relayCost(sizes: Sizes): Promise<RelayFigure[]> {
   for (let round = 0; round < sizes.relayRounds; round++) {
     for (const name of relaySystems) {
       await withSystem(name, async (sys, load) => {
-        load.send({ cmd: 'relay', system: name, base: sys.base, pairs: sizes.relayPairs, messages: sizes.relayMessages, window: 8, bytes: 640, localAddress: sourceAddress() });
+        load.send({
+          cmd: 'relay',
+          system: name,
+          base: sys.base,
+          pairs: sizes.relayPairs,
+          messages: sizes.relayMessages,
+          window: 8,
+          bytes: 640,
+          localAddress: sourceAddress(),
+        });
         await load.next();
         const { done, cpuMs: cpu } = await measuredPhase(sys, load);
         if (done.received !== done.sent) throw new Error(`${name}: ${done.sent - done.received} offers lost`);
         const us = (cpu * 1000) / done.received;
         rounds.get(name)!.push({ us, rate: (done.received * 1000) / done.ms });
-        log(`relay ${name} round ${round + 1}: ${us.toFixed(2)} µs/msg, ${Math.round((done.received * 1000) / done.ms)} msg/s`);
+        log(
+          `relay ${name} round ${round + 1}: ${us.toFixed(2)} µs/msg, ${Math.round((done.received * 1000) / done.ms)} msg/s`,
+        );
         load.send({ cmd: 'release' });
         await load.next();
       });
@@ -87,7 +101,12 @@ export async function relayCost(sizes: Sizes): Promise<RelayFigure[]> {
   }
   return relaySystems.map((s) => {
     const r = rounds.get(s)!;
-    return { system: s, usPerMessage: median(r.map((x) => x.us)), messagesPerSecond: median(r.map((x) => x.rate)), rounds: r.map((x) => x.us) };
+    return {
+      system: s,
+      usPerMessage: median(r.map((x) => x.us)),
+      messagesPerSecond: median(r.map((x) => x.rate)),
+      rounds: r.map((x) => x.us),
+    };
   });
 }
 
@@ -114,8 +133,16 @@ export async function memoryPerConnection(sizes: Sizes): Promise<MemoryFigure[]>
       if (ready.event !== 'ready') throw new Error('idle: unexpected reply');
       await sleep(3000); // let allocation settle (young-generation GCs run on the way)
       const after = rssBytes(sys.pid);
-      out.push({ system: name, connections: ready.connections, bytesPerConnection: (after - before) / ready.connections, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: after / 2 ** 20 });
-      log(`memory ${name}: ${ready.connections} idle, ${((after - before) / ready.connections / 1024).toFixed(2)} KiB/conn`);
+      out.push({
+        system: name,
+        connections: ready.connections,
+        bytesPerConnection: (after - before) / ready.connections,
+        rssBeforeMiB: before / 2 ** 20,
+        rssAfterMiB: after / 2 ** 20,
+      });
+      log(
+        `memory ${name}: ${ready.connections} idle, ${((after - before) / ready.connections / 1024).toFixed(2)} KiB/conn`,
+      );
       load.send({ cmd: 'release' });
       await load.next();
     });
@@ -191,7 +218,10 @@ async function viaTandem(base: string): Promise<number> {
     const opened = Promise.all([a, b].map((c) => new Promise<void>((r) => c.on('open', () => r()))));
     const t0 = performance.now();
     a.pair(ids[1]!);
-    await Promise.race([opened, sleep(20_000).then(() => Promise.reject(new Error('tandem pairing: no open in 20 s')))]);
+    await Promise.race([
+      opened,
+      sleep(20_000).then(() => Promise.reject(new Error('tandem pairing: no open in 20 s'))),
+    ]);
     return performance.now() - t0;
   } finally {
     a.close();
@@ -213,10 +243,24 @@ export async function pairToOpen(sizes: Sizes): Promise<LatencyFigure[]> {
   } finally {
     await sys.stop();
   }
-  log(`pair-to-open p50: direct ${percentile(direct, 50).toFixed(1)} ms, tandem ${percentile(tandem, 50).toFixed(1)} ms`);
+  log(
+    `pair-to-open p50: direct ${percentile(direct, 50).toFixed(1)} ms, tandem ${percentile(tandem, 50).toFixed(1)} ms`,
+  );
   return [
-    { mode: 'direct', pairings: direct.length, p50: percentile(direct, 50), p95: percentile(direct, 95), samples: direct },
-    { mode: 'tandem', pairings: tandem.length, p50: percentile(tandem, 50), p95: percentile(tandem, 95), samples: tandem },
+    {
+      mode: 'direct',
+      pairings: direct.length,
+      p50: percentile(direct, 50),
+      p95: percentile(direct, 95),
+      samples: direct,
+    },
+    {
+      mode: 'tandem',
+      pairings: tandem.length,
+      p50: percentile(tandem, 50),
+      p95: percentile(tandem, 95),
+      samples: tandem,
+    },
   ];
 }
 
@@ -257,7 +301,9 @@ class CountingProxy {
     upstream.on('error', () => undefined);
   });
   constructor(private readonly target: number) {
-    this.ready = new Promise((r) => this.server.listen(0, '127.0.0.1', () => r((this.server.address() as { port: number }).port)));
+    this.ready = new Promise((r) =>
+      this.server.listen(0, '127.0.0.1', () => r((this.server.address() as { port: number }).port)),
+    );
   }
   reset() {
     this.up = this.down = this.pings = 0;
@@ -320,12 +366,18 @@ async function keepaliveClients(base: number, peerBase: number, heartbeatMs: num
   const v1 = new CountingProxy(base);
   const pj = new CountingProxy(peerBase);
   const [ownPort, v1Port, pjPort] = await Promise.all([own.ready, v1.ready, pj.ready]);
-  const client = createTandemClient({ url: `ws://127.0.0.1:${ownPort}`, transport: wsTransport(), createPeer: weriftPeerFactory() });
+  const client = createTandemClient({
+    url: `ws://127.0.0.1:${ownPort}`,
+    transport: wsTransport(),
+    createPeer: weriftPeerFactory(),
+  });
   await new Promise((r) => client.on('id', r));
   const raw = new WebSocket(`ws://127.0.0.1:${v1Port}`, { perMessageDeflate: false });
   raw.on('message', (d) => d.toString() === '{"type":"ping"}' && raw.send('{"type":"pong"}'));
   await new Promise((r) => raw.once('message', r));
-  const peer = new WebSocket(`ws://127.0.0.1:${pjPort}/peerjs?key=peerjs&id=bench-${Date.now()}&token=t0k3n`, { perMessageDeflate: false });
+  const peer = new WebSocket(`ws://127.0.0.1:${pjPort}/peerjs?key=peerjs&id=bench-${Date.now()}&token=t0k3n`, {
+    perMessageDeflate: false,
+  });
   await new Promise((r) => peer.once('message', r));
   let beats = 0;
   const hb = setInterval(() => {
@@ -354,7 +406,12 @@ export async function keepaliveTraffic(sizes: Sizes): Promise<{ figures: Keepali
   // Short cycles, then scaled to the defaults: bytes per cycle × cycles per minute at defaults.
   const intervalS = 0.4;
   const timeoutS = 0.4;
-  const tandem = await startSystem('tandem', ['--ping-interval', String(intervalS), '--ping-timeout', String(timeoutS)]);
+  const tandem = await startSystem('tandem', [
+    '--ping-interval',
+    String(intervalS),
+    '--ping-timeout',
+    String(timeoutS),
+  ]);
   const peer = await startSystem('peerserver');
   const figures: KeepaliveFigure[] = [];
   let dead: DeadClientFigure;
@@ -362,9 +419,21 @@ export async function keepaliveTraffic(sizes: Sizes): Promise<{ figures: Keepali
     const k = await keepaliveClients(tandem.port, peer.port, intervalS * 1000);
     await sleep(sizes.keepaliveCycles * intervalS * 1000 + 100);
     const perCycle = (p: CountingProxy, cycles: number) => (p.up + p.down) / Math.max(1, cycles);
-    const row = (client: KeepaliveFigure['client'], system: SystemName, p: CountingProxy, cycles: number, cycleS: number) => {
+    const row = (
+      client: KeepaliveFigure['client'],
+      system: SystemName,
+      p: CountingProxy,
+      cycles: number,
+      cycleS: number,
+    ) => {
       const b = perCycle(p, cycles);
-      figures.push({ client, system, bytesPerCycle: b, cycleSecondsAtDefaults: cycleS, bytesPerMinute: (b * 60) / cycleS });
+      figures.push({
+        client,
+        system,
+        bytesPerCycle: b,
+        cycleSecondsAtDefaults: cycleS,
+        bytesPerMinute: (b * 60) / cycleS,
+      });
     };
     row('tandem client (ws-ping extension)', 'tandem', k.own, k.own.pings, DEFAULT_INTERVAL_S);
     row('v1 client (JSON ping/pong)', 'tandem', k.v1, k.v1.pings, DEFAULT_INTERVAL_S);
@@ -376,7 +445,9 @@ export async function keepaliveTraffic(sizes: Sizes): Promise<{ figures: Keepali
     const bound = (intervalS + timeoutS) * 1000 + tickMs;
     while (k.own.serverClosedAt === null && performance.now() - t0 < bound * 4) await sleep(10);
     dead = { detectedAfterMs: (k.own.serverClosedAt ?? Infinity) - t0, boundMs: bound };
-    log(`keepalive: own ${figures[0]!.bytesPerMinute.toFixed(1)} B/min, v1 ${figures[1]!.bytesPerMinute.toFixed(1)} B/min, PeerJS ${figures[2]!.bytesPerMinute.toFixed(1)} B/min; dead client closed after ${dead.detectedAfterMs.toFixed(0)} ms (bound ${bound} ms)`);
+    log(
+      `keepalive: own ${figures[0]!.bytesPerMinute.toFixed(1)} B/min, v1 ${figures[1]!.bytesPerMinute.toFixed(1)} B/min, PeerJS ${figures[2]!.bytesPerMinute.toFixed(1)} B/min; dead client closed after ${dead.detectedAfterMs.toFixed(0)} ms (bound ${bound} ms)`,
+    );
     k.close();
   } finally {
     await tandem.stop();
@@ -415,14 +486,35 @@ export async function churn(sizes: Sizes): Promise<ChurnFigure[]> {
   for (const name of systems) {
     await withSystem(name, async (sys, load) => {
       // warm-up, then the measured run
-      load.send({ cmd: 'churn', system: name, base: sys.base, count: 200, concurrency: 20, localAddress: sourceAddress() });
+      load.send({
+        cmd: 'churn',
+        system: name,
+        base: sys.base,
+        count: 200,
+        concurrency: 20,
+        localAddress: sourceAddress(),
+      });
       await load.next();
       await measuredPhase(sys, load);
-      load.send({ cmd: 'churn', system: name, base: sys.base, count: sizes.churnConnections, concurrency: 20, localAddress: sourceAddress() });
+      load.send({
+        cmd: 'churn',
+        system: name,
+        base: sys.base,
+        count: sizes.churnConnections,
+        concurrency: 20,
+        localAddress: sourceAddress(),
+      });
       await load.next();
       const { done, cpuMs: cpu } = await measuredPhase(sys, load);
-      out.push({ system: name, connections: done.sent, perSecond: (done.sent * 1000) / done.ms, usPerLifecycle: (cpu * 1000) / done.sent });
-      log(`churn ${name}: ${Math.round((done.sent * 1000) / done.ms)} conn/s, ${((cpu * 1000) / done.sent).toFixed(1)} µs CPU each`);
+      out.push({
+        system: name,
+        connections: done.sent,
+        perSecond: (done.sent * 1000) / done.ms,
+        usPerLifecycle: (cpu * 1000) / done.sent,
+      });
+      log(
+        `churn ${name}: ${Math.round((done.sent * 1000) / done.ms)} conn/s, ${((cpu * 1000) / done.sent).toFixed(1)} µs CPU each`,
+      );
     });
   }
   return out;
@@ -440,9 +532,15 @@ export interface DesignFigure {
 export async function designCheck(sizes: Sizes): Promise<DesignFigure> {
   const { execFileSync } = await import('node:child_process');
   const script = new URL('./design.ts', import.meta.url).pathname;
-  const out = execFileSync(process.execPath, ['--expose-gc', '--conditions=@tandem/source', '--import', 'tsx', script, String(sizes.designConnections)], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--conditions=@tandem/source', '--import', 'tsx', script, String(sizes.designConnections)],
+    { encoding: 'utf8' },
+  );
   const fig = JSON.parse(out.trim().split('\n').at(-1)!) as DesignFigure;
-  log(`design: engine record ${fig.engineBytesPerConnection.toFixed(0)} B/conn, two XState actors ${fig.actorBytesPerConnection.toFixed(0)} B/conn`);
+  log(
+    `design: engine record ${fig.engineBytesPerConnection.toFixed(0)} B/conn, two XState actors ${fig.actorBytesPerConnection.toFixed(0)} B/conn`,
+  );
   return fig;
 }
 
@@ -471,7 +569,12 @@ export async function slowConsumerAttack(sizes: Sizes): Promise<AttackFigure[]> 
   const cap = 1_048_576;
   for (const variant of ['capped', 'uncapped'] as const) {
     const sys = await startSystem('tandem', [
-      '--rate-limit', '50', '--rate-burst', '200', '--max-buffered-bytes', variant === 'capped' ? String(cap) : '1e15',
+      '--rate-limit',
+      '50',
+      '--rate-burst',
+      '200',
+      '--max-buffered-bytes',
+      variant === 'capped' ? String(cap) : '1e15',
     ]);
     try {
       await sleep(500);
@@ -503,10 +606,19 @@ export async function slowConsumerAttack(sizes: Sizes): Promise<AttackFigure[]> 
       await Promise.all(Array.from({ length: sizes.attackers }, (_, i) => attacker(i)));
       clearInterval(sampler);
       const fig: AttackFigure = {
-        variant, capBytes: variant === 'capped' ? cap : null, attackers: sizes.attackers, seconds: sizes.attackSeconds,
-        rssBaselineMiB: baseline / 2 ** 20, rssPeakMiB: Math.max(...samples), rssEndMiB: samples.at(-1) ?? 0, slowConsumerCloses: closes, samples,
+        variant,
+        capBytes: variant === 'capped' ? cap : null,
+        attackers: sizes.attackers,
+        seconds: sizes.attackSeconds,
+        rssBaselineMiB: baseline / 2 ** 20,
+        rssPeakMiB: Math.max(...samples),
+        rssEndMiB: samples.at(-1) ?? 0,
+        slowConsumerCloses: closes,
+        samples,
       };
-      log(`attack ${variant}: RSS ${fig.rssBaselineMiB.toFixed(0)} → peak ${fig.rssPeakMiB.toFixed(0)} MiB over ${fig.seconds} s, ${closes} slow readers closed`);
+      log(
+        `attack ${variant}: RSS ${fig.rssBaselineMiB.toFixed(0)} → peak ${fig.rssPeakMiB.toFixed(0)} MiB over ${fig.seconds} s, ${closes} slow readers closed`,
+      );
       out.push(fig);
     } finally {
       await sys.stop();
@@ -516,7 +628,15 @@ export async function slowConsumerAttack(sizes: Sizes): Promise<AttackFigure[]> 
 }
 
 /** A bare wire-v1 client for the attack: its ID and the frames it got. */
-async function openV1(base: string, localAddress: string): Promise<{ ws: WebSocket; id: string; frames: string[]; until(p: (f: string) => boolean, ms?: number): Promise<void> }> {
+async function openV1(
+  base: string,
+  localAddress: string,
+): Promise<{
+  ws: WebSocket;
+  id: string;
+  frames: string[];
+  until(p: (f: string) => boolean, ms?: number): Promise<void>;
+}> {
   const ws = new WebSocket(base, { perMessageDeflate: false, localAddress });
   const frames: string[] = [];
   ws.on('message', (d) => frames.push(d.toString()));
@@ -524,7 +644,8 @@ async function openV1(base: string, localAddress: string): Promise<{ ws: WebSock
   const until = async (p: (f: string) => boolean, ms = 10_000) => {
     const stop = Date.now() + ms;
     while (!frames.some(p)) {
-      if (Date.now() > stop) throw new Error(`attack client: waited ${ms} ms; frames ${frames.join(' ').slice(0, 300)}`);
+      if (Date.now() > stop)
+        throw new Error(`attack client: waited ${ms} ms; frames ${frames.join(' ').slice(0, 300)}`);
       await sleep(5);
     }
   };

@@ -6,7 +6,17 @@ import { dialects, sdpOfSize, type SystemName } from './protocols.js';
 
 export type LoadCommand =
   /** `peerBase`: receivers connect there (another node of a cluster), senders to `base`. */
-  | { cmd: 'relay'; system: SystemName; base: string; peerBase?: string; pairs: number; messages: number; window: number; bytes: number; localAddress: string }
+  | {
+      cmd: 'relay';
+      system: SystemName;
+      base: string;
+      peerBase?: string;
+      pairs: number;
+      messages: number;
+      window: number;
+      bytes: number;
+      localAddress: string;
+    }
   | { cmd: 'idle'; system: SystemName; base: string; count: number; localAddress: string[] }
   | { cmd: 'churn'; system: SystemName; base: string; count: number; concurrency: number; localAddress: string }
   | { cmd: 'go' }
@@ -24,7 +34,8 @@ const next = () => new Promise<LoadCommand>((r) => (onCommand = r));
 process.on('message', (c: LoadCommand) => {
   const h = onCommand;
   onCommand = null;
-  if (c.cmd === 'relay' || c.cmd === 'idle' || c.cmd === 'churn') void run(c).catch((e: Error) => reply({ event: 'failed', message: e.stack ?? e.message }));
+  if (c.cmd === 'relay' || c.cmd === 'idle' || c.cmd === 'churn')
+    void run(c).catch((e: Error) => reply({ event: 'failed', message: e.stack ?? e.message }));
   else h?.(c);
 });
 process.on('disconnect', () => process.exit(0));
@@ -36,7 +47,10 @@ interface Client {
 }
 
 const deadline = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what}: not within ${ms} ms`)), ms).unref()),
+  ]);
 
 function connect(system: SystemName, base: string, localAddress: string): Promise<Client> {
   const d = dialects[system];
@@ -61,7 +75,13 @@ function connect(system: SystemName, base: string, localAddress: string): Promis
 }
 
 /** Open `count` clients, at most `concurrency` handshakes at a time. */
-async function openMany(system: SystemName, base: string, count: number, concurrency: number, addrs: string[]): Promise<Client[]> {
+async function openMany(
+  system: SystemName,
+  base: string,
+  count: number,
+  concurrency: number,
+  addrs: string[],
+): Promise<Client[]> {
   const out: Client[] = [];
   let i = 0;
   const worker = async () => {
@@ -128,7 +148,9 @@ async function run(c: Extract<LoadCommand, { cmd: 'relay' | 'idle' | 'churn' }>)
     pairs.map(([a, b]) => {
       const f = d.pairFrame(b.id);
       if (f === null) return Promise.resolve();
-      const both = Promise.all([a, b].map((x) => new Promise<void>((r) => (x.onFrame = (fr) => d.isPaired(fr) && r()))));
+      const both = Promise.all(
+        [a, b].map((x) => new Promise<void>((r) => (x.onFrame = (fr) => d.isPaired(fr) && r()))),
+      );
       a.ws.send(f);
       return deadline(both, 10_000, 'pairing');
     }),

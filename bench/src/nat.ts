@@ -17,7 +17,11 @@ export interface NatFigures {
 }
 
 async function server(args: string[], netns?: string): Promise<{ proc: Proc; url: string }> {
-  const proc = start('tandem-server', ['--port', '0', '--no-demo', '--log-level', 'warn', ...args], netns ? { netns } : {});
+  const proc = start(
+    'tandem-server',
+    ['--port', '0', '--no-demo', '--log-level', 'warn', ...args],
+    netns ? { netns } : {},
+  );
   // warn hides the Listening line: find the port from the log at info instead
   const m = await proc.waitFor(/Listening on (ws:\/\/\S+)/, 20_000).catch(() => null);
   if (m === null) throw new Error(`tandem-server did not listen: ${proc.lines.join('\n')}`);
@@ -25,13 +29,21 @@ async function server(args: string[], netns?: string): Promise<{ proc: Proc; url
 }
 
 /** One pairing from pair_request to both channels open, then `rounds` message round trips. */
-async function onePairing(url: string, homes: [string | undefined, string | undefined], extra: string[], rounds: number): Promise<{ openMs: number; rtts: number[] }> {
+async function onePairing(
+  url: string,
+  homes: [string | undefined, string | undefined],
+  extra: string[],
+  rounds: number,
+): Promise<{ openMs: number; rtts: number[] }> {
   const a = await startClient(url, extra, homes[0] ? { netns: homes[0] } : {});
   const b = await startClient(url, extra, homes[1] ? { netns: homes[1] } : {});
   try {
     const t0 = performance.now();
     b.client.write(a.id);
-    await Promise.all([a.client.waitFor(/Data channel opened/, 30_000), b.client.waitFor(/Data channel opened/, 30_000)]);
+    await Promise.all([
+      a.client.waitFor(/Data channel opened/, 30_000),
+      b.client.waitFor(/Data channel opened/, 30_000),
+    ]);
     const openMs = performance.now() - t0;
     const rtts: number[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -48,7 +60,12 @@ async function onePairing(url: string, homes: [string | undefined, string | unde
   }
 }
 
-const summary = (open: number[], rtt: number[]) => ({ openP50: percentile(open, 50), openP95: percentile(open, 95), rttP50: percentile(rtt, 50), rttP95: percentile(rtt, 95) });
+const summary = (open: number[], rtt: number[]) => ({
+  openP50: percentile(open, 50),
+  openP95: percentile(open, 95),
+  rttP50: percentile(rtt, 50),
+  rttP95: percentile(rtt, 95),
+});
 
 export async function natFigures(pairings: number, rounds = 10): Promise<NatFigures> {
   const why = natLabUnavailable();
@@ -60,7 +77,10 @@ export async function natFigures(pairings: number, rounds = 10): Promise<NatFigu
   const secret = 'bench-static-auth-secret';
   const turn = await startCoturn(lab, secret);
   try {
-    const viaTurn = await server(['--host', lab.service, '--log-level', 'info', '--turn-url', `turn:${lab.service}:3478`, '--turn-secret', secret], lab.pub);
+    const viaTurn = await server(
+      ['--host', lab.service, '--log-level', 'info', '--turn-url', `turn:${lab.service}:3478`, '--turn-secret', secret],
+      lab.pub,
+    );
     const loop = await server(['--host', '127.0.0.1', '--log-level', 'info']);
     const open = { turn: [] as number[], loop: [] as number[] };
     const rtt = { turn: [] as number[], loop: [] as number[] };

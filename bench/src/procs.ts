@@ -17,7 +17,8 @@ const hasTaskset = (() => {
     return false;
   }
 })();
-const pinned = (core: number, argv: string[]) => (hasTaskset ? ['taskset', ['-c', String(core), ...argv]] : [argv[0]!, argv.slice(1)]) as [string, string[]];
+const pinned = (core: number, argv: string[]) =>
+  (hasTaskset ? ['taskset', ['-c', String(core), ...argv]] : [argv[0]!, argv.slice(1)]) as [string, string[]];
 
 /** User+system CPU time of a process, in ms (all its threads). */
 export function cpuMs(pid: number): number {
@@ -75,7 +76,20 @@ const tandemBin = here('../../packages/adapters/dist/bin/tandem-server.js');
  * streams far faster than one client may by default, and spreads thousands of clients over a
  * few loopback addresses. Every frame is still schema-validated. Later flags override these.
  */
-const tandemLoadArgs = ['--log-level', 'warn', '--rate-limit', '1e9', '--rate-burst', '1e9', '--byte-rate-limit', '1e12', '--byte-rate-burst', '1e12', '--max-connections-per-ip', '100000'];
+const tandemLoadArgs = [
+  '--log-level',
+  'warn',
+  '--rate-limit',
+  '1e9',
+  '--rate-burst',
+  '1e9',
+  '--byte-rate-limit',
+  '1e12',
+  '--byte-rate-burst',
+  '1e12',
+  '--max-connections-per-ip',
+  '100000',
+];
 
 /** Extra tandem-server flags per figure (e.g. ping settings). */
 export async function startSystem(name: SystemName, tandemArgs: string[] = []): Promise<RunningSystem> {
@@ -116,7 +130,13 @@ export interface Load {
 }
 
 export function startLoad(): Load {
-  const [cmd, args] = pinned(1, [process.execPath, '--conditions=@tandem/source', '--import', 'tsx', here('./load.ts')]);
+  const [cmd, args] = pinned(1, [
+    process.execPath,
+    '--conditions=@tandem/source',
+    '--import',
+    'tsx',
+    here('./load.ts'),
+  ]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const queue: LoadReply[] = [];
   let waiter: ((r: LoadReply) => void) | null = null;

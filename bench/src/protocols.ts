@@ -36,7 +36,12 @@ export const dialects: Record<SystemName, Dialect> = {
     idFrom: (frame, chosen) => (frame.includes('"OPEN"') ? chosen! : null),
     pairFrame: () => null,
     isPaired: () => true,
-    offerFrame: (dst, sdp) => JSON.stringify({ type: 'OFFER', dst, payload: { sdp: { type: 'offer', sdp }, type: 'data', connectionId: 'dc_bench' } }),
+    offerFrame: (dst, sdp) =>
+      JSON.stringify({
+        type: 'OFFER',
+        dst,
+        payload: { sdp: { type: 'offer', sdp }, type: 'data', connectionId: 'dc_bench' },
+      }),
     isOffer: (frame) => frame.startsWith('{"type":"OFFER"'),
   },
 };

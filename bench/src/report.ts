@@ -4,7 +4,16 @@ import * as vega from 'vega';
 import type { ResumeFigure } from './resume.js';
 import type { ClusterFigures } from './cluster.js';
 import type { NatFigures } from './nat.js';
-import type { AttackFigure, ChurnFigure, DeadClientFigure, DesignFigure, KeepaliveFigure, LatencyFigure, MemoryFigure, RelayFigure } from './figures.js';
+import type {
+  AttackFigure,
+  ChurnFigure,
+  DeadClientFigure,
+  DesignFigure,
+  KeepaliveFigure,
+  LatencyFigure,
+  MemoryFigure,
+  RelayFigure,
+} from './figures.js';
 
 export interface Results {
   startedAt: string;
@@ -39,99 +48,365 @@ export function rows(r: Results): Row[] {
   const out: Row[] = [];
   if (r.nat) {
     const n = r.nat;
-    if (n.skipped !== undefined || !n.turn || !n.loopback) out.push({ figure: `NAT lab (TURN): skipped — ${n.skipped ?? 'no figures'}`, tandem: '—', baseline: '—', ratio: 0, target: '—', met: true });
+    if (n.skipped !== undefined || !n.turn || !n.loopback)
+      out.push({
+        figure: `NAT lab (TURN): skipped — ${n.skipped ?? 'no figures'}`,
+        tandem: '—',
+        baseline: '—',
+        ratio: 0,
+        target: '—',
+        met: true,
+      });
     else {
-      out.push({ figure: `pair_request → data channel open through TURN, two symmetric NATs, p50 (${n.pairings} pairings) vs loopback`, tandem: `${f(n.turn.openP50, 0)} ms`, baseline: `${f(n.loopback.openP50, 0)} ms`, ratio: n.turn.openP50 / n.loopback.openP50, target: 'stated', met: true });
-      out.push({ figure: 'pair_request → data channel open through TURN, p95 vs loopback', tandem: `${f(n.turn.openP95, 0)} ms`, baseline: `${f(n.loopback.openP95, 0)} ms`, ratio: n.turn.openP95 / n.loopback.openP95, target: 'stated', met: true });
-      out.push({ figure: 'data-channel message round trip through the TURN relay, p50 (tandem-client to tandem-client) vs loopback', tandem: `${f(n.turn.rttP50, 2)} ms`, baseline: `${f(n.loopback.rttP50, 2)} ms`, ratio: n.turn.rttP50 / n.loopback.rttP50, target: 'stated', met: true });
-      out.push({ figure: 'data-channel round trip through the relay, p95 vs loopback', tandem: `${f(n.turn.rttP95, 2)} ms`, baseline: `${f(n.loopback.rttP95, 2)} ms`, ratio: n.turn.rttP95 / n.loopback.rttP95, target: 'stated', met: true });
+      out.push({
+        figure: `pair_request → data channel open through TURN, two symmetric NATs, p50 (${n.pairings} pairings) vs loopback`,
+        tandem: `${f(n.turn.openP50, 0)} ms`,
+        baseline: `${f(n.loopback.openP50, 0)} ms`,
+        ratio: n.turn.openP50 / n.loopback.openP50,
+        target: 'stated',
+        met: true,
+      });
+      out.push({
+        figure: 'pair_request → data channel open through TURN, p95 vs loopback',
+        tandem: `${f(n.turn.openP95, 0)} ms`,
+        baseline: `${f(n.loopback.openP95, 0)} ms`,
+        ratio: n.turn.openP95 / n.loopback.openP95,
+        target: 'stated',
+        met: true,
+      });
+      out.push({
+        figure:
+          'data-channel message round trip through the TURN relay, p50 (tandem-client to tandem-client) vs loopback',
+        tandem: `${f(n.turn.rttP50, 2)} ms`,
+        baseline: `${f(n.loopback.rttP50, 2)} ms`,
+        ratio: n.turn.rttP50 / n.loopback.rttP50,
+        target: 'stated',
+        met: true,
+      });
+      out.push({
+        figure: 'data-channel round trip through the relay, p95 vs loopback',
+        tandem: `${f(n.turn.rttP95, 2)} ms`,
+        baseline: `${f(n.loopback.rttP95, 2)} ms`,
+        ratio: n.turn.rttP95 / n.loopback.rttP95,
+        target: 'stated',
+        met: true,
+      });
     }
   }
   if (r.cluster) {
     const c = r.cluster;
     const single = c.relay.find((x) => x.variant === 'single process')!;
     for (const x of c.relay.filter((y) => y !== single)) {
-      out.push({ figure: `cluster relay CPU per offer, ${x.variant.replace('cluster, ', '')} (2 nodes + Redis; Redis ${f(x.redisUsPerMessage, 2)} µs of it) vs one process`, tandem: `${f(x.usPerMessage, 2)} µs`, baseline: `${f(single.usPerMessage, 2)} µs`, ratio: x.usPerMessage / single.usPerMessage, target: 'stated', met: true });
+      out.push({
+        figure: `cluster relay CPU per offer, ${x.variant.replace('cluster, ', '')} (2 nodes + Redis; Redis ${f(x.redisUsPerMessage, 2)} µs of it) vs one process`,
+        tandem: `${f(x.usPerMessage, 2)} µs`,
+        baseline: `${f(single.usPerMessage, 2)} µs`,
+        ratio: x.usPerMessage / single.usPerMessage,
+        target: 'stated',
+        met: true,
+      });
     }
-    const [one, cross] = [c.latency.find((x) => x.mode === 'single process')!, c.latency.find((x) => x.mode === 'cross node')!];
-    out.push({ figure: `pair-to-open p50, cross-node pair vs one process (werift, ${cross.samples.length} pairings)`, tandem: `${f(cross.p50)} ms`, baseline: `${f(one.p50)} ms`, ratio: cross.p50 / one.p50, target: '≤ 1.10×', met: cross.p50 <= 1.1 * one.p50 });
-    out.push({ figure: 'pair-to-open p95, cross-node pair vs one process', tandem: `${f(cross.p95)} ms`, baseline: `${f(one.p95)} ms`, ratio: cross.p95 / one.p95, target: '—', met: true });
+    const [one, cross] = [
+      c.latency.find((x) => x.mode === 'single process')!,
+      c.latency.find((x) => x.mode === 'cross node')!,
+    ];
+    out.push({
+      figure: `pair-to-open p50, cross-node pair vs one process (werift, ${cross.samples.length} pairings)`,
+      tandem: `${f(cross.p50)} ms`,
+      baseline: `${f(one.p50)} ms`,
+      ratio: cross.p50 / one.p50,
+      target: '≤ 1.10×',
+      met: cross.p50 <= 1.1 * one.p50,
+    });
+    out.push({
+      figure: 'pair-to-open p95, cross-node pair vs one process',
+      tandem: `${f(cross.p95)} ms`,
+      baseline: `${f(one.p95)} ms`,
+      ratio: cross.p95 / one.p95,
+      target: '—',
+      met: true,
+    });
     const fo = c.failover;
-    out.push({ figure: `kill -9 of a node → partner told, p50 (${fo.trials} kills, lease TTL ${fo.leaseTtlMs / 1000} s)`, tandem: `${f(fo.p50, 0)} ms`, baseline: `${fo.leaseTtlMs + 2000} ms bound`, ratio: fo.p50 / (fo.leaseTtlMs + 2000), target: '≤ TTL + 2 s', met: fo.p50 <= fo.leaseTtlMs + 2000 });
-    out.push({ figure: 'kill -9 of a node → partner told, max', tandem: `${f(fo.max, 0)} ms`, baseline: `${fo.leaseTtlMs + 2000} ms bound`, ratio: fo.max / (fo.leaseTtlMs + 2000), target: '≤ TTL + 2 s', met: fo.max <= fo.leaseTtlMs + 2000 });
+    out.push({
+      figure: `kill -9 of a node → partner told, p50 (${fo.trials} kills, lease TTL ${fo.leaseTtlMs / 1000} s)`,
+      tandem: `${f(fo.p50, 0)} ms`,
+      baseline: `${fo.leaseTtlMs + 2000} ms bound`,
+      ratio: fo.p50 / (fo.leaseTtlMs + 2000),
+      target: '≤ TTL + 2 s',
+      met: fo.p50 <= fo.leaseTtlMs + 2000,
+    });
+    out.push({
+      figure: 'kill -9 of a node → partner told, max',
+      tandem: `${f(fo.max, 0)} ms`,
+      baseline: `${fo.leaseTtlMs + 2000} ms bound`,
+      ratio: fo.max / (fo.leaseTtlMs + 2000),
+      target: '≤ TTL + 2 s',
+      met: fo.max <= fo.leaseTtlMs + 2000,
+    });
     const i = c.idle;
-    out.push({ figure: `idle connections held across ${i.nodes} nodes (20,000 files each) + Redis`, tandem: `${i.connections}`, baseline: `${i.nodes} × one process`, ratio: i.connections / (i.nodes * i.singleProcessConnections), target: '95,000 (full run)', met: i.connections >= Math.min(95_000, i.nodes * i.singleProcessConnections) });
-    out.push({ figure: `memory per idle connection across the cluster incl. Redis (${f(i.redisBytesPerConnection / 1024, 2)} KiB) vs one process`, tandem: `${f(i.bytesPerConnection / 1024, 2)} KiB`, baseline: `${f(i.singleProcessBytesPerConnection / 1024, 2)} KiB`, ratio: i.bytesPerConnection / i.singleProcessBytesPerConnection, target: 'stated', met: true });
+    out.push({
+      figure: `idle connections held across ${i.nodes} nodes (20,000 files each) + Redis`,
+      tandem: `${i.connections}`,
+      baseline: `${i.nodes} × one process`,
+      ratio: i.connections / (i.nodes * i.singleProcessConnections),
+      target: '95,000 (full run)',
+      met: i.connections >= Math.min(95_000, i.nodes * i.singleProcessConnections),
+    });
+    out.push({
+      figure: `memory per idle connection across the cluster incl. Redis (${f(i.redisBytesPerConnection / 1024, 2)} KiB) vs one process`,
+      tandem: `${f(i.bytesPerConnection / 1024, 2)} KiB`,
+      baseline: `${f(i.singleProcessBytesPerConnection / 1024, 2)} KiB`,
+      ratio: i.bytesPerConnection / i.singleProcessBytesPerConnection,
+      target: 'stated',
+      met: true,
+    });
   }
   if (r.resume) {
     const x = r.resume;
     const ps = x.peerServer;
-    out.push({ figure: `link back → resumed p50 (${x.real.cuts} real resets, default backoff)`, tandem: `${f(x.real.p50, 0)} ms`, baseline: '1000 ms target', ratio: x.real.p50 / 1000, target: '≤ 1000 ms', met: x.real.p50 <= 1000 });
-    out.push({ figure: 'link back → resumed p95', tandem: `${f(x.real.p95, 0)} ms`, baseline: '1000 ms target', ratio: x.real.p95 / 1000, target: '≤ 1000 ms', met: x.real.p95 <= 1000 });
-    out.push({ figure: `PeerServer, same cut: ID accepted again (retry every 100 ms); signals sent while away delivered`, tandem: `${ps.deliveredAfter}/${ps.sentWhileAway} delivered`, baseline: `p50 ${f(ps.p50, 0)} ms, p95 ${f(ps.p95, 0)} ms`, ratio: ps.deliveredAfter / Math.max(1, ps.sentWhileAway), target: '—', met: true });
-    out.push({ figure: `frames lost+duplicated over ${x.real.cuts} real cuts (${x.real.frames} frames)`, tandem: `${x.real.lost}+${x.real.duplicated}`, baseline: '0', ratio: x.real.lost + x.real.duplicated, target: '0', met: x.real.lost + x.real.duplicated === 0 && x.real.peerDisconnected === 0 });
-    out.push({ figure: `frames lost+duplicated over ${x.inMemory.cuts} in-memory cuts (${x.inMemory.frames} frames)`, tandem: `${x.inMemory.lost}+${x.inMemory.duplicated}`, baseline: '0', ratio: x.inMemory.lost + x.inMemory.duplicated, target: '0', met: x.inMemory.lost + x.inMemory.duplicated + x.inMemory.outOfOrder === 0 });
-    out.push({ figure: 'heap per detached session vs attached v1 connection', tandem: `${f(x.memory.bytesPerDetachedSession, 0)} B`, baseline: `${f(x.memory.bytesPerAttachedV1Connection, 0)} B`, ratio: x.memory.bytesPerDetachedSession / x.memory.bytesPerAttachedV1Connection, target: '—', met: true });
+    out.push({
+      figure: `link back → resumed p50 (${x.real.cuts} real resets, default backoff)`,
+      tandem: `${f(x.real.p50, 0)} ms`,
+      baseline: '1000 ms target',
+      ratio: x.real.p50 / 1000,
+      target: '≤ 1000 ms',
+      met: x.real.p50 <= 1000,
+    });
+    out.push({
+      figure: 'link back → resumed p95',
+      tandem: `${f(x.real.p95, 0)} ms`,
+      baseline: '1000 ms target',
+      ratio: x.real.p95 / 1000,
+      target: '≤ 1000 ms',
+      met: x.real.p95 <= 1000,
+    });
+    out.push({
+      figure: `PeerServer, same cut: ID accepted again (retry every 100 ms); signals sent while away delivered`,
+      tandem: `${ps.deliveredAfter}/${ps.sentWhileAway} delivered`,
+      baseline: `p50 ${f(ps.p50, 0)} ms, p95 ${f(ps.p95, 0)} ms`,
+      ratio: ps.deliveredAfter / Math.max(1, ps.sentWhileAway),
+      target: '—',
+      met: true,
+    });
+    out.push({
+      figure: `frames lost+duplicated over ${x.real.cuts} real cuts (${x.real.frames} frames)`,
+      tandem: `${x.real.lost}+${x.real.duplicated}`,
+      baseline: '0',
+      ratio: x.real.lost + x.real.duplicated,
+      target: '0',
+      met: x.real.lost + x.real.duplicated === 0 && x.real.peerDisconnected === 0,
+    });
+    out.push({
+      figure: `frames lost+duplicated over ${x.inMemory.cuts} in-memory cuts (${x.inMemory.frames} frames)`,
+      tandem: `${x.inMemory.lost}+${x.inMemory.duplicated}`,
+      baseline: '0',
+      ratio: x.inMemory.lost + x.inMemory.duplicated,
+      target: '0',
+      met: x.inMemory.lost + x.inMemory.duplicated + x.inMemory.outOfOrder === 0,
+    });
+    out.push({
+      figure: 'heap per detached session vs attached v1 connection',
+      tandem: `${f(x.memory.bytesPerDetachedSession, 0)} B`,
+      baseline: `${f(x.memory.bytesPerAttachedV1Connection, 0)} B`,
+      ratio: x.memory.bytesPerDetachedSession / x.memory.bytesPerAttachedV1Connection,
+      target: '—',
+      met: true,
+    });
   }
   if (r.attack) {
     const c = r.attack.find((x) => x.variant === 'capped')!;
     const u = r.attack.find((x) => x.variant === 'uncapped')!;
     const bound = c.rssBaselineMiB + ((c.capBytes ?? 0) / 2 ** 20) * c.attackers + 64;
-    out.push({ figure: `RSS peak under slow-consumer attack (${c.attackers} pairs, ${c.seconds} s): cap vs none`, tandem: `${f(c.rssPeakMiB, 0)} MiB`, baseline: `${f(u.rssPeakMiB, 0)} MiB`, ratio: c.rssPeakMiB / u.rssPeakMiB, target: `≤ baseline + cap × attackers + 64 MiB (${f(bound, 0)} MiB)`, met: c.rssPeakMiB <= bound });
+    out.push({
+      figure: `RSS peak under slow-consumer attack (${c.attackers} pairs, ${c.seconds} s): cap vs none`,
+      tandem: `${f(c.rssPeakMiB, 0)} MiB`,
+      baseline: `${f(u.rssPeakMiB, 0)} MiB`,
+      ratio: c.rssPeakMiB / u.rssPeakMiB,
+      target: `≤ baseline + cap × attackers + 64 MiB (${f(bound, 0)} MiB)`,
+      met: c.rssPeakMiB <= bound,
+    });
   }
   if (r.relay) {
     const t = by(r.relay, 'tandem');
     const fl = by(r.relay, 'floor');
     const ps = by(r.relay, 'peerserver');
     const raw = r.relay.find((x) => x.system === 'raw');
-    if (raw) out.push({ figure: 'relay CPU per offer vs raw forward', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(raw.usPerMessage, 2)} µs`, ratio: t.usPerMessage / raw.usPerMessage, target: '≤ 1.25×', met: t.usPerMessage <= 1.25 * raw.usPerMessage });
-    out.push({ figure: 'relay CPU per offer vs floor', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(fl.usPerMessage, 2)} µs`, ratio: t.usPerMessage / fl.usPerMessage, target: '≤ 1.00×', met: t.usPerMessage <= fl.usPerMessage });
+    if (raw)
+      out.push({
+        figure: 'relay CPU per offer vs raw forward',
+        tandem: `${f(t.usPerMessage, 2)} µs`,
+        baseline: `${f(raw.usPerMessage, 2)} µs`,
+        ratio: t.usPerMessage / raw.usPerMessage,
+        target: '≤ 1.25×',
+        met: t.usPerMessage <= 1.25 * raw.usPerMessage,
+      });
+    out.push({
+      figure: 'relay CPU per offer vs floor',
+      tandem: `${f(t.usPerMessage, 2)} µs`,
+      baseline: `${f(fl.usPerMessage, 2)} µs`,
+      ratio: t.usPerMessage / fl.usPerMessage,
+      target: '≤ 1.00×',
+      met: t.usPerMessage <= fl.usPerMessage,
+    });
     const bare = r.relay.find((x) => x.system === 'tandem-no-metrics');
-    if (bare) out.push({ figure: 'metrics cost: relay CPU with /metrics vs --no-metrics', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(bare.usPerMessage, 2)} µs`, ratio: t.usPerMessage / bare.usPerMessage, target: '≤ 1.03×', met: t.usPerMessage <= 1.03 * bare.usPerMessage });
-    out.push({ figure: 'relay CPU per offer vs PeerServer', tandem: `${f(t.usPerMessage, 2)} µs`, baseline: `${f(ps.usPerMessage, 2)} µs`, ratio: t.usPerMessage / ps.usPerMessage, target: '—', met: true });
+    if (bare)
+      out.push({
+        figure: 'metrics cost: relay CPU with /metrics vs --no-metrics',
+        tandem: `${f(t.usPerMessage, 2)} µs`,
+        baseline: `${f(bare.usPerMessage, 2)} µs`,
+        ratio: t.usPerMessage / bare.usPerMessage,
+        target: '≤ 1.03×',
+        met: t.usPerMessage <= 1.03 * bare.usPerMessage,
+      });
+    out.push({
+      figure: 'relay CPU per offer vs PeerServer',
+      tandem: `${f(t.usPerMessage, 2)} µs`,
+      baseline: `${f(ps.usPerMessage, 2)} µs`,
+      ratio: t.usPerMessage / ps.usPerMessage,
+      target: '—',
+      met: true,
+    });
   }
   if (r.memory) {
     const t = by(r.memory, 'tandem');
     const fl = by(r.memory, 'floor');
     const ps = by(r.memory, 'peerserver');
-    out.push({ figure: `memory per idle conn (${t.connections}) vs PeerServer`, tandem: `${f(t.bytesPerConnection / 1024, 2)} KiB`, baseline: `${f(ps.bytesPerConnection / 1024, 2)} KiB`, ratio: t.bytesPerConnection / ps.bytesPerConnection, target: '≤ 1.00×', met: t.bytesPerConnection <= ps.bytesPerConnection });
-    out.push({ figure: 'memory per idle conn vs floor', tandem: `${f(t.bytesPerConnection / 1024, 2)} KiB`, baseline: `${f(fl.bytesPerConnection / 1024, 2)} KiB`, ratio: t.bytesPerConnection / fl.bytesPerConnection, target: '—', met: true });
+    out.push({
+      figure: `memory per idle conn (${t.connections}) vs PeerServer`,
+      tandem: `${f(t.bytesPerConnection / 1024, 2)} KiB`,
+      baseline: `${f(ps.bytesPerConnection / 1024, 2)} KiB`,
+      ratio: t.bytesPerConnection / ps.bytesPerConnection,
+      target: '≤ 1.00×',
+      met: t.bytesPerConnection <= ps.bytesPerConnection,
+    });
+    out.push({
+      figure: 'memory per idle conn vs floor',
+      tandem: `${f(t.bytesPerConnection / 1024, 2)} KiB`,
+      baseline: `${f(fl.bytesPerConnection / 1024, 2)} KiB`,
+      ratio: t.bytesPerConnection / fl.bytesPerConnection,
+      target: '—',
+      met: true,
+    });
   }
   if (r.latency) {
     const d = r.latency.find((x) => x.mode === 'direct')!;
     const t = r.latency.find((x) => x.mode === 'tandem')!;
-    out.push({ figure: `pair-to-open p50 (${t.pairings}) vs direct werift`, tandem: `${f(t.p50)} ms`, baseline: `${f(d.p50)} ms`, ratio: t.p50 / d.p50, target: `≤ 1.1× + 10 ms (${f(1.1 * d.p50 + 10)} ms)`, met: t.p50 <= 1.1 * d.p50 + 10 });
-    out.push({ figure: 'pair-to-open p95 vs direct werift', tandem: `${f(t.p95)} ms`, baseline: `${f(d.p95)} ms`, ratio: t.p95 / d.p95, target: '—', met: true });
+    out.push({
+      figure: `pair-to-open p50 (${t.pairings}) vs direct werift`,
+      tandem: `${f(t.p50)} ms`,
+      baseline: `${f(d.p50)} ms`,
+      ratio: t.p50 / d.p50,
+      target: `≤ 1.1× + 10 ms (${f(1.1 * d.p50 + 10)} ms)`,
+      met: t.p50 <= 1.1 * d.p50 + 10,
+    });
+    out.push({
+      figure: 'pair-to-open p95 vs direct werift',
+      tandem: `${f(t.p95)} ms`,
+      baseline: `${f(d.p95)} ms`,
+      ratio: t.p95 / d.p95,
+      target: '—',
+      met: true,
+    });
   }
   if (r.keepalive) {
     const [own, v1, pj] = r.keepalive.figures as [KeepaliveFigure, KeepaliveFigure, KeepaliveFigure];
-    out.push({ figure: 'keepalive B/min/client, own client vs PeerJS', tandem: `${f(own.bytesPerMinute)} B`, baseline: `${f(pj.bytesPerMinute)} B`, ratio: own.bytesPerMinute / pj.bytesPerMinute, target: '≤ 40 B/min', met: own.bytesPerMinute <= 40 });
-    out.push({ figure: 'keepalive B/min/client, v1 client vs PeerJS', tandem: `${f(v1.bytesPerMinute)} B`, baseline: `${f(pj.bytesPerMinute)} B`, ratio: v1.bytesPerMinute / pj.bytesPerMinute, target: '—', met: true });
+    out.push({
+      figure: 'keepalive B/min/client, own client vs PeerJS',
+      tandem: `${f(own.bytesPerMinute)} B`,
+      baseline: `${f(pj.bytesPerMinute)} B`,
+      ratio: own.bytesPerMinute / pj.bytesPerMinute,
+      target: '≤ 40 B/min',
+      met: own.bytesPerMinute <= 40,
+    });
+    out.push({
+      figure: 'keepalive B/min/client, v1 client vs PeerJS',
+      tandem: `${f(v1.bytesPerMinute)} B`,
+      baseline: `${f(pj.bytesPerMinute)} B`,
+      ratio: v1.bytesPerMinute / pj.bytesPerMinute,
+      target: '—',
+      met: true,
+    });
     if (own.measuredBytesPerMinute !== undefined && pj.measuredBytesPerMinute !== undefined) {
-      out.push({ figure: 'keepalive over one real minute at defaults, own vs PeerJS', tandem: `${own.measuredBytesPerMinute} B`, baseline: `${pj.measuredBytesPerMinute} B`, ratio: own.measuredBytesPerMinute / pj.measuredBytesPerMinute, target: '≤ 40 B/min', met: own.measuredBytesPerMinute <= 40 });
-      out.push({ figure: 'keepalive over one real minute at defaults, v1 vs PeerJS', tandem: `${v1.measuredBytesPerMinute} B`, baseline: `${pj.measuredBytesPerMinute} B`, ratio: (v1.measuredBytesPerMinute ?? 0) / pj.measuredBytesPerMinute, target: '—', met: true });
+      out.push({
+        figure: 'keepalive over one real minute at defaults, own vs PeerJS',
+        tandem: `${own.measuredBytesPerMinute} B`,
+        baseline: `${pj.measuredBytesPerMinute} B`,
+        ratio: own.measuredBytesPerMinute / pj.measuredBytesPerMinute,
+        target: '≤ 40 B/min',
+        met: own.measuredBytesPerMinute <= 40,
+      });
+      out.push({
+        figure: 'keepalive over one real minute at defaults, v1 vs PeerJS',
+        tandem: `${v1.measuredBytesPerMinute} B`,
+        baseline: `${pj.measuredBytesPerMinute} B`,
+        ratio: (v1.measuredBytesPerMinute ?? 0) / pj.measuredBytesPerMinute,
+        target: '—',
+        met: true,
+      });
     }
     const d = r.keepalive.dead;
-    out.push({ figure: 'dead client detected (own client, silent link)', tandem: `${f(d.detectedAfterMs, 0)} ms`, baseline: `${d.boundMs} ms bound`, ratio: d.detectedAfterMs / d.boundMs, target: '≤ interval + timeout + 1 tick', met: d.detectedAfterMs <= d.boundMs });
+    out.push({
+      figure: 'dead client detected (own client, silent link)',
+      tandem: `${f(d.detectedAfterMs, 0)} ms`,
+      baseline: `${d.boundMs} ms bound`,
+      ratio: d.detectedAfterMs / d.boundMs,
+      target: '≤ interval + timeout + 1 tick',
+      met: d.detectedAfterMs <= d.boundMs,
+    });
   }
   if (r.churn) {
     const t = by(r.churn, 'tandem');
     const fl = by(r.churn, 'floor');
     const ps = by(r.churn, 'peerserver');
-    out.push({ figure: 'CPU per connection lifecycle vs floor', tandem: `${f(t.usPerLifecycle)} µs`, baseline: `${f(fl.usPerLifecycle)} µs`, ratio: t.usPerLifecycle / fl.usPerLifecycle, target: '—', met: true });
-    out.push({ figure: 'CPU per connection lifecycle vs PeerServer', tandem: `${f(t.usPerLifecycle)} µs`, baseline: `${f(ps.usPerLifecycle)} µs`, ratio: t.usPerLifecycle / ps.usPerLifecycle, target: '—', met: true });
-    out.push({ figure: 'accept rate (open, id, close) vs floor', tandem: `${f(t.perSecond, 0)} /s`, baseline: `${f(fl.perSecond, 0)} /s`, ratio: t.perSecond / fl.perSecond, target: '—', met: true });
+    out.push({
+      figure: 'CPU per connection lifecycle vs floor',
+      tandem: `${f(t.usPerLifecycle)} µs`,
+      baseline: `${f(fl.usPerLifecycle)} µs`,
+      ratio: t.usPerLifecycle / fl.usPerLifecycle,
+      target: '—',
+      met: true,
+    });
+    out.push({
+      figure: 'CPU per connection lifecycle vs PeerServer',
+      tandem: `${f(t.usPerLifecycle)} µs`,
+      baseline: `${f(ps.usPerLifecycle)} µs`,
+      ratio: t.usPerLifecycle / ps.usPerLifecycle,
+      target: '—',
+      met: true,
+    });
+    out.push({
+      figure: 'accept rate (open, id, close) vs floor',
+      tandem: `${f(t.perSecond, 0)} /s`,
+      baseline: `${f(fl.perSecond, 0)} /s`,
+      ratio: t.perSecond / fl.perSecond,
+      target: '—',
+      met: true,
+    });
   }
   if (r.design) {
     const d = r.design;
-    out.push({ figure: `core heap per idle conn (${d.connections}): tables vs XState actors`, tandem: `${f(d.engineBytesPerConnection, 0)} B`, baseline: `${f(d.actorBytesPerConnection, 0)} B`, ratio: d.engineBytesPerConnection / d.actorBytesPerConnection, target: '—', met: true });
+    out.push({
+      figure: `core heap per idle conn (${d.connections}): tables vs XState actors`,
+      tandem: `${f(d.engineBytesPerConnection, 0)} B`,
+      baseline: `${f(d.actorBytesPerConnection, 0)} B`,
+      ratio: d.engineBytesPerConnection / d.actorBytesPerConnection,
+      target: '—',
+      met: true,
+    });
   }
   return out;
 }
 
 export function table(rs: Row[]): string {
   const head = ['figure', 'tandem', 'baseline', 'ratio', 'target', 'met'];
-  const body = rs.map((r) => [r.figure, r.tandem, r.baseline, `${r.ratio.toFixed(2)}×`, r.target, r.target === '—' ? '' : r.met ? 'yes' : 'NO']);
+  const body = rs.map((r) => [
+    r.figure,
+    r.tandem,
+    r.baseline,
+    `${r.ratio.toFixed(2)}×`,
+    r.target,
+    r.target === '—' ? '' : r.met ? 'yes' : 'NO',
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
@@ -144,17 +419,34 @@ export async function chart(rs: Row[], title: string): Promise<string> {
     title,
     width: 520,
     background: 'white',
-    data: { values: rs.map((r) => ({ figure: r.figure, ratio: Number(r.ratio.toFixed(3)), status: r.target === '—' ? 'context' : r.met ? 'target met' : 'target missed' })) },
+    data: {
+      values: rs.map((r) => ({
+        figure: r.figure,
+        ratio: Number(r.ratio.toFixed(3)),
+        status: r.target === '—' ? 'context' : r.met ? 'target met' : 'target missed',
+      })),
+    },
     layer: [
       {
         mark: 'bar',
         encoding: {
           y: { field: 'figure', type: 'nominal', sort: null, title: null, axis: { labelLimit: 360 } },
           x: { field: 'ratio', type: 'quantitative', title: 'tandem ÷ baseline (same run)' },
-          color: { field: 'status', type: 'nominal', scale: { domain: ['target met', 'target missed', 'context'], range: ['#3a8f5c', '#c9503c', '#8a94a6'] } },
+          color: {
+            field: 'status',
+            type: 'nominal',
+            scale: { domain: ['target met', 'target missed', 'context'], range: ['#3a8f5c', '#c9503c', '#8a94a6'] },
+          },
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { y: { field: 'figure', type: 'nominal', sort: null }, x: { field: 'ratio', type: 'quantitative' }, text: { field: 'ratio', type: 'quantitative', format: '.2f' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 4 },
+        encoding: {
+          y: { field: 'figure', type: 'nominal', sort: null },
+          x: { field: 'ratio', type: 'quantitative' },
+          text: { field: 'ratio', type: 'quantitative', format: '.2f' },
+        },
+      },
       { mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { x: { datum: 1 } } },
     ],
   };

@@ -12,11 +12,18 @@ if (!gc) throw new Error('run with --expose-gc');
 
 // ---- lost / duplicated over cuts
 let seed = 7;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 let tokens = 0;
 const s = new MemoryServer({
   // the clock stands still here, so the rate limits (which refill with time) are lifted
-  settings: { pingIntervalMs: 60_000, pingTimeoutMs: 60_000, tickMs: 100, resumeGraceMs: 3_600_000, rateLimitBurst: 1e9, rateLimitBytesBurst: 1e12 },
+  settings: {
+    pingIntervalMs: 60_000,
+    pingTimeoutMs: 60_000,
+    tickMs: 100,
+    resumeGraceMs: 3_600_000,
+    rateLimitBurst: 1e9,
+    rateLimitBytesBurst: 1e12,
+  },
   generateToken: () => `t${(++tokens).toString(36).padStart(23, '0')}`,
 });
 const a = new ResumingMemoryClient(s);
@@ -83,9 +90,20 @@ const memory = (resume: boolean) => {
 };
 const attached = memory(false);
 const detached = memory(true);
-console.log(JSON.stringify({
-  cuts, frames, resumes: s.engine.stats().resumes, peerDisconnected: a.peerDisconnects.length + b.peerDisconnects.length, lost: ta.lost + tb.lost, duplicated: ta.duplicated + tb.duplicated, outOfOrder: ta.outOfOrder + tb.outOfOrder,
-  sessions, detachedSessions: detached.stats.detached, bytesPerAttachedV1Connection: attached.bytes, bytesPerDetachedSession: detached.bytes,
-  extraBytesPerDetachedSession: detached.bytes - attached.bytes,
-  keep: attached.list.length + detached.list.length,
-}));
+console.log(
+  JSON.stringify({
+    cuts,
+    frames,
+    resumes: s.engine.stats().resumes,
+    peerDisconnected: a.peerDisconnects.length + b.peerDisconnects.length,
+    lost: ta.lost + tb.lost,
+    duplicated: ta.duplicated + tb.duplicated,
+    outOfOrder: ta.outOfOrder + tb.outOfOrder,
+    sessions,
+    detachedSessions: detached.stats.detached,
+    bytesPerAttachedV1Connection: attached.bytes,
+    bytesPerDetachedSession: detached.bytes,
+    extraBytesPerDetachedSession: detached.bytes - attached.bytes,
+    keep: attached.list.length + detached.list.length,
+  }),
+);

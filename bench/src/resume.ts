@@ -17,10 +17,39 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`  ${s}\n`);
 
 export interface ResumeFigure {
-  inMemory: { cuts: number; frames: number; lost: number; duplicated: number; outOfOrder: number; peerDisconnected: number };
-  real: { cuts: number; frames: number; lost: number; duplicated: number; peerDisconnected: number; resumedMs: number[]; p50: number; p95: number };
-  memory: { sessions: number; bytesPerAttachedV1Connection: number; bytesPerDetachedSession: number; extraBytesPerDetachedSession: number };
-  peerServer: { cuts: number; idAcceptedMs: number[]; p50: number; p95: number; partnerReceived: string[]; sentWhileAway: number; deliveredAfter: number };
+  inMemory: {
+    cuts: number;
+    frames: number;
+    lost: number;
+    duplicated: number;
+    outOfOrder: number;
+    peerDisconnected: number;
+  };
+  real: {
+    cuts: number;
+    frames: number;
+    lost: number;
+    duplicated: number;
+    peerDisconnected: number;
+    resumedMs: number[];
+    p50: number;
+    p95: number;
+  };
+  memory: {
+    sessions: number;
+    bytesPerAttachedV1Connection: number;
+    bytesPerDetachedSession: number;
+    extraBytesPerDetachedSession: number;
+  };
+  peerServer: {
+    cuts: number;
+    idAcceptedMs: number[];
+    p50: number;
+    p95: number;
+    partnerReceived: string[];
+    sentWhileAway: number;
+    deliveredAfter: number;
+  };
 }
 
 /** A wire-level resumable client over `ws` (what the protocol text says, nothing more). */
@@ -62,7 +91,11 @@ class WsResumer {
     });
   }
   private await(type: string): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => (this.pending = (m) => m['type'] === type || m['type'] === 'error' ? (this.pending = null, resolve(m)) : undefined));
+    return new Promise(
+      (resolve) =>
+        (this.pending = (m) =>
+          m['type'] === type || m['type'] === 'error' ? ((this.pending = null), resolve(m)) : undefined),
+    );
   }
   private take(text: string, m: Record<string, unknown>): void {
     const type = String(m['type']);
@@ -110,8 +143,19 @@ const noPeers: PeerFactory = () => {
 export async function resumeFigures(cuts: number): Promise<ResumeFigure> {
   // in process: many cuts, and heap per detached session
   const script = fileURLToPath(new URL('./resume-core.ts', import.meta.url));
-  const core = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--conditions=@tandem/source', '--import', 'tsx', script, '1000', '10000'], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as Record<string, number>;
-  log(`resume in memory: ${core['cuts']} cuts, ${core['frames']} frames, ${core['lost']} lost, ${core['duplicated']} duplicated; ${core['extraBytesPerDetachedSession']!.toFixed(0)} B extra per detached session`);
+  const core = JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--expose-gc', '--conditions=@tandem/source', '--import', 'tsx', script, '1000', '10000'],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  ) as Record<string, number>;
+  log(
+    `resume in memory: ${core['cuts']} cuts, ${core['frames']} frames, ${core['lost']} lost, ${core['duplicated']} duplicated; ${core['extraBytesPerDetachedSession']!.toFixed(0)} B extra per detached session`,
+  );
 
   // real sockets: tandem-server, A and C through the proxy, B direct
   const sys = await startSystem('tandem', ['--rate-limit', '50', '--rate-burst', '200']);
@@ -159,10 +203,18 @@ export async function resumeFigures(cuts: number): Promise<ResumeFigure> {
   const countLost = (got: string[], expected: string[]) => expected.filter((e) => !got.includes(e)).length;
   const countDup = (got: string[]) => got.length - new Set(got).size;
   const real = {
-    cuts, frames: sentA + sentB, lost: countLost(b.got, expectA) + countLost(a.got, expectB), duplicated: countDup(a.got) + countDup(b.got),
-    peerDisconnected: a.peerDisconnects + b.peerDisconnects, resumedMs, p50: pct(resumedMs, 50), p95: pct(resumedMs, 95),
+    cuts,
+    frames: sentA + sentB,
+    lost: countLost(b.got, expectA) + countLost(a.got, expectB),
+    duplicated: countDup(a.got) + countDup(b.got),
+    peerDisconnected: a.peerDisconnects + b.peerDisconnects,
+    resumedMs,
+    p50: pct(resumedMs, 50),
+    p95: pct(resumedMs, 95),
   };
-  log(`resume real: ${cuts} cuts, link back → resumed p50 ${real.p50.toFixed(0)} ms p95 ${real.p95.toFixed(0)} ms; ${real.frames} frames, ${real.lost} lost, ${real.duplicated} duplicated`);
+  log(
+    `resume real: ${cuts} cuts, link back → resumed p50 ${real.p50.toFixed(0)} ms p95 ${real.p95.toFixed(0)} ms; ${real.frames} frames, ${real.lost} lost, ${real.duplicated} duplicated`,
+  );
   c.close();
   a.ws.terminate();
   b.ws.terminate();
@@ -171,9 +223,21 @@ export async function resumeFigures(cuts: number): Promise<ResumeFigure> {
 
   const peerServer = await peerServerCuts(Math.min(cuts, 10));
   return {
-    inMemory: { cuts: core['cuts']!, frames: core['frames']!, lost: core['lost']!, duplicated: core['duplicated']!, outOfOrder: core['outOfOrder']!, peerDisconnected: core['peerDisconnected']! },
+    inMemory: {
+      cuts: core['cuts']!,
+      frames: core['frames']!,
+      lost: core['lost']!,
+      duplicated: core['duplicated']!,
+      outOfOrder: core['outOfOrder']!,
+      peerDisconnected: core['peerDisconnected']!,
+    },
     real,
-    memory: { sessions: core['sessions']!, bytesPerAttachedV1Connection: core['bytesPerAttachedV1Connection']!, bytesPerDetachedSession: core['bytesPerDetachedSession']!, extraBytesPerDetachedSession: core['extraBytesPerDetachedSession']! },
+    memory: {
+      sessions: core['sessions']!,
+      bytesPerAttachedV1Connection: core['bytesPerAttachedV1Connection']!,
+      bytesPerDetachedSession: core['bytesPerDetachedSession']!,
+      extraBytesPerDetachedSession: core['extraBytesPerDetachedSession']!,
+    },
     peerServer,
   };
 }
@@ -207,7 +271,12 @@ async function peerServerCuts(cuts: number): Promise<ResumeFigure['peerServer']>
   const accepted: number[] = [];
   let sentWhileAway = 0;
   let deliveredAfter = 0;
-  const offerTo = (dst: string, sdp: string) => JSON.stringify({ type: 'OFFER', dst, payload: { sdp: { type: 'offer', sdp }, type: 'data', connectionId: 'dc_bench' } });
+  const offerTo = (dst: string, sdp: string) =>
+    JSON.stringify({
+      type: 'OFFER',
+      dst,
+      payload: { sdp: { type: 'offer', sdp }, type: 'data', connectionId: 'dc_bench' },
+    });
   for (let i = 0; i < cuts; i++) {
     const cut = proxy.reset(500 + Math.floor(Math.random() * 2_500));
     await sleep(100);
@@ -236,10 +305,20 @@ async function peerServerCuts(cuts: number): Promise<ResumeFigure['peerServer']>
   }
   await sleep(500);
   const partnerReceived = [...new Set(y.frames.map((f) => String((JSON.parse(f) as { type?: string }).type)))];
-  log(`PeerServer: ${cuts} cuts, ID accepted again p50 ${pct(accepted, 50).toFixed(0)} ms; ${deliveredAfter}/${sentWhileAway} offers sent while away delivered; the partner got: ${partnerReceived.join(', ')}`);
+  log(
+    `PeerServer: ${cuts} cuts, ID accepted again p50 ${pct(accepted, 50).toFixed(0)} ms; ${deliveredAfter}/${sentWhileAway} offers sent while away delivered; the partner got: ${partnerReceived.join(', ')}`,
+  );
   x.ws.terminate();
   y.ws.terminate();
   await proxy.close();
   await sys.stop();
-  return { cuts, idAcceptedMs: accepted, p50: pct(accepted, 50), p95: pct(accepted, 95), partnerReceived, sentWhileAway, deliveredAfter };
+  return {
+    cuts,
+    idAcceptedMs: accepted,
+    p50: pct(accepted, 50),
+    p95: pct(accepted, 95),
+    partnerReceived,
+    sentWhileAway,
+    deliveredAfter,
+  };
 }

@@ -71,7 +71,19 @@ const waitFor = async (c: Client, p: (f: string) => boolean, ms: number, what: s
   }
 };
 
-const totals = { pairsCompleted: 0, sent: 0, received: 0, lost: 0, misrouted: 0, outOfOrder: 0, badInputAnswered: 0, badInputUnanswered: 0, slowClosed: 0, peerDisconnectedMissing: 0, errors: [] as string[] };
+const totals = {
+  pairsCompleted: 0,
+  sent: 0,
+  received: 0,
+  lost: 0,
+  misrouted: 0,
+  outOfOrder: 0,
+  badInputAnswered: 0,
+  badInputUnanswered: 0,
+  slowClosed: 0,
+  peerDisconnectedMissing: 0,
+  errors: [] as string[],
+};
 
 /** One pair's life: pair, relay numbered offers both ways, one side leaves, the other is told. */
 async function pairLife(base: string, tag: string, messages: number): Promise<void> {
@@ -127,7 +139,11 @@ async function slowConsumer(base: string): Promise<void> {
   // 240 kB/s: inside the soak's byte rate; the loopback's kernel buffers (several MB) fill first,
   // then the server's queue reaches the cap
   const end = Date.now() + 90_000;
-  while (Date.now() < end && !sender.closed && !sender.frames.some((f) => f.startsWith('{"type":"peer_disconnected"'))) {
+  while (
+    Date.now() < end &&
+    !sender.closed &&
+    !sender.frames.some((f) => f.startsWith('{"type":"peer_disconnected"'))
+  ) {
     sender.ws.send(JSON.stringify({ type: 'offer', sdp }));
     await sleep(250);
   }
@@ -139,16 +155,39 @@ async function slowConsumer(base: string): Promise<void> {
 async function main(): Promise<void> {
   // default limits, except: pings every 10 s so keepalive runs during the soak, and a byte rate
   // of 256 KiB/s so a slow consumer's backlog reaches the cap within the soak
-  const sys = await startSystem('tandem', ['--log-level', 'warn', '--rate-limit', '50', '--rate-burst', '200', '--byte-rate-limit', '262144', '--byte-rate-burst', '262144',
-    '--max-connections-per-ip', '1024', '--max-buffered-bytes', '1048576', '--ping-interval', '10', '--ping-timeout', '10']);
+  const sys = await startSystem('tandem', [
+    '--log-level',
+    'warn',
+    '--rate-limit',
+    '50',
+    '--rate-burst',
+    '200',
+    '--byte-rate-limit',
+    '262144',
+    '--byte-rate-burst',
+    '262144',
+    '--max-connections-per-ip',
+    '1024',
+    '--max-buffered-bytes',
+    '1048576',
+    '--ping-interval',
+    '10',
+    '--ping-timeout',
+    '10',
+  ]);
   const rss: { s: number; mib: number }[] = [];
   const t0 = Date.now();
-  const sampler = setInterval(() => rss.push({ s: Math.round((Date.now() - t0) / 1000), mib: Math.round(rssBytes(sys.pid) / 2 ** 20) }), 5_000);
+  const sampler = setInterval(
+    () => rss.push({ s: Math.round((Date.now() - t0) / 1000), mib: Math.round(rssBytes(sys.pid) / 2 ** 20) }),
+    5_000,
+  );
   try {
     log(`opening ${opts.connections} connections to ${sys.base}`);
     const idle: Client[] = [];
     for (let i = 0; i < opts.connections; i += 250) {
-      const batch = await Promise.all(Array.from({ length: Math.min(250, opts.connections - i) }, () => open(sys.base, false)));
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(250, opts.connections - i) }, () => open(sys.base, false)),
+      );
       idle.push(...batch);
     }
     log(`${idle.length} open; RSS ${Math.round(rssBytes(sys.pid) / 2 ** 20)} MiB; churning for ${opts.seconds} s`);
@@ -156,7 +195,8 @@ async function main(): Promise<void> {
     const yourIdMs: number[] = [];
     let seq = 0;
     const worker = async () => {
-      while (Date.now() < deadline) await pairLife(sys.base, `p${++seq}`, 50).catch((e: Error) => void totals.errors.push(e.message));
+      while (Date.now() < deadline)
+        await pairLife(sys.base, `p${++seq}`, 50).catch((e: Error) => void totals.errors.push(e.message));
     };
     const prober = async () => {
       while (Date.now() < deadline) {
@@ -193,11 +233,28 @@ async function main(): Promise<void> {
     const stillOpen = idle.filter((c) => !c.closed).length;
     clearInterval(sampler);
     const result = {
-      startedAt: new Date(t0).toISOString(), connections: opts.connections, seconds: opts.seconds, stillOpen,
-      framesLost: totals.lost, framesMisrouted: totals.misrouted, outOfOrder: totals.outOfOrder, relayed: totals.received, sent: totals.sent,
-      pairsCompleted: totals.pairsCompleted, peerDisconnectedMissing: totals.peerDisconnectedMissing, badInputAnswered: totals.badInputAnswered,
-      badInputUnanswered: totals.badInputUnanswered, slowConsumersClosed: totals.slowClosed, errors: totals.errors.slice(0, 20), errorCount: totals.errors.length,
-      yourIdMs: { n: yourIdMs.length, p50: percentile(yourIdMs, 50), p99: percentile(yourIdMs, 99), max: Math.max(...yourIdMs) },
+      startedAt: new Date(t0).toISOString(),
+      connections: opts.connections,
+      seconds: opts.seconds,
+      stillOpen,
+      framesLost: totals.lost,
+      framesMisrouted: totals.misrouted,
+      outOfOrder: totals.outOfOrder,
+      relayed: totals.received,
+      sent: totals.sent,
+      pairsCompleted: totals.pairsCompleted,
+      peerDisconnectedMissing: totals.peerDisconnectedMissing,
+      badInputAnswered: totals.badInputAnswered,
+      badInputUnanswered: totals.badInputUnanswered,
+      slowConsumersClosed: totals.slowClosed,
+      errors: totals.errors.slice(0, 20),
+      errorCount: totals.errors.length,
+      yourIdMs: {
+        n: yourIdMs.length,
+        p50: percentile(yourIdMs, 50),
+        p99: percentile(yourIdMs, 99),
+        max: Math.max(...yourIdMs),
+      },
       rssMiB: rss,
     };
     for (const c of idle) c.ws.terminate();
@@ -205,7 +262,14 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}soak-latest.json`, JSON.stringify(result, null, 2));
     console.log(JSON.stringify({ ...result, rssMiB: rss.map((r) => `${r.s}s:${r.mib}`).join(' ') }, null, 2));
-    const ok = result.slowConsumersClosed > 0 && result.framesLost === 0 && result.framesMisrouted === 0 && result.outOfOrder === 0 && result.badInputUnanswered === 0 && result.peerDisconnectedMissing === 0 && result.errorCount === 0;
+    const ok =
+      result.slowConsumersClosed > 0 &&
+      result.framesLost === 0 &&
+      result.framesMisrouted === 0 &&
+      result.outOfOrder === 0 &&
+      result.badInputUnanswered === 0 &&
+      result.peerDisconnectedMissing === 0 &&
+      result.errorCount === 0;
     log(ok ? 'soak passed' : 'soak FAILED');
     process.exitCode = ok ? 0 : 1;
   } finally {

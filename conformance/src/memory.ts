@@ -61,7 +61,11 @@ export function memoryTarget(options: MemoryTargetOptions = {}): MemoryTarget {
       },
     },
   });
-  const schedule = scheduleEngine(engine, { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout) });
+  const schedule = scheduleEngine(engine, {
+    now: Date.now,
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout),
+  });
   const dial: Dialer = (handlers) => {
     const link: MemoryLink = { handlers, open: true };
     const conn = engine.open(link, Date.now());

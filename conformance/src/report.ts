@@ -13,7 +13,13 @@ export interface RunInfo {
   /** The server's `your_id` as first seen (its version and advertised capabilities). */
   server?: { version?: number; capabilities?: string[] };
   /** The timings the run assumed and the slack it allowed on timing bounds (ms). */
-  timing?: { pingIntervalMs: number; pingTimeoutMs: number; toleranceMs: number; earlyToleranceMs: number; answerTimeoutMs: number };
+  timing?: {
+    pingIntervalMs: number;
+    pingTimeoutMs: number;
+    toleranceMs: number;
+    earlyToleranceMs: number;
+    answerTimeoutMs: number;
+  };
 }
 
 /** The JSON report. */
@@ -23,10 +29,15 @@ export function jsonReport(results: CaseResult[], info: RunInfo): string {
 }
 
 const colours: Record<Verdict, string> = {
-  pass: '#2f8f4e', 'non-strict': '#b7791f', fail: '#c53030', informational: '#3d6fb4', skip: '#718096',
+  pass: '#2f8f4e',
+  'non-strict': '#b7791f',
+  fail: '#c53030',
+  informational: '#3d6fb4',
+  skip: '#718096',
 };
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The HTML report: one page, no external resources. */
 export function htmlReport(results: CaseResult[], info: RunInfo): string {
@@ -38,15 +49,24 @@ export function htmlReport(results: CaseResult[], info: RunInfo): string {
   const [counts, extra] = summary(results).split('\n');
   const row = (r: CaseResult) => {
     const detail = r.status === 'pass' ? '' : esc((r.missed ?? [r.reason ?? '']).join('; '));
-    const frames = r.frames && r.status !== 'pass' && r.status !== 'skip'
-      ? `<details><summary>${r.frames.length} frames seen</summary><pre class="frames">${esc(r.frames.join('\n'))}</pre></details>`
-      : '';
-    return `<tr class="case" data-verdict="${r.status}"><td class="name">${esc(r.name)}</td><td class="level">${r.level}</td>` +
-      `<td class="verdict" style="background:${colours[r.status]}">${r.status}</td><td class="ms">${r.ms} ms</td><td class="detail">${detail}${frames}</td></tr>`;
+    const frames =
+      r.frames && r.status !== 'pass' && r.status !== 'skip'
+        ? `<details><summary>${r.frames.length} frames seen</summary><pre class="frames">${esc(r.frames.join('\n'))}</pre></details>`
+        : '';
+    return (
+      `<tr class="case" data-verdict="${r.status}"><td class="name">${esc(r.name)}</td><td class="level">${r.level}</td>` +
+      `<td class="verdict" style="background:${colours[r.status]}">${r.status}</td><td class="ms">${r.ms} ms</td><td class="detail">${detail}${frames}</td></tr>`
+    );
   };
-  const tables = [...stages].map(([stage, rs]) =>
-    `<h2>${esc(stage)}</h2><table><thead><tr><th>case</th><th>level</th><th>verdict</th><th>time</th><th>detail</th></tr></thead><tbody>${rs.map(row).join('')}</tbody></table>`).join('\n');
-  const server = info.server ? `version ${info.server.version ?? 1}; capabilities: ${esc((info.server.capabilities ?? []).join(', ') || 'none')}` : 'unknown';
+  const tables = [...stages]
+    .map(
+      ([stage, rs]) =>
+        `<h2>${esc(stage)}</h2><table><thead><tr><th>case</th><th>level</th><th>verdict</th><th>time</th><th>detail</th></tr></thead><tbody>${rs.map(row).join('')}</tbody></table>`,
+    )
+    .join('\n');
+  const server = info.server
+    ? `version ${info.server.version ?? 1}; capabilities: ${esc((info.server.capabilities ?? []).join(', ') || 'none')}`
+    : 'unknown';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tandem conformance: ${esc(info.url)}</title>
 <style>

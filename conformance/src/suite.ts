@@ -131,8 +131,17 @@ class Raw {
   readonly onPing: (() => void)[] = [];
   private waiters = new Set<() => void>();
   private sock!: SuiteSocket;
-  private constructor(readonly log: string[], readonly label: string, readonly answerMs: number) {}
-  static async open(dial: Dialer, log: string[], label: string, answerMs: number = suiteDefaults.answerTimeoutMs): Promise<Raw> {
+  private constructor(
+    readonly log: string[],
+    readonly label: string,
+    readonly answerMs: number,
+  ) {}
+  static async open(
+    dial: Dialer,
+    log: string[],
+    label: string,
+    answerMs: number = suiteDefaults.answerTimeoutMs,
+  ): Promise<Raw> {
     const raw = new Raw(log, label, answerMs);
     const handlers: SocketHandlers = {
       message: (d, binary) => {
@@ -183,7 +192,12 @@ class Raw {
     this.send(JSON.stringify(v));
   }
   /** Wait for the next message (after index `from`) matching `pred`. */
-  next(pred: (m: Record<string, unknown>) => boolean, what: string, ms = this.answerMs, from = 0): Promise<Record<string, unknown>> {
+  next(
+    pred: (m: Record<string, unknown>) => boolean,
+    what: string,
+    ms = this.answerMs,
+    from = 0,
+  ): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const m = this.messages().slice(from).find(pred);
@@ -249,13 +263,15 @@ interface Ctx {
 }
 
 const expectEq = (actual: unknown, expected: unknown, what: string) => {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Failure(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  if (JSON.stringify(actual) !== JSON.stringify(expected))
+    throw new Failure(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 };
 const expectTrue = (cond: boolean, what: string) => {
   if (!cond) throw new Failure(what);
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const isError = (text: string) => (m: Record<string, unknown>) => m['type'] === 'error' && String(m['message']).includes(text);
+const isError = (text: string) => (m: Record<string, unknown>) =>
+  m['type'] === 'error' && String(m['message']).includes(text);
 
 interface Case {
   name: string;
@@ -295,8 +311,16 @@ export const cases: Case[] = [
       const a = await ctx.client('A');
       const b = await ctx.client('B');
       a.json({ type: 'pair_request', target_id: b.id });
-      expectEq(await a.next((m) => m['type'] === 'paired', 'paired'), { type: 'paired', peer_id: b.id, initiator: true }, 'requester paired');
-      expectEq(await b.next((m) => m['type'] === 'paired', 'paired'), { type: 'paired', peer_id: a.id, initiator: false }, 'target paired');
+      expectEq(
+        await a.next((m) => m['type'] === 'paired', 'paired'),
+        { type: 'paired', peer_id: b.id, initiator: true },
+        'requester paired',
+      );
+      expectEq(
+        await b.next((m) => m['type'] === 'paired', 'paired'),
+        { type: 'paired', peer_id: a.id, initiator: false },
+        'target paired',
+      );
     },
   },
   {
@@ -338,15 +362,35 @@ export const cases: Case[] = [
       const by = await ctx.client('bystander');
       const sdp = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ü "quoted" \\ back\r\n';
       a.json({ type: 'offer', sdp });
-      expectEq(await b.next((m) => m['type'] === 'offer', 'offer'), { type: 'offer', sdp, from_peer: true }, 'relayed offer');
+      expectEq(
+        await b.next((m) => m['type'] === 'offer', 'offer'),
+        { type: 'offer', sdp, from_peer: true },
+        'relayed offer',
+      );
       b.json({ type: 'answer', sdp });
-      expectEq(await a.next((m) => m['type'] === 'answer', 'answer'), { type: 'answer', sdp, from_peer: true }, 'relayed answer');
-      const cand = { candidate: 'candidate:1 1 UDP 2122252543 192.168.1.2 54400 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+      expectEq(
+        await a.next((m) => m['type'] === 'answer', 'answer'),
+        { type: 'answer', sdp, from_peer: true },
+        'relayed answer',
+      );
+      const cand = {
+        candidate: 'candidate:1 1 UDP 2122252543 192.168.1.2 54400 typ host',
+        sdpMid: '0',
+        sdpMLineIndex: 0,
+      };
       a.json({ type: 'candidate', candidate: cand });
-      expectEq(await b.next((m) => m['type'] === 'candidate', 'candidate'), { type: 'candidate', candidate: cand, from_peer: true }, 'relayed candidate');
+      expectEq(
+        await b.next((m) => m['type'] === 'candidate', 'candidate'),
+        { type: 'candidate', candidate: cand, from_peer: true },
+        'relayed candidate',
+      );
       const eoc = { candidate: '', sdpMid: null, sdpMLineIndex: null };
       b.json({ type: 'candidate', candidate: eoc });
-      expectEq(await a.next((m) => m['type'] === 'candidate', 'end-of-candidates'), { type: 'candidate', candidate: eoc, from_peer: true }, 'end-of-candidates');
+      expectEq(
+        await a.next((m) => m['type'] === 'candidate', 'end-of-candidates'),
+        { type: 'candidate', candidate: eoc, from_peer: true },
+        'end-of-candidates',
+      );
       await sleep(200);
       // keepalive pings may land on anyone at any time: they are not traffic to a bystander
       const stray = by.messages().filter((m) => m['type'] !== 'your_id' && m['type'] !== 'ping');
@@ -360,7 +404,12 @@ export const cases: Case[] = [
       a.json({ type: 'offer', sdp: 'v=0' });
       await a.next(isError(ErrorText.NotPaired), `"${ErrorText.NotPaired}" error`);
       a.json({ type: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null } });
-      await a.next(isError(ErrorText.NotPaired), `"${ErrorText.NotPaired}" error for a candidate`, undefined, a.frames.length - 1);
+      await a.next(
+        isError(ErrorText.NotPaired),
+        `"${ErrorText.NotPaired}" error for a candidate`,
+        undefined,
+        a.frames.length - 1,
+      );
     },
   },
   {
@@ -370,7 +419,16 @@ export const cases: Case[] = [
       pairs.forEach(([a], i) => a.json({ type: 'offer', sdp: `pair-${i}` }));
       await Promise.all(pairs.map(([, b], i) => b.next((m) => m['type'] === 'offer', `offer for pair ${i}`)));
       await sleep(200);
-      pairs.forEach(([, b], i) => expectEq(b.messages().filter((m) => m['type'] === 'offer').map((m) => m['sdp']), [`pair-${i}`], `offers seen by pair ${i}`));
+      pairs.forEach(([, b], i) =>
+        expectEq(
+          b
+            .messages()
+            .filter((m) => m['type'] === 'offer')
+            .map((m) => m['sdp']),
+          [`pair-${i}`],
+          `offers seen by pair ${i}`,
+        ),
+      );
     },
   },
   {
@@ -379,9 +437,16 @@ export const cases: Case[] = [
       const a = await ctx.client();
       ctx.keepAlive(a);
       const span = 2 * ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs + ctx.opts.toleranceMs;
-      await a.next((m) => m['type'] === 'ping', `a ping within the ${ctx.opts.pingIntervalMs} ms interval (+${ctx.opts.toleranceMs} ms tolerance)`, ctx.opts.pingIntervalMs + ctx.opts.toleranceMs);
+      await a.next(
+        (m) => m['type'] === 'ping',
+        `a ping within the ${ctx.opts.pingIntervalMs} ms interval (+${ctx.opts.toleranceMs} ms tolerance)`,
+        ctx.opts.pingIntervalMs + ctx.opts.toleranceMs,
+      );
       await sleep(span);
-      expectTrue(a.closed === null, `closed (${a.closed?.code}) within ${span} ms (2 × ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout + ${ctx.opts.toleranceMs} ms tolerance) although it answered every ping`);
+      expectTrue(
+        a.closed === null,
+        `closed (${a.closed?.code}) within ${span} ms (2 × ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout + ${ctx.opts.toleranceMs} ms tolerance) although it answered every ping`,
+      );
     },
   },
   {
@@ -393,7 +458,10 @@ export const cases: Case[] = [
         a.json({ type: 'offer', sdp: 'x' }); // answered "Not paired", but it is a frame
         await sleep(Math.max(50, ctx.opts.pingIntervalMs / 4));
       }
-      expectTrue(a.closed === null, `closed although it kept sending frames (watched 2 × ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout + ${ctx.opts.toleranceMs} ms tolerance)`);
+      expectTrue(
+        a.closed === null,
+        `closed although it kept sending frames (watched 2 × ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout + ${ctx.opts.toleranceMs} ms tolerance)`,
+      );
     },
   },
   {
@@ -403,9 +471,19 @@ export const cases: Case[] = [
       ctx.keepAlive(b);
       const t0 = Date.now(); // A's last frame was its pair_request
       const bound = ctx.opts.pingIntervalMs + ctx.opts.pingTimeoutMs;
-      const at = await a.waitClosed(bound + ctx.opts.toleranceMs, `the ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout (+${ctx.opts.toleranceMs} ms tolerance)`);
-      expectTrue(at - t0 >= ctx.opts.pingTimeoutMs - ctx.opts.earlyToleranceMs, `closed after ${at - t0} ms, before the ${ctx.opts.pingTimeoutMs} ms timeout (${ctx.opts.earlyToleranceMs} ms early allowed)`);
-      expectEq(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'), { type: 'peer_disconnected', peer_id: a.id }, 'notice');
+      const at = await a.waitClosed(
+        bound + ctx.opts.toleranceMs,
+        `the ${ctx.opts.pingIntervalMs} ms interval + ${ctx.opts.pingTimeoutMs} ms timeout (+${ctx.opts.toleranceMs} ms tolerance)`,
+      );
+      expectTrue(
+        at - t0 >= ctx.opts.pingTimeoutMs - ctx.opts.earlyToleranceMs,
+        `closed after ${at - t0} ms, before the ${ctx.opts.pingTimeoutMs} ms timeout (${ctx.opts.earlyToleranceMs} ms early allowed)`,
+      );
+      expectEq(
+        await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'),
+        { type: 'peer_disconnected', peer_id: a.id },
+        'notice',
+      );
     },
   },
   {
@@ -413,7 +491,11 @@ export const cases: Case[] = [
     async run(ctx) {
       const [a, b] = await ctx.pair();
       b.end(1000);
-      expectEq(await a.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'), { type: 'peer_disconnected', peer_id: b.id }, 'notice');
+      expectEq(
+        await a.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected'),
+        { type: 'peer_disconnected', peer_id: b.id },
+        'notice',
+      );
       const c = await ctx.client('C');
       a.json({ type: 'pair_request', target_id: c.id });
       await c.next((m) => m['type'] === 'paired', 'paired after re-pair');
@@ -426,7 +508,11 @@ export const cases: Case[] = [
     async run(ctx) {
       const [a, b] = await ctx.pair();
       b.close(); // no closing handshake
-      expectEq(await a.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected', 10_000), { type: 'peer_disconnected', peer_id: b.id }, 'notice');
+      expectEq(
+        await a.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected', 10_000),
+        { type: 'peer_disconnected', peer_id: b.id },
+        'notice',
+      );
     },
   },
   {
@@ -447,8 +533,16 @@ export const cases: Case[] = [
         const from = a.frames.length;
         a.send(frame, binary);
         // MUST: some error answers it (wire v1 allows generic texts); SHOULD: it names the problem
-        const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(String(frame))}`, undefined, from);
-        ctx.should(String(e['message']).includes(text), `the error for ${JSON.stringify(String(frame))} names "${text}" (got "${String(e['message'])}")`);
+        const e = await a.next(
+          (m) => m['type'] === 'error',
+          `an error for ${JSON.stringify(String(frame))}`,
+          undefined,
+          from,
+        );
+        ctx.should(
+          String(e['message']).includes(text),
+          `the error for ${JSON.stringify(String(frame))} names "${text}" (got "${String(e['message'])}")`,
+        );
       }
       a.json({ type: 'pair_request', target_id: 'nobody-0000' });
       await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', undefined, a.frames.length);
@@ -463,7 +557,10 @@ export const cases: Case[] = [
         const from = a.frames.length;
         a.json(frame);
         const e = await a.next((m) => m['type'] === 'error', `an error for ${JSON.stringify(frame)}`, undefined, from);
-        ctx.should(String(e['message']).includes(field), `the error for ${JSON.stringify(frame)} names "${field}" (got "${String(e['message'])}")`);
+        ctx.should(
+          String(e['message']).includes(field),
+          `the error for ${JSON.stringify(frame)} names "${field}" (got "${String(e['message'])}")`,
+        );
       }
       a.json({ type: 'pair_request', target_id: 'nobody-0000' });
       await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after bad input', undefined, a.frames.length);
@@ -483,13 +580,26 @@ export const cases: Case[] = [
       if (outcome === null) throw new Failure('a 2 MiB frame got neither an error nor a close within 5 s');
       if (outcome === 'closed') expectEq(a.closed?.code, CloseCode.MessageTooBig, 'close code for an oversized frame');
       else {
-        expectTrue(/too large|too big|limit/i.test(String(outcome['message'])), `error names the size limit: ${String(outcome['message'])}`);
+        expectTrue(
+          /too large|too big|limit/i.test(String(outcome['message'])),
+          `error names the size limit: ${String(outcome['message'])}`,
+        );
         a.json({ type: 'pair_request', target_id: 'nobody-0000' }); // and the connection carries on
-        await a.next(isError(ErrorText.TargetNotFound), 'a normal answer after the oversized frame', undefined, a.frames.length);
+        await a.next(
+          isError(ErrorText.TargetNotFound),
+          'a normal answer after the oversized frame',
+          undefined,
+          a.frames.length,
+        );
       }
       // nobody else is harmed, and new clients still get IDs
       bystander.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await bystander.next(isError(ErrorText.TargetNotFound), 'the bystander still gets answers', undefined, bystander.frames.length);
+      await bystander.next(
+        isError(ErrorText.TargetNotFound),
+        'the bystander still gets answers',
+        undefined,
+        bystander.frames.length,
+      );
       const b = await ctx.client('after');
       expectTrue(b.id.length > 0, 'server still assigns IDs');
     },
@@ -519,12 +629,25 @@ export const cases: Case[] = [
       const wa = await negotiate(a, Capability.IceServers);
       const wb = await negotiate(b, Capability.IceServers);
       // MUST: a granted ice-servers brings the servers and their lifetime in welcome
-      const servers = wa['ice_servers'] as { urls: string | string[]; username?: string; credential?: string }[] | undefined;
-      expectTrue(Array.isArray(servers) && servers.length > 0, 'welcome granting ice-servers carries a non-empty ice_servers list');
-      expectTrue(Number.isInteger(wa['ice_servers_ttl_ms']) && Number(wa['ice_servers_ttl_ms']) > 0, 'welcome carries ice_servers_ttl_ms > 0');
+      const servers = wa['ice_servers'] as
+        { urls: string | string[]; username?: string; credential?: string }[] | undefined;
+      expectTrue(
+        Array.isArray(servers) && servers.length > 0,
+        'welcome granting ice-servers carries a non-empty ice_servers list',
+      );
+      expectTrue(
+        Number.isInteger(wa['ice_servers_ttl_ms']) && Number(wa['ice_servers_ttl_ms']) > 0,
+        'welcome carries ice_servers_ttl_ms > 0',
+      );
       const turn = (w: Record<string, unknown>) =>
-        (w['ice_servers'] as { urls: string | string[]; username?: string; credential?: string }[]).filter((s) => [s.urls].flat().some((u) => /^turns?:/i.test(u)));
-      for (const s of turn(wa)) expectTrue(typeof s.username === 'string' && typeof s.credential === 'string', 'a TURN server comes with a username and credential');
+        (w['ice_servers'] as { urls: string | string[]; username?: string; credential?: string }[]).filter((s) =>
+          [s.urls].flat().some((u) => /^turns?:/i.test(u)),
+        );
+      for (const s of turn(wa))
+        expectTrue(
+          typeof s.username === 'string' && typeof s.credential === 'string',
+          'a TURN server comes with a username and credential',
+        );
       // SHOULD: credentials of one's own, naming the client, so TURN logs trace to a session
       const [ta, tb] = [turn(wa), turn(wb)];
       if (ta.length > 0 && tb.length > 0) {
@@ -556,10 +679,14 @@ export const cases: Case[] = [
       const a = await ctx.client('A');
       const w = await negotiate(a, 'resume');
       const token = w['resume_token'];
-      expectTrue(typeof token === 'string' && token.length >= 16, `welcome carries a resume token: ${JSON.stringify(token)}`);
+      expectTrue(
+        typeof token === 'string' && token.length >= 16,
+        `welcome carries a resume token: ${JSON.stringify(token)}`,
+      );
       expectTrue(!String(token).includes(a.id), 'the token is not the public ID');
       const grace = Number(w['resume_grace_ms']);
-      if (!(grace >= 2 * ctx.opts.toleranceMs)) throw new Skip(`grace ${grace} ms is too short to test with a tolerance of ${ctx.opts.toleranceMs} ms`);
+      if (!(grace >= 2 * ctx.opts.toleranceMs))
+        throw new Skip(`grace ${grace} ms is too short to test with a tolerance of ${ctx.opts.toleranceMs} ms`);
       const b = await ctx.client('B');
       ctx.keepAlive(a);
       ctx.keepAlive(b);
@@ -575,7 +702,11 @@ export const cases: Case[] = [
       again.json({ type: 'resume', token, received: 1 });
       const resumed = await again.next((m) => m['type'] === 'resumed' || m['type'] === 'error', 'resumed');
       expectEq(resumed['type'], 'resumed', `answer to resume (${JSON.stringify(resumed)})`);
-      expectEq([resumed['id'], resumed['peer_id'], resumed['received']], [a.id, b.id, 1], 'resumed: same ID, same partner, what the server had');
+      expectEq(
+        [resumed['id'], resumed['peer_id'], resumed['received']],
+        [a.id, b.id, 1],
+        'resumed: same ID, same partner, what the server had',
+      );
       expectTrue(resumed['resume_token'] !== token, 'a resume hands out a new token');
       const replayed = await again.next((m) => m['type'] === 'offer', 'the offer sent while A was away');
       expectEq([replayed['sdp'], replayed['from_peer']], ['sent while A was away', true], 'replayed offer');
@@ -586,7 +717,12 @@ export const cases: Case[] = [
       thief.json({ type: 'resume', token, received: 0 });
       await thief.next((m) => m['type'] === 'error', 'an error for a spent token');
       thief.json({ type: 'pair_request', target_id: 'nobody-0000' });
-      await thief.next(isError(ErrorText.TargetNotFound), 'a normal answer after the refused resume', undefined, thief.frames.length);
+      await thief.next(
+        isError(ErrorText.TargetNotFound),
+        'a normal answer after the refused resume',
+        undefined,
+        thief.frames.length,
+      );
       expectEq(b.count('peer_disconnected'), 0, 'peer_disconnected at any point');
     },
   },
@@ -596,9 +732,19 @@ export const cases: Case[] = [
 export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult) => void): Promise<CaseResult[]> {
   const urls = options.urls ?? (options.url !== undefined ? [options.url] : []);
   if (!options.dial && urls.length === 0) throw new TypeError('runSuite needs a url or a dial function');
-  const dials = options.dial === undefined ? urls.map(wsDialer) : Array.isArray(options.dial) ? options.dial : [options.dial];
+  const dials =
+    options.dial === undefined ? urls.map(wsDialer) : Array.isArray(options.dial) ? options.dial : [options.dial];
   if (dials.length === 0) throw new TypeError('runSuite needs at least one dial function');
-  const opts: Required<SuiteOptions> = { toleranceMs: suiteDefaults.toleranceMs, earlyToleranceMs: suiteDefaults.earlyToleranceMs, answerTimeoutMs: suiteDefaults.answerTimeoutMs, filter: '', url: urls.join(' ') || '(in process)', urls, ...options, dial: dials };
+  const opts: Required<SuiteOptions> = {
+    toleranceMs: suiteDefaults.toleranceMs,
+    earlyToleranceMs: suiteDefaults.earlyToleranceMs,
+    answerTimeoutMs: suiteDefaults.answerTimeoutMs,
+    filter: '',
+    url: urls.join(' ') || '(in process)',
+    urls,
+    ...options,
+    dial: dials,
+  };
   const results: CaseResult[] = [];
   for (const c of cases) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;
@@ -612,7 +758,12 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
       async client(label = `c${clients.length}`) {
         // cluster mode: the k-th client of a case goes to node k mod n
         const node = clients.length % dials.length;
-        const raw = await Raw.open(dials[node]!, log, dials.length > 1 ? `${label}@${node + 1}` : label, opts.answerTimeoutMs);
+        const raw = await Raw.open(
+          dials[node]!,
+          log,
+          dials.length > 1 ? `${label}@${node + 1}` : label,
+          opts.answerTimeoutMs,
+        );
         clients.push(raw);
         const first = await raw.next((m) => m['type'] === 'your_id', 'your_id');
         return Object.assign(raw, { id: String(first['id']) });
@@ -640,10 +791,12 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
     try {
       await c.run(ctx);
       const violations = clients.flatMap((cl) => cl.violations.map((v) => `${cl.label}: ${v}`));
-      if (violations.length > 0) throw new Failure(`frames that are not protocol messages: ${violations.slice(0, 3).join('; ')}`);
-      result = missed.length > 0
-        ? { ...base, status: 'non-strict', reason: missed[0], missed, frames: log.slice(-30), ms: Date.now() - t0 }
-        : { ...base, status: 'pass', ms: Date.now() - t0 };
+      if (violations.length > 0)
+        throw new Failure(`frames that are not protocol messages: ${violations.slice(0, 3).join('; ')}`);
+      result =
+        missed.length > 0
+          ? { ...base, status: 'non-strict', reason: missed[0], missed, frames: log.slice(-30), ms: Date.now() - t0 }
+          : { ...base, status: 'pass', ms: Date.now() - t0 };
     } catch (e) {
       const reason = (e as Error).message;
       if (e instanceof Skip) result = { ...base, status: 'skip', reason, ms: Date.now() - t0 };

@@ -12,7 +12,19 @@ const nodes: { proc: Proc; url: string }[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   for (let i = 0; i < 2; i++) {
-    const proc = start('tandem-server', ['--port', '0', '--redis', redis.url, '--ping-interval', '1', '--ping-timeout', '1', '--no-demo', '--log-level', 'info']);
+    const proc = start('tandem-server', [
+      '--port',
+      '0',
+      '--redis',
+      redis.url,
+      '--ping-interval',
+      '1',
+      '--ping-timeout',
+      '1',
+      '--no-demo',
+      '--log-level',
+      'info',
+    ]);
     const m = await proc.waitFor(/Listening on (ws:\/\/\S+)/);
     nodes.push({ proc, url: m[1]! });
   }
@@ -26,7 +38,9 @@ const cli = fileURLToPath(new URL('../src/bin/tandem-conformance.ts', import.met
 
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', cli, ...args], { env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', cli, ...args], {
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -40,11 +54,25 @@ function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
 
 describe('tandem-conformance in cluster mode', () => {
   it('passes every case against two nodes, with every pair split across them', async () => {
-    const { code, out } = await runCli(['--url', nodes[0]!.url, '--url', nodes[1]!.url, '--ping-interval', '1', '--ping-timeout', '1', '--tolerance', '1000']);
+    const { code, out } = await runCli([
+      '--url',
+      nodes[0]!.url,
+      '--url',
+      nodes[1]!.url,
+      '--ping-interval',
+      '1',
+      '--ping-timeout',
+      '1',
+      '--tolerance',
+      '1000',
+    ]);
     const lines = out.split('\n');
     const verdicts = lines.filter((l) => /^(PASS|FAIL|SKIP|NON-STRICT|INFORMATIONAL)\s/.test(l));
     expect(verdicts.length, out).toBeGreaterThanOrEqual(18);
-    expect(verdicts.filter((l) => !l.startsWith('PASS') && !l.startsWith('SKIP')), out).toEqual([]);
+    expect(
+      verdicts.filter((l) => !l.startsWith('PASS') && !l.startsWith('SKIP')),
+      out,
+    ).toEqual([]);
     // the only skips are extensions a cluster node does not advertise, with the reason
     for (const l of verdicts.filter((v) => v.startsWith('SKIP'))) expect(l).toMatch(/skipped: /);
     expect(out).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/m);

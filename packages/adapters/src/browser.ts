@@ -2,7 +2,14 @@
 // client-core's transport and peer over the browser's own WebSocket and RTCPeerConnection.
 // No Node imports: bundle it with client-core for a page.
 import { CloseCode, type IceCandidate } from '@tandem/protocol';
-import type { CandidateType, PeerFactory, PeerHandlers, PeerSession, SelectedPath, TransportFactory } from '@tandem/client-core';
+import type {
+  CandidateType,
+  PeerFactory,
+  PeerHandlers,
+  PeerSession,
+  SelectedPath,
+  TransportFactory,
+} from '@tandem/client-core';
 
 /** A TransportFactory over the browser's WebSocket. */
 export const browserTransport: TransportFactory = (url, handlers) => {
@@ -29,7 +36,8 @@ export const browserTransport: TransportFactory = (url, handlers) => {
 };
 
 /** A PeerFactory over the browser's RTCPeerConnection. */
-export const browserPeerFactory: PeerFactory = ({ iceServers, iceTransportPolicy, handlers }) => new BrowserPeer(iceServers as RTCIceServer[], iceTransportPolicy ?? 'all', handlers);
+export const browserPeerFactory: PeerFactory = ({ iceServers, iceTransportPolicy, handlers }) =>
+  new BrowserPeer(iceServers as RTCIceServer[], iceTransportPolicy ?? 'all', handlers);
 
 class BrowserPeer implements PeerSession {
   private readonly pc: RTCPeerConnection;
@@ -41,14 +49,19 @@ class BrowserPeer implements PeerSession {
     this.pc.onicecandidate = (e) => {
       if (e.candidate === null) return this.handlers?.iceCandidate(null);
       const j = e.candidate.toJSON();
-      this.handlers?.iceCandidate({ candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null });
+      this.handlers?.iceCandidate({
+        candidate: j.candidate ?? '',
+        sdpMid: j.sdpMid ?? null,
+        sdpMLineIndex: j.sdpMLineIndex ?? null,
+      });
     };
     this.pc.ondatachannel = (e) => this.attach(e.channel);
     // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
     this.pc.oniceconnectionstatechange = () => this.handlers?.iceState(this.pc.iceConnectionState);
     this.pc.onconnectionstatechange = () => {
       const ice = this.pc.iceConnectionState;
-      if (this.pc.connectionState === 'failed' && ice !== 'failed' && ice !== 'disconnected') this.handlers?.failed('connection failed');
+      if (this.pc.connectionState === 'failed' && ice !== 'failed' && ice !== 'disconnected')
+        this.handlers?.failed('connection failed');
     };
   }
   createDataChannel(label: string): void {
@@ -56,9 +69,20 @@ class BrowserPeer implements PeerSession {
   }
   /** The selected candidate pair's types, from getStats (the transport's selectedCandidatePairId). */
   async selectedPath(): Promise<SelectedPath | null> {
-    const byId = new Map<string, { type: string; selectedCandidatePairId?: string; localCandidateId?: string; remoteCandidateId?: string; candidateType?: CandidateType }>();
+    const byId = new Map<
+      string,
+      {
+        type: string;
+        selectedCandidatePairId?: string;
+        localCandidateId?: string;
+        remoteCandidateId?: string;
+        candidateType?: CandidateType;
+      }
+    >();
     (await this.pc.getStats()).forEach((s: { id: string; type: string }) => byId.set(s.id, s));
-    const pairId = [...byId.values()].find((s) => s.type === 'transport' && s.selectedCandidatePairId)?.selectedCandidatePairId;
+    const pairId = [...byId.values()].find(
+      (s) => s.type === 'transport' && s.selectedCandidatePairId,
+    )?.selectedCandidatePairId;
     const pair = pairId === undefined ? undefined : byId.get(pairId);
     if (pair?.localCandidateId === undefined || pair.remoteCandidateId === undefined) return null;
     const type = (id: string) => byId.get(id)?.candidateType;
@@ -86,7 +110,11 @@ class BrowserPeer implements PeerSession {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
   }
   async addCandidate(c: IceCandidate): Promise<void> {
-    await this.pc.addIceCandidate(c.candidate === '' ? null : { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null });
+    await this.pc.addIceCandidate(
+      c.candidate === ''
+        ? null
+        : { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null },
+    );
   }
   send(data: string | Uint8Array): void {
     if (this.channel?.readyState !== 'open') throw new Error('data channel is not open');
@@ -106,6 +134,7 @@ class BrowserPeer implements PeerSession {
     dc.binaryType = 'arraybuffer';
     dc.onopen = () => this.handlers?.channelOpen();
     dc.onclose = () => this.handlers?.channelClose();
-    dc.onmessage = (e) => this.handlers?.channelMessage(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer));
+    dc.onmessage = (e) =>
+      this.handlers?.channelMessage(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer));
   }
 }

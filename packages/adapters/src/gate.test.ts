@@ -21,12 +21,27 @@ describe('client address', () => {
 });
 
 describe('origin allowlist', () => {
-  const allows = originMatcher(['https://chat.example.com', '*.example.org', 'https://*.example.net', 'http://localhost:5173']);
+  const allows = originMatcher([
+    'https://chat.example.com',
+    '*.example.org',
+    'https://*.example.net',
+    'http://localhost:5173',
+  ]);
   it.each([
-    ['https://chat.example.com', true], ['HTTPS://Chat.Example.com', true], ['http://chat.example.com', false], ['https://chat.example.com:444', false],
-    ['https://a.example.org', true], ['http://a.b.example.org', true], ['https://example.org', false], ['https://evilexample.org', false],
-    ['https://x.example.net', true], ['http://x.example.net', false], ['http://localhost:5173', true], ['http://localhost', false],
-    ['null', false], [undefined, true],
+    ['https://chat.example.com', true],
+    ['HTTPS://Chat.Example.com', true],
+    ['http://chat.example.com', false],
+    ['https://chat.example.com:444', false],
+    ['https://a.example.org', true],
+    ['http://a.b.example.org', true],
+    ['https://example.org', false],
+    ['https://evilexample.org', false],
+    ['https://x.example.net', true],
+    ['http://x.example.net', false],
+    ['http://localhost:5173', true],
+    ['http://localhost', false],
+    ['null', false],
+    [undefined, true],
   ])('%s → %s', (origin, ok) => expect(allows(origin)).toBe(ok));
   it('refuses patterns that are not origins at start', () => {
     expect(() => originMatcher(['chat.example.com'])).toThrow(/needs its scheme/);
@@ -74,7 +89,13 @@ describe('text log', () => {
   it('escapes every control character and line separator a client can put in a string', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => {
-        const line = serverLogLine({ type: 'pair_failed', id: 'me', targetId: s, error: 'target_not_found', message: 'Target client not found' });
+        const line = serverLogLine({
+          type: 'pair_failed',
+          id: 'me',
+          targetId: s,
+          error: 'target_not_found',
+          message: 'Target client not found',
+        });
         expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
       }),
     );

@@ -28,7 +28,9 @@ const FALLBACK_MAX_CONNECTIONS = 10_000;
 /** The soft limit on open files of this process, or null where /proc is not there. */
 export function openFileLimit(): number | null {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
     return soft === undefined || soft === 'unlimited' ? null : Number(soft) || null;
   } catch {
@@ -69,7 +71,11 @@ export function normalizeAddress(address: string): string {
  * `X-Forwarded-For` is read from the right, skipping trusted proxies, and the first other
  * address is the client. A malformed entry stops the walk at the last trusted hop.
  */
-export function clientAddress(remote: string, forwardedFor: string | string[] | undefined, trusted: ReadonlySet<string>): string {
+export function clientAddress(
+  remote: string,
+  forwardedFor: string | string[] | undefined,
+  trusted: ReadonlySet<string>,
+): string {
   let address = normalizeAddress(remote);
   if (!trusted.has(address) || forwardedFor === undefined) return address;
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
@@ -103,7 +109,9 @@ export function originMatcher(patterns: readonly string[]): (origin: string | un
     const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)$/.exec(o);
     if (!m) return false;
     const [, scheme, host] = m;
-    return wild.some((w) => (w.scheme === null || w.scheme === scheme) && host!.endsWith(w.suffix) && host!.length > w.suffix.length);
+    return wild.some(
+      (w) => (w.scheme === null || w.scheme === scheme) && host!.endsWith(w.suffix) && host!.length > w.suffix.length,
+    );
   };
 }
 
@@ -121,9 +129,11 @@ export class ConnectionGate {
     this.limits = Object.freeze({ ...defaultConnectionLimits(), ...limits });
     for (const name of ['maxConnections', 'maxConnectionsPerIp'] as const) {
       const v = this.limits[name];
-      if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`ConnectionLimits.${name} must be a positive integer, got ${v}`);
+      if (!(Number.isInteger(v) && v > 0))
+        throw new RangeError(`ConnectionLimits.${name} must be a positive integer, got ${v}`);
     }
-    for (const a of this.limits.trustProxy) if (isIP(normalizeAddress(a)) === 0) throw new Error(`--trust-proxy: not an IP address: ${JSON.stringify(a)}`);
+    for (const a of this.limits.trustProxy)
+      if (isIP(normalizeAddress(a)) === 0) throw new Error(`--trust-proxy: not an IP address: ${JSON.stringify(a)}`);
     this.trusted = new Set(this.limits.trustProxy.map(normalizeAddress));
     this.allows = originMatcher(this.limits.allowOrigins);
   }
@@ -139,14 +149,27 @@ export class ConnectionGate {
   }
 
   /** Decide an upgrade; when admitted, the connection is counted until `release(address)`. */
-  admit(remote: string, forwardedFor: string | string[] | undefined, origin: string | undefined): { address: string; refusal: Refusal | null } {
+  admit(
+    remote: string,
+    forwardedFor: string | string[] | undefined,
+    origin: string | undefined,
+  ): { address: string; refusal: Refusal | null } {
     const address = clientAddress(remote, forwardedFor, this.trusted);
-    const refuse = (reason: RefusalReason, status: Refusal['status'], message: string) => ({ address, refusal: { reason, status, message, address, origin } });
+    const refuse = (reason: RefusalReason, status: Refusal['status'], message: string) => ({
+      address,
+      refusal: { reason, status, message, address, origin },
+    });
     if (this.draining) return refuse('draining', 503, 'server draining: connect to another node');
     if (!this.allows(origin)) return refuse('origin', 403, `origin not allowed: ${origin}`);
-    if (this.total >= this.limits.maxConnections) return refuse('max_connections', 503, `server full (limit ${this.limits.maxConnections} connections)`);
+    if (this.total >= this.limits.maxConnections)
+      return refuse('max_connections', 503, `server full (limit ${this.limits.maxConnections} connections)`);
     const mine = this.byAddress.get(address) ?? 0;
-    if (mine >= this.limits.maxConnectionsPerIp) return refuse('max_connections_per_ip', 429, `too many connections from ${address} (limit ${this.limits.maxConnectionsPerIp})`);
+    if (mine >= this.limits.maxConnectionsPerIp)
+      return refuse(
+        'max_connections_per_ip',
+        429,
+        `too many connections from ${address} (limit ${this.limits.maxConnectionsPerIp})`,
+      );
     this.byAddress.set(address, mine + 1);
     this.total++;
     return { address, refusal: null };

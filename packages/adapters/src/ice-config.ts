@@ -26,16 +26,20 @@ const TURN_URL = new RegExp(`^turns?:${HOST}(?::\\d{1,5})?(?:\\?transport=(?:udp
 /** Why the settings cannot work, in words, or null when they can. */
 export function checkIceSettings(s: IceSettings): string | null {
   for (const url of s.stunUrls) {
-    if (!STUN_URL.test(url)) return `malformed STUN URL ${JSON.stringify(url)}: expected stun:host[:port] or stuns:host[:port]`;
+    if (!STUN_URL.test(url))
+      return `malformed STUN URL ${JSON.stringify(url)}: expected stun:host[:port] or stuns:host[:port]`;
     if (!portOk(url)) return `STUN URL ${JSON.stringify(url)} has a port outside 1–65535`;
   }
   for (const url of s.turnUrls) {
-    if (!TURN_URL.test(url)) return `malformed TURN URL ${JSON.stringify(url)}: expected turn:host[:port][?transport=udp|tcp] or turns:…`;
+    if (!TURN_URL.test(url))
+      return `malformed TURN URL ${JSON.stringify(url)}: expected turn:host[:port][?transport=udp|tcp] or turns:…`;
     if (!portOk(url)) return `TURN URL ${JSON.stringify(url)} has a port outside 1–65535`;
   }
-  if (s.turnUrls.length > 0 && !s.turnSecret) return 'a TURN URL needs --turn-secret (the static-auth-secret of coturn\'s use-auth-secret)';
+  if (s.turnUrls.length > 0 && !s.turnSecret)
+    return "a TURN URL needs --turn-secret (the static-auth-secret of coturn's use-auth-secret)";
   if (s.turnSecret && s.turnUrls.length === 0) return '--turn-secret needs at least one --turn-url';
-  if (!Number.isInteger(s.turnTtlS) || s.turnTtlS < 60 || s.turnTtlS > MAX_TURN_TTL_S) return `--turn-ttl must be a whole number of seconds from 60 to ${MAX_TURN_TTL_S} (one day)`;
+  if (!Number.isInteger(s.turnTtlS) || s.turnTtlS < 60 || s.turnTtlS > MAX_TURN_TTL_S)
+    return `--turn-ttl must be a whole number of seconds from 60 to ${MAX_TURN_TTL_S} (one day)`;
   return null;
 }
 
@@ -45,17 +49,27 @@ function portOk(url: string): boolean {
 }
 
 /** TURN REST credentials for `user`, valid until `nowMs` + `ttlS`. */
-export function turnCredentials(secret: string, user: string, ttlS: number, nowMs: number): { username: string; credential: string } {
+export function turnCredentials(
+  secret: string,
+  user: string,
+  ttlS: number,
+  nowMs: number,
+): { username: string; credential: string } {
   const username = `${Math.floor(nowMs / 1000) + ttlS}:${user}`;
   return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
 }
 
 /** The ICE servers to hand `user` now, or null when no STUN or TURN server is configured. */
-export function iceServersFor(s: IceSettings, user: string, nowMs: number): { servers: IceServer[]; ttlMs: number } | null {
+export function iceServersFor(
+  s: IceSettings,
+  user: string,
+  nowMs: number,
+): { servers: IceServer[]; ttlMs: number } | null {
   if (s.stunUrls.length === 0 && s.turnUrls.length === 0) return null;
   const servers: IceServer[] = [];
   if (s.stunUrls.length > 0) servers.push({ urls: [...s.stunUrls] });
-  if (s.turnUrls.length > 0) servers.push({ urls: [...s.turnUrls], ...turnCredentials(s.turnSecret!, user, s.turnTtlS, nowMs) });
+  if (s.turnUrls.length > 0)
+    servers.push({ urls: [...s.turnUrls], ...turnCredentials(s.turnSecret!, user, s.turnTtlS, nowMs) });
   return { servers, ttlMs: s.turnTtlS * 1000 };
 }
 
@@ -73,7 +87,9 @@ export function iceServersHandler(s: IceSettings): (req: IncomingMessage, res: S
     }
     const given = iceServersFor(s, `http-${randomUUID()}`, Date.now());
     const body = JSON.stringify({ iceServers: given?.servers ?? [] });
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(req.method === 'HEAD' ? undefined : body);
     return true;
   };
 }

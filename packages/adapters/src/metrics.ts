@@ -37,52 +37,106 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
   let snapshot: ServerStats | null = null;
   const current = () => (snapshot ??= stats());
   const total = (name: string, help: string, read: (s: ServerStats) => number) =>
-    new Counter({ name: p + name, help, registers: [registry], collect() {
-      this.reset();
-      this.inc(read(current()));
-    } });
+    new Counter({
+      name: p + name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read(current()));
+      },
+    });
   const gauge = (name: string, help: string, read: (s: ServerStats) => number) =>
-    new Gauge({ name: p + name, help, registers: [registry], collect() {
-      this.set(read(current()));
-    } });
+    new Gauge({
+      name: p + name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(current()));
+      },
+    });
   gauge('connections', 'Open client connections', (s) => s.connections);
   gauge('pairs', 'Current pairs', (s) => s.pairs);
   total('connections_opened_total', 'Connections accepted', (s) => s.opened);
   total('connections_closed_total', 'Connections ended, for any reason', (s) => s.closed);
   total('pings_total', 'Keepalive pings sent', (s) => s.pings);
   total('ping_timeouts_total', 'Connections closed for missing their ping deadline', (s) => s.timeouts);
-  total('slow_consumer_closes_total', 'Connections closed for not reading (queued bytes over the cap)', (s) => s.slowConsumers);
+  total(
+    'slow_consumer_closes_total',
+    'Connections closed for not reading (queued bytes over the cap)',
+    (s) => s.slowConsumers,
+  );
   gauge('detached_sessions', 'Resumable sessions waiting for their client to come back', (s) => s.detached);
   total('resumes_total', 'Sessions resumed on a new link', (s) => s.resumes);
   total('resume_failures_total', 'Resume attempts refused', (s) => s.resumeFailures);
   total('resume_expired_total', 'Detached sessions ended (grace over or replay buffer full)', (s) => s.resumeExpired);
-  gauge('directory_available', '1 while pairings can be decided (in a cluster: while Redis is reachable)', (s) => s.directoryAvailable);
-  total('cluster_resets_total', 'Times this node lost its Redis state and ended its cross-node pairs', (s) => s.clusterResets);
+  gauge(
+    'directory_available',
+    '1 while pairings can be decided (in a cluster: while Redis is reachable)',
+    (s) => s.directoryAvailable,
+  );
+  total(
+    'cluster_resets_total',
+    'Times this node lost its Redis state and ended its cross-node pairs',
+    (s) => s.clusterResets,
+  );
   total('sessions_handed_over_total', 'Sessions whose client resumed through another node', (s) => s.handedOver);
-  new Counter({ name: `${p}node_messages_total`, help: 'Messages between cluster nodes, by direction', labelNames: ['direction'], registers: [registry], collect() {
-    this.reset();
-    const s = current();
-    this.labels('sent').inc(s.nodeMessagesSent);
-    this.labels('received').inc(s.nodeMessagesReceived);
-  } });
-  new Counter({ name: `${p}relayed_total`, help: 'Signals relayed inside pairs, by type', labelNames: ['type'], registers: [registry], collect() {
-    this.reset();
-    for (const [type, n] of Object.entries(current().relayedByType)) this.labels(type).inc(n);
-  } });
-  new Counter({ name: `${p}errors_total`, help: 'Error replies and refused frames, by code', labelNames: ['code'], registers: [registry], collect() {
-    this.reset();
-    for (const [code, n] of Object.entries(current().errorsByCode)) this.labels(code).inc(n);
-  } });
-  new Counter({ name: `${p}rate_limited_total`, help: 'Connections closed for a rate limit, by unit', labelNames: ['unit'], registers: [registry], collect() {
-    this.reset();
-    const s = current();
-    this.labels('messages').inc(s.rateLimited);
-    this.labels('bytes').inc(s.byteRateLimited);
-  } });
-  const refused = new Counter({ name: `${p}refused_connections_total`, help: 'Upgrades refused before the WebSocket, by reason', labelNames: ['reason'], registers: [registry] });
-  for (const reason of ['max_connections', 'max_connections_per_ip', 'origin', 'draining']) refused.labels(reason).inc(0);
+  new Counter({
+    name: `${p}node_messages_total`,
+    help: 'Messages between cluster nodes, by direction',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = current();
+      this.labels('sent').inc(s.nodeMessagesSent);
+      this.labels('received').inc(s.nodeMessagesReceived);
+    },
+  });
+  new Counter({
+    name: `${p}relayed_total`,
+    help: 'Signals relayed inside pairs, by type',
+    labelNames: ['type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [type, n] of Object.entries(current().relayedByType)) this.labels(type).inc(n);
+    },
+  });
+  new Counter({
+    name: `${p}errors_total`,
+    help: 'Error replies and refused frames, by code',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of Object.entries(current().errorsByCode)) this.labels(code).inc(n);
+    },
+  });
+  new Counter({
+    name: `${p}rate_limited_total`,
+    help: 'Connections closed for a rate limit, by unit',
+    labelNames: ['unit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = current();
+      this.labels('messages').inc(s.rateLimited);
+      this.labels('bytes').inc(s.byteRateLimited);
+    },
+  });
+  const refused = new Counter({
+    name: `${p}refused_connections_total`,
+    help: 'Upgrades refused before the WebSocket, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of ['max_connections', 'max_connections_per_ip', 'origin', 'draining'])
+    refused.labels(reason).inc(0);
   const pairLatency = new Histogram({
-    name: `${p}pair_latency_seconds`, help: 'From a pair_request arriving to both sides being sent paired', registers: [registry],
+    name: `${p}pair_latency_seconds`,
+    help: 'From a pair_request arriving to both sides being sent paired',
+    registers: [registry],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   });
   let frameAt = 0;

@@ -22,7 +22,9 @@ export function opsHandler(options: OpsOptions): (req: IncomingMessage, res: Ser
       return true;
     }
     const reply = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+      res
+        .writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
+        .end(req.method === 'HEAD' ? undefined : body);
     };
     if (path === '/healthz') reply(200, TEXT, 'ok\n');
     else if (path === '/readyz') {

@@ -11,7 +11,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type {
-  Directory, DirectoryListener, HandoverResult, MaybePromise, NodeMessage, PairOutcome, PeerRef,
+  Directory,
+  DirectoryListener,
+  HandoverResult,
+  MaybePromise,
+  NodeMessage,
+  PairOutcome,
+  PeerRef,
 } from '@tandem/server-core';
 
 /** Settings of a Redis directory. */
@@ -202,7 +208,14 @@ return 1`,
 
 type Envelope =
   | { readonly t: 'm'; readonly m: NodeMessage }
-  | { readonly t: 'take'; readonly ticket: string; readonly from: string; readonly key: string; readonly secret: string; readonly received: number }
+  | {
+      readonly t: 'take';
+      readonly ticket: string;
+      readonly from: string;
+      readonly key: string;
+      readonly secret: string;
+      readonly received: number;
+    }
   | { readonly t: 'given'; readonly ticket: string; readonly result: HandoverResult };
 
 /** The Redis directory. `start()` it before the engine takes connections; `close()` it last. */
@@ -250,8 +263,13 @@ export class RedisDirectory implements Directory {
       ...options.redisOptions,
     };
     this.cmd = new Redis(options.url, { ...base, connectionName: `tandem-${this.node}` });
-    this.sub = new Redis(options.url, { ...base, connectionName: `tandem-${this.node}-sub`, enableAutoPipelining: false });
-    for (const [name, script] of Object.entries(lua)) this.cmd.defineCommand(`tandem_${name}`, { numberOfKeys: 0, lua: script });
+    this.sub = new Redis(options.url, {
+      ...base,
+      connectionName: `tandem-${this.node}-sub`,
+      enableAutoPipelining: false,
+    });
+    for (const [name, script] of Object.entries(lua))
+      this.cmd.defineCommand(`tandem_${name}`, { numberOfKeys: 0, lua: script });
     for (const conn of [this.cmd, this.sub]) {
       conn.on('close', () => this.connectionLost('connection closed'));
       conn.on('error', (e: Error) => this.onEvent({ type: 'error', error: e.message }));
@@ -328,7 +346,8 @@ export class RedisDirectory implements Directory {
   takeSession(key: string, secret: string, received: number): MaybePromise<HandoverResult> {
     return new Promise<HandoverResult>((resolve, reject) => {
       this.cmd.get(`${this.prefix}s:${key}`).then((holder) => {
-        if (holder === null || holder === this.node) return resolve({ ok: false, why: 'unknown, used or expired token' });
+        if (holder === null || holder === this.node)
+          return resolve({ ok: false, why: 'unknown, used or expired token' });
         const ticket = randomBytes(9).toString('base64url');
         const timer = setTimeout(() => {
           this.tickets.delete(ticket);
@@ -346,7 +365,10 @@ export class RedisDirectory implements Directory {
   post(node: string, message: NodeMessage): void {
     if (message.type !== 'signal') return this.publish(node, { t: 'm', m: message });
     // the hot path: the relayed frame goes as it is, not escaped into JSON again (IDs and epochs hold no newline)
-    this.publishText(node, `S${message.to}\n${message.from}\n${message.epoch}\n${message.messageType}\n${message.frame}`);
+    this.publishText(
+      node,
+      `S${message.to}\n${message.from}\n${message.epoch}\n${message.messageType}\n${message.frame}`,
+    );
   }
 
   /** Stop: wait for what is in flight, leave the cluster (lease dropped at once), disconnect. */
@@ -377,7 +399,10 @@ export class RedisDirectory implements Directory {
 
   // ---------------------------------------------------------------- internals
 
-  private call(command: keyof typeof lua extends infer K ? `tandem_${K & string}` : never, ...args: string[]): Promise<unknown> {
+  private call(
+    command: keyof typeof lua extends infer K ? `tandem_${K & string}` : never,
+    ...args: string[]
+  ): Promise<unknown> {
     const fn = (this.cmd as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[command]!;
     return fn.call(this.cmd, this.prefix, ...args);
   }
@@ -405,10 +430,23 @@ export class RedisDirectory implements Directory {
       const c = text.indexOf('\n', b + 1);
       const d = text.indexOf('\n', c + 1);
       const messageType = text.slice(c + 1, d);
-      if (a < 0 || b < 0 || c < 0 || d < 0 || (messageType !== 'offer' && messageType !== 'answer' && messageType !== 'candidate')) {
+      if (
+        a < 0 ||
+        b < 0 ||
+        c < 0 ||
+        d < 0 ||
+        (messageType !== 'offer' && messageType !== 'answer' && messageType !== 'candidate')
+      ) {
         return this.onEvent({ type: 'error', error: 'unreadable signal on the node channel' });
       }
-      this.listener?.message({ type: 'signal', to: text.slice(1, a), from: text.slice(a + 1, b), epoch: text.slice(b + 1, c), messageType, frame: text.slice(d + 1) });
+      this.listener?.message({
+        type: 'signal',
+        to: text.slice(1, a),
+        from: text.slice(a + 1, b),
+        epoch: text.slice(b + 1, c),
+        messageType,
+        frame: text.slice(d + 1),
+      });
       return;
     }
     let envelope: Envelope;
@@ -419,7 +457,10 @@ export class RedisDirectory implements Directory {
     }
     if (envelope.t === 'm') this.listener?.message(envelope.m);
     else if (envelope.t === 'take') {
-      const result = this.listener?.handover(envelope.key, envelope.secret, envelope.received, envelope.from) ?? { ok: false, why: 'the node holding the session is not serving' };
+      const result = this.listener?.handover(envelope.key, envelope.secret, envelope.received, envelope.from) ?? {
+        ok: false,
+        why: 'the node holding the session is not serving',
+      };
       this.publish(envelope.from, { t: 'given', ticket: envelope.ticket, result });
     } else if (envelope.t === 'given') {
       const resolve = this.tickets.get(envelope.ticket);

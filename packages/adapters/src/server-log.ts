@@ -8,9 +8,22 @@ export type LogLevel = 'debug' | 'info' | 'warn';
 
 /** Each event's level, known before any line is formatted. */
 export const serverLogLevel: Readonly<Record<ServerLogEvent['type'], LogLevel>> = Object.freeze({
-  connected: 'info', disconnected: 'info', paired: 'info', pair_failed: 'info', relayed: 'info', peer_notified: 'info',
-  not_paired: 'warn', rejected: 'warn', timed_out: 'warn', rate_limited: 'warn', slow_consumer: 'warn', pinged: 'debug',
-  detached: 'info', resumed: 'info', resume_failed: 'info', handed_over: 'info',
+  connected: 'info',
+  disconnected: 'info',
+  paired: 'info',
+  pair_failed: 'info',
+  relayed: 'info',
+  peer_notified: 'info',
+  not_paired: 'warn',
+  rejected: 'warn',
+  timed_out: 'warn',
+  rate_limited: 'warn',
+  slow_consumer: 'warn',
+  pinged: 'debug',
+  detached: 'info',
+  resumed: 'info',
+  resume_failed: 'info',
+  handed_over: 'info',
 });
 
 /** Longest client-supplied string shown in a text line; the rest is summarised. */
@@ -26,11 +39,16 @@ export function escapeLogText(value: string): string {
   // eslint-disable-next-line no-control-regex
   const escaped = shown.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     switch (c) {
-      case '\\': return '\\\\';
-      case '\n': return '\\n';
-      case '\r': return '\\r';
-      case '\t': return '\\t';
-      default: return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+      case '\\':
+        return '\\\\';
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+      default:
+        return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
     }
   });
   return value.length > MAX_SHOWN ? `${escaped}…(${value.length - MAX_SHOWN} more)` : escaped;
@@ -40,22 +58,38 @@ export function escapeLogText(value: string): string {
 export function serverLogLine(e: ServerLogEvent): string {
   const q = escapeLogText;
   switch (e.type) {
-    case 'connected': return `Client ${e.id} connected.`;
-    case 'disconnected': return `Client ${e.id} disconnected. (${e.reason})`;
-    case 'paired': return `Paired ${e.id} with ${e.peerId}.`;
-    case 'pair_failed': return `Pair request from ${e.id} for ${q(e.targetId)} failed: ${e.message}`;
-    case 'relayed': return `Relaying ${e.messageType} from ${e.from} to ${e.to}`;
-    case 'not_paired': return `Client ${e.id} sent ${e.messageType} while not paired`;
-    case 'rejected': return `Rejected frame from ${e.id}: ${q(e.message)}`;
-    case 'pinged': return `Pinged ${e.id} (${e.mode})`;
-    case 'timed_out': return `Client ${e.id} timed out (no pong); closing.`;
-    case 'rate_limited': return `Client ${e.id} exceeded the ${e.unit === 'bytes' ? 'byte ' : ''}rate limit; closing.`;
-    case 'slow_consumer': return `Client ${e.id} is not reading (${e.bufferedBytes} bytes queued, limit ${e.limit}); closing.`;
-    case 'peer_notified': return `Notified ${e.id} that peer ${e.peerId} disconnected.`;
-    case 'detached': return `Client ${e.id} lost its link (${e.reason}); holding its session for ${e.graceMs / 1000} s.`;
-    case 'resumed': return `Client ${e.id} resumed its session${e.tookOver ? ' (took over a half-open link)' : ''}; replayed ${e.replayed} frame${e.replayed === 1 ? '' : 's'}.`;
-    case 'resume_failed': return `Resume refused on ${e.id}: ${e.why}`;
-    case 'handed_over': return `Client ${e.id} resumed through node ${e.node}; its session moved there.`;
+    case 'connected':
+      return `Client ${e.id} connected.`;
+    case 'disconnected':
+      return `Client ${e.id} disconnected. (${e.reason})`;
+    case 'paired':
+      return `Paired ${e.id} with ${e.peerId}.`;
+    case 'pair_failed':
+      return `Pair request from ${e.id} for ${q(e.targetId)} failed: ${e.message}`;
+    case 'relayed':
+      return `Relaying ${e.messageType} from ${e.from} to ${e.to}`;
+    case 'not_paired':
+      return `Client ${e.id} sent ${e.messageType} while not paired`;
+    case 'rejected':
+      return `Rejected frame from ${e.id}: ${q(e.message)}`;
+    case 'pinged':
+      return `Pinged ${e.id} (${e.mode})`;
+    case 'timed_out':
+      return `Client ${e.id} timed out (no pong); closing.`;
+    case 'rate_limited':
+      return `Client ${e.id} exceeded the ${e.unit === 'bytes' ? 'byte ' : ''}rate limit; closing.`;
+    case 'slow_consumer':
+      return `Client ${e.id} is not reading (${e.bufferedBytes} bytes queued, limit ${e.limit}); closing.`;
+    case 'peer_notified':
+      return `Notified ${e.id} that peer ${e.peerId} disconnected.`;
+    case 'detached':
+      return `Client ${e.id} lost its link (${e.reason}); holding its session for ${e.graceMs / 1000} s.`;
+    case 'resumed':
+      return `Client ${e.id} resumed its session${e.tookOver ? ' (took over a half-open link)' : ''}; replayed ${e.replayed} frame${e.replayed === 1 ? '' : 's'}.`;
+    case 'resume_failed':
+      return `Resume refused on ${e.id}: ${e.why}`;
+    case 'handed_over':
+      return `Client ${e.id} resumed through node ${e.node}; its session moved there.`;
   }
 }
 

@@ -19,7 +19,13 @@ export interface WeriftPeerOptions {
  * is ever contacted.)
  */
 export function weriftPeerFactory(options: WeriftPeerOptions = {}): PeerFactory {
-  return ({ iceServers, iceTransportPolicy, handlers }) => new WeriftPeer(iceServers.map((s) => ({ ...s })), iceTransportPolicy ?? 'all', handlers, options);
+  return ({ iceServers, iceTransportPolicy, handlers }) =>
+    new WeriftPeer(
+      iceServers.map((s) => ({ ...s })),
+      iceTransportPolicy ?? 'all',
+      handlers,
+      options,
+    );
 }
 
 const isStunUrl = (url: string) => /^stuns?:/i.test(url.trim());
@@ -29,7 +35,10 @@ interface WeriftInternals {
   secureManager: { createTransport(): WeriftDtlsTransport; iceTransports: WeriftIceTransport[] };
 }
 interface WeriftIceTransport {
-  connection: { stunServer?: unknown; nominated?: { localCandidate: { type: string }; remoteCandidate: { type: string } } };
+  connection: {
+    stunServer?: unknown;
+    nominated?: { localCandidate: { type: string }; remoteCandidate: { type: string } };
+  };
 }
 interface WeriftDtlsTransport {
   iceTransport: WeriftIceTransport;
@@ -42,7 +51,12 @@ class WeriftPeer implements PeerSession {
   private readonly subs: { unSubscribe(): void }[] = [];
   private closed = false;
 
-  constructor(iceServers: { urls: string | string[]; username?: string; credential?: string }[], iceTransportPolicy: 'all' | 'relay', handlers: PeerHandlers, options: WeriftPeerOptions) {
+  constructor(
+    iceServers: { urls: string | string[]; username?: string; credential?: string }[],
+    iceTransportPolicy: 'all' | 'relay',
+    handlers: PeerHandlers,
+    options: WeriftPeerOptions,
+  ) {
     this.handlers = handlers;
     this.pc = new RTCPeerConnection({
       iceServers: iceServers as never,
@@ -66,14 +80,19 @@ class WeriftPeer implements PeerSession {
       this.pc.onIceCandidate.subscribe((c) => {
         if (c === undefined) return this.handlers?.iceCandidate(null);
         const j = c.toJSON();
-        this.handlers?.iceCandidate({ candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null });
+        this.handlers?.iceCandidate({
+          candidate: j.candidate ?? '',
+          sdpMid: j.sdpMid ?? null,
+          sdpMLineIndex: j.sdpMLineIndex ?? null,
+        });
       }),
       this.pc.onDataChannel.subscribe((dc) => this.attach(dc)),
       // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
       this.pc.iceConnectionStateChange.subscribe((state) => this.handlers?.iceState(state)),
       this.pc.connectionStateChange.subscribe((state) => {
         const ice = this.pc.iceConnectionState;
-        if (state === 'failed' && ice !== 'failed' && ice !== 'disconnected') this.handlers?.failed('connection failed');
+        if (state === 'failed' && ice !== 'failed' && ice !== 'disconnected')
+          this.handlers?.failed('connection failed');
       }),
     );
   }
@@ -82,7 +101,11 @@ class WeriftPeer implements PeerSession {
   selectedPath(): Promise<SelectedPath | null> {
     for (const transport of (this.pc as unknown as WeriftInternals).secureManager.iceTransports) {
       const pair = transport.connection.nominated;
-      if (pair) return Promise.resolve({ local: pair.localCandidate.type as CandidateType, remote: pair.remoteCandidate.type as CandidateType });
+      if (pair)
+        return Promise.resolve({
+          local: pair.localCandidate.type as CandidateType,
+          remote: pair.remoteCandidate.type as CandidateType,
+        });
     }
     return Promise.resolve(null);
   }
@@ -119,7 +142,11 @@ class WeriftPeer implements PeerSession {
   }
   async addCandidate(c: IceCandidate): Promise<void> {
     if (c.candidate === '') return; // end-of-candidates: werift needs no marker
-    await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? undefined, sdpMLineIndex: c.sdpMLineIndex ?? undefined });
+    await this.pc.addIceCandidate({
+      candidate: c.candidate,
+      sdpMid: c.sdpMid ?? undefined,
+      sdpMLineIndex: c.sdpMLineIndex ?? undefined,
+    });
   }
   send(data: string | Uint8Array): void {
     if (this.channel === null || this.channel.readyState !== 'open') throw new Error('data channel is not open');
@@ -140,7 +167,9 @@ class WeriftPeer implements PeerSession {
         if (state === 'open') this.handlers?.channelOpen();
         if (state === 'closed') this.handlers?.channelClose();
       }),
-      dc.onMessage.subscribe((data) => this.handlers?.channelMessage(typeof data === 'string' ? data : new Uint8Array(data))),
+      dc.onMessage.subscribe((data) =>
+        this.handlers?.channelMessage(typeof data === 'string' ? data : new Uint8Array(data)),
+      ),
     );
     if (dc.readyState === 'open') queueMicrotask(() => this.handlers?.channelOpen());
   }

@@ -6,10 +6,25 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-export { ConnectionGate, defaultConnectionLimits, type ConnectionLimits, type Refusal, type RefusalReason } from './gate.js';
+export {
+  ConnectionGate,
+  defaultConnectionLimits,
+  type ConnectionLimits,
+  type Refusal,
+  type RefusalReason,
+} from './gate.js';
 import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import {
-  ServerEngine, type ServerEngineOptions, defaultServerSettings, resolveSettings, scheduleEngine, type Directory, type EffectSink, type EngineTimers, type ServerLogEvent, type ServerSettings,
+  ServerEngine,
+  type ServerEngineOptions,
+  defaultServerSettings,
+  resolveSettings,
+  scheduleEngine,
+  type Directory,
+  type EffectSink,
+  type EngineTimers,
+  type ServerLogEvent,
+  type ServerSettings,
   type ServerStats,
 } from '@tandem/server-core';
 import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
@@ -81,7 +96,12 @@ export interface BindingHooks {
 }
 
 /** Feed every connection of `wss` to `engine` and keep its timers; the only ws↔engine glue. */
-export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocket>, timers: EngineTimers = nodeTimers, hooks: BindingHooks = {}): EngineBinding {
+export function attachEngine(
+  wss: WebSocketServer,
+  engine: ServerEngine<WebSocket>,
+  timers: EngineTimers = nodeTimers,
+  hooks: BindingHooks = {},
+): EngineBinding {
   const schedule = scheduleEngine(engine, timers);
   engine.onWake(() => schedule.poke());
   const handshakeMs = engine.settings.closeHandshakeTimeoutMs;
@@ -94,12 +114,17 @@ export function attachEngine(wss: WebSocketServer, engine: ServerEngine<WebSocke
     // with the limit in words (and counts and logs it).
     const wsClose = ws.close;
     ws.close = (code?: number, reason?: string | Buffer) => {
-      if (code === CloseCode.MessageTooBig && reason === undefined && !conn.isClosed) engine.frameTooLarge(conn, timers.now());
+      if (code === CloseCode.MessageTooBig && reason === undefined && !conn.isClosed)
+        engine.frameTooLarge(conn, timers.now());
       else wsClose.call(ws, code, reason);
     };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       frameArrived?.();
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      const bytes = Array.isArray(data)
+        ? Buffer.concat(data)
+        : data instanceof ArrayBuffer
+          ? new Uint8Array(data)
+          : data;
       engine.receive(conn, isBinary ? bytes : bytes.toString(), timers.now(), isBinary, bytes.byteLength);
     });
     ws.on('pong', () => engine.heard(conn, timers.now()));
@@ -192,20 +217,45 @@ export interface WsTandemServer {
 /** Start a tandem server on a `ws` WebSocketServer, behind the admission gate. */
 export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
   const settings = resolveSettings(options.settings);
-  const sink = wsEffectSink({ log: options.log, wantsLog: options.wantsLog, closeHandshakeTimeoutMs: settings.closeHandshakeTimeoutMs });
+  const sink = wsEffectSink({
+    log: options.log,
+    wantsLog: options.wantsLog,
+    closeHandshakeTimeoutMs: settings.closeHandshakeTimeoutMs,
+  });
   const engine = new ServerEngine<WebSocket>({
-    generateId: randomUUID, random: Math.random, settings, sink, generateToken: resumeToken, clock: nodeTimers.now,
+    generateId: randomUUID,
+    random: Math.random,
+    settings,
+    sink,
+    generateToken: resumeToken,
+    clock: nodeTimers.now,
     ...(options.directory ? { directory: options.directory } : {}),
     ...(options.iceServers ? { iceServers: options.iceServers } : {}),
   });
   const gate = new ConnectionGate(options.limits);
   const owned = options.server === undefined;
-  const http = options.server ?? createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n'));
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: settings.maxFrameBytes, clientTracking: true });
+  const http =
+    options.server ??
+    createHttpServer((_req, res) =>
+      res
+        .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('This is a tandem signaling server: connect with a WebSocket.\n'),
+    );
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: settings.maxFrameBytes,
+    clientTracking: true,
+  });
   const binding = attachEngine(wss, engine, nodeTimers, options.hooks);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (options.path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== options.path) return refuseUpgrade(socket, 404, 'not a tandem endpoint');
-    const { address, refusal } = gate.admit(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], req.headers.origin);
+    if (options.path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== options.path)
+      return refuseUpgrade(socket, 404, 'not a tandem endpoint');
+    const { address, refusal } = gate.admit(
+      req.socket.remoteAddress ?? '',
+      req.headers['x-forwarded-for'],
+      req.headers.origin,
+    );
     if (refusal !== null) {
       refuseUpgrade(socket, refusal.status, refusal.message);
       options.onRefused?.(refusal);
@@ -236,7 +286,11 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     http.once('error', reject);
   });
   return {
-    wss, engine, gate, http, ready,
+    wss,
+    engine,
+    gate,
+    http,
+    ready,
     get accepting() {
       return !gate.draining && http.listening;
     },
@@ -249,7 +303,12 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
   };
 }
 
-const statusText: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const statusText: Record<number, string> = {
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
 
 /** Answer an upgrade with a plain HTTP error and drop the socket (before any WebSocket exists). */
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
@@ -266,7 +325,10 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
 /** A client-core TransportFactory over `ws`. `maxPayload` defaults to the protocol's client limit. */
 export function wsTransport(options: { maxPayload?: number } = {}): TransportFactory {
   return (url, handlers) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: options.maxPayload ?? DEFAULT_CLIENT_MAX_BYTES });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: options.maxPayload ?? DEFAULT_CLIENT_MAX_BYTES,
+    });
     let closed = false;
     const finish = (code: number, reason: string) => {
       if (closed) return;

@@ -109,7 +109,17 @@ describe('demo page in Chromium', () => {
     await a.screenshot({ path: `${artifacts}browser-connected.png` });
 
     // the status line moved through every step, in order
-    expect(await states(b)).toEqual(['connecting', 'waiting', 'requesting', 'waiting', 'requesting', 'waiting', 'requesting', 'negotiating', 'open']);
+    expect(await states(b)).toEqual([
+      'connecting',
+      'waiting',
+      'requesting',
+      'waiting',
+      'requesting',
+      'waiting',
+      'requesting',
+      'negotiating',
+      'open',
+    ]);
     expect(await states(a)).toEqual(['connecting', 'waiting', 'negotiating', 'open']);
 
     await b.close();
@@ -121,7 +131,15 @@ describe('demo page in Chromium', () => {
     await c.click('#connect');
     await waitState(a, 'open');
     await waitState(c, 'open');
-    expect(await states(a)).toEqual(['connecting', 'waiting', 'negotiating', 'open', 'peer-left', 'negotiating', 'open']);
+    expect(await states(a)).toEqual([
+      'connecting',
+      'waiting',
+      'negotiating',
+      'open',
+      'peer-left',
+      'negotiating',
+      'open',
+    ]);
     await say(c, 'C here');
     await expect.poll(() => logText(a)).toContain('peer: C here');
     await say(a, 'welcome C');

@@ -15,7 +15,19 @@ let redis: RedisProc;
 const nodes: { proc: Proc; url: string; admin: string }[] = [];
 
 async function startNode(): Promise<{ proc: Proc; url: string; admin: string }> {
-  const proc = start('tandem-server', ['--port', '0', '--admin-port', '0', '--redis', redis.url, '--lease-ttl', String(LEASE_S), '--no-demo', '--log-level', 'info']);
+  const proc = start('tandem-server', [
+    '--port',
+    '0',
+    '--admin-port',
+    '0',
+    '--redis',
+    redis.url,
+    '--lease-ttl',
+    String(LEASE_S),
+    '--no-demo',
+    '--log-level',
+    'info',
+  ]);
   const m = await proc.waitFor(/Listening on (ws:\/\/\S+)/);
   const a = await proc.waitFor(/Admin endpoints on (http:\/\/\S+)\//);
   await proc.waitFor(/Cluster node \S+ is ready/);
@@ -26,14 +38,17 @@ const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
 /** One sample from a node's /metrics. */
 async function metric(admin: string, name: string): Promise<number> {
   const text = await (await fetch(`${admin}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`) && !l.startsWith('#'));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name} `) || (l.startsWith(`${name}{`) && !l.startsWith('#')));
   return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 /** Wait until `proc` has logged more lines matching `re` than `before` (earlier tests log them too). */
 async function another(proc: Proc, re: RegExp, before: number, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
   while (proc.count(re) <= before) {
-    if (Date.now() > until) throw new Error(`no new line matching ${re} within ${ms} ms; output:\n${proc.lines.slice(-30).join('\n')}`);
+    if (Date.now() > until)
+      throw new Error(`no new line matching ${re} within ${ms} ms; output:\n${proc.lines.slice(-30).join('\n')}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -72,13 +87,31 @@ describe('two nodes and a Redis', () => {
     const [a, b] = await crossPair();
     expect(a.frames.at(-1)).toEqual({ type: 'paired', peer_id: b.id, initiator: true });
     expect(b.frames.at(-1)).toEqual({ type: 'paired', peer_id: a.id, initiator: false });
-    for (let i = 0; i < 50; i++) a.send({ type: 'candidate', candidate: { candidate: `c${i}`, sdpMid: '0', sdpMLineIndex: 0, extra: { deep: [i] } } });
+    for (let i = 0; i < 50; i++)
+      a.send({
+        type: 'candidate',
+        candidate: { candidate: `c${i}`, sdpMid: '0', sdpMLineIndex: 0, extra: { deep: [i] } },
+      });
     b.send({ type: 'offer', sdp: 'v=0 ünïcödé', custom: 1 });
-    await b.next((m) => m['type'] === 'candidate' && (m['candidate'] as { candidate: string }).candidate === 'c49', 'the 50th candidate');
-    const got = b.frames.filter((m) => m['type'] === 'candidate').map((m) => (m['candidate'] as { candidate: string }).candidate);
+    await b.next(
+      (m) => m['type'] === 'candidate' && (m['candidate'] as { candidate: string }).candidate === 'c49',
+      'the 50th candidate',
+    );
+    const got = b.frames
+      .filter((m) => m['type'] === 'candidate')
+      .map((m) => (m['candidate'] as { candidate: string }).candidate);
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `c${i}`));
-    expect(b.frames.find((m) => m['type'] === 'candidate')).toEqual({ type: 'candidate', candidate: { candidate: 'c0', sdpMid: '0', sdpMLineIndex: 0, extra: { deep: [0] } }, from_peer: true });
-    expect(await a.next((m) => m['type'] === 'offer', 'offer')).toEqual({ type: 'offer', sdp: 'v=0 ünïcödé', custom: 1, from_peer: true });
+    expect(b.frames.find((m) => m['type'] === 'candidate')).toEqual({
+      type: 'candidate',
+      candidate: { candidate: 'c0', sdpMid: '0', sdpMLineIndex: 0, extra: { deep: [0] } },
+      from_peer: true,
+    });
+    expect(await a.next((m) => m['type'] === 'offer', 'offer')).toEqual({
+      type: 'offer',
+      sdp: 'v=0 ünïcödé',
+      custom: 1,
+      from_peer: true,
+    });
     expect(bystander.frames.filter((m) => m['type'] !== 'ping' && m['type'] !== 'your_id')).toEqual([]);
     a.ws.close();
     b.ws.close();
@@ -108,7 +141,10 @@ describe('two nodes and a Redis', () => {
   it('peer_disconnected crosses nodes when a peer closes; both can pair again, across nodes', async () => {
     const [a, b] = await crossPair();
     a.ws.close();
-    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected')).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected')).toEqual({
+      type: 'peer_disconnected',
+      peer_id: a.id,
+    });
     const c = await connect(nodes[0]!.url);
     b.send({ type: 'pair_request', target_id: c.id });
     await c.next((m) => m['type'] === 'paired', 'c paired with b');
@@ -123,12 +159,20 @@ describe('two nodes and a Redis', () => {
       const target = await connect(nodes[round % 2]!.url);
       const askers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(nodes[i % 2]!.url)));
       for (const x of askers) x.send({ type: 'pair_request', target_id: target.id });
-      const answers = await Promise.all(askers.map((x) => x.next((m) => m['type'] === 'paired' || m['type'] === 'error', 'an answer')));
+      const answers = await Promise.all(
+        askers.map((x) => x.next((m) => m['type'] === 'paired' || m['type'] === 'error', 'an answer')),
+      );
       const paired = answers.filter((m) => m['type'] === 'paired');
       expect(paired).toHaveLength(1);
-      expect(answers.filter((m) => m['type'] === 'error').map((m) => m['message'])).toEqual(Array(7).fill(ErrorText.TargetAlreadyPaired));
+      expect(answers.filter((m) => m['type'] === 'error').map((m) => m['message'])).toEqual(
+        Array(7).fill(ErrorText.TargetAlreadyPaired),
+      );
       const winner = askers[answers.indexOf(paired[0]!)]!;
-      expect(await target.next((m) => m['type'] === 'paired', 'target paired')).toEqual({ type: 'paired', peer_id: winner.id, initiator: false });
+      expect(await target.next((m) => m['type'] === 'paired', 'target paired')).toEqual({
+        type: 'paired',
+        peer_id: winner.id,
+        initiator: false,
+      });
       for (const x of [target, ...askers]) x.ws.close();
     }
   });
@@ -141,7 +185,9 @@ describe('two nodes and a Redis', () => {
     await b.next((m) => m['type'] === 'paired', 'paired');
     const killedAt = Date.now();
     await extra.proc.kill('SIGKILL');
-    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected after kill -9', (LEASE_S + 3) * 1000)).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    expect(
+      await b.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected after kill -9', (LEASE_S + 3) * 1000),
+    ).toEqual({ type: 'peer_disconnected', peer_id: a.id });
     const took = Date.now() - killedAt;
     expect(took).toBeLessThan((LEASE_S + 2) * 1000);
     b.send({ type: 'pair_request', target_id: a.id });
@@ -155,7 +201,7 @@ describe('two nodes and a Redis', () => {
     await again.proc.kill();
   });
 
-  it("one node loses only its subscription (the others never notice): on reconnecting it ends its cross-node pairs on both sides, so nothing sent meanwhile is silently lost", async () => {
+  it('one node loses only its subscription (the others never notice): on reconnecting it ends its cross-node pairs on both sides, so nothing sent meanwhile is silently lost', async () => {
     const [a, b] = await crossPair();
     // find node 1's subscriber connection and cut it, as a network blip or Redis's pubsub buffer limit would
     const { Redis } = await import('ioredis');
@@ -171,13 +217,26 @@ describe('two nodes and a Redis', () => {
       admin.disconnect();
     }
     b.send({ type: 'offer', sdp: 'sent while node 1 could not hear' });
-    expect(await a.next((m) => m['type'] === 'peer_disconnected', 'a told', 10_000)).toEqual({ type: 'peer_disconnected', peer_id: b.id });
-    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'b told', 10_000)).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    expect(await a.next((m) => m['type'] === 'peer_disconnected', 'a told', 10_000)).toEqual({
+      type: 'peer_disconnected',
+      peer_id: b.id,
+    });
+    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'b told', 10_000)).toEqual({
+      type: 'peer_disconnected',
+      peer_id: a.id,
+    });
     // whether or not the offer got through before the cut, the pair ended with a clear notice on both sides
     expect(a.frames.filter((m) => m['type'] === 'offer').length).toBeLessThanOrEqual(1);
     // both may pair again at once
     a.send({ type: 'pair_request', target_id: b.id });
-    await b.next((m) => m['type'] === 'paired' && m['initiator'] === false && b.frames.indexOf(m) > b.frames.findIndex((x) => x['type'] === 'peer_disconnected'), 'paired again', 10_000);
+    await b.next(
+      (m) =>
+        m['type'] === 'paired' &&
+        m['initiator'] === false &&
+        b.frames.indexOf(m) > b.frames.findIndex((x) => x['type'] === 'peer_disconnected'),
+      'paired again',
+      10_000,
+    );
     a.ws.close();
     b.ws.close();
   });
@@ -206,14 +265,22 @@ describe('two nodes and a Redis', () => {
       expect(refused['code']).toBe('unavailable');
       // a same-node pair keeps relaying without Redis
       local1.send({ type: 'offer', sdp: 'still here' });
-      expect(await local2.next((m) => m['type'] === 'offer', 'same-node relay while Redis is down')).toMatchObject({ sdp: 'still here' });
+      expect(await local2.next((m) => m['type'] === 'offer', 'same-node relay while Redis is down')).toMatchObject({
+        sdp: 'still here',
+      });
       // a signal sent across while Redis is down is either delivered or its pair ends: here it ends
       a.send({ type: 'offer', sdp: 'during the outage' });
     } finally {
       await redis.restart(); // whatever happened above, the tests after this one need their Redis
     }
-    expect(await a.next((m) => m['type'] === 'peer_disconnected', 'a told', 15_000)).toEqual({ type: 'peer_disconnected', peer_id: b.id });
-    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'b told', 15_000)).toEqual({ type: 'peer_disconnected', peer_id: a.id });
+    expect(await a.next((m) => m['type'] === 'peer_disconnected', 'a told', 15_000)).toEqual({
+      type: 'peer_disconnected',
+      peer_id: b.id,
+    });
+    expect(await b.next((m) => m['type'] === 'peer_disconnected', 'b told', 15_000)).toEqual({
+      type: 'peer_disconnected',
+      peer_id: a.id,
+    });
     expect(b.frames.filter((m) => m['type'] === 'offer')).toEqual([]);
     await another(nodes[0]!.proc, rejoined, before[0]!.rejoined);
     await another(nodes[1]!.proc, rejoined, before[1]!.rejoined);

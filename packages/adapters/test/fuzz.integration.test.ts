@@ -20,8 +20,16 @@ type Act =
 const arbAct: fc.Arbitrary<Act> = fc.oneof(
   arbClientMessage().map((message) => ({ kind: 'valid' as const, message })),
   arbInvalidClientMessage().map(({ frame }) => ({ kind: 'invalid' as const, frame })),
-  fc.record({ kind: fc.constant('mutated' as const), message: arbClientMessage(), flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }) }),
-  fc.record({ kind: fc.constant('fragmented' as const), message: arbClientMessage(), cuts: fc.integer({ min: 1, max: 5 }) }),
+  fc.record({
+    kind: fc.constant('mutated' as const),
+    message: arbClientMessage(),
+    flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+  }),
+  fc.record({
+    kind: fc.constant('fragmented' as const),
+    message: arbClientMessage(),
+    cuts: fc.integer({ min: 1, max: 5 }),
+  }),
   fc.record({ kind: fc.constant('oversized' as const), extra: fc.integer({ min: 1, max: 100_000 }) }),
   fc.record({ kind: fc.constant('close' as const), code: fc.constantFrom(1000, 1001, 3000, 4999) }),
 );
@@ -33,7 +41,17 @@ let a: TestClient;
 let b: TestClient;
 
 beforeAll(async () => {
-  server = createWsServer({ host: '127.0.0.1', port: 0, settings: { maxFrameBytes: LIMIT, rateLimitPerSecond: 10_000, rateLimitBurst: 10_000, rateLimitBytesPerSecond: 1e9, rateLimitBytesBurst: 1e9 } });
+  server = createWsServer({
+    host: '127.0.0.1',
+    port: 0,
+    settings: {
+      maxFrameBytes: LIMIT,
+      rateLimitPerSecond: 10_000,
+      rateLimitBurst: 10_000,
+      rateLimitBytesPerSecond: 1e9,
+      rateLimitBytesBurst: 1e9,
+    },
+  });
   url = `ws://127.0.0.1:${(await server.ready).port}`;
   a = await connect(url);
   b = await connect(url);
@@ -83,7 +101,8 @@ describe('fuzz over real sockets', () => {
             case 'fragmented': {
               const text = encode(act.message);
               const size = Math.ceil(text.length / (act.cuts + 1));
-              for (let i = 0; i < text.length; i += size) x.ws.send(text.slice(i, i + size), { fin: i + size >= text.length });
+              for (let i = 0; i < text.length; i += size)
+                x.ws.send(text.slice(i, i + size), { fin: i + size >= text.length });
               if (!['pong', 'ack', 'leave'].includes(act.message.type)) expect(await answer(x, from)).toBe('frame'); // these get no answer (leave tells the partner, if any)
               break;
             }
@@ -109,7 +128,8 @@ describe('fuzz over real sockets', () => {
       { numRuns: 60, seed: 1_405 },
     );
     // nothing leaks: only the bystander pair is left once the fuzz clients' closes land
-    for (let i = 0; i < 100 && (server.stats().connections !== 2 || server.gate.connections !== 2); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (server.stats().connections !== 2 || server.gate.connections !== 2); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(server.stats()).toMatchObject({ connections: 2, pairs: 1 });
     expect(server.gate.connections).toBe(2);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);

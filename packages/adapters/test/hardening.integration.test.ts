@@ -13,7 +13,9 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-async function serve(options: WsServerOptions = {}): Promise<{ server: WsTandemServer; url: string; refusals: Refusal[] }> {
+async function serve(
+  options: WsServerOptions = {},
+): Promise<{ server: WsTandemServer; url: string; refusals: Refusal[] }> {
   const refusals: Refusal[] = [];
   const server = createWsServer({ host: '127.0.0.1', port: 0, onRefused: (r) => refusals.push(r), ...options });
   open.push(server);
@@ -24,7 +26,15 @@ async function serve(options: WsServerOptions = {}): Promise<{ server: WsTandemS
 describe('slow consumers', () => {
   it('a paired client that stops reading is closed once its queue passes the cap; its partner is told and carries on', async () => {
     const cap = 256 * 1024;
-    const { server, url } = await serve({ settings: { maxBufferedBytes: cap, rateLimitPerSecond: 10_000, rateLimitBurst: 10_000, rateLimitBytesPerSecond: 1e9, rateLimitBytesBurst: 1e9 } });
+    const { server, url } = await serve({
+      settings: {
+        maxBufferedBytes: cap,
+        rateLimitPerSecond: 10_000,
+        rateLimitBurst: 10_000,
+        rateLimitBytesPerSecond: 1e9,
+        rateLimitBytesBurst: 1e9,
+      },
+    });
     const sender = await connect(url);
     const reader = await connect(url);
     await pairUp(sender, reader);
@@ -34,7 +44,11 @@ describe('slow consumers', () => {
       sender.send({ type: 'offer', sdp });
       if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
     }
-    const told = await sender.next((m) => m['type'] === 'peer_disconnected', 'peer_disconnected for the slow reader', 10_000);
+    const told = await sender.next(
+      (m) => m['type'] === 'peer_disconnected',
+      'peer_disconnected for the slow reader',
+      10_000,
+    );
     expect(told['peer_id']).toBe(reader.id);
     expect(server.stats()).toMatchObject({ slowConsumers: 1, pairs: 0 });
     expect(server.engine.connection(reader.id)).toBeUndefined();
@@ -52,7 +66,10 @@ describe('admission before the upgrade', () => {
     expect(await refusedStatus(url)).toEqual({ status: 429, body: 'too many connections from 127.0.0.1 (limit 2)' });
     await connect(url, { localAddress: '127.0.0.2' });
     expect((await refusedStatus(url, { localAddress: '127.0.0.3' })).status).toBe(503);
-    expect(refusals.map((r) => [r.reason, r.address])).toEqual([['max_connections_per_ip', '127.0.0.1'], ['max_connections', '127.0.0.3']]);
+    expect(refusals.map((r) => [r.reason, r.address])).toEqual([
+      ['max_connections_per_ip', '127.0.0.1'],
+      ['max_connections', '127.0.0.3'],
+    ]);
     a1.ws.close();
     await a1.closed();
     await new Promise((r) => setTimeout(r, 50));
@@ -61,13 +78,17 @@ describe('admission before the upgrade', () => {
   it('reads X-Forwarded-For only from a trusted proxy', async () => {
     const trusting = await serve({ limits: { maxConnectionsPerIp: 1, trustProxy: ['127.0.0.1'] } });
     await connect(trusting.url, { headers: { 'x-forwarded-for': '203.0.113.5' } });
-    expect(await refusedStatus(trusting.url, { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.5' } })).toMatchObject({ status: 429 });
+    expect(
+      await refusedStatus(trusting.url, { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.5' } }),
+    ).toMatchObject({ status: 429 });
     expect(trusting.refusals[0]?.address).toBe('203.0.113.5');
     await connect(trusting.url, { headers: { 'x-forwarded-for': '203.0.113.6' } });
     // from an untrusted peer the header is ignored: the socket address is counted
     const plain = await serve({ limits: { maxConnectionsPerIp: 1 } });
     await connect(plain.url, { headers: { 'x-forwarded-for': '203.0.113.7' } });
-    expect(await refusedStatus(plain.url, { headers: { 'x-forwarded-for': '203.0.113.8' } })).toMatchObject({ status: 429 });
+    expect(await refusedStatus(plain.url, { headers: { 'x-forwarded-for': '203.0.113.8' } })).toMatchObject({
+      status: 429,
+    });
     expect(plain.refusals[0]?.address).toBe('127.0.0.1');
   });
   it('refuses origins outside the allowlist with 403; non-browser clients (no Origin) pass', async () => {
@@ -75,7 +96,12 @@ describe('admission before the upgrade', () => {
     await connect(url, { origin: 'https://chat.example.com' });
     await connect(url, { origin: 'https://eu.app.example.org' });
     await connect(url);
-    for (const origin of ['https://evil.example', 'http://chat.example.com', 'https://example.org', 'https://chat.example.com.evil.example']) {
+    for (const origin of [
+      'https://evil.example',
+      'http://chat.example.com',
+      'https://example.org',
+      'https://chat.example.com.evil.example',
+    ]) {
       expect(await refusedStatus(url, { origin }), origin).toMatchObject({ status: 403 });
     }
     expect(refusals.every((r) => r.reason === 'origin')).toBe(true);
@@ -103,7 +129,13 @@ describe('operator endpoints', () => {
     const http: Server = createServer((req, res) => {
       if (!ops(req, res)) res.writeHead(404).end();
     });
-    tandem = createWsServer({ server: http, hooks: { frameArrived: () => metrics.frameArrived() }, log: (e) => metrics.observe(e), wantsLog: metrics.wants, onRefused: metrics.refused });
+    tandem = createWsServer({
+      server: http,
+      hooks: { frameArrived: () => metrics.frameArrived() },
+      log: (e) => metrics.observe(e),
+      wantsLog: metrics.wants,
+      onRefused: metrics.refused,
+    });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
     const url = base.replace('http', 'ws');
@@ -132,7 +164,9 @@ describe('operator endpoints', () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect(await refusedStatus(url)).toMatchObject({ status: 503 });
       await drained;
-      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^tandem_refused_connections_total\{reason="draining"\} 1$/m);
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+        /^tandem_refused_connections_total\{reason="draining"\} 1$/m,
+      );
     } finally {
       await tandem.close();
       await new Promise((r) => http.close(r));

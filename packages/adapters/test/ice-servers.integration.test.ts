@@ -29,7 +29,16 @@ describe('tandem-server ICE settings', () => {
 
   it('hands each v2 client its own TURN credentials; v1 clients see nothing new; GET /ice-servers serves RTCConfiguration form', async () => {
     const secret = 'a-shared-secret';
-    const { url } = await startServer(['--stun-url', 'stun:stun.test:3478', '--turn-url', 'turn:turn.test:3478?transport=udp', '--turn-secret', secret, '--turn-ttl', '600']);
+    const { url } = await startServer([
+      '--stun-url',
+      'stun:stun.test:3478',
+      '--turn-url',
+      'turn:turn.test:3478?transport=udp',
+      '--turn-secret',
+      secret,
+      '--turn-ttl',
+      '600',
+    ]);
     const v1 = await connect(url);
     expect(v1.frames[0]!['capabilities']).toContain('ice-servers');
     const c = await connect(url);
@@ -54,7 +63,9 @@ describe('tandem-server ICE settings', () => {
     const body = (await res.json()) as { iceServers: { urls: string[]; username?: string; credential?: string }[] };
     expect(body.iceServers[0]).toEqual({ urls: ['stun:stun.test:3478'] });
     expect(body.iceServers[1]!.username).toMatch(/^\d+:http-[0-9a-f-]{36}$/);
-    expect(body.iceServers[1]!.credential).toBe(createHmac('sha1', secret).update(body.iceServers[1]!.username!).digest('base64'));
+    expect(body.iceServers[1]!.credential).toBe(
+      createHmac('sha1', secret).update(body.iceServers[1]!.username!).digest('base64'),
+    );
     expect((await fetch(`${http}/ice-servers`, { method: 'POST' })).status).toBe(405);
     v1.ws.close();
     c.ws.close();
@@ -64,7 +75,9 @@ describe('tandem-server ICE settings', () => {
     const { url } = await startServer([]);
     const c = await connect(url);
     expect(c.frames[0]!['capabilities']).not.toContain('ice-servers');
-    const body = (await (await fetch(`${url.replace('ws://', 'http://')}/ice-servers`)).json()) as { iceServers: unknown[] };
+    const body = (await (await fetch(`${url.replace('ws://', 'http://')}/ice-servers`)).json()) as {
+      iceServers: unknown[];
+    };
     expect(body.iceServers).toEqual([]);
     c.ws.close();
   });

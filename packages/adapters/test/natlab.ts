@@ -11,7 +11,8 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const sh = (...args: string[]) =>
+  execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 const IPTABLES = ['/usr/sbin/iptables', '/sbin/iptables'].find((p) => existsSync(p)) ?? 'iptables';
 export const TURNSERVER = ['/usr/bin/turnserver', '/usr/local/bin/turnserver'].find((p) => existsSync(p)) ?? null;
 
@@ -89,9 +90,33 @@ export function buildNatLab(): NatLab {
       // a symmetric NAT: every new destination gets a new, random external port
       ipt(nat, '-t', 'nat', '-A', 'POSTROUTING', '-o', `td${tag}w${i}`, '-j', 'MASQUERADE', '--random-fully');
       // inbound only as replies to what the home sent, as home routers do
-      ipt(nat, '-A', 'FORWARD', '-i', `td${tag}w${i}`, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+      ipt(
+        nat,
+        '-A',
+        'FORWARD',
+        '-i',
+        `td${tag}w${i}`,
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'ESTABLISHED,RELATED',
+        '-j',
+        'ACCEPT',
+      );
       ipt(nat, '-A', 'FORWARD', '-i', `td${tag}w${i}`, '-j', 'DROP');
-      ipt(nat, '-A', 'INPUT', '-i', `td${tag}w${i}`, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+      ipt(
+        nat,
+        '-A',
+        'INPUT',
+        '-i',
+        `td${tag}w${i}`,
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'ESTABLISHED,RELATED',
+        '-j',
+        'ACCEPT',
+      );
       ipt(nat, '-A', 'INPUT', '-i', `td${tag}w${i}`, '-j', 'DROP');
     }
     return {
@@ -123,12 +148,49 @@ export function buildNatLab(): NatLab {
 }
 
 /** Debian's coturn in the lab's public namespace, configured as production ones are: shared-secret auth, private ranges denied as peers. */
-export async function startCoturn(lab: NatLab, secret: string): Promise<{ child: ChildProcessWithoutNullStreams; log: string[]; stop(): void }> {
+export async function startCoturn(
+  lab: NatLab,
+  secret: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; log: string[]; stop(): void }> {
   const log: string[] = [];
-  const child = spawn('ip', ['netns', 'exec', lab.pub, TURNSERVER!, '-n', '--listening-ip', lab.service, '--relay-ip', lab.service, '--listening-port', '3478',
-    '--use-auth-secret', '--static-auth-secret', secret, '--realm', 'tandem.test', '--fingerprint', '--verbose', '--no-tls', '--no-dtls', '--no-cli',
-    '--min-port', '49152', '--max-port', '49999', '--log-file', 'stdout', '--simple-log', '--pidfile', `/tmp/tandem-turn-${process.pid}.pid`,
-    '--denied-peer-ip', '10.0.0.0-10.255.255.255', '--denied-peer-ip', '172.16.0.0-172.31.255.255', '--denied-peer-ip', '192.168.0.0-192.168.255.255']);
+  const child = spawn('ip', [
+    'netns',
+    'exec',
+    lab.pub,
+    TURNSERVER!,
+    '-n',
+    '--listening-ip',
+    lab.service,
+    '--relay-ip',
+    lab.service,
+    '--listening-port',
+    '3478',
+    '--use-auth-secret',
+    '--static-auth-secret',
+    secret,
+    '--realm',
+    'tandem.test',
+    '--fingerprint',
+    '--verbose',
+    '--no-tls',
+    '--no-dtls',
+    '--no-cli',
+    '--min-port',
+    '49152',
+    '--max-port',
+    '49999',
+    '--log-file',
+    'stdout',
+    '--simple-log',
+    '--pidfile',
+    `/tmp/tandem-turn-${process.pid}.pid`,
+    '--denied-peer-ip',
+    '10.0.0.0-10.255.255.255',
+    '--denied-peer-ip',
+    '172.16.0.0-172.31.255.255',
+    '--denied-peer-ip',
+    '192.168.0.0-192.168.255.255',
+  ]);
   const onData = (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean));
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);

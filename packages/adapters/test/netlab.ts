@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const sh = (...args: string[]) =>
+  execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
 /** Why the lab cannot be built here, or null when it can. */
 export function labUnavailable(): string | null {
@@ -90,7 +91,10 @@ export function buildLab(): Lab {
       homes,
       teardown() {
         for (const [i, ns] of made.entries()) {
-          for (const cmd of [['ip', 'link', 'del', `td${tag}o${i + 1}`], ['ip', 'netns', 'del', ns]]) {
+          for (const cmd of [
+            ['ip', 'link', 'del', `td${tag}o${i + 1}`],
+            ['ip', 'netns', 'del', ns],
+          ]) {
             try {
               sh(...cmd); // deleting one end of a veth pair deletes both
             } catch {

@@ -27,8 +27,29 @@ describe('tandem-server operations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-tls-'));
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const server = start('tandem-server', ['--port', '0', '--tls-cert', cert, '--tls-key', key]);
     const url = (await server.waitFor(/Listening on (wss:\/\/\S+)/))[1]!;
     const ca = readFileSync(cert);
@@ -39,7 +60,9 @@ describe('tandem-server operations', () => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => resolve({ status: res.statusCode!, body }));
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(health).toEqual({ status: 200, body: 'ok\n' });
     await expect(connect(url)).rejects.toThrow(/self-signed|certificate/); // no CA: refused, as it must be
@@ -66,7 +89,14 @@ describe('tandem-server operations', () => {
     await open.waitFor(/Listening on/);
     expect(open.count(/^Warning: listening on 0\.0\.0\.0 and accepting any browser origin/)).toBe(1);
     await open.kill();
-    const pinned = start('tandem-server', ['--port', '0', '--host', '0.0.0.0', '--allow-origin', 'https://chat.example.com']);
+    const pinned = start('tandem-server', [
+      '--port',
+      '0',
+      '--host',
+      '0.0.0.0',
+      '--allow-origin',
+      'https://chat.example.com',
+    ]);
     await pinned.waitFor(/Listening on/);
     expect(pinned.count(/Warning/)).toBe(0);
     const local = await startServer();
@@ -76,9 +106,15 @@ describe('tandem-server operations', () => {
   it('by default stays under its file limit: past the cap clients get 503 and a log line, and the server carries on', async () => {
     // a file limit of 400 makes the default cap 300 connections, leaving 100 files for the process
     const { server, url } = await startServer([], { fileLimit: 400 });
-    const clients = await Promise.allSettled(Array.from({ length: 330 }, (_, i) => connect(url, { localAddress: `127.0.0.${2 + (i % 50)}` }, 10_000)));
-    const open = clients.filter((c) => c.status === 'fulfilled').map((c) => (c as PromiseFulfilledResult<TestClient>).value);
-    const refused = clients.filter((c) => c.status === 'rejected').map((c) => String((c as PromiseRejectedResult).reason));
+    const clients = await Promise.allSettled(
+      Array.from({ length: 330 }, (_, i) => connect(url, { localAddress: `127.0.0.${2 + (i % 50)}` }, 10_000)),
+    );
+    const open = clients
+      .filter((c) => c.status === 'fulfilled')
+      .map((c) => (c as PromiseFulfilledResult<TestClient>).value);
+    const refused = clients
+      .filter((c) => c.status === 'rejected')
+      .map((c) => String((c as PromiseRejectedResult).reason));
     expect(open).toHaveLength(300);
     expect(refused).toHaveLength(30);
     expect(new Set(refused)).toEqual(new Set(['Error: HTTP 503: server full (limit 300 connections)']));
@@ -97,7 +133,10 @@ describe('tandem-server operations', () => {
     const b = await connect(url);
     const closes = Promise.all([a.closed(), b.closed()]);
     server.child.kill('SIGTERM');
-    expect(await closes).toEqual([{ code: 1012, reason: 'server draining: reconnect' }, { code: 1012, reason: 'server draining: reconnect' }]);
+    expect(await closes).toEqual([
+      { code: 1012, reason: 'server draining: reconnect' },
+      { code: 1012, reason: 'server draining: reconnect' },
+    ]);
     await server.waitFor(/^Server stopped\.$/); // (a second SIGTERM would mean "exit now")
     expect(await server.kill()).toBe(0);
     expect(server.lines).toContain('Received SIGTERM; draining (up to 5 s).');

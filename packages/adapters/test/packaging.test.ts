@@ -16,12 +16,21 @@ const tracked = new Map(
       return [path!, mode!] as const;
     }),
 );
-const workspaces = ['packages/protocol', 'packages/server-core', 'packages/client-core', 'packages/adapters', 'conformance'];
+const workspaces = [
+  'packages/protocol',
+  'packages/server-core',
+  'packages/client-core',
+  'packages/adapters',
+  'conformance',
+];
 
 describe('binaries link on a fresh clone', () => {
   const bins = workspaces.flatMap((dir) => {
     const pkg = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8')) as { bin?: Record<string, string> };
-    return Object.entries(pkg.bin ?? {}).map(([name, target]) => ({ name, path: `${dir}/${target.replace(/^\.\//, '')}` }));
+    return Object.entries(pkg.bin ?? {}).map(([name, target]) => ({
+      name,
+      path: `${dir}/${target.replace(/^\.\//, '')}`,
+    }));
   });
   it('declares the three reference binaries', () => {
     expect(bins.map((b) => b.name).sort()).toEqual(['tandem-client', 'tandem-conformance', 'tandem-server']);
@@ -32,10 +41,13 @@ describe('binaries link on a fresh clone', () => {
     expect(readFileSync(`${root}${path}`, 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
   it('the lockfile records the same bins (npm links from the lock on a fresh clone)', () => {
-    const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')) as { packages: Record<string, { bin?: Record<string, string> }> };
+    const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')) as {
+      packages: Record<string, { bin?: Record<string, string> }>;
+    };
     for (const dir of workspaces) {
       const pkg = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8')) as { bin?: Record<string, string> };
-      const strip = (bins: Record<string, string> = {}) => Object.fromEntries(Object.entries(bins).map(([k, v]) => [k, v.replace(/^\.\//, '')]));
+      const strip = (bins: Record<string, string> = {}) =>
+        Object.fromEntries(Object.entries(bins).map(([k, v]) => [k, v.replace(/^\.\//, '')]));
       expect(strip(lock.packages[dir]?.bin), dir).toEqual(strip(pkg.bin));
     }
   });

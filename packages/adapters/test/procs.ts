@@ -20,7 +20,11 @@ export interface Proc {
 const live = new Set<Proc>();
 
 /** Start `tandem-server` or `tandem-client` from source with tsx. */
-export function start(name: 'tandem-server' | 'tandem-client', args: string[], options: { fileLimit?: number; netns?: string } = {}): Proc {
+export function start(
+  name: 'tandem-server' | 'tandem-client',
+  args: string[],
+  options: { fileLimit?: number; netns?: string } = {},
+): Proc {
   let argv = [process.execPath, '--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args];
   // with a file limit, through prlimit (util-linux) so the limit is the process's own
   if (options.fileLimit !== undefined) argv = ['prlimit', `--nofile=${options.fileLimit}`, '--', ...argv];
@@ -91,14 +95,21 @@ export async function killAll(): Promise<void> {
 }
 
 /** Start a server on a free port and return it with its URL. */
-export async function startServer(args: string[] = [], options: { fileLimit?: number } = {}): Promise<{ server: Proc; url: string }> {
+export async function startServer(
+  args: string[] = [],
+  options: { fileLimit?: number } = {},
+): Promise<{ server: Proc; url: string }> {
   const server = start('tandem-server', ['--port', '0', ...args], options);
   const m = await server.waitFor(/Listening on (ws:\/\/\S+)/);
   return { server, url: m[1]! };
 }
 
 /** Start a client and wait for its ID. */
-export async function startClient(url: string, args: string[] = [], options: { netns?: string } = {}): Promise<{ client: Proc; id: string }> {
+export async function startClient(
+  url: string,
+  args: string[] = [],
+  options: { netns?: string } = {},
+): Promise<{ client: Proc; id: string }> {
   const client = start('tandem-client', ['--url', url, ...args], options);
   const m = await client.waitFor(/\*\*\* Your Client ID: (\S+) \*\*\*/);
   return { client, id: m[1]! };

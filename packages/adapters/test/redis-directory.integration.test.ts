@@ -18,7 +18,11 @@ describeDirectoryContract(
   async (n) => {
     // each test its own key space in the one Redis
     const prefix = `contract${++cluster}:`;
-    const directories = Array.from({ length: n }, (_, i) => new RedisDirectory({ url: redis.url, prefix, node: `node-${i}`, leaseTtlMs: LEASE_MS, reapIntervalMs: 100 }));
+    const directories = Array.from(
+      { length: n },
+      (_, i) =>
+        new RedisDirectory({ url: redis.url, prefix, node: `node-${i}`, leaseTtlMs: LEASE_MS, reapIntervalMs: 100 }),
+    );
     await Promise.all(directories.map((d) => d.start()));
     const dead = new Set<number>();
     return {

@@ -40,7 +40,24 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
   const port = options.port ?? (await freePort());
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      REDIS_SERVER,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     live.add(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,17 +91,20 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
 /** Whether something answers PING with PONG on the port. */
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    import('node:net').then(({ connect }) => {
-      const s = connect(port, '127.0.0.1');
-      const done = (ok: boolean) => {
-        s.destroy();
-        resolve(ok);
-      };
-      s.setTimeout(500, () => done(false));
-      s.on('error', () => done(false));
-      s.on('connect', () => s.write('PING\r\n'));
-      s.on('data', (d) => done(d.toString().startsWith('+PONG')));
-    }, () => resolve(false));
+    import('node:net').then(
+      ({ connect }) => {
+        const s = connect(port, '127.0.0.1');
+        const done = (ok: boolean) => {
+          s.destroy();
+          resolve(ok);
+        };
+        s.setTimeout(500, () => done(false));
+        s.on('error', () => done(false));
+        s.on('connect', () => s.write('PING\r\n'));
+        s.on('data', (d) => done(d.toString().startsWith('+PONG')));
+      },
+      () => resolve(false),
+    );
   });
 }
 

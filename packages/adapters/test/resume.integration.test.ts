@@ -12,9 +12,12 @@ afterEach(async () => {
 });
 
 const cases = [
-  ['reset', 'responder'], ['stall', 'responder'], ['reset', 'initiator'], ['stall', 'initiator'],
+  ['reset', 'responder'],
+  ['stall', 'responder'],
+  ['reset', 'initiator'],
+  ['stall', 'initiator'],
 ] as const;
-describe.each(cases)('a 5 s %s of the %s\'s signaling link', (cut, whose) => {
+describe.each(cases)("a 5 s %s of the %s's signaling link", (cut, whose) => {
   it('never ends the call: same key, no peer_disconnected, every line delivered, signaling works after', async () => {
     const { server, url } = await startServer(['--ping-interval', '1', '--ping-timeout', '1']);
     const proxy = await startTcpProxy(Number(new URL(url).port));
@@ -70,7 +73,9 @@ describe('a client that never comes back', () => {
     await b.client.waitFor(/Data channel opened/);
     const t0 = Date.now();
     await a.client.kill('SIGKILL');
-    await server.waitFor(new RegExp(`Client ${a.id} lost its link \\(connection lost\\); holding its session for 2 s\\.`));
+    await server.waitFor(
+      new RegExp(`Client ${a.id} lost its link \\(connection lost\\); holding its session for 2 s\\.`),
+    );
     await b.client.waitFor(new RegExp(`\\*\\*\\* Peer ${a.id} disconnected\\. \\*\\*\\*`));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900);
   });

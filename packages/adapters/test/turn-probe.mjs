@@ -27,12 +27,19 @@ const header = (type, length, tid) => {
 function request(auth) {
   const tid = randomBytes(12);
   const attrs = [attr(0x0019, Buffer.from([17, 0, 0, 0]))]; // REQUESTED-TRANSPORT: UDP
-  if (auth) attrs.push(attr(0x0006, Buffer.from(username)), attr(0x0014, Buffer.from(auth.realm)), attr(0x0015, Buffer.from(auth.nonce)));
+  if (auth)
+    attrs.push(
+      attr(0x0006, Buffer.from(username)),
+      attr(0x0014, Buffer.from(auth.realm)),
+      attr(0x0015, Buffer.from(auth.nonce)),
+    );
   let body = Buffer.concat(attrs);
   if (auth) {
     // MESSAGE-INTEGRITY over the message with the length already counting it
     const key = createHash('md5').update(`${username}:${auth.realm}:${password}`).digest();
-    const hmac = createHmac('sha1', key).update(Buffer.concat([header(ALLOCATE, body.length + 24, tid), body])).digest();
+    const hmac = createHmac('sha1', key)
+      .update(Buffer.concat([header(ALLOCATE, body.length + 24, tid), body]))
+      .digest();
     body = Buffer.concat([body, attr(0x0008, hmac)]);
   }
   return Buffer.concat([header(ALLOCATE, body.length, tid), body]);
@@ -40,7 +47,7 @@ function request(auth) {
 function parse(msg) {
   const type = msg.readUInt16BE(0);
   const attrs = new Map();
-  for (let i = 20; i + 4 <= msg.length; ) {
+  for (let i = 20; i + 4 <= msg.length;) {
     const t = msg.readUInt16BE(i);
     const len = msg.readUInt16BE(i + 2);
     attrs.set(t, msg.subarray(i + 4, i + 4 + len));

@@ -15,7 +15,10 @@ const lookups: string[] = [];
 const originalSend = dgram.Socket.prototype.send;
 const originalLookup = dns.lookup;
 const originalPromiseLookup = dns.promises.lookup;
-(dgram.Socket.prototype as unknown as { send: (...a: unknown[]) => unknown }).send = function (this: dgram.Socket, ...args: unknown[]) {
+(dgram.Socket.prototype as unknown as { send: (...a: unknown[]) => unknown }).send = function (
+  this: dgram.Socket,
+  ...args: unknown[]
+) {
   // send(msg, [offset, length,] port, address, cb)
   const numbers = args.filter((a) => typeof a === 'number') as number[];
   const strings = args.filter((a) => typeof a === 'string') as string[];
@@ -47,24 +50,28 @@ async function connectPair(iceServers: { urls: string }[]): Promise<void> {
   let got = '';
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const deliver = (to: number, c: IceCandidate) => (ready[to] ? void sessions[to]!.addCandidate(c) : pending[to]!.push(c));
+  const deliver = (to: number, c: IceCandidate) =>
+    ready[to] ? void sessions[to]!.addCandidate(c) : pending[to]!.push(c);
   for (const i of [0, 1]) {
-    sessions.push(factory({
-      iceServers, iceTransportPolicy: 'all',
-      handlers: {
-        iceCandidate: (c) => c && deliver(1 - i, c),
-        channelOpen: () => {
-          if (++opened === 2) sessions[0]!.send('hello');
+    sessions.push(
+      factory({
+        iceServers,
+        iceTransportPolicy: 'all',
+        handlers: {
+          iceCandidate: (c) => c && deliver(1 - i, c),
+          channelOpen: () => {
+            if (++opened === 2) sessions[0]!.send('hello');
+          },
+          channelMessage: (d) => {
+            got = String(d);
+            done();
+          },
+          channelClose: () => undefined,
+          failed: () => undefined,
+          iceState: () => undefined,
         },
-        channelMessage: (d) => {
-          got = String(d);
-          done();
-        },
-        channelClose: () => undefined,
-        failed: () => undefined,
-        iceState: () => undefined,
-      },
-    }));
+      }),
+    );
   }
   const [a, b] = sessions as [PeerSession, PeerSession];
   a.createDataChannel('chat');
@@ -74,7 +81,10 @@ async function connectPair(iceServers: { urls: string }[]): Promise<void> {
   await a.acceptAnswer(answer);
   ready[0] = true;
   for (const c of pending[0]!.splice(0)) await a.addCandidate(c);
-  await Promise.race([finished, new Promise((_, rej) => setTimeout(() => rej(new Error('no message in 20 s')), 20_000))]);
+  await Promise.race([
+    finished,
+    new Promise((_, rej) => setTimeout(() => rej(new Error('no message in 20 s')), 20_000)),
+  ]);
   expect(got).toBe('hello');
   // gathering may still be running its server-reflexive step: give it its full timeout window
   await new Promise((r) => setTimeout(r, 1500));
@@ -82,7 +92,9 @@ async function connectPair(iceServers: { urls: string }[]): Promise<void> {
   b.close();
 }
 
-const localAddresses = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+const localAddresses = new Set(
+  Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
+);
 
 describe('werift gets exactly the ICE servers in force', () => {
   it('with none configured, two peers connect and chat, and nothing but their own host addresses is contacted', async () => {

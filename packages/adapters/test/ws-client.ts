@@ -24,7 +24,12 @@ export function connect(url: string, options: ClientOptions = {}, ms = 5_000): P
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => {
         clearTimeout(timer);
-        reject(Object.assign(new Error(`HTTP ${res.statusCode}: ${body.trim()}`), { status: res.statusCode, body: body.trim() }));
+        reject(
+          Object.assign(new Error(`HTTP ${res.statusCode}: ${body.trim()}`), {
+            status: res.statusCode,
+            body: body.trim(),
+          }),
+        );
       });
     });
     ws.on('error', (err) => {
@@ -74,7 +79,10 @@ export function connect(url: string, options: ClientOptions = {}, ms = 5_000): P
 }
 
 /** The status of a refused upgrade (throws if it was accepted). */
-export async function refusedStatus(url: string, options: ClientOptions = {}): Promise<{ status: number; body: string }> {
+export async function refusedStatus(
+  url: string,
+  options: ClientOptions = {},
+): Promise<{ status: number; body: string }> {
   try {
     const c = await connect(url, options);
     c.ws.terminate();

@@ -7,22 +7,44 @@ import fc from 'fast-check';
 import { createActor, SimulatedClock } from 'xstate';
 import { clientMachine, serverEvent, type ClientEmitted, type ClientEvent } from './client.machine.js';
 
-const cand = (peer: number, n: number) => ({ candidate: `candidate:${peer} ${n} udp 1 10.0.0.${peer} 9 typ host`, sdpMid: '0', sdpMLineIndex: 0 });
+const cand = (peer: number, n: number) => ({
+  candidate: `candidate:${peer} ${n} udp 1 10.0.0.${peer} 9 typ host`,
+  sdpMid: '0',
+  sdpMLineIndex: 0,
+});
 
 type Step =
-  | { kind: 'server'; msg: 'your_id' | 'paired_i' | 'paired_r' | 'offer' | 'answer' | 'ping' | 'peer_disconnected' | 'error'; }
+  | {
+      kind: 'server';
+      msg: 'your_id' | 'paired_i' | 'paired_r' | 'offer' | 'answer' | 'ping' | 'peer_disconnected' | 'error';
+    }
   | { kind: 'candidate'; peer: number; n: number }
   | { kind: 'eoc' }
-  | { kind: 'peer'; what: 'LOCAL_SDP' | 'REMOTE_SET' | 'CHANNEL_OPEN' | 'CHANNEL_CLOSE' | 'PEER_FAILED' | 'LOCAL_CANDIDATE'; genOffset: number }
+  | {
+      kind: 'peer';
+      what: 'LOCAL_SDP' | 'REMOTE_SET' | 'CHANNEL_OPEN' | 'CHANNEL_CLOSE' | 'PEER_FAILED' | 'LOCAL_CANDIDATE';
+      genOffset: number;
+    }
   | { kind: 'ws'; what: 'open' | 'closed' }
   | { kind: 'user'; what: 'pair' | 'send' }
   | { kind: 'time'; ms: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('server' as const), msg: fc.constantFrom('your_id', 'paired_i', 'paired_r', 'offer', 'answer', 'ping', 'peer_disconnected', 'error') }),
-  fc.record({ kind: fc.constant('candidate' as const), peer: fc.integer({ min: 0, max: 3 }), n: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({
+    kind: fc.constant('server' as const),
+    msg: fc.constantFrom('your_id', 'paired_i', 'paired_r', 'offer', 'answer', 'ping', 'peer_disconnected', 'error'),
+  }),
+  fc.record({
+    kind: fc.constant('candidate' as const),
+    peer: fc.integer({ min: 0, max: 3 }),
+    n: fc.integer({ min: 0, max: 3 }),
+  }),
   fc.constant({ kind: 'eoc' as const }),
-  fc.record({ kind: fc.constant('peer' as const), what: fc.constantFrom('LOCAL_SDP', 'REMOTE_SET', 'CHANNEL_OPEN', 'CHANNEL_CLOSE', 'PEER_FAILED', 'LOCAL_CANDIDATE'), genOffset: fc.constantFrom(0, 0, 0, -1) }),
+  fc.record({
+    kind: fc.constant('peer' as const),
+    what: fc.constantFrom('LOCAL_SDP', 'REMOTE_SET', 'CHANNEL_OPEN', 'CHANNEL_CLOSE', 'PEER_FAILED', 'LOCAL_CANDIDATE'),
+    genOffset: fc.constantFrom(0, 0, 0, -1),
+  }),
   fc.record({ kind: fc.constant('ws' as const), what: fc.constantFrom('open', 'closed') }),
   fc.record({ kind: fc.constant('user' as const), what: fc.constantFrom('pair', 'send') }),
   fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 1, max: 40_000 }) }),
@@ -49,7 +71,8 @@ function toEvent(s: Step, gen: number): ClientEvent | null {
       return serverEvent({ type: 'candidate', candidate: { candidate: '' }, from_peer: true });
     case 'peer': {
       const g = gen + s.genOffset;
-      if (s.what === 'LOCAL_SDP') return { type: 'LOCAL_SDP', gen: g, sdp: 'x', kind: g % 2 === 0 ? 'offer' : 'answer' };
+      if (s.what === 'LOCAL_SDP')
+        return { type: 'LOCAL_SDP', gen: g, sdp: 'x', kind: g % 2 === 0 ? 'offer' : 'answer' };
       if (s.what === 'LOCAL_CANDIDATE') return { type: 'LOCAL_CANDIDATE', gen: g, candidate: null };
       if (s.what === 'PEER_FAILED') return { type: 'PEER_FAILED', gen: g, reason: 'ice failed' };
       return { type: s.what, gen: g };
@@ -70,7 +93,9 @@ describe('client machine under random interleavings', () => {
         const clock = new SimulatedClock();
         let policyCalls = 0;
         let closes = 0;
-        const reconnect = { nextDelayMs: ({ attempt }: { attempt: number }) => (policyCalls++, attempt < 5 ? 1000 : null) };
+        const reconnect = {
+          nextDelayMs: ({ attempt }: { attempt: number }) => (policyCalls++, attempt < 5 ? 1000 : null),
+        };
         const actor = createActor(clientMachine, { input: { url: 'x', reconnect }, clock });
         const live = new Set<number>();
         const closed = new Set<number>();
@@ -81,7 +106,8 @@ describe('client machine under random interleavings', () => {
           const ev = e as ClientEmitted;
           effects.push(ev);
           if (ev.type === 'ws.send' && (ev.message.type === 'offer' || ev.message.type === 'answer')) sdpSent = true;
-          if (ev.type === 'ws.send' && ev.message.type === 'candidate') expect(sdpSent, 'a local candidate goes out only after our SDP').toBe(true);
+          if (ev.type === 'ws.send' && ev.message.type === 'candidate')
+            expect(sdpSent, 'a local candidate goes out only after our SDP').toBe(true);
           if (ev.type === 'peer.create') {
             sdpSent = false;
             expect(live.size, 'at most one live peer').toBe(0);
@@ -94,7 +120,8 @@ describe('client machine under random interleavings', () => {
           } else if (ev.type.startsWith('peer.')) {
             const gen = (ev as { gen: number }).gen;
             expect(live.has(gen), `${ev.type} addresses a live peer`).toBe(true);
-            if (ev.type === 'peer.addCandidate') expect(remoteSet.has(gen), 'candidate only after remote description').toBe(true);
+            if (ev.type === 'peer.addCandidate')
+              expect(remoteSet.has(gen), 'candidate only after remote description').toBe(true);
           }
         });
         actor.start();
@@ -126,7 +153,10 @@ describe('client machine under random interleavings', () => {
 
 describe('server errors by code', () => {
   const errorsFor = (message: { type: 'error'; message: string; code?: string }) => {
-    const actor = createActor(clientMachine, { clock: new SimulatedClock(), input: { url: 'x', reconnect: { nextDelayMs: () => null } } });
+    const actor = createActor(clientMachine, {
+      clock: new SimulatedClock(),
+      input: { url: 'x', reconnect: { nextDelayMs: () => null } },
+    });
     const got: ClientEmitted[] = [];
     actor.on('error', (e) => got.push(e));
     actor.start();
@@ -136,9 +166,13 @@ describe('server errors by code', () => {
     actor.stop();
     return got.map((e) => (e as { code: string }).code);
   };
-  it('takes a v2 server\'s code over its words', () => {
-    expect(errorsFor({ type: 'error', message: 'Zielclient nicht gefunden', code: 'target_not_found' })).toEqual(['target_not_found']);
-    expect(errorsFor({ type: 'error', message: 'Target client not found', code: 'unavailable' })).toEqual(['server_error']);
+  it("takes a v2 server's code over its words", () => {
+    expect(errorsFor({ type: 'error', message: 'Zielclient nicht gefunden', code: 'target_not_found' })).toEqual([
+      'target_not_found',
+    ]);
+    expect(errorsFor({ type: 'error', message: 'Target client not found', code: 'unavailable' })).toEqual([
+      'server_error',
+    ]);
   });
   it('falls back to the wire-v1 words when the error carries no code (a v1 server)', () => {
     expect(errorsFor({ type: 'error', message: 'Target client is already paired' })).toEqual(['target_already_paired']);

@@ -7,8 +7,15 @@
 // from the actor's clock (`createActor(machine, { clock })`), so tests use a SimulatedClock.
 import { and, assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import {
-  Capability, CloseCode, PROTOCOL_VERSION, isPairingErrorCode, pairingErrorCodeOf,
-  type ClientMessage, type IceCandidate, type PairingErrorCode, type ServerMessage,
+  Capability,
+  CloseCode,
+  PROTOCOL_VERSION,
+  isPairingErrorCode,
+  pairingErrorCodeOf,
+  type ClientMessage,
+  type IceCandidate,
+  type PairingErrorCode,
+  type ServerMessage,
 } from '@tandem/protocol';
 import type { IceConnectionState, ReconnectPolicy } from './ports.js';
 
@@ -83,7 +90,9 @@ export interface ClientContext {
 }
 
 /** One event per server message type: `server.<type>` carrying the decoded message. */
-export type ServerEvent = { [K in ServerMessage['type']]: { type: `server.${K}`; message: Extract<ServerMessage, { type: K }> } }[ServerMessage['type']];
+export type ServerEvent = {
+  [K in ServerMessage['type']]: { type: `server.${K}`; message: Extract<ServerMessage, { type: K }> };
+}[ServerMessage['type']];
 
 /** The event for a decoded server message. */
 export function serverEvent(message: ServerMessage): ServerEvent {
@@ -161,7 +170,8 @@ export type ClientErrorCode =
   | 'peer_failed';
 
 /** Why a peer session ended. */
-export type PeerLeftReason = 'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed';
+export type PeerLeftReason =
+  'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed';
 
 /** Typed events for the embedder. */
 export type ClientPublicEvent =
@@ -198,12 +208,35 @@ function wantedCapabilities(input: Required<ClientInput>, offered: readonly stri
 }
 
 /** Server frames that prove the link alive (all of them). */
-const watchedServerEvents = ['paired', 'error', 'offer', 'answer', 'candidate', 'ping', 'peer_disconnected', 'welcome', 'resumed', 'ack'].map((t) => `server.${t}` as const);
+const watchedServerEvents = [
+  'paired',
+  'error',
+  'offer',
+  'answer',
+  'candidate',
+  'ping',
+  'peer_disconnected',
+  'welcome',
+  'resumed',
+  'ack',
+].map((t) => `server.${t}` as const);
 
 const END_OF_CANDIDATES: IceCandidate = { candidate: '', sdpMid: null, sdpMLineIndex: null };
-const candidateMessage = (c: IceCandidate | null): ClientMessage => ({ type: 'candidate', candidate: c ?? END_OF_CANDIDATES });
+const candidateMessage = (c: IceCandidate | null): ClientMessage => ({
+  type: 'candidate',
+  candidate: c ?? END_OF_CANDIDATES,
+});
 const candidateKey = (c: IceCandidate) => `${c.sdpMid ?? ''}|${c.sdpMLineIndex ?? ''}|${c.candidate}`;
-const freshSession = { remoteSet: false, offerSeen: false, localSent: false, offerPending: false, pendingCandidates: [], outCandidates: [], seenCandidates: [], queue: [] };
+const freshSession = {
+  remoteSet: false,
+  offerSeen: false,
+  localSent: false,
+  offerPending: false,
+  pendingCandidates: [],
+  outCandidates: [],
+  seenCandidates: [],
+  queue: [],
+};
 
 /** The client machine; drive it with `createTandemClient` or your own driver. */
 export const clientMachine = setup({
@@ -223,7 +256,8 @@ export const clientMachine = setup({
     answersPings: ({ context }) => context.input.answerPings,
     hasId: ({ context }) => context.id !== null,
     /** A server that advertised capabilities this client wants gets a hello; v1 servers never see one. */
-    serverOffersWanted: ({ context, event }) => event.type === 'server.your_id' && wantedCapabilities(context.input, event.message.capabilities ?? []).length > 0,
+    serverOffersWanted: ({ context, event }) =>
+      event.type === 'server.your_id' && wantedCapabilities(context.input, event.message.capabilities ?? []).length > 0,
     watchesLink: ({ context }) => context.deadLinkMs !== null,
     willRetry: ({ context }) => context.retryDelay !== null,
     retryNow: ({ context }) => context.retryDelay === 0,
@@ -231,60 +265,135 @@ export const clientMachine = setup({
     /** Perfect negotiation: the initiator is impolite (ignores a colliding offer), the other side polite (rolls back). */
     impolite: ({ context }) => context.initiator,
     offerPending: ({ context }) => context.offerPending,
-    iceBroken: ({ event }) => event.type === 'ICE_STATE' && (event.state === 'disconnected' || event.state === 'failed'),
+    iceBroken: ({ event }) =>
+      event.type === 'ICE_STATE' && (event.state === 'disconnected' || event.state === 'failed'),
     iceUp: ({ event }) => event.type === 'ICE_STATE' && (event.state === 'connected' || event.state === 'completed'),
-    candidateSeen: ({ context, event }) => event.type === 'server.candidate' && context.seenCandidates.includes(candidateKey(event.message.candidate)),
+    candidateSeen: ({ context, event }) =>
+      event.type === 'server.candidate' && context.seenCandidates.includes(candidateKey(event.message.candidate)),
     remoteSet: ({ context }) => context.remoteSet,
     localSent: ({ context }) => context.localSent,
   },
   actions: {
     connect: emit(({ context }) => ({ type: 'ws.connect', url: context.input.url }) as const),
     sendPong: emit({ type: 'ws.send', message: { type: 'pong' } } as const),
-    sendHello: emit(({ context, event }) => ({
-      type: 'ws.send',
-      message: { type: 'hello', version: PROTOCOL_VERSION, capabilities: event.type === 'server.your_id' ? wantedCapabilities(context.input, event.message.capabilities ?? []) : [] },
-    }) as const),
+    sendHello: emit(
+      ({ context, event }) =>
+        ({
+          type: 'ws.send',
+          message: {
+            type: 'hello',
+            version: PROTOCOL_VERSION,
+            capabilities:
+              event.type === 'server.your_id'
+                ? wantedCapabilities(context.input, event.message.capabilities ?? [])
+                : [],
+          },
+        }) as const,
+    ),
     /** A server that states its keepalive timings (and pings in JSON, which every transport shows) lets the client watch the link. */
     recordTimings: assign(({ event }) => {
       if (event.type !== 'server.welcome') return {};
       const m = event.message;
-      const watch = m.ping_interval_ms !== undefined && m.ping_timeout_ms !== undefined && !m.capabilities.includes(Capability.WsPing);
-      return { deadLinkMs: watch ? m.ping_interval_ms! + m.ping_timeout_ms! : null, canLeave: m.capabilities.includes(Capability.Leave) };
+      const watch =
+        m.ping_interval_ms !== undefined &&
+        m.ping_timeout_ms !== undefined &&
+        !m.capabilities.includes(Capability.WsPing);
+      return {
+        deadLinkMs: watch ? m.ping_interval_ms! + m.ping_timeout_ms! : null,
+        canLeave: m.capabilities.includes(Capability.Leave),
+      };
     }),
-    dropLink: emit(({ context }) => ({ type: 'ws.drop', reason: `no frame from the server for ${context.deadLinkMs} ms` }) as const),
+    dropLink: emit(
+      ({ context }) => ({ type: 'ws.drop', reason: `no frame from the server for ${context.deadLinkMs} ms` }) as const,
+    ),
     recordResumed: assign({ attempt: 0 }),
-    announceResumed: emit(({ event }) => ({ type: 'resumed', id: event.type === 'RESUMED' ? event.id : '', peerId: event.type === 'RESUMED' ? event.peerId : null }) as const),
+    announceResumed: emit(
+      ({ event }) =>
+        ({
+          type: 'resumed',
+          id: event.type === 'RESUMED' ? event.id : '',
+          peerId: event.type === 'RESUMED' ? event.peerId : null,
+        }) as const,
+    ),
     reportServerError: emit(({ event }) => {
       const error = event.type === 'server.error' ? event.message : { message: '', code: undefined };
       // a v2 server names the code; a v1 server's errors carry only the words
-      const code = error.code !== undefined ? (isPairingErrorCode(error.code) ? error.code : 'server_error') : (pairingErrorCodeOf(error.message) ?? 'server_error');
+      const code =
+        error.code !== undefined
+          ? isPairingErrorCode(error.code)
+            ? error.code
+            : 'server_error'
+          : (pairingErrorCodeOf(error.message) ?? 'server_error');
       return { type: 'error', code, message: error.message, source: 'server' } as const;
     }),
-    reportBadFrame: emit(({ event }) => ({ type: 'error', code: 'bad_frame', message: `Bad frame from server: ${event.type === 'BAD_FRAME' ? event.message : ''}`, source: 'signaling' }) as const),
+    reportBadFrame: emit(
+      ({ event }) =>
+        ({
+          type: 'error',
+          code: 'bad_frame',
+          message: `Bad frame from server: ${event.type === 'BAD_FRAME' ? event.message : ''}`,
+          source: 'signaling',
+        }) as const,
+    ),
     reportError: emit((_, params: ErrorParams) => ({ type: 'error', ...params }) as const),
     recordId: assign(({ event }) => ({ id: event.type === 'server.your_id' ? event.message.id : null, attempt: 0 })),
     announceId: emit(({ context }) => ({ type: 'id', id: context.id! }) as const),
     /** Ask the reconnect policy once per loss; the answer decides both the delay and whether to retry. */
     planReconnect: assign(({ context, event }) => {
-      const loss = event.type === 'WS_CLOSED' || event.type === 'LINK_LOST' ? { code: event.code, reason: event.reason } : { code: CloseCode.Abnormal, reason: '' };
+      const loss =
+        event.type === 'WS_CLOSED' || event.type === 'LINK_LOST'
+          ? { code: event.code, reason: event.reason }
+          : { code: CloseCode.Abnormal, reason: '' };
       const attempt = context.attempt + 1;
       // a resumable session keeps its ID through the loss
       const resuming = event.type === 'LINK_LOST';
-      return { attempt, id: resuming ? context.id : null, lastLoss: loss, retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss, resuming }) };
+      return {
+        attempt,
+        id: resuming ? context.id : null,
+        lastLoss: loss,
+        retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss, resuming }),
+      };
     }),
-    announceReconnecting: emit(({ context }) => ({
-      type: 'reconnecting', attempt: context.attempt, delayMs: context.retryDelay ?? 0, ...context.lastLoss, resuming: context.id !== null,
-    }) as const),
-    reportSignalingGone: emit(({ context }) => ({
-      type: 'error', code: 'signaling_gone', message: `Signaling connection lost for good (${context.lastLoss.code} ${context.lastLoss.reason})`.trim(), source: 'signaling',
-    }) as const),
-    sendPairRequest: emit(({ event }) => ({ type: 'ws.send', message: { type: 'pair_request', target_id: event.type === 'PAIR' ? event.key : '' } }) as const),
+    announceReconnecting: emit(
+      ({ context }) =>
+        ({
+          type: 'reconnecting',
+          attempt: context.attempt,
+          delayMs: context.retryDelay ?? 0,
+          ...context.lastLoss,
+          resuming: context.id !== null,
+        }) as const,
+    ),
+    reportSignalingGone: emit(
+      ({ context }) =>
+        ({
+          type: 'error',
+          code: 'signaling_gone',
+          message: `Signaling connection lost for good (${context.lastLoss.code} ${context.lastLoss.reason})`.trim(),
+          source: 'signaling',
+        }) as const,
+    ),
+    sendPairRequest: emit(
+      ({ event }) =>
+        ({
+          type: 'ws.send',
+          message: { type: 'pair_request', target_id: event.type === 'PAIR' ? event.key : '' },
+        }) as const,
+    ),
     resetSession: assign({ peerId: null, ...freshSession }),
     beginSession: assign(({ context, event }) => {
       if (event.type !== 'server.paired') return {};
-      return { gen: context.gen + 1, peerId: event.message.peer_id, initiator: event.message.initiator, ...freshSession, offerPending: event.message.initiator };
+      return {
+        gen: context.gen + 1,
+        peerId: event.message.peer_id,
+        initiator: event.message.initiator,
+        ...freshSession,
+        offerPending: event.message.initiator,
+      };
     }),
-    announcePaired: emit(({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const),
+    announcePaired: emit(
+      ({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const,
+    ),
     createPeer: emit(({ context }) => ({ type: 'peer.create', gen: context.gen }) as const),
     /** The initiator opens the channel and offers; the responder waits for the offer. */
     startOfferIfInitiator: enqueueActions(({ context, enqueue }) => {
@@ -293,9 +402,14 @@ export const clientMachine = setup({
       enqueue.emit({ type: 'peer.createOffer', gen: context.gen });
     }),
     closePeer: emit(({ context }) => ({ type: 'peer.close', gen: context.gen }) as const),
-    announcePeerLeft: emit(({ context }, params: { reason: PeerLeftReason }) => ({ type: 'peerLeft', peerId: context.peerId!, reason: params.reason }) as const),
+    announcePeerLeft: emit(
+      ({ context }, params: { reason: PeerLeftReason }) =>
+        ({ type: 'peerLeft', peerId: context.peerId!, reason: params.reason }) as const,
+    ),
     announceOpen: emit(({ context }) => ({ type: 'open', peerId: context.peerId! }) as const),
-    queueSend: assign(({ context, event }) => ({ queue: event.type === 'SEND' ? [...context.queue, event.data] : context.queue })),
+    queueSend: assign(({ context, event }) => ({
+      queue: event.type === 'SEND' ? [...context.queue, event.data] : context.queue,
+    })),
     dropSend: assign(({ context }) => ({ dropped: context.dropped + 1 })),
     announceDropped: emit(({ context }) => ({ type: 'dropped', count: context.dropped }) as const),
     /** Send what was queued while the channel opened, in order. */
@@ -303,20 +417,38 @@ export const clientMachine = setup({
       for (const data of context.queue) enqueue.emit({ type: 'peer.send', gen: context.gen, data });
       enqueue.assign({ queue: [] });
     }),
-    sendToPeer: emit(({ context, event }) => ({ type: 'peer.send', gen: context.gen, data: event.type === 'SEND' ? event.data : '' }) as const),
-    deliverMessage: emit(({ event }) => ({ type: 'message', data: event.type === 'CHANNEL_MESSAGE' ? event.data : '' }) as const),
+    sendToPeer: emit(
+      ({ context, event }) =>
+        ({ type: 'peer.send', gen: context.gen, data: event.type === 'SEND' ? event.data : '' }) as const,
+    ),
+    deliverMessage: emit(
+      ({ event }) => ({ type: 'message', data: event.type === 'CHANNEL_MESSAGE' ? event.data : '' }) as const,
+    ),
     /** Our SDP goes out, then the candidates gathered before it, in order. */
     sendLocalDescription: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'LOCAL_SDP') return;
-      enqueue.emit({ type: 'ws.send', message: event.kind === 'offer' ? { type: 'offer', sdp: event.sdp } : { type: 'answer', sdp: event.sdp } });
+      enqueue.emit({
+        type: 'ws.send',
+        message: event.kind === 'offer' ? { type: 'offer', sdp: event.sdp } : { type: 'answer', sdp: event.sdp },
+      });
       for (const c of context.outCandidates) enqueue.emit({ type: 'ws.send', message: candidateMessage(c) });
       enqueue.assign({ localSent: true, outCandidates: [] });
     }),
-    sendLocalCandidate: emit(({ event }) => ({ type: 'ws.send', message: candidateMessage(event.type === 'LOCAL_CANDIDATE' ? event.candidate : null) }) as const),
-    holdLocalCandidate: assign(({ context, event }) => ({ outCandidates: event.type === 'LOCAL_CANDIDATE' ? [...context.outCandidates, event.candidate] : context.outCandidates })),
+    sendLocalCandidate: emit(
+      ({ event }) =>
+        ({
+          type: 'ws.send',
+          message: candidateMessage(event.type === 'LOCAL_CANDIDATE' ? event.candidate : null),
+        }) as const,
+    ),
+    holdLocalCandidate: assign(({ context, event }) => ({
+      outCandidates:
+        event.type === 'LOCAL_CANDIDATE' ? [...context.outCandidates, event.candidate] : context.outCandidates,
+    })),
     /** Apply candidates that arrived before the remote description, in arrival order. */
     applyHeldCandidates: enqueueActions(({ context, enqueue }) => {
-      for (const candidate of context.pendingCandidates) enqueue.emit({ type: 'peer.addCandidate', gen: context.gen, candidate });
+      for (const candidate of context.pendingCandidates)
+        enqueue.emit({ type: 'peer.addCandidate', gen: context.gen, candidate });
       enqueue.assign({ remoteSet: true, pendingCandidates: [] });
     }),
     acceptOffer: enqueueActions(({ context, event, enqueue }) => {
@@ -326,7 +458,11 @@ export const clientMachine = setup({
     }),
     acceptAnswer: enqueueActions(({ context, event, enqueue }) => {
       enqueue.assign({ offerPending: false });
-      enqueue.emit({ type: 'peer.acceptAnswer', gen: context.gen, sdp: event.type === 'server.answer' ? event.message.sdp : '' });
+      enqueue.emit({
+        type: 'peer.acceptAnswer',
+        gen: context.gen,
+        sdp: event.type === 'server.answer' ? event.message.sdp : '',
+      });
     }),
     /** Glare, polite side: drop our offer and take theirs. */
     rollbackThenAccept: enqueueActions(({ context, event, enqueue }) => {
@@ -351,9 +487,20 @@ export const clientMachine = setup({
     holdRemoteCandidate: assign(({ context, event }) => {
       if (event.type !== 'server.candidate') return {};
       const c = event.message.candidate;
-      return { pendingCandidates: [...context.pendingCandidates, c], seenCandidates: [...context.seenCandidates, candidateKey(c)] };
+      return {
+        pendingCandidates: [...context.pendingCandidates, c],
+        seenCandidates: [...context.seenCandidates, candidateKey(c)],
+      };
     }),
-    reportPeerFailed: emit(({ event }) => ({ type: 'error', code: 'peer_failed', message: `Peer connection failed: ${event.type === 'PEER_FAILED' ? event.reason : ''}`, source: 'peer' }) as const),
+    reportPeerFailed: emit(
+      ({ event }) =>
+        ({
+          type: 'error',
+          code: 'peer_failed',
+          message: `Peer connection failed: ${event.type === 'PEER_FAILED' ? event.reason : ''}`,
+          source: 'peer',
+        }) as const,
+    ),
     closeSocket: emit({ type: 'ws.close' } as const),
     /** The call ended on this side (failure, timeout, channel closed): end the pairing on the server too, so both can pair anew. */
     leavePair: enqueueActions(({ context, enqueue }) => {
@@ -440,20 +587,68 @@ export const clientMachine = setup({
               on: {
                 PAIR: [
                   { guard: 'hasId', target: 'requesting', actions: 'sendPairRequest' },
-                  { actions: { type: 'reportError', params: { code: 'not_registered', message: 'Not connected to the signaling server yet', source: 'client' } } },
+                  {
+                    actions: {
+                      type: 'reportError',
+                      params: {
+                        code: 'not_registered',
+                        message: 'Not connected to the signaling server yet',
+                        source: 'client',
+                      },
+                    },
+                  },
                 ],
                 'server.paired': 'active',
-                SEND: { actions: { type: 'reportError', params: { code: 'no_channel', message: 'Not connected to a peer: pair first', source: 'client' } } },
+                SEND: {
+                  actions: {
+                    type: 'reportError',
+                    params: { code: 'no_channel', message: 'Not connected to a peer: pair first', source: 'client' },
+                  },
+                },
               },
             },
             requesting: {
               on: {
                 'server.paired': 'active',
                 'server.error': 'idle',
-                WS_CLOSED: { target: 'idle', actions: { type: 'reportError', params: { code: 'signaling_lost', message: 'Signaling connection lost before the pairing completed', source: 'signaling' } } },
-                RESUME_FAILED: { target: 'idle', actions: { type: 'reportError', params: { code: 'signaling_lost', message: 'Signaling session lost before the pairing completed', source: 'signaling' } } },
-                PAIR: { actions: { type: 'reportError', params: { code: 'pair_pending', message: 'A pair request is already pending', source: 'client' } } },
-                SEND: { actions: { type: 'reportError', params: { code: 'no_channel', message: 'Not connected to a peer: pairing in progress', source: 'client' } } },
+                WS_CLOSED: {
+                  target: 'idle',
+                  actions: {
+                    type: 'reportError',
+                    params: {
+                      code: 'signaling_lost',
+                      message: 'Signaling connection lost before the pairing completed',
+                      source: 'signaling',
+                    },
+                  },
+                },
+                RESUME_FAILED: {
+                  target: 'idle',
+                  actions: {
+                    type: 'reportError',
+                    params: {
+                      code: 'signaling_lost',
+                      message: 'Signaling session lost before the pairing completed',
+                      source: 'signaling',
+                    },
+                  },
+                },
+                PAIR: {
+                  actions: {
+                    type: 'reportError',
+                    params: { code: 'pair_pending', message: 'A pair request is already pending', source: 'client' },
+                  },
+                },
+                SEND: {
+                  actions: {
+                    type: 'reportError',
+                    params: {
+                      code: 'no_channel',
+                      message: 'Not connected to a peer: pairing in progress',
+                      source: 'client',
+                    },
+                  },
+                },
               },
             },
             active: {
@@ -469,14 +664,24 @@ export const clientMachine = setup({
                       actions: [
                         'leavePair',
                         { type: 'announcePeerLeft', params: { reason: 'timeout' } },
-                        { type: 'reportError', params: { code: 'negotiation_timeout', message: 'Negotiation timed out: the data channel did not open', source: 'peer' } },
+                        {
+                          type: 'reportError',
+                          params: {
+                            code: 'negotiation_timeout',
+                            message: 'Negotiation timed out: the data channel did not open',
+                            source: 'peer',
+                          },
+                        },
                       ],
                     },
                   },
                   on: {
                     CHANNEL_OPEN: { guard: 'sameGen', target: 'open' },
                     SEND: [{ guard: 'queueFull', actions: ['dropSend', 'announceDropped'] }, { actions: 'queueSend' }],
-                    WS_CLOSED: { target: '#client.running.session.idle', actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } } },
+                    WS_CLOSED: {
+                      target: '#client.running.session.idle',
+                      actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } },
+                    },
                   },
                 },
                 open: {
@@ -488,7 +693,13 @@ export const clientMachine = setup({
                   initial: 'connected',
                   states: {
                     connected: {
-                      on: { ICE_STATE: { guard: and(['sameGen', 'iceBroken']), target: 'restarting', actions: 'announcePathLost' } },
+                      on: {
+                        ICE_STATE: {
+                          guard: and(['sameGen', 'iceBroken']),
+                          target: 'restarting',
+                          actions: 'announcePathLost',
+                        },
+                      },
                     },
                     // a network change: restart ICE; the data channel (SCTP) waits and carries on
                     restarting: {
@@ -499,17 +710,39 @@ export const clientMachine = setup({
                           actions: [
                             'leavePair',
                             { type: 'announcePeerLeft', params: { reason: 'failed' } },
-                            { type: 'reportError', params: { code: 'peer_failed', message: 'ICE restart did not find a path in time', source: 'peer' } },
+                            {
+                              type: 'reportError',
+                              params: {
+                                code: 'peer_failed',
+                                message: 'ICE restart did not find a path in time',
+                                source: 'peer',
+                              },
+                            },
                           ],
                         },
                       },
-                      on: { ICE_STATE: { guard: and(['sameGen', 'iceUp']), target: 'connected', actions: 'announcePathRestored' } },
+                      on: {
+                        ICE_STATE: {
+                          guard: and(['sameGen', 'iceUp']),
+                          target: 'connected',
+                          actions: 'announcePathRestored',
+                        },
+                      },
                     },
                   },
                 },
               },
               on: {
-                PAIR: { actions: { type: 'reportError', params: { code: 'already_in_session', message: 'Already paired: wait for the peer to leave', source: 'client' } } },
+                PAIR: {
+                  actions: {
+                    type: 'reportError',
+                    params: {
+                      code: 'already_in_session',
+                      message: 'Already paired: wait for the peer to leave',
+                      source: 'client',
+                    },
+                  },
+                },
                 LOCAL_SDP: { guard: 'sameGen', actions: 'sendLocalDescription' },
                 LOCAL_CANDIDATE: [
                   { guard: and(['sameGen', 'localSent']), actions: 'sendLocalCandidate' },
@@ -529,10 +762,28 @@ export const clientMachine = setup({
                   { guard: 'remoteSet', actions: 'addRemoteCandidate' },
                   { actions: 'holdRemoteCandidate' },
                 ],
-                'server.peer_disconnected': { target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'peer_disconnected' } } },
-                RESUME_FAILED: { target: 'idle', actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } } },
-                CHANNEL_CLOSE: { guard: 'sameGen', target: 'idle', actions: ['leavePair', { type: 'announcePeerLeft', params: { reason: 'channel_closed' } }] },
-                PEER_FAILED: { guard: 'sameGen', target: 'idle', actions: ['leavePair', { type: 'announcePeerLeft', params: { reason: 'failed' } }, 'reportPeerFailed'] },
+                'server.peer_disconnected': {
+                  target: 'idle',
+                  actions: { type: 'announcePeerLeft', params: { reason: 'peer_disconnected' } },
+                },
+                RESUME_FAILED: {
+                  target: 'idle',
+                  actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } },
+                },
+                CHANNEL_CLOSE: {
+                  guard: 'sameGen',
+                  target: 'idle',
+                  actions: ['leavePair', { type: 'announcePeerLeft', params: { reason: 'channel_closed' } }],
+                },
+                PEER_FAILED: {
+                  guard: 'sameGen',
+                  target: 'idle',
+                  actions: [
+                    'leavePair',
+                    { type: 'announcePeerLeft', params: { reason: 'failed' } },
+                    'reportPeerFailed',
+                  ],
+                },
               },
             },
           },

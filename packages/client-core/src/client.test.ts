@@ -23,9 +23,29 @@ function world(opts: { trickle?: boolean; settings?: object; resume?: boolean } 
   const clock = new SimulatedClock();
   const clients: { client: TandemClient; events: ClientPublicEvent[] }[] = [];
   const spawn = (extra: object = {}) => {
-    const client = createTandemClient({ url: 'mem://server', transport: link.factory, createPeer: net.createPeer, clock, ...extra });
+    const client = createTandemClient({
+      url: 'mem://server',
+      transport: link.factory,
+      createPeer: net.createPeer,
+      clock,
+      ...extra,
+    });
     const events: ClientPublicEvent[] = [];
-    for (const t of ['id', 'paired', 'open', 'message', 'peerLeft', 'error', 'reconnecting', 'resumed', 'pathLost', 'pathRestored', 'dropped', 'closed'] as const) client.on(t, (e) => events.push(e));
+    for (const t of [
+      'id',
+      'paired',
+      'open',
+      'message',
+      'peerLeft',
+      'error',
+      'reconnecting',
+      'resumed',
+      'pathLost',
+      'pathRestored',
+      'dropped',
+      'closed',
+    ] as const)
+      client.on(t, (e) => events.push(e));
     clients.push({ client, events });
     return { client, events };
   };
@@ -63,7 +83,10 @@ describe('client core against the server core', () => {
     b.client.send(new Uint8Array([1, 2, 3]));
     await settle();
     expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'Hello B!' }]);
-    expect(of(a.events, 'message')).toEqual([{ type: 'message', data: 'Hi A!' }, { type: 'message', data: new Uint8Array([1, 2, 3]) }]);
+    expect(of(a.events, 'message')).toEqual([
+      { type: 'message', data: 'Hi A!' },
+      { type: 'message', data: new Uint8Array([1, 2, 3]) },
+    ]);
     expect(w.net.stats.candidatesBeforeRemote).toBe(0);
     expect(w.net.stats.foreignCandidates).toBe(0);
 
@@ -102,7 +125,9 @@ describe('client core against the server core', () => {
     await settle();
     a.client.pair('no-such-key');
     await settle();
-    expect(of(a.events, 'error')).toEqual([{ type: 'error', code: 'target_not_found', message: 'Target client not found', source: 'server' }]);
+    expect(of(a.events, 'error')).toEqual([
+      { type: 'error', code: 'target_not_found', message: 'Target client not found', source: 'server' },
+    ]);
     expect(a.client.status).toBe('registered');
     a.client.pair(a.client.id!);
     await settle();
@@ -114,7 +139,9 @@ describe('client core against the server core', () => {
     const a = w.spawn({ sendQueueLimit: 2 });
     await settle();
     a.client.send('too early');
-    expect(of(a.events, 'error')).toEqual([{ type: 'error', code: 'no_channel', message: 'Not connected to a peer: pair first', source: 'client' }]);
+    expect(of(a.events, 'error')).toEqual([
+      { type: 'error', code: 'no_channel', message: 'Not connected to a peer: pair first', source: 'client' },
+    ]);
     const raw = w.server.connect(); // a peer that never answers keeps A negotiating
     a.client.pair(raw.conn.id);
     await settle();
@@ -137,7 +164,10 @@ describe('client core against the server core', () => {
     a.client.send('two');
     await settle();
     expect(a.client.status).toBe('open');
-    expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'one' }, { type: 'message', data: 'two' }]);
+    expect(of(b.events, 'message')).toEqual([
+      { type: 'message', data: 'one' },
+      { type: 'message', data: 'two' },
+    ]);
   });
 
   it('answers ping with pong so the server keeps it', async () => {
@@ -155,7 +185,9 @@ describe('client core against the server core', () => {
 
   it('reconnects with backoff on the injected clock, and an open channel survives a signaling drop', async () => {
     const w = world();
-    const a = w.spawn({ reconnect: { nextDelayMs: ({ attempt }: { attempt: number }) => (attempt <= 3 ? attempt * 1000 : null) } });
+    const a = w.spawn({
+      reconnect: { nextDelayMs: ({ attempt }: { attempt: number }) => (attempt <= 3 ? attempt * 1000 : null) },
+    });
     const b = w.spawn();
     await settle();
     a.client.pair(b.client.id!);
@@ -237,7 +269,10 @@ describe('client core against the server core', () => {
 
   it('the default backoff retries at once, then backs off; while resuming it never waits more than a second', () => {
     const p = exponentialBackoff({ random: () => 1 - Number.EPSILON });
-    const delays = (resuming: boolean) => [1, 2, 3, 4, 5, 6, 12].map((attempt) => Math.round(p.nextDelayMs({ attempt, code: 1006, reason: '', resuming })!));
+    const delays = (resuming: boolean) =>
+      [1, 2, 3, 4, 5, 6, 12].map((attempt) =>
+        Math.round(p.nextDelayMs({ attempt, code: 1006, reason: '', resuming })!),
+      );
     expect(delays(false)).toEqual([0, 500, 1000, 2000, 4000, 8000, 30000]);
     expect(delays(true)).toEqual([0, 500, 1000, 1000, 1000, 1000, 1000]);
   });
@@ -289,7 +324,9 @@ describe('client core against the server core', () => {
       conn.handle.onFrame = null; // the link stalls: nothing from the server arrives
       w.clock.increment(2_000);
       await settle();
-      expect(of(a.events, 'reconnecting')).toMatchObject([{ resuming: true, reason: 'no frame from the server for 2000 ms' }]);
+      expect(of(a.events, 'reconnecting')).toMatchObject([
+        { resuming: true, reason: 'no frame from the server for 2000 ms' },
+      ]);
       expect(of(a.events, 'resumed')).toHaveLength(1);
       expect(w.server.engine.stats()).toMatchObject({ resumes: 1, connections: 1 });
     });
@@ -337,7 +374,9 @@ describe('client core against the server core', () => {
       expect(of(b.events, 'pathRestored')).toHaveLength(1);
       // A paired first, so A is the initiator (impolite): it keeps its restart offer; B (polite) rolls back
       const byRole = (p: typeof pa) => p!.history.join(', ');
-      expect([byRole(pa), byRole(pb)].sort()).toEqual(['answer gen0, restart gen1, rollback, answer gen1', 'offer gen0, restart gen1'].sort());
+      expect([byRole(pa), byRole(pb)].sort()).toEqual(
+        ['answer gen0, restart gen1, rollback, answer gen1', 'offer gen0, restart gen1'].sort(),
+      );
       expect(of(b.events, 'message')).toEqual([{ type: 'message', data: 'sent while the path was down' }]);
       expect(of(a.events, 'peerLeft')).toEqual([]);
       expect(of(b.events, 'peerLeft')).toEqual([]);

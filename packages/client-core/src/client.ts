@@ -4,8 +4,23 @@
 // machine's coarse status changes, so UIs render `client.status` instead of keeping their own.
 import { createActor } from 'xstate';
 import type { DecodeOptions } from '@tandem/protocol';
-import { clientMachine, type ClientActor, type ClientEmitted, type ClientInput, type ClientPublicEvent, type PeerData } from './client.machine.js';
-import { exponentialBackoff, type Clock, type IceServer, type PeerFactory, type ReconnectPolicy, type SelectedPath, type TransportFactory } from './ports.js';
+import {
+  clientMachine,
+  type ClientActor,
+  type ClientEmitted,
+  type ClientInput,
+  type ClientPublicEvent,
+  type PeerData,
+} from './client.machine.js';
+import {
+  exponentialBackoff,
+  type Clock,
+  type IceServer,
+  type PeerFactory,
+  type ReconnectPolicy,
+  type SelectedPath,
+  type TransportFactory,
+} from './ports.js';
 import { createSignalingDriver, type SignalingEffect } from './signaling-driver.js';
 import { createPeerDriver, type PeerEffect } from './peer-driver.js';
 
@@ -29,7 +44,8 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
 }
 
 /** A coarse, human-facing summary of where the client is. */
-export type ClientStatus = 'connecting' | 'reconnecting' | 'registered' | 'requesting' | 'negotiating' | 'open' | 'offline' | 'closed';
+export type ClientStatus =
+  'connecting' | 'reconnecting' | 'registered' | 'requesting' | 'negotiating' | 'open' | 'offline' | 'closed';
 
 /** Every event a client reports: the machine's public events, plus `status` when the status changes. */
 export type TandemClientEvent = ClientPublicEvent | { type: 'status'; status: ClientStatus; resuming: boolean };
@@ -65,7 +81,16 @@ const isPeerEffect = (e: ClientEmitted): e is PeerEffect => e.type.startsWith('p
 
 /** Create and start a client. */
 export function createTandemClient(options: TandemClientOptions): TandemClient {
-  const { transport, createPeer, iceServers = [], relayOnly = false, clock, decode, reconnect = exponentialBackoff(), ...input } = options;
+  const {
+    transport,
+    createPeer,
+    iceServers = [],
+    relayOnly = false,
+    clock,
+    decode,
+    reconnect = exponentialBackoff(),
+    ...input
+  } = options;
   const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
   const listeners = new Map<string, Set<(e: TandemClientEvent) => void>>();
   const notify = (event: TandemClientEvent) => {
@@ -73,7 +98,12 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
   };
   const signaling = createSignalingDriver(actor, transport, decode);
   // the client's own servers first, then the server's (with its current TURN credentials)
-  const peers = createPeerDriver(actor, createPeer, () => [...iceServers, ...signaling.iceServers()], relayOnly ? 'relay' : 'all');
+  const peers = createPeerDriver(
+    actor,
+    createPeer,
+    () => [...iceServers, ...signaling.iceServers()],
+    relayOnly ? 'relay' : 'all',
+  );
   actor.on('*', (emitted) => {
     const e = emitted as ClientEmitted;
     if (isSignalingEffect(e)) signaling.perform(e);
@@ -136,6 +166,7 @@ export function statusOf(actor: ClientActor): ClientStatus {
   if (s.matches({ running: { session: { active: 'negotiating' } } })) return 'negotiating';
   if (s.matches({ running: { signaling: 'failed' } })) return 'offline';
   if (s.matches({ running: { signaling: 'backoff' } })) return 'reconnecting';
-  if (s.matches({ running: { signaling: 'online' } })) return s.matches({ running: { session: 'requesting' } }) ? 'requesting' : 'registered';
+  if (s.matches({ running: { signaling: 'online' } }))
+    return s.matches({ running: { session: 'requesting' } }) ? 'requesting' : 'registered';
   return 'connecting';
 }

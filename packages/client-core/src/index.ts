@@ -1,10 +1,41 @@
 // Public surface of @tandem/client-core.
 export { clientMachine, clientInputDefaults, serverEvent } from './client.machine.js';
 export type {
-  ClientActor, ClientContext, ClientEffect, ClientEmitted, ClientEvent, ClientInput, ClientPublicEvent, ClientErrorSource, ClientErrorCode, PeerData, PeerLeftReason, ServerEvent,
+  ClientActor,
+  ClientContext,
+  ClientEffect,
+  ClientEmitted,
+  ClientEvent,
+  ClientInput,
+  ClientPublicEvent,
+  ClientErrorSource,
+  ClientErrorCode,
+  PeerData,
+  PeerLeftReason,
+  ServerEvent,
 } from './client.machine.js';
-export { createTandemClient, statusOf, type TandemClient, type TandemClientOptions, type TandemClientEvent, type ClientStatus } from './client.js';
+export {
+  createTandemClient,
+  statusOf,
+  type TandemClient,
+  type TandemClientOptions,
+  type TandemClientEvent,
+  type ClientStatus,
+} from './client.js';
 export { createSignalingDriver, type SignalingDriver, type SignalingEffect } from './signaling-driver.js';
 export { createPeerDriver, type PeerDriver, type PeerEffect } from './peer-driver.js';
 export { exponentialBackoff } from './ports.js';
-export type { CandidateType, Clock, IceServer, PeerFactory, SelectedPath, PeerHandlers, PeerSession, ReconnectContext, ReconnectPolicy, SignalingTransport, TransportFactory, TransportHandlers } from './ports.js';
+export type {
+  CandidateType,
+  Clock,
+  IceServer,
+  PeerFactory,
+  SelectedPath,
+  PeerHandlers,
+  PeerSession,
+  ReconnectContext,
+  ReconnectPolicy,
+  SignalingTransport,
+  TransportFactory,
+  TransportHandlers,
+} from './ports.js';

@@ -15,7 +15,12 @@ export interface PeerDriver {
 }
 
 /** A peer driver feeding `actor`. */
-export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, iceServers: () => readonly IceServer[], iceTransportPolicy: 'all' | 'relay' = 'all'): PeerDriver {
+export function createPeerDriver(
+  actor: ClientActor,
+  createPeer: PeerFactory,
+  iceServers: () => readonly IceServer[],
+  iceTransportPolicy: 'all' | 'relay' = 'all',
+): PeerDriver {
   const sessions = new Map<number, PeerSession>();
   const handlersFor = (gen: number): PeerHandlers => ({
     iceCandidate: (candidate) => actor.send({ type: 'LOCAL_CANDIDATE', gen, candidate }),
@@ -27,7 +32,8 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
   });
   /** Each session's negotiation steps run one after another (a rollback must finish before the offer it makes room for). */
   const chains = new Map<number, Promise<void>>();
-  const fail = (gen: number, err: unknown) => actor.send({ type: 'PEER_FAILED', gen, reason: err instanceof Error ? err.message : String(err) });
+  const fail = (gen: number, err: unknown) =>
+    actor.send({ type: 'PEER_FAILED', gen, reason: err instanceof Error ? err.message : String(err) });
   /** Run `fn` on the session of `gen` if it still exists; a throw or rejection fails that session. */
   const withSession = (gen: number, fn: (session: PeerSession) => void | Promise<void>): Promise<void> | undefined => {
     const session = sessions.get(gen);
@@ -64,9 +70,13 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
         case 'peer.createDataChannel':
           return withSession(gen, (s) => s.createDataChannel(effect.label));
         case 'peer.createOffer':
-          return negotiate(gen, (s) => s.createOffer().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })));
+          return negotiate(gen, (s) =>
+            s.createOffer().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })),
+          );
         case 'peer.restartIce':
-          return negotiate(gen, (s) => s.restartIce().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })));
+          return negotiate(gen, (s) =>
+            s.restartIce().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })),
+          );
         case 'peer.rollback':
           return negotiate(gen, (s) => s.rollback());
         case 'peer.acceptOffer':
@@ -77,7 +87,9 @@ export function createPeerDriver(actor: ClientActor, createPeer: PeerFactory, ic
             }),
           );
         case 'peer.acceptAnswer':
-          return negotiate(gen, (s) => s.acceptAnswer(effect.sdp).then(() => void actor.send({ type: 'REMOTE_SET', gen })));
+          return negotiate(gen, (s) =>
+            s.acceptAnswer(effect.sdp).then(() => void actor.send({ type: 'REMOTE_SET', gen })),
+          );
         case 'peer.addCandidate':
           // a bad remote candidate is not fatal: ICE may still succeed with the others
           return withSession(gen, (s) => s.addCandidate(effect.candidate).catch(() => undefined));

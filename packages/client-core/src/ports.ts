@@ -107,15 +107,17 @@ export interface ReconnectPolicy {
 }
 
 /** The default policy: the first retry at once, then exponential backoff with jitter, capped. */
-export function exponentialBackoff(options: {
-  baseMs?: number;
-  maxMs?: number;
-  /** Cap while resuming (the session waits on the server, and each retry is one cheap connect). Default 1 000. */
-  resumeMaxMs?: number;
-  maxAttempts?: number;
-  /** Uniform [0, 1); inject a seeded source in tests. */
-  random?: () => number;
-} = {}): ReconnectPolicy {
+export function exponentialBackoff(
+  options: {
+    baseMs?: number;
+    maxMs?: number;
+    /** Cap while resuming (the session waits on the server, and each retry is one cheap connect). Default 1 000. */
+    resumeMaxMs?: number;
+    maxAttempts?: number;
+    /** Uniform [0, 1); inject a seeded source in tests. */
+    random?: () => number;
+  } = {},
+): ReconnectPolicy {
   const { baseMs = 500, maxMs = 30_000, resumeMaxMs = 1_000, maxAttempts = Infinity, random = Math.random } = options;
   return {
     nextDelayMs({ attempt, resuming }) {

@@ -5,8 +5,14 @@
 // link answers `your_id` with `resume`, replays what the server missed, and reports RESUMED (or
 // RESUME_FAILED, then the fresh `your_id`).
 import {
-  CloseCode, ResumeLedger, decodeServerMessage, encode, uncountedClientTypes, uncountedServerTypes,
-  type DecodeOptions, type ServerMessage,
+  CloseCode,
+  ResumeLedger,
+  decodeServerMessage,
+  encode,
+  uncountedClientTypes,
+  uncountedServerTypes,
+  type DecodeOptions,
+  type ServerMessage,
 } from '@tandem/protocol';
 import { serverEvent, type ClientActor, type ClientEffect } from './client.machine.js';
 import type { IceServer, SignalingTransport, TransportFactory } from './ports.js';
@@ -28,7 +34,11 @@ interface ResumeState {
 }
 
 /** A signaling driver feeding `actor`. */
-export function createSignalingDriver(actor: ClientActor, openTransport: TransportFactory, decode?: DecodeOptions): SignalingDriver {
+export function createSignalingDriver(
+  actor: ClientActor,
+  openTransport: TransportFactory,
+  decode?: DecodeOptions,
+): SignalingDriver {
   let socket: SignalingTransport | null = null;
   /** Bumped for every socket, so callbacks from a replaced one are dropped. */
   let socketSeq = 0;

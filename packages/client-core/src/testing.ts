@@ -26,7 +26,14 @@ export class FakeNetwork {
   readonly pathDown = new Set<string>();
   /** Whether an ICE restart can find a new path (false: the network is gone for good). */
   restorable = true;
-  readonly stats: FakeNetworkStats = { created: 0, closed: 0, opened: 0, candidatesBeforeRemote: 0, foreignCandidates: 0, duplicateCandidates: 0 };
+  readonly stats: FakeNetworkStats = {
+    created: 0,
+    closed: 0,
+    opened: 0,
+    candidatesBeforeRemote: 0,
+    foreignCandidates: 0,
+    duplicateCandidates: 0,
+  };
   constructor(readonly options: { trickle?: boolean } = {}) {}
   /** A PeerFactory for createTandemClient; `trickle: false` puts candidates in the SDP like aiortc. */
   readonly createPeer: PeerFactory = ({ handlers }) => {
@@ -64,7 +71,11 @@ export class FakePeer implements PeerSession {
   /** Messages sent while the path is down: SCTP delivers them once it is back. */
   private readonly held: (string | Uint8Array)[] = [];
   private handlers: PeerHandlers | null;
-  constructor(private readonly net: FakeNetwork, handlers: PeerHandlers, private readonly trickle: boolean) {
+  constructor(
+    private readonly net: FakeNetwork,
+    handlers: PeerHandlers,
+    private readonly trickle: boolean,
+  ) {
     this.handlers = handlers;
   }
   createDataChannel(): void {
@@ -185,7 +196,13 @@ export class FakePeer implements PeerSession {
     });
   }
   private ready(): boolean {
-    return !this.closed && this.described && this.signaling === 'stable' && this.remote !== null && this.remoteCandidates.size > 0;
+    return (
+      !this.closed &&
+      this.described &&
+      this.signaling === 'stable' &&
+      this.remote !== null &&
+      this.remoteCandidates.size > 0
+    );
   }
   private tryConnect(): void {
     const other = this.other();
@@ -228,7 +245,11 @@ export interface MemorySocketControl {
 }
 
 /** A TransportFactory to a MemoryServer; `sockets` collects a control per socket opened. */
-export function memoryTransport(server: MemoryServerLike): { factory: TransportFactory; sockets: MemorySocketControl[]; refuse: { on: boolean } } {
+export function memoryTransport(server: MemoryServerLike): {
+  factory: TransportFactory;
+  sockets: MemorySocketControl[];
+  refuse: { on: boolean };
+} {
   const sockets: MemorySocketControl[] = [];
   const refuse = { on: false };
   const factory: TransportFactory = (_url, handlers) => {

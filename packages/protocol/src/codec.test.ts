@@ -5,7 +5,10 @@ import { examples } from './examples.js';
 import { catalogue } from './messages.js';
 
 const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url), 'utf8')) as { text: string; value: unknown }[];
+  JSON.parse(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url), 'utf8')) as {
+    text: string;
+    value: unknown;
+  }[];
 
 describe('golden wire-v1 frames', () => {
   it.each(fixture('v1-client-frames.json'))('client frame $text', ({ text, value }) => {
@@ -38,10 +41,16 @@ describe('wire-v1 error texts', () => {
     for (const raw of ['[]', '1', 'null', '"x"', '{}', '{"type":1}']) expect(err(raw).code).toBe('not_an_object');
   });
   it('schema violations name the field', () => {
-    expect(err('{"type":"pair_request"}').message).toBe('Invalid pair_request: field "target_id" expected required property');
-    expect(err('{"type":"pair_request","target_id":5}').message).toBe('Invalid pair_request: field "target_id" expected string');
+    expect(err('{"type":"pair_request"}').message).toBe(
+      'Invalid pair_request: field "target_id" expected required property',
+    );
+    expect(err('{"type":"pair_request","target_id":5}').message).toBe(
+      'Invalid pair_request: field "target_id" expected string',
+    );
     expect(err('{"type":"candidate","candidate":{"candidate":1}}').message).toContain('field "candidate.candidate"');
-    expect(err('{"type":"candidate","candidate":{"candidate":"","sdpMLineIndex":-1}}').message).toContain('candidate.sdpMLineIndex');
+    expect(err('{"type":"candidate","candidate":{"candidate":"","sdpMLineIndex":-1}}').message).toContain(
+      'candidate.sdpMLineIndex',
+    );
   });
   it('size limit is enforced before parsing', () => {
     const big = JSON.stringify({ type: 'offer', sdp: 'x'.repeat(70_000) });

@@ -22,7 +22,8 @@ export const ErrorText = {
 } as const;
 
 /** Why a frame could not be decoded. */
-export type DecodeErrorCode = 'too_large' | 'empty' | 'invalid_json' | 'not_an_object' | 'unknown_type' | 'invalid_field' | 'binary';
+export type DecodeErrorCode =
+  'too_large' | 'empty' | 'invalid_json' | 'not_an_object' | 'unknown_type' | 'invalid_field' | 'binary';
 
 /** A decode failure with the wire-v1 text to send back in an `error` message. */
 export interface DecodeError {
@@ -35,7 +36,8 @@ export interface DecodeError {
 }
 
 /** The outcome of decoding one frame: never an exception. */
-export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DecodeError };
+export type DecodeResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DecodeError };
 
 /** Options for the decoders. */
 export interface DecodeOptions {
@@ -82,7 +84,12 @@ function describeField(path: string): string {
   return path === '' ? 'message' : `field "${path.slice(1).replace(/\//g, '.')}"`;
 }
 
-function decodeWith<T>(checkers: Checkers, raw: unknown, options: DecodeOptions | undefined, defaultMaxBytes: number): DecodeResult<T> {
+function decodeWith<T>(
+  checkers: Checkers,
+  raw: unknown,
+  options: DecodeOptions | undefined,
+  defaultMaxBytes: number,
+): DecodeResult<T> {
   const maxBytes = options?.maxBytes ?? defaultMaxBytes;
   let text: string;
   try {
@@ -115,22 +122,33 @@ function decodeWith<T>(checkers: Checkers, raw: unknown, options: DecodeOptions 
     return fail('not_an_object', 'Invalid message: expected a JSON object with a string "type" field');
   }
   const checker = checkers.get(type);
-  if (checker === undefined) return fail('unknown_type', `${ErrorText.UnknownType}: ${type.slice(0, 64)}`, { type: type.slice(0, 64) });
+  if (checker === undefined)
+    return fail('unknown_type', `${ErrorText.UnknownType}: ${type.slice(0, 64)}`, { type: type.slice(0, 64) });
   if (checker.Check(value)) return { ok: true, value: value as T };
   const first = checker.Errors(value).First();
   const path = first?.path ?? '';
   const why = first?.message ?? 'is invalid';
-  return fail('invalid_field', `Invalid ${type}: ${describeField(path)} ${why.charAt(0).toLowerCase()}${why.slice(1)}`, { type, path });
+  return fail(
+    'invalid_field',
+    `Invalid ${type}: ${describeField(path)} ${why.charAt(0).toLowerCase()}${why.slice(1)}`,
+    { type, path },
+  );
 }
 
 /** Decode one frame a client sent (limit default DEFAULT_MAX_BYTES). Never throws; invalid input yields a wire-v1 error text. */
-export function decodeClientMessage(raw: string | Uint8Array | ArrayBuffer, options?: DecodeOptions): DecodeResult<ClientMessage> {
+export function decodeClientMessage(
+  raw: string | Uint8Array | ArrayBuffer,
+  options?: DecodeOptions,
+): DecodeResult<ClientMessage> {
   clientCheckers ??= compileDirection('client');
   return decodeWith<ClientMessage>(clientCheckers, raw, options, DEFAULT_MAX_BYTES);
 }
 
 /** Decode one frame a server sent (limit default DEFAULT_CLIENT_MAX_BYTES). Never throws; invalid input yields an error. */
-export function decodeServerMessage(raw: string | Uint8Array | ArrayBuffer, options?: DecodeOptions): DecodeResult<ServerMessage> {
+export function decodeServerMessage(
+  raw: string | Uint8Array | ArrayBuffer,
+  options?: DecodeOptions,
+): DecodeResult<ServerMessage> {
   serverCheckers ??= compileDirection('server');
   return decodeWith<ServerMessage>(serverCheckers, raw, options, DEFAULT_CLIENT_MAX_BYTES);
 }

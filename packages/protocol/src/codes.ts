@@ -26,7 +26,8 @@ export const CloseCode = {
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** Why a pairing request or a signal was refused; each maps to one wire-v1 text. */
-export type PairingErrorCode = 'target_not_found' | 'already_paired' | 'target_already_paired' | 'cannot_pair_with_self' | 'not_paired';
+export type PairingErrorCode =
+  'target_not_found' | 'already_paired' | 'target_already_paired' | 'cannot_pair_with_self' | 'not_paired';
 
 /** The wire-v1 text of each pairing error code: the only place the mapping is written. */
 export const pairingErrorText: Readonly<Record<PairingErrorCode, string>> = Object.freeze({
@@ -44,7 +45,8 @@ export function isPairingErrorCode(code: string | undefined): code is PairingErr
 
 /** The code of a wire-v1 pairing error text: the fallback for v1 servers, whose errors carry no code. */
 export function pairingErrorCodeOf(message: string): PairingErrorCode | null {
-  for (const [code, text] of Object.entries(pairingErrorText)) if (message === text || message.startsWith(`${text}:`)) return code as PairingErrorCode;
+  for (const [code, text] of Object.entries(pairingErrorText))
+    if (message === text || message.startsWith(`${text}:`)) return code as PairingErrorCode;
   return null;
 }
 

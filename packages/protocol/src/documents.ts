@@ -1,6 +1,13 @@
 // JSON Schema and AsyncAPI documents derived from the catalogue. The generator script writes
 // them to schema/; a test regenerates them in memory and fails when the committed files drift.
-import { catalogue, ClientMessage, ServerMessage, IceCandidate, PROTOCOL_VERSION, type MessageEntry } from './messages.js';
+import {
+  catalogue,
+  ClientMessage,
+  ServerMessage,
+  IceCandidate,
+  PROTOCOL_VERSION,
+  type MessageEntry,
+} from './messages.js';
 import { examples } from './examples.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './codes.js';
 
@@ -33,7 +40,11 @@ function fileName(e: MessageEntry): string {
 export function generateDocuments(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const e of catalogue) {
-    files[fileName(e)] = json({ $schema: DRAFT, ...embedded(e.schema), $id: `https://tandem.dev/schema/${fileName(e)}` });
+    files[fileName(e)] = json({
+      $schema: DRAFT,
+      ...embedded(e.schema),
+      $id: `https://tandem.dev/schema/${fileName(e)}`,
+    });
   }
   files['bundle.schema.json'] = json({
     $schema: DRAFT,
@@ -41,7 +52,9 @@ export function generateDocuments(): Record<string, string> {
     title: 'tandem signaling protocol',
     definitions: {
       IceCandidate: embedded(IceCandidate),
-      ...Object.fromEntries(catalogue.map((e) => [`${e.direction === 'client' ? 'Client' : 'Server'}${e.name}`, embedded(e.schema)])),
+      ...Object.fromEntries(
+        catalogue.map((e) => [`${e.direction === 'client' ? 'Client' : 'Server'}${e.name}`, embedded(e.schema)]),
+      ),
       ClientMessage: embedded(ClientMessage),
       ServerMessage: embedded(ServerMessage),
     },
@@ -84,20 +97,25 @@ export function asyncApiDocument(): Record<string, unknown> {
         'Pairs two WebSocket clients and relays their WebRTC offer/answer/ICE candidates. One JSON object per text frame; ' +
         'unknown fields are ignored. Wire v1 is the floor; version 2 adds hello/welcome, announced by optional fields of your_id.',
     },
-    servers: { local: { host: `${DEFAULT_HOST}:${DEFAULT_PORT}`, protocol: 'ws', description: 'tandem-server default' } },
+    servers: {
+      local: { host: `${DEFAULT_HOST}:${DEFAULT_PORT}`, protocol: 'ws', description: 'tandem-server default' },
+    },
     defaultContentType: 'application/json',
     channels: {
       signaling: {
         address: '/',
         title: 'Signaling socket',
-        messages: Object.fromEntries(catalogue.map((e) => [messageKey(e), { $ref: `#/components/messages/${messageKey(e)}` }])),
+        messages: Object.fromEntries(
+          catalogue.map((e) => [messageKey(e), { $ref: `#/components/messages/${messageKey(e)}` }]),
+        ),
       },
     },
     operations: {
       sendToClient: {
         action: 'send',
         title: 'Server to client',
-        summary: 'Frames the server sends: id assignment, pairing results, relayed signals, keepalive, disconnect notices',
+        summary:
+          'Frames the server sends: id assignment, pairing results, relayed signals, keepalive, disconnect notices',
         channel: { $ref: '#/channels/signaling' },
         messages: catalogue.filter((e) => e.direction === 'server').map(ref),
       },

@@ -21,22 +21,66 @@ export const examples: Record<string, readonly Record<string, unknown>[]> = {
   serverPeerDisconnected: [{ type: 'peer_disconnected', peer_id: '5f2d1c9a-6b0e-4e8f-a1d2-7c3b4e5f6a7b' }],
   serverWelcome: [
     { type: 'welcome', version: 2, capabilities: ['keepalive.ws-ping'] },
-    { type: 'welcome', version: 2, capabilities: ['resume'], resume_token: 'k3Jd9.q8Zr2mV5tYx1Lw0pNcA7sE4uH6', resume_grace_ms: 30000, ping_interval_ms: 25000, ping_timeout_ms: 20000 },
-    { type: 'welcome', version: 2, capabilities: ['ice-servers'], ice_servers: [{ urls: 'turn:turn.example.com:3478', username: '1764547200:0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44', credential: 'q0Wf1X2b8z3cS9lZ7mK4yR6tUeA=' }], ice_servers_ttl_ms: 3_600_000 },
+    {
+      type: 'welcome',
+      version: 2,
+      capabilities: ['resume'],
+      resume_token: 'k3Jd9.q8Zr2mV5tYx1Lw0pNcA7sE4uH6',
+      resume_grace_ms: 30000,
+      ping_interval_ms: 25000,
+      ping_timeout_ms: 20000,
+    },
+    {
+      type: 'welcome',
+      version: 2,
+      capabilities: ['ice-servers'],
+      ice_servers: [
+        {
+          urls: 'turn:turn.example.com:3478',
+          username: '1764547200:0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44',
+          credential: 'q0Wf1X2b8z3cS9lZ7mK4yR6tUeA=',
+        },
+      ],
+      ice_servers_ttl_ms: 3_600_000,
+    },
   ],
-  serverResumed: [{ type: 'resumed', id: '0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44', peer_id: '5f2d1c9a-6b0e-4e8f-a1d2-7c3b4e5f6a7b', received: 12, resume_token: 'x81Qe.Fh3Kp0Wn6Rz2Vb9Lc4Ty7Ud5Sg1', resume_grace_ms: 30000 }],
+  serverResumed: [
+    {
+      type: 'resumed',
+      id: '0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44',
+      peer_id: '5f2d1c9a-6b0e-4e8f-a1d2-7c3b4e5f6a7b',
+      received: 12,
+      resume_token: 'x81Qe.Fh3Kp0Wn6Rz2Vb9Lc4Ty7Ud5Sg1',
+      resume_grace_ms: 30000,
+    },
+  ],
   serverServerAck: [{ type: 'ack', received: 16 }],
-  serverIceServers: [{
-    type: 'ice_servers',
-    ice_servers: [{ urls: 'stun:turn.example.com:3478' }, { urls: ['turn:turn.example.com:3478?transport=udp', 'turn:turn.example.com:3478?transport=tcp'], username: '1764547200:0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44', credential: 'q0Wf1X2b8z3cS9lZ7mK4yR6tUeA=' }],
-    ttl_ms: 3_600_000,
-  }],
+  serverIceServers: [
+    {
+      type: 'ice_servers',
+      ice_servers: [
+        { urls: 'stun:turn.example.com:3478' },
+        {
+          urls: ['turn:turn.example.com:3478?transport=udp', 'turn:turn.example.com:3478?transport=tcp'],
+          username: '1764547200:0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44',
+          credential: 'q0Wf1X2b8z3cS9lZ7mK4yR6tUeA=',
+        },
+      ],
+      ttl_ms: 3_600_000,
+    },
+  ],
   clientPairRequest: [{ type: 'pair_request', target_id: '5f2d1c9a-6b0e-4e8f-a1d2-7c3b4e5f6a7b' }],
   clientOffer: [{ type: 'offer', sdp: SDP }],
   clientAnswer: [{ type: 'answer', sdp: SDP }],
-  clientCandidate: [{ type: 'candidate', candidate: CAND }, { type: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null } }],
+  clientCandidate: [
+    { type: 'candidate', candidate: CAND },
+    { type: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null } },
+  ],
   clientPong: [{ type: 'pong' }],
-  clientHello: [{ type: 'hello', version: 2, capabilities: ['keepalive.ws-ping'] }, { type: 'hello', version: 2, capabilities: ['resume'] }],
+  clientHello: [
+    { type: 'hello', version: 2, capabilities: ['keepalive.ws-ping'] },
+    { type: 'hello', version: 2, capabilities: ['resume'] },
+  ],
   clientResume: [{ type: 'resume', token: 'k3Jd9.q8Zr2mV5tYx1Lw0pNcA7sE4uH6', received: 7 }],
   clientClientAck: [{ type: 'ack', received: 16 }],
   clientLeave: [{ type: 'leave' }],

@@ -66,8 +66,12 @@ export const YourId = Type.Object(
   {
     type: Type.Literal('your_id'),
     id: Id,
-    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Highest protocol version the server speaks (absent: 1)' })),
-    capabilities: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, description: 'Extensions the server offers' })),
+    version: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Highest protocol version the server speaks (absent: 1)' }),
+    ),
+    capabilities: Type.Optional(
+      Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64, description: 'Extensions the server offers' }),
+    ),
   },
   { $id: 'YourId', description: 'First frame after the WebSocket opens: the client ID to share' },
 );
@@ -77,7 +81,10 @@ export type YourId = Static<typeof YourId>;
 /** Sent to both clients after a successful pair_request; the requester is the initiator. */
 export const Paired = Type.Object(
   { type: Type.Literal('paired'), peer_id: Id, initiator: Type.Boolean() },
-  { $id: 'Paired', description: 'Sent to both clients after a successful pair_request; the requester is the initiator' },
+  {
+    $id: 'Paired',
+    description: 'Sent to both clients after a successful pair_request; the requester is the initiator',
+  },
 );
 /** Sent to both clients after a successful pairing. */
 export type Paired = Static<typeof Paired>;
@@ -121,7 +128,10 @@ export const RelayedCandidate = Type.Object(
 export type RelayedCandidate = Static<typeof RelayedCandidate>;
 
 /** Keepalive probe; the client answers with `pong`. */
-export const Ping = Type.Object({ type: Type.Literal('ping') }, { $id: 'Ping', description: 'Keepalive probe; the client answers pong' });
+export const Ping = Type.Object(
+  { type: Type.Literal('ping') },
+  { $id: 'Ping', description: 'Keepalive probe; the client answers pong' },
+);
 /** Keepalive probe. */
 export type Ping = Static<typeof Ping>;
 
@@ -134,7 +144,11 @@ export const PeerDisconnected = Type.Object(
 export type PeerDisconnected = Static<typeof PeerDisconnected>;
 
 const Count = Type.Integer({ minimum: 0, description: 'A count of counted frames in one direction (see Resume)' });
-const ResumeToken = Type.String({ minLength: 16, maxLength: 256, description: 'Secret, single-use resume token (never the public ID)' });
+const ResumeToken = Type.String({
+  minLength: 16,
+  maxLength: 256,
+  description: 'Secret, single-use resume token (never the public ID)',
+});
 
 /** v2: the server's answer to `hello`, naming the capabilities now in force. */
 export const Welcome = Type.Object(
@@ -143,11 +157,17 @@ export const Welcome = Type.Object(
     version: Type.Integer({ minimum: 1 }),
     capabilities: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
     resume_token: Type.Optional(ResumeToken),
-    resume_grace_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'How long a detached session waits for its client' })),
-    ping_interval_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Quiet time after which the server pings this client' })),
+    resume_grace_ms: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'How long a detached session waits for its client' }),
+    ),
+    ping_interval_ms: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Quiet time after which the server pings this client' }),
+    ),
     ping_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, description: 'Time a pinged client has to answer' })),
     ice_servers: Type.Optional(IceServerList),
-    ice_servers_ttl_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'How long the ICE servers\' credentials stay valid from now' })),
+    ice_servers_ttl_ms: Type.Optional(
+      Type.Integer({ minimum: 0, description: "How long the ICE servers' credentials stay valid from now" }),
+    ),
   },
   { $id: 'Welcome', description: 'v2: the server accepts hello and names the capabilities in force' },
 );
@@ -164,7 +184,10 @@ export const Resumed = Type.Object(
     resume_token: ResumeToken,
     resume_grace_ms: Type.Integer({ minimum: 0 }),
   },
-  { $id: 'Resumed', description: 'v2 (resume): the detached session is back; the server replays what the client missed' },
+  {
+    $id: 'Resumed',
+    description: 'v2 (resume): the detached session is back; the server replays what the client missed',
+  },
 );
 /** v2: the session is this connection's again. */
 export type Resumed = Static<typeof Resumed>;
@@ -176,7 +199,10 @@ export const IceServersMessage = Type.Object(
     ice_servers: IceServerList,
     ttl_ms: Type.Integer({ minimum: 0, description: 'How long these credentials stay valid from now' }),
   },
-  { $id: 'IceServers', description: 'v2 (ice-servers): fresh STUN/TURN servers and credentials, sent before the previous ones expire' },
+  {
+    $id: 'IceServers',
+    description: 'v2 (ice-servers): fresh STUN/TURN servers and credentials, sent before the previous ones expire',
+  },
 );
 /** v2: fresh ICE servers. */
 export type IceServersMessage = Static<typeof IceServersMessage>;
@@ -184,7 +210,10 @@ export type IceServersMessage = Static<typeof IceServersMessage>;
 /** v2 (`resume`), both directions: the sender has received this many counted frames. */
 export const ServerAck = Type.Object(
   { type: Type.Literal('ack'), received: Count },
-  { $id: 'ServerAck', description: "v2 (resume): the server has this many of the client's counted frames; the client may forget them" },
+  {
+    $id: 'ServerAck',
+    description: "v2 (resume): the server has this many of the client's counted frames; the client may forget them",
+  },
 );
 /** v2: server acknowledgement. */
 export type ServerAck = Static<typeof ServerAck>;
@@ -200,12 +229,18 @@ export const PairRequest = Type.Object(
 export type PairRequest = Static<typeof PairRequest>;
 
 /** An SDP offer for the paired peer. */
-export const Offer = Type.Object({ type: Type.Literal('offer'), sdp: Sdp }, { $id: 'Offer', description: 'An SDP offer for the paired peer' });
+export const Offer = Type.Object(
+  { type: Type.Literal('offer'), sdp: Sdp },
+  { $id: 'Offer', description: 'An SDP offer for the paired peer' },
+);
 /** An SDP offer for the paired peer. */
 export type Offer = Static<typeof Offer>;
 
 /** An SDP answer for the paired peer. */
-export const Answer = Type.Object({ type: Type.Literal('answer'), sdp: Sdp }, { $id: 'Answer', description: 'An SDP answer for the paired peer' });
+export const Answer = Type.Object(
+  { type: Type.Literal('answer'), sdp: Sdp },
+  { $id: 'Answer', description: 'An SDP answer for the paired peer' },
+);
 /** An SDP answer for the paired peer. */
 export type Answer = Static<typeof Answer>;
 
@@ -232,19 +267,29 @@ export const Hello = Type.Object(
     version: Type.Integer({ minimum: 1 }),
     capabilities: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
   },
-  { $id: 'Hello', description: 'v2: announce version and requested capabilities (only to servers that advertise them)' },
+  {
+    $id: 'Hello',
+    description: 'v2: announce version and requested capabilities (only to servers that advertise them)',
+  },
 );
 /** v2: announce version and requested capabilities. */
 export type Hello = Static<typeof Hello>;
 
 /** v2 (`leave`): end this client's pairing and stay connected; the partner gets `peer_disconnected`. */
-export const Leave = Type.Object({ type: Type.Literal('leave') }, { $id: 'Leave', description: 'v2 (leave): end the pairing without disconnecting; the partner is told' });
+export const Leave = Type.Object(
+  { type: Type.Literal('leave') },
+  { $id: 'Leave', description: 'v2 (leave): end the pairing without disconnecting; the partner is told' },
+);
 /** v2: end the pairing without disconnecting. */
 export type Leave = Static<typeof Leave>;
 
 /** v2 (`resume`): take a detached session over, on a new connection, right after `your_id`. */
 export const Resume = Type.Object(
-  { type: Type.Literal('resume'), token: ResumeToken, received: Type.Integer({ minimum: 0, description: "Counted frames of the server's the client has" }) },
+  {
+    type: Type.Literal('resume'),
+    token: ResumeToken,
+    received: Type.Integer({ minimum: 0, description: "Counted frames of the server's the client has" }),
+  },
   { $id: 'Resume', description: 'v2 (resume): take a detached session over on this new connection' },
 );
 /** v2: take a detached session over. */
@@ -253,7 +298,10 @@ export type Resume = Static<typeof Resume>;
 /** v2 (`resume`): the client has received this many counted frames. */
 export const ClientAck = Type.Object(
   { type: Type.Literal('ack'), received: Count },
-  { $id: 'ClientAck', description: "v2 (resume): the client has this many of the server's counted frames; the server may forget them" },
+  {
+    $id: 'ClientAck',
+    description: "v2 (resume): the client has this many of the server's counted frames; the server may forget them",
+  },
 );
 /** v2: client acknowledgement. */
 export type ClientAck = Static<typeof ClientAck>;
@@ -261,13 +309,29 @@ export type ClientAck = Static<typeof ClientAck>;
 // ---------------------------------------------------------------- unions
 
 /** Every message a client may send, discriminated by `type`. */
-export const ClientMessage = Type.Union([PairRequest, Offer, Answer, Candidate, Pong, Hello, Resume, ClientAck, Leave], { $id: 'ClientMessage' });
+export const ClientMessage = Type.Union(
+  [PairRequest, Offer, Answer, Candidate, Pong, Hello, Resume, ClientAck, Leave],
+  { $id: 'ClientMessage' },
+);
 /** Every message a client may send. */
 export type ClientMessage = Static<typeof ClientMessage>;
 
 /** Every message a server may send, discriminated by `type`. */
 export const ServerMessage = Type.Union(
-  [YourId, Paired, ErrorMessage, RelayedOffer, RelayedAnswer, RelayedCandidate, Ping, PeerDisconnected, Welcome, Resumed, ServerAck, IceServersMessage],
+  [
+    YourId,
+    Paired,
+    ErrorMessage,
+    RelayedOffer,
+    RelayedAnswer,
+    RelayedCandidate,
+    Ping,
+    PeerDisconnected,
+    Welcome,
+    Resumed,
+    ServerAck,
+    IceServersMessage,
+  ],
   { $id: 'ServerMessage' },
 );
 /** Every message a server may send. */

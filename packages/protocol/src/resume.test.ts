@@ -13,26 +13,35 @@ describe('ResumeLedger', () => {
   });
   it('replays exactly the frames the other side lacks, and refuses impossible counts (model)', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constant({ send: true as const }), fc.nat().map((n) => ({ ack: n })))), fc.nat(), (ops, resumeAt) => {
-        const l = new ResumeLedger();
-        let acked = 0;
-        const sent: string[] = [];
-        for (const op of ops) {
-          if ('send' in op) {
-            const frame = `f${sent.length + 1}`;
-            sent.push(frame);
-            l.sending(frame);
-          } else {
-            const ok = op.ack >= acked && op.ack <= sent.length;
-            expect(l.acknowledged(op.ack)).toBe(ok);
-            if (ok) acked = op.ack;
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.constant({ send: true as const }),
+            fc.nat().map((n) => ({ ack: n })),
+          ),
+        ),
+        fc.nat(),
+        (ops, resumeAt) => {
+          const l = new ResumeLedger();
+          let acked = 0;
+          const sent: string[] = [];
+          for (const op of ops) {
+            if ('send' in op) {
+              const frame = `f${sent.length + 1}`;
+              sent.push(frame);
+              l.sending(frame);
+            } else {
+              const ok = op.ack >= acked && op.ack <= sent.length;
+              expect(l.acknowledged(op.ack)).toBe(ok);
+              if (ok) acked = op.ack;
+            }
+            expect(l.retainedCount).toBe(sent.length - acked);
           }
-          expect(l.retainedCount).toBe(sent.length - acked);
-        }
-        const replay = l.replayAfter(resumeAt);
-        if (resumeAt < acked || resumeAt > sent.length) expect(replay).toBeNull();
-        else expect(replay).toEqual(sent.slice(resumeAt));
-      }),
+          const replay = l.replayAfter(resumeAt);
+          if (resumeAt < acked || resumeAt > sent.length) expect(replay).toBeNull();
+          else expect(replay).toEqual(sent.slice(resumeAt));
+        },
+      ),
     );
   });
 });

@@ -19,9 +19,15 @@ export class ResumeLedger {
   private unackedSize = 0;
 
   /** A ledger carried over from elsewhere (a session moving between cluster nodes). */
-  static restore(state: { readonly sent: number; readonly received: number; readonly acked: number; readonly retained: readonly string[] }): ResumeLedger {
+  static restore(state: {
+    readonly sent: number;
+    readonly received: number;
+    readonly acked: number;
+    readonly retained: readonly string[];
+  }): ResumeLedger {
     const ledger = new ResumeLedger();
-    if (state.sent - state.acked !== state.retained.length) throw new Error('ResumeLedger.restore: retained frames do not match sent - acked');
+    if (state.sent - state.acked !== state.retained.length)
+      throw new Error('ResumeLedger.restore: retained frames do not match sent - acked');
     ledger.sent = state.sent;
     ledger.received = state.received;
     ledger.acked = state.acked;

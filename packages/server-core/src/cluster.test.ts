@@ -9,11 +9,15 @@ import { MemoryServer, ResumingMemoryClient, macrotask, type MemoryClient } from
 
 function cluster(n: number, hub = new MemoryHub(), extra: ConstructorParameters<typeof MemoryServer>[0] = {}) {
   let token = 0;
-  const servers = Array.from({ length: n }, (_, i) => new MemoryServer({
-    directory: new InMemoryDirectory(hub, `node-${i}`),
-    generateToken: () => `tok${i}x${String(++token).padStart(20, '0')}`,
-    ...extra,
-  }));
+  const servers = Array.from(
+    { length: n },
+    (_, i) =>
+      new MemoryServer({
+        directory: new InMemoryDirectory(hub, `node-${i}`),
+        generateToken: () => `tok${i}x${String(++token).padStart(20, '0')}`,
+        ...extra,
+      }),
+  );
   return { hub, servers };
 }
 const pairReq = (c: MemoryClient, target: string) => c.send(encode({ type: 'pair_request', target_id: target }));
@@ -21,7 +25,9 @@ const types = (c: MemoryClient) => c.messages().map((m) => m['type']);
 
 describe('engines as cluster nodes (in-memory directory)', () => {
   it('the seed scenario across nodes: pair by ID, relay in order with from_peer, errors, peer_disconnected, pair again', () => {
-    const { servers: [n0, n1] } = cluster(2);
+    const {
+      servers: [n0, n1],
+    } = cluster(2);
     const a = n0!.connect();
     const b = n1!.connect();
     const c = n1!.connect();
@@ -29,7 +35,11 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     expect(a.messages().at(-1)).toEqual({ type: 'paired', peer_id: b.conn.id, initiator: true });
     expect(b.messages().at(-1)).toEqual({ type: 'paired', peer_id: a.conn.id, initiator: false });
     for (let i = 0; i < 5; i++) a.send(`{"type":"candidate","candidate":{"candidate":"c${i}","sdpMid":"0"}}`);
-    expect(b.received.slice(-5)).toEqual([0, 1, 2, 3, 4].map((i) => `{"type":"candidate","candidate":{"candidate":"c${i}","sdpMid":"0"},"from_peer":true}`));
+    expect(b.received.slice(-5)).toEqual(
+      [0, 1, 2, 3, 4].map(
+        (i) => `{"type":"candidate","candidate":{"candidate":"c${i}","sdpMid":"0"},"from_peer":true}`,
+      ),
+    );
     pairReq(c, a.conn.id);
     expect(c.messages().at(-1)).toEqual({ type: 'error', message: ErrorText.TargetAlreadyPaired });
     pairReq(b, c.conn.id);
@@ -45,7 +55,9 @@ describe('engines as cluster nodes (in-memory directory)', () => {
   });
 
   it('leave across nodes tells the partner; both may pair again', () => {
-    const { servers: [n0, n1] } = cluster(2);
+    const {
+      servers: [n0, n1],
+    } = cluster(2);
     const a = n0!.connect();
     const b = n1!.connect();
     pairReq(a, b.conn.id);
@@ -56,7 +68,10 @@ describe('engines as cluster nodes (in-memory directory)', () => {
   });
 
   it('hands out the key only once any node can find it (the directory registered it)', async () => {
-    const { hub, servers: [n0, n1] } = cluster(2, new MemoryHub({ deferred: true }));
+    const {
+      hub,
+      servers: [n0, n1],
+    } = cluster(2, new MemoryHub({ deferred: true }));
     const a = n0!.connect();
     expect(a.received).toEqual([]);
     expect(hub.records.has(a.conn.id)).toBe(false);
@@ -70,7 +85,10 @@ describe('engines as cluster nodes (in-memory directory)', () => {
   });
 
   it('a slow directory: frames sent while a pair request waits are handled after its answer, in order', async () => {
-    const { hub, servers: [n0, n1] } = cluster(2, new MemoryHub({ deferred: true }));
+    const {
+      hub,
+      servers: [n0, n1],
+    } = cluster(2, new MemoryHub({ deferred: true }));
     const a = n0!.connect();
     const b = n1!.connect();
     await hub.flush(macrotask);
@@ -80,11 +98,17 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     expect(types(a)).toEqual(['your_id']); // nothing answered before the directory
     await hub.flush(macrotask);
     expect(types(a)).toEqual(['your_id', 'paired', 'error']);
-    expect(b.messages().slice(1)).toEqual([{ type: 'paired', peer_id: a.conn.id, initiator: false }, { type: 'offer', sdp: 'first', from_peer: true }]);
+    expect(b.messages().slice(1)).toEqual([
+      { type: 'paired', peer_id: a.conn.id, initiator: false },
+      { type: 'offer', sdp: 'first', from_peer: true },
+    ]);
   });
 
   it('requester_busy: paired from another node while its own request was on its way, a client hears "already paired", then paired', async () => {
-    const { hub, servers: [n0, n1] } = cluster(2, new MemoryHub({ deferred: true }));
+    const {
+      hub,
+      servers: [n0, n1],
+    } = cluster(2, new MemoryHub({ deferred: true }));
     const x = n0!.connect();
     const y = n0!.connect();
     const z = n1!.connect();
@@ -92,113 +116,130 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     pairReq(z, x.conn.id); // reaches the directory first
     pairReq(x, y.conn.id);
     await hub.flush(macrotask);
-    expect(x.messages().slice(1)).toEqual([{ type: 'error', message: ErrorText.AlreadyPaired }, { type: 'paired', peer_id: z.conn.id, initiator: false }]);
+    expect(x.messages().slice(1)).toEqual([
+      { type: 'error', message: ErrorText.AlreadyPaired },
+      { type: 'paired', peer_id: z.conn.id, initiator: false },
+    ]);
     expect(y.messages().slice(1)).toEqual([]);
     expect(z.messages().at(-1)).toEqual({ type: 'paired', peer_id: x.conn.id, initiator: true });
   });
 
-  it('model-based: random clients, requests, signals, leaves and closes over 3 nodes with random interleavings keep every invariant', { timeout: 60_000 }, async () => {
-    const who = fc.nat(20);
-    const op = fc.oneof(
-      { weight: 2, arbitrary: fc.record({ k: fc.constant('connect' as const), node: fc.nat(2) }) },
-      { weight: 4, arbitrary: fc.record({ k: fc.constant('pair' as const), who, target: who }) },
-      { weight: 6, arbitrary: fc.record({ k: fc.constant('signal' as const), who }) },
-      { weight: 1, arbitrary: fc.record({ k: fc.constant('leave' as const), who }) },
-      { weight: 1, arbitrary: fc.record({ k: fc.constant('close' as const), who }) },
-      { weight: 4, arbitrary: fc.record({ k: fc.constant('step' as const), n: fc.nat(20) }) },
-    );
-    let relayed = 0;
-    let paired = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 20, maxLength: 80, size: 'max' }), async (ops) => {
-        const { hub, servers } = cluster(3, new MemoryHub({ deferred: true }));
-        // leaves: where in its frames a client left its pair (sent only when nothing waits, so it takes effect at once)
-        const clients: { c: MemoryClient; node: number; open: boolean; sent: number; leaves: Set<number> }[] = [];
-        const pick = (n: number) => clients[n % clients.length];
-        for (let i = 0; i < 4; i++) clients.push({ c: servers[i % 3]!.connect(), node: i % 3, open: true, sent: 0, leaves: new Set() });
-        for (const o of ops) {
-          if (o.k === 'connect') clients.push({ c: servers[o.node]!.connect(), node: o.node, open: true, sent: 0, leaves: new Set() });
-          else if (o.k === 'step') {
-            for (let i = 0; i < o.n; i++) hub.step();
-            await new Promise((r) => setImmediate(r)); // the engines take in the answers
+  it(
+    'model-based: random clients, requests, signals, leaves and closes over 3 nodes with random interleavings keep every invariant',
+    { timeout: 60_000 },
+    async () => {
+      const who = fc.nat(20);
+      const op = fc.oneof(
+        { weight: 2, arbitrary: fc.record({ k: fc.constant('connect' as const), node: fc.nat(2) }) },
+        { weight: 4, arbitrary: fc.record({ k: fc.constant('pair' as const), who, target: who }) },
+        { weight: 6, arbitrary: fc.record({ k: fc.constant('signal' as const), who }) },
+        { weight: 1, arbitrary: fc.record({ k: fc.constant('leave' as const), who }) },
+        { weight: 1, arbitrary: fc.record({ k: fc.constant('close' as const), who }) },
+        { weight: 4, arbitrary: fc.record({ k: fc.constant('step' as const), n: fc.nat(20) }) },
+      );
+      let relayed = 0;
+      let paired = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 20, maxLength: 80, size: 'max' }), async (ops) => {
+          const { hub, servers } = cluster(3, new MemoryHub({ deferred: true }));
+          // leaves: where in its frames a client left its pair (sent only when nothing waits, so it takes effect at once)
+          const clients: { c: MemoryClient; node: number; open: boolean; sent: number; leaves: Set<number> }[] = [];
+          const pick = (n: number) => clients[n % clients.length];
+          for (let i = 0; i < 4; i++)
+            clients.push({ c: servers[i % 3]!.connect(), node: i % 3, open: true, sent: 0, leaves: new Set() });
+          for (const o of ops) {
+            if (o.k === 'connect')
+              clients.push({ c: servers[o.node]!.connect(), node: o.node, open: true, sent: 0, leaves: new Set() });
+            else if (o.k === 'step') {
+              for (let i = 0; i < o.n; i++) hub.step();
+              await new Promise((r) => setImmediate(r)); // the engines take in the answers
+            } else if (clients.length > 0) {
+              const x = pick(o.who)!;
+              if (!x.open) continue;
+              if (o.k === 'pair') pairReq(x.c, pick(o.target)!.c.conn.id);
+              if (o.k === 'signal')
+                x.c.send(`{"type":"candidate","candidate":{"candidate":"${x.c.conn.id} ${++x.sent}"}}`);
+              if (o.k === 'leave' && x.c.conn.held === null) {
+                x.leaves.add(x.c.received.length);
+                x.c.send('{"type":"leave"}');
+              }
+              if (o.k === 'close') {
+                x.c.close();
+                x.open = false;
+              }
+            }
           }
-          else if (clients.length > 0) {
-            const x = pick(o.who)!;
+          await hub.flush(macrotask);
+          const byId = new Map(clients.map((x) => [x.c.conn.id, x]));
+          for (const x of clients) {
+            const frames = x.c.messages();
+            // paired and peer_disconnected alternate, and each peer_disconnected names the partner before it
+            let partner: string | null = null;
+            for (const [i, m] of frames.entries()) {
+              if (x.leaves.has(i)) partner = null;
+              if (m['type'] === 'paired') {
+                expect(partner, `${x.c.conn.id}: paired twice without a peer_disconnected`).toBeNull();
+                partner = String(m['peer_id']);
+              } else if (m['type'] === 'peer_disconnected') {
+                expect(m['peer_id']).toBe(partner);
+                partner = null;
+              } else if (m['type'] === 'candidate') {
+                // relayed only from a partner of that time, in the sender's order
+                const from = (m['candidate'] as { candidate: string }).candidate.split(' ')[0];
+                expect(from).toBe(partner);
+              }
+            }
+            if (x.leaves.has(frames.length)) partner = null;
             if (!x.open) continue;
-            if (o.k === 'pair') pairReq(x.c, pick(o.target)!.c.conn.id);
-            if (o.k === 'signal') x.c.send(`{"type":"candidate","candidate":{"candidate":"${x.c.conn.id} ${++x.sent}"}}`);
-            if (o.k === 'leave' && x.c.conn.held === null) {
-              x.leaves.add(x.c.received.length);
-              x.c.send('{"type":"leave"}');
+            const engine = servers[x.node]!.engine;
+            const peerId = x.c.conn.peerId;
+            // what the client was told is what the engine holds
+            expect(peerId).toBe(partner);
+            // pairing is symmetric across engines, and the directory agrees
+            if (peerId !== null) {
+              const other = byId.get(peerId)!;
+              expect(other.open).toBe(true);
+              expect(other.c.conn.peerId).toBe(x.c.conn.id);
             }
-            if (o.k === 'close') {
-              x.c.close();
-              x.open = false;
-            }
+            expect(hub.records.get(x.c.conn.id)?.peer ?? null).toBe(peerId);
+            expect(engine.connection(x.c.conn.id)).toBe(x.c.conn);
           }
-        }
-        await hub.flush(macrotask);
-        const byId = new Map(clients.map((x) => [x.c.conn.id, x]));
-        for (const x of clients) {
-          const frames = x.c.messages();
-          // paired and peer_disconnected alternate, and each peer_disconnected names the partner before it
-          let partner: string | null = null;
-          for (const [i, m] of frames.entries()) {
-            if (x.leaves.has(i)) partner = null;
-            if (m['type'] === 'paired') {
-              expect(partner, `${x.c.conn.id}: paired twice without a peer_disconnected`).toBeNull();
-              partner = String(m['peer_id']);
-            } else if (m['type'] === 'peer_disconnected') {
-              expect(m['peer_id']).toBe(partner);
-              partner = null;
-            } else if (m['type'] === 'candidate') {
-              // relayed only from a partner of that time, in the sender's order
-              const from = (m['candidate'] as { candidate: string }).candidate.split(' ')[0];
-              expect(from).toBe(partner);
+          // every relayed candidate arrived in the order its sender sent it
+          for (const x of clients) {
+            const seen = new Map<string, number>();
+            for (const m of x.c.messages()) {
+              if (m['type'] !== 'candidate') continue;
+              const [from, count] = (m['candidate'] as { candidate: string }).candidate.split(' ');
+              const n = Number(count);
+              expect(n).toBeGreaterThan(seen.get(from!) ?? 0);
+              seen.set(from!, n);
             }
           }
-          if (x.leaves.has(frames.length)) partner = null;
-          if (!x.open) continue;
-          const engine = servers[x.node]!.engine;
-          const peerId = x.c.conn.peerId;
-          // what the client was told is what the engine holds
-          expect(peerId).toBe(partner);
-          // pairing is symmetric across engines, and the directory agrees
-          if (peerId !== null) {
-            const other = byId.get(peerId)!;
-            expect(other.open).toBe(true);
-            expect(other.c.conn.peerId).toBe(x.c.conn.id);
-          }
-          expect(hub.records.get(x.c.conn.id)?.peer ?? null).toBe(peerId);
-          expect(engine.connection(x.c.conn.id)).toBe(x.c.conn);
-        }
-        // every relayed candidate arrived in the order its sender sent it
-        for (const x of clients) {
-          const seen = new Map<string, number>();
-          for (const m of x.c.messages()) {
-            if (m['type'] !== 'candidate') continue;
-            const [from, count] = (m['candidate'] as { candidate: string }).candidate.split(' ');
-            const n = Number(count);
-            expect(n).toBeGreaterThan(seen.get(from!) ?? 0);
-            seen.set(from!, n);
-          }
-        }
-        paired += clients.reduce((sum, x) => sum + x.c.messages().filter((m) => m["type"] === "paired").length, 0);
-        relayed += clients.reduce((sum, x) => sum + x.c.messages().filter((m) => m['type'] === 'candidate').length, 0);
-        for (const [id] of hub.records) expect(byId.get(id)?.open, `directory keeps ${id}`).toBe(true);
-        const pairs = servers.reduce((sum, s) => sum + s.engine.stats().pairs, 0);
-        const halves = clients.filter((x) => x.open && x.c.conn.peerId !== null).length;
-        const crossing = clients.filter((x) => x.open && x.c.conn.peerId !== null && byId.get(x.c.conn.peerId)!.node !== x.node).length;
-        expect(pairs).toBe((halves - crossing) / 2 + crossing);
-      }),
-      { numRuns: 200 },
-    );
-    expect(paired, 'the runs paired clients at all').toBeGreaterThan(400);
-    expect(relayed, 'the runs relayed signals at all').toBeGreaterThan(400);
-  });
+          paired += clients.reduce((sum, x) => sum + x.c.messages().filter((m) => m['type'] === 'paired').length, 0);
+          relayed += clients.reduce(
+            (sum, x) => sum + x.c.messages().filter((m) => m['type'] === 'candidate').length,
+            0,
+          );
+          for (const [id] of hub.records) expect(byId.get(id)?.open, `directory keeps ${id}`).toBe(true);
+          const pairs = servers.reduce((sum, s) => sum + s.engine.stats().pairs, 0);
+          const halves = clients.filter((x) => x.open && x.c.conn.peerId !== null).length;
+          const crossing = clients.filter(
+            (x) => x.open && x.c.conn.peerId !== null && byId.get(x.c.conn.peerId)!.node !== x.node,
+          ).length;
+          expect(pairs).toBe((halves - crossing) / 2 + crossing);
+        }),
+        { numRuns: 200 },
+      );
+      expect(paired, 'the runs paired clients at all').toBeGreaterThan(400);
+      expect(relayed, 'the runs relayed signals at all').toBeGreaterThan(400);
+    },
+  );
 
   it("a node's death: partners elsewhere are told, its IDs are not found", () => {
-    const { hub, servers: [n0, n1] } = cluster(2);
+    const {
+      hub,
+      servers: [n0, n1],
+    } = cluster(2);
     const a = n0!.connect();
     const b = n1!.connect();
     pairReq(b, a.conn.id);
@@ -209,7 +250,10 @@ describe('engines as cluster nodes (in-memory directory)', () => {
   });
 
   it('a reset (the directory lost its state) ends cross-node pairs only, and registers every client again', () => {
-    const { hub, servers: [n0, n1] } = cluster(2);
+    const {
+      hub,
+      servers: [n0, n1],
+    } = cluster(2);
     const [a, b] = [n0!.connect(), n0!.connect()];
     const c = n1!.connect();
     const d = n0!.connect();
@@ -218,17 +262,21 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     const registrations = hub.nodes.get('node-0')!.listener!.reset();
     expect(d.messages().at(-1)).toEqual({ type: 'peer_disconnected', peer_id: c.conn.id });
     expect(b.messages().at(-1)).toEqual({ type: 'paired', peer_id: a.conn.id, initiator: false });
-    expect(registrations).toEqual(expect.arrayContaining([
-      { id: a.conn.id, localPeer: b.conn.id, epoch: expect.any(String), sessionKey: null },
-      { id: b.conn.id, localPeer: a.conn.id, epoch: expect.any(String), sessionKey: null },
-      { id: d.conn.id, localPeer: null, epoch: null, sessionKey: null },
-    ]));
+    expect(registrations).toEqual(
+      expect.arrayContaining([
+        { id: a.conn.id, localPeer: b.conn.id, epoch: expect.any(String), sessionKey: null },
+        { id: b.conn.id, localPeer: a.conn.id, epoch: expect.any(String), sessionKey: null },
+        { id: d.conn.id, localPeer: null, epoch: null, sessionKey: null },
+      ]),
+    );
     expect(n0!.engine.stats().pairs).toBe(1);
   });
 
   describe('resume through another node', () => {
     it('moves the session: same ID and pairing, missed frames replayed, nothing lost or repeated either way', () => {
-      const { servers: [n0, n1, n2] } = cluster(3);
+      const {
+        servers: [n0, n1, n2],
+      } = cluster(3);
       const r = new ResumingMemoryClient(n0!);
       const partner = new ResumingMemoryClient(n1!);
       partner.send({ type: 'pair_request', target_id: r.id });
@@ -242,7 +290,16 @@ describe('engines as cluster nodes (in-memory directory)', () => {
       expect(reply).toMatchObject({ type: 'resumed', id: r.id, peer_id: partner.id });
       for (let i = 0; i < 2; i++) partner.send({ type: 'offer', sdp: `after-${i}` });
       r.pump();
-      expect(r.got).toEqual([...[0, 1, 2, 3, 4].map((i) => `before-${i}`), 'lost-0', 'lost-1', 'lost-2', 'detached-0', 'detached-1', 'after-0', 'after-1']);
+      expect(r.got).toEqual([
+        ...[0, 1, 2, 3, 4].map((i) => `before-${i}`),
+        'lost-0',
+        'lost-1',
+        'lost-2',
+        'detached-0',
+        'detached-1',
+        'after-0',
+        'after-1',
+      ]);
       // and the other way
       r.send({ type: 'offer', sdp: 'from-the-moved-one' });
       partner.pump();
@@ -260,7 +317,9 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     });
 
     it('to the node of its partner: the pair is whole on one node again', () => {
-      const { servers: [n0, n1] } = cluster(2);
+      const {
+        servers: [n0, n1],
+      } = cluster(2);
       const r = new ResumingMemoryClient(n0!);
       const partner = new ResumingMemoryClient(n1!);
       r.send({ type: 'pair_request', target_id: partner.id });
@@ -274,25 +333,46 @@ describe('engines as cluster nodes (in-memory directory)', () => {
       expect(n0!.engine.stats().pairs).toBe(0);
     });
 
-    it('hands a client granted ice-servers fresh servers from its new node at once (its old node\'s credentials would lapse unrenewed)', () => {
-      const policy = (node: string) => (id: string) => ({ servers: [{ urls: `turn:${node}.test:3478`, username: `9999999999:${id}`, credential: `from-${node}` }], ttlMs: 600_000 });
+    it("hands a client granted ice-servers fresh servers from its new node at once (its old node's credentials would lapse unrenewed)", () => {
+      const policy = (node: string) => (id: string) => ({
+        servers: [{ urls: `turn:${node}.test:3478`, username: `9999999999:${id}`, credential: `from-${node}` }],
+        ttlMs: 600_000,
+      });
       const hub = new MemoryHub();
       let token = 0;
-      const [n0, n1] = ['node-0', 'node-1'].map((node) => new MemoryServer({
-        directory: new InMemoryDirectory(hub, node), generateToken: () => `tok${node}x${String(++token).padStart(20, '0')}`, iceServers: policy(node),
-      }));
+      const [n0, n1] = ['node-0', 'node-1'].map(
+        (node) =>
+          new MemoryServer({
+            directory: new InMemoryDirectory(hub, node),
+            generateToken: () => `tok${node}x${String(++token).padStart(20, '0')}`,
+            iceServers: policy(node),
+          }),
+      );
       const r = new ResumingMemoryClient(n0!);
       r.link.send(encode({ type: 'hello', version: 2, capabilities: ['resume', 'ice-servers'] }));
       r.pump();
-      expect(r.link.messages().filter((m) => m['type'] === 'welcome').at(-1)!['ice_servers']).toEqual([expect.objectContaining({ credential: 'from-node-0' })]);
+      expect(
+        r.link
+          .messages()
+          .filter((m) => m['type'] === 'welcome')
+          .at(-1)!['ice_servers'],
+      ).toEqual([expect.objectContaining({ credential: 'from-node-0' })]);
       r.breakLink('close', 0);
       expect(r.resume(n1!)).toMatchObject({ type: 'resumed', id: r.id });
       const fresh = r.link.messages().filter((m) => m['type'] === 'ice_servers');
-      expect(fresh).toEqual([{ type: 'ice_servers', ice_servers: [{ urls: 'turn:node-1.test:3478', username: `9999999999:${r.id}`, credential: 'from-node-1' }], ttl_ms: 600_000 }]);
+      expect(fresh).toEqual([
+        {
+          type: 'ice_servers',
+          ice_servers: [{ urls: 'turn:node-1.test:3478', username: `9999999999:${r.id}`, credential: 'from-node-1' }],
+          ttl_ms: 600_000,
+        },
+      ]);
     });
 
     it('refuses a wrong secret or an unknown key with resume_failed and a fresh session goes on', () => {
-      const { servers: [n0, n1] } = cluster(2);
+      const {
+        servers: [n0, n1],
+      } = cluster(2);
       const r = new ResumingMemoryClient(n0!);
       r.breakLink('close', 0);
       r.token = `${r.token.split('.')[0]}.wrong-secret-wrong-secret`;

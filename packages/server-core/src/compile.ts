@@ -37,7 +37,8 @@ export function compileMachine<Ev extends EventObject, Em extends EventObject>(
   events: readonly Ev[],
 ): CompiledMachine<Ev, Em> {
   const [initialSnapshot, entryActions] = initialTransition(machine);
-  if (entryActions.length > 0) throw new Error(`compileMachine: ${machine.id} runs entry actions; it must start silent`);
+  if (entryActions.length > 0)
+    throw new Error(`compileMachine: ${machine.id} runs entry actions; it must start silent`);
   const snapshots = new Map<string, ReturnType<AnyStateMachine['resolveState']>>();
   const states: string[] = [];
   const finals: boolean[] = [];
@@ -46,7 +47,8 @@ export function compileMachine<Ev extends EventObject, Em extends EventObject>(
     const k = key(snap.value);
     let i = states.indexOf(k);
     if (i === -1) {
-      if (Object.keys(snap.context ?? {}).length > 0) throw new Error(`compileMachine: ${machine.id} keeps context; it must be context-free`);
+      if (Object.keys(snap.context ?? {}).length > 0)
+        throw new Error(`compileMachine: ${machine.id} keeps context; it must be context-free`);
       i = states.push(k) - 1;
       finals.push(snap.status === 'done');
       snapshots.set(k, snap);
@@ -62,9 +64,14 @@ export function compileMachine<Ev extends EventObject, Em extends EventObject>(
     rows[s] = events.map((ev) => {
       if (snap.status === 'done') return { next: s, emitted: [] };
       const [nextSnap, actions] = transition(machine, snap, ev);
-      const emitted = actions.filter((a) => (a.type as string) === 'xstate.emit').map((a) => (a as unknown as { params: { event: Em } }).params.event);
+      const emitted = actions
+        .filter((a) => (a.type as string) === 'xstate.emit')
+        .map((a) => (a as unknown as { params: { event: Em } }).params.event);
       const unknown = actions.filter((a) => (a.type as string) !== 'xstate.emit');
-      if (unknown.length > 0) throw new Error(`compileMachine: ${machine.id} runs actions (${unknown.map((a) => a.type).join()}); use emit()`);
+      if (unknown.length > 0)
+        throw new Error(
+          `compileMachine: ${machine.id} runs actions (${unknown.map((a) => a.type).join()}); use emit()`,
+        );
       return { next: add(nextSnap), emitted };
     });
   }

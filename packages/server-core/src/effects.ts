@@ -4,7 +4,16 @@
 import { CloseCode, type PairingErrorCode } from '@tandem/protocol';
 
 /** Why the engine closes a connection, as codes. */
-export type CloseReasonCode = 'ping_timeout' | 'rate_limited' | 'byte_rate_limited' | 'slow_consumer' | 'frame_too_large' | 'shutdown' | 'drain' | 'taken_over' | 'unacknowledged';
+export type CloseReasonCode =
+  | 'ping_timeout'
+  | 'rate_limited'
+  | 'byte_rate_limited'
+  | 'slow_consumer'
+  | 'frame_too_large'
+  | 'shutdown'
+  | 'drain'
+  | 'taken_over'
+  | 'unacknowledged';
 
 /** A close the engine asks for: the WebSocket code and reason to send, and whether to skip the closing handshake. */
 export interface ConnectionClose {
@@ -20,22 +29,67 @@ export interface ConnectionClose {
 /** Every close whose words do not depend on settings, once; frozen so effects allocate nothing. */
 export const connectionCloses = Object.freeze({
   // a client that missed its ping deadline is gone: waiting for its closing handshake is pointless
-  ping_timeout: Object.freeze({ reason: 'ping_timeout', code: CloseCode.GoingAway, text: 'ping timeout', abrupt: true }),
-  rate_limited: Object.freeze({ reason: 'rate_limited', code: CloseCode.PolicyViolation, text: 'rate limit exceeded', abrupt: false }),
-  byte_rate_limited: Object.freeze({ reason: 'byte_rate_limited', code: CloseCode.PolicyViolation, text: 'byte rate limit exceeded', abrupt: false }),
+  ping_timeout: Object.freeze({
+    reason: 'ping_timeout',
+    code: CloseCode.GoingAway,
+    text: 'ping timeout',
+    abrupt: true,
+  }),
+  rate_limited: Object.freeze({
+    reason: 'rate_limited',
+    code: CloseCode.PolicyViolation,
+    text: 'rate limit exceeded',
+    abrupt: false,
+  }),
+  byte_rate_limited: Object.freeze({
+    reason: 'byte_rate_limited',
+    code: CloseCode.PolicyViolation,
+    text: 'byte rate limit exceeded',
+    abrupt: false,
+  }),
   // the close frame queues behind what the client did not read; the host cuts the link if the
   // handshake does not finish within closeHandshakeTimeoutMs
-  slow_consumer: Object.freeze({ reason: 'slow_consumer', code: CloseCode.PolicyViolation, text: 'slow consumer: too many bytes queued unread', abrupt: false }),
-  shutdown: Object.freeze({ reason: 'shutdown', code: CloseCode.GoingAway, text: 'server shutting down', abrupt: false }),
-  drain: Object.freeze({ reason: 'drain', code: CloseCode.ServiceRestart, text: 'server draining: reconnect', abrupt: false }),
-  unacknowledged: Object.freeze({ reason: 'unacknowledged', code: CloseCode.PolicyViolation, text: 'too many frames left unacknowledged', abrupt: false }),
+  slow_consumer: Object.freeze({
+    reason: 'slow_consumer',
+    code: CloseCode.PolicyViolation,
+    text: 'slow consumer: too many bytes queued unread',
+    abrupt: false,
+  }),
+  shutdown: Object.freeze({
+    reason: 'shutdown',
+    code: CloseCode.GoingAway,
+    text: 'server shutting down',
+    abrupt: false,
+  }),
+  drain: Object.freeze({
+    reason: 'drain',
+    code: CloseCode.ServiceRestart,
+    text: 'server draining: reconnect',
+    abrupt: false,
+  }),
+  unacknowledged: Object.freeze({
+    reason: 'unacknowledged',
+    code: CloseCode.PolicyViolation,
+    text: 'too many frames left unacknowledged',
+    abrupt: false,
+  }),
   // a half-open link whose session a newer connection resumed
-  taken_over: Object.freeze({ reason: 'taken_over', code: CloseCode.SessionTakenOver, text: 'session resumed on another connection', abrupt: false }),
+  taken_over: Object.freeze({
+    reason: 'taken_over',
+    code: CloseCode.SessionTakenOver,
+    text: 'session resumed on another connection',
+    abrupt: false,
+  }),
 } satisfies Record<Exclude<CloseReasonCode, 'frame_too_large'>, ConnectionClose>);
 
 /** The close for a frame over the limit; its words name the limit. */
 export function frameTooLargeClose(maxFrameBytes: number): ConnectionClose {
-  return Object.freeze({ reason: 'frame_too_large', code: CloseCode.MessageTooBig, text: `frame too large (limit ${maxFrameBytes} bytes)`, abrupt: false });
+  return Object.freeze({
+    reason: 'frame_too_large',
+    code: CloseCode.MessageTooBig,
+    text: `frame too large (limit ${maxFrameBytes} bytes)`,
+    abrupt: false,
+  });
 }
 
 /** Why a connection ended, as the log reports it: 'closed', 'connection lost', or the text of the engine's close. */

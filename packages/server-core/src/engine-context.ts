@@ -26,7 +26,10 @@ export interface Turn<H> {
 }
 
 /** The STUN/TURN servers the host's policy names for one client. */
-export type IceServerPolicy = (clientId: string, now: number) => { readonly servers: IceServer[]; readonly ttlMs: number };
+export type IceServerPolicy = (
+  clientId: string,
+  now: number,
+) => { readonly servers: IceServer[]; readonly ttlMs: number };
 
 /** A session handed to another node: late messages for it are sent on until `until` (engine ms). */
 export interface MovedAway {

@@ -43,7 +43,9 @@ function checkInvariants(m: Model, r: Real): void {
       expect(r.server.now - mc.lastHeard).toBeLessThanOrEqual(INTERVAL + TIMEOUT + TICK);
     }
     // exactly one peer_disconnected per end of a pairing
-    expect(count(mc.client, 'peer_disconnected'), `client ${i} peer_disconnected count`).toBe(mc.peerDisconnectedExpected);
+    expect(count(mc.client, 'peer_disconnected'), `client ${i} peer_disconnected count`).toBe(
+      mc.peerDisconnectedExpected,
+    );
   }
   const pairs = m.clients.filter((c) => c.open && c.peer !== null).length / 2;
   expect(r.server.engine.stats().pairs).toBe(pairs);
@@ -75,14 +77,26 @@ class OpenCmd implements fc.Command<Model, Real> {
   run(m: Model, r: Real): void {
     const client = r.server.connect();
     expect(client.messages()[0]?.['type']).toBe('your_id');
-    m.clients.push({ client, id: client.conn.id, open: true, peer: null, lastHeard: r.server.now, peerDisconnectedExpected: 0, closedAt: null });
+    m.clients.push({
+      client,
+      id: client.conn.id,
+      open: true,
+      peer: null,
+      lastHeard: r.server.now,
+      peerDisconnectedExpected: 0,
+      closedAt: null,
+    });
     checkInvariants(m, r);
   }
   toString = () => 'open';
 }
 
 class PairCmd implements fc.Command<Model, Real> {
-  constructor(readonly from: number, readonly to: number, readonly toMissing: boolean) {}
+  constructor(
+    readonly from: number,
+    readonly to: number,
+    readonly toMissing: boolean,
+  ) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
     const i = pickOpen(m, this.from);
@@ -113,7 +127,10 @@ class PairCmd implements fc.Command<Model, Real> {
 
 let seq = 0;
 class RelayCmd implements fc.Command<Model, Real> {
-  constructor(readonly from: number, readonly frame: Record<string, unknown>) {}
+  constructor(
+    readonly from: number,
+    readonly frame: Record<string, unknown>,
+  ) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
     const i = pickOpen(m, this.from);
@@ -124,8 +141,10 @@ class RelayCmd implements fc.Command<Model, Real> {
     a.lastHeard = r.server.now;
     for (const [k, c] of m.clients.entries()) {
       const fresh = c.client.received.slice(before[k]);
-      if (a.peer !== null && k === a.peer) expect(fresh.map((f) => JSON.parse(f))).toEqual([{ ...frame, from_peer: true }]);
-      else if (a.peer === null && k === i) expect(fresh.map((f) => JSON.parse(f))).toEqual([{ type: 'error', message: 'Not paired' }]);
+      if (a.peer !== null && k === a.peer)
+        expect(fresh.map((f) => JSON.parse(f))).toEqual([{ ...frame, from_peer: true }]);
+      else if (a.peer === null && k === i)
+        expect(fresh.map((f) => JSON.parse(f))).toEqual([{ type: 'error', message: 'Not paired' }]);
       else expect(fresh, `client ${k} must not see a frame from ${i}`).toEqual([]);
     }
     checkInvariants(m, r);
@@ -134,7 +153,10 @@ class RelayCmd implements fc.Command<Model, Real> {
 }
 
 class GarbageCmd implements fc.Command<Model, Real> {
-  constructor(readonly from: number, readonly text: string) {}
+  constructor(
+    readonly from: number,
+    readonly text: string,
+  ) {}
   check = (m: Model) => openIndices(m).length > 0;
   run(m: Model, r: Real): void {
     const i = pickOpen(m, this.from);
@@ -145,16 +167,21 @@ class GarbageCmd implements fc.Command<Model, Real> {
     // the model's answer: what the decoder makes of the text decides the reply exactly
     const decoded = decodeClientMessage(this.text);
     const expected: { to: number; frame: Record<string, unknown> }[] = [];
-    if (!decoded.ok) expected.push({ to: i, frame: { type: 'error', message: decoded.error.message, code: decoded.error.code } });
-    else if (decoded.value.type === 'hello') expected.push({ to: i, frame: { type: 'welcome', version: 2, capabilities: expect.any(Array) } });
-    else if (decoded.value.type === 'pair_request') throw new Error('garbage generator produced a pair_request; model it as PairCmd');
+    if (!decoded.ok)
+      expected.push({ to: i, frame: { type: 'error', message: decoded.error.message, code: decoded.error.code } });
+    else if (decoded.value.type === 'hello')
+      expected.push({ to: i, frame: { type: 'welcome', version: 2, capabilities: expect.any(Array) } });
+    else if (decoded.value.type === 'pair_request')
+      throw new Error('garbage generator produced a pair_request; model it as PairCmd');
     else if (decoded.value.type !== 'pong') {
       if (a.peer === null) expected.push({ to: i, frame: { type: 'error', message: 'Not paired' } });
       else expected.push({ to: a.peer, frame: { ...JSON.parse(this.text), from_peer: true } });
     }
     for (const [k, c] of m.clients.entries()) {
       const fresh = c.client.received.slice(before[k]).map((f) => JSON.parse(f) as unknown);
-      expect(fresh, `client ${k} after garbage from ${i}`).toEqual(expected.filter((e) => e.to === k).map((e) => e.frame));
+      expect(fresh, `client ${k} after garbage from ${i}`).toEqual(
+        expected.filter((e) => e.to === k).map((e) => e.frame),
+      );
     }
     checkInvariants(m, r);
   }
@@ -206,7 +233,9 @@ class AdvanceCmd implements fc.Command<Model, Real> {
       c.client.onFrame = (f) => {
         if (f !== PING) return;
         // a client heard within its interval (less the spread) is never pinged
-        expect(r.server.now - c.lastHeard, `client ${i} pinged while live`).toBeGreaterThanOrEqual(INTERVAL * (1 - SPREAD));
+        expect(r.server.now - c.lastHeard, `client ${i} pinged while live`).toBeGreaterThanOrEqual(
+          INTERVAL * (1 - SPREAD),
+        );
       };
     }
     r.server.advance(this.ms);
@@ -214,7 +243,9 @@ class AdvanceCmd implements fc.Command<Model, Real> {
       c.client.onFrame = null;
       const pings = c.client.received.filter((f) => f === PING).length - pingsBefore[i]!;
       // and one ping per silence: at most one per interval of this advance, plus one
-      expect(pings, `client ${i} pings in ${this.ms} ms`).toBeLessThanOrEqual(Math.floor(this.ms / (INTERVAL * (1 - SPREAD))) + 1);
+      expect(pings, `client ${i} pings in ${this.ms} ms`).toBeLessThanOrEqual(
+        Math.floor(this.ms / (INTERVAL * (1 - SPREAD))) + 1,
+      );
     }
     for (const i of timedOut) modelClose(m, i, r.server.now);
     for (const c of m.clients) c.client.onClose = null;
@@ -223,15 +254,25 @@ class AdvanceCmd implements fc.Command<Model, Real> {
   toString = () => `advance(${this.ms})`;
 }
 
-const signal = fc.oneof(arbClient.offer(), arbClient.answer(), arbClient.candidate()) as fc.Arbitrary<Record<string, unknown>>;
+const signal = fc.oneof(arbClient.offer(), arbClient.answer(), arbClient.candidate()) as fc.Arbitrary<
+  Record<string, unknown>
+>;
 const idx = fc.nat(20);
 const commands = [
   fc.constant(new OpenCmd()),
   fc.constant(new OpenCmd()),
-  fc.tuple(idx, idx, fc.integer({ min: 0, max: 4 }).map((n) => n === 0)).map(([a, b, miss]) => new PairCmd(a, b, miss)),
+  fc
+    .tuple(
+      idx,
+      idx,
+      fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+    )
+    .map(([a, b, miss]) => new PairCmd(a, b, miss)),
   fc.tuple(idx, idx).map(([a, b]) => new PairCmd(a, b, false)),
   fc.tuple(idx, signal).map(([a, f]) => new RelayCmd(a, f)),
-  fc.tuple(idx, fc.oneof(fc.string(), fc.constantFrom('{', '[]', '{"type":"x"}', '{"type":"offer"}', ''))).map(([a, t]) => new GarbageCmd(a, t)),
+  fc
+    .tuple(idx, fc.oneof(fc.string(), fc.constantFrom('{', '[]', '{"type":"x"}', '{"type":"offer"}', '')))
+    .map(([a, t]) => new GarbageCmd(a, t)),
   idx.map((a) => new PongCmd(a)),
   idx.map((a) => new CloseCmd(a)),
   fc.integer({ min: 1, max: 20_000 }).map((ms) => new AdvanceCmd(ms)),
@@ -241,7 +282,15 @@ describe('engine against a model', () => {
   it('keeps every invariant over random command sequences', () => {
     fc.assert(
       fc.property(fc.commands(commands, { maxCommands: 80 }), (cmds) => {
-        const server = new MemoryServer({ settings: { pingIntervalMs: INTERVAL, pingTimeoutMs: TIMEOUT, tickMs: TICK, pingSpread: SPREAD, rateLimitBurst: 10_000 } });
+        const server = new MemoryServer({
+          settings: {
+            pingIntervalMs: INTERVAL,
+            pingTimeoutMs: TIMEOUT,
+            tickMs: TICK,
+            pingSpread: SPREAD,
+            rateLimitBurst: 10_000,
+          },
+        });
         fc.modelRun(() => ({ model: { clients: [] }, real: { server } }), cmds);
       }),
       { numRuns: 300 },

@@ -20,7 +20,13 @@ describe('stage 1: IDs', () => {
     const s = setup();
     const clients = Array.from({ length: 50 }, () => s.connect());
     const ids = clients.map((c) => c.messages()[0]);
-    for (const m of ids) expect(m).toMatchObject({ type: 'your_id', id: expect.any(String), version: 2, capabilities: ['keepalive.ws-ping', 'leave'] });
+    for (const m of ids)
+      expect(m).toMatchObject({
+        type: 'your_id',
+        id: expect.any(String),
+        version: 2,
+        capabilities: ['keepalive.ws-ping', 'leave'],
+      });
     expect(new Set(ids.map((m) => m!['id'])).size).toBe(50);
     expect(s.logs.filter((l) => l.type === 'connected')).toHaveLength(50);
   });
@@ -122,7 +128,11 @@ describe('stages 3-4: relay', () => {
     expect(last(a)).toEqual({ type: 'error', message: 'Not paired' });
   });
   it('addFromPeer handles whitespace, empty objects and a sender-supplied from_peer', () => {
-    expect(JSON.parse(addFromPeer('{ "type":"offer","sdp":"}" }  '))).toEqual({ type: 'offer', sdp: '}', from_peer: true });
+    expect(JSON.parse(addFromPeer('{ "type":"offer","sdp":"}" }  '))).toEqual({
+      type: 'offer',
+      sdp: '}',
+      from_peer: true,
+    });
     expect(addFromPeer('{}')).toBe('{"from_peer":true}');
     expect(JSON.parse(addFromPeer('{"type":"answer","sdp":"","from_peer":false}'))['from_peer']).toBe(true);
   });
@@ -162,7 +172,9 @@ describe('stage 5: keepalive and disconnects', () => {
     expect(a.closedBy).toEqual({ code: 1001, reason: 'ping timeout', abrupt: true });
     expect(closedAt - start).toBeGreaterThanOrEqual(5_000);
     expect(closedAt - start).toBeLessThanOrEqual(15_000 + 100);
-    expect(b.messages().filter((m) => m['type'] === 'peer_disconnected')).toEqual([{ type: 'peer_disconnected', peer_id: a.conn.id }]);
+    expect(b.messages().filter((m) => m['type'] === 'peer_disconnected')).toEqual([
+      { type: 'peer_disconnected', peer_id: a.conn.id },
+    ]);
     // the transport's own close report afterwards changes nothing
     a.close();
     expect(b.messages().filter((m) => m['type'] === 'peer_disconnected')).toHaveLength(1);
@@ -172,7 +184,13 @@ describe('stage 5: keepalive and disconnects', () => {
     const s = setup();
     const a = s.connect();
     a.send(JSON.stringify({ type: 'hello', version: 2, capabilities: ['keepalive.ws-ping', 'future.thing'] }));
-    expect(last(a)).toEqual({ type: 'welcome', version: 2, capabilities: ['keepalive.ws-ping'], ping_interval_ms: 10_000, ping_timeout_ms: 5_000 });
+    expect(last(a)).toEqual({
+      type: 'welcome',
+      version: 2,
+      capabilities: ['keepalive.ws-ping'],
+      ping_interval_ms: 10_000,
+      ping_timeout_ms: 5_000,
+    });
     s.advance(10_000);
     expect(a.received.at(-1)).toBe('<ws-ping>');
     expect(a.received.filter((f) => f === '{"type":"ping"}')).toEqual([]);
@@ -200,7 +218,11 @@ describe('stage 5: keepalive and disconnects', () => {
     expect(a.closedBy?.code).toBe(1001);
     expect(b.closedBy?.code).toBe(1001);
     // whichever is closed first, its partner (still open then) must not be told
-    for (const c of [a, b]) expect(c.messages().filter((m) => m['type'] === 'peer_disconnected'), 'no peer notice on shutdown').toEqual([]);
+    for (const c of [a, b])
+      expect(
+        c.messages().filter((m) => m['type'] === 'peer_disconnected'),
+        'no peer notice on shutdown',
+      ).toEqual([]);
     expect(s.logs.filter((e) => e.type === 'peer_notified')).toEqual([]);
     expect(s.engine.stats().connections).toBe(0);
   });
@@ -271,7 +293,12 @@ describe('bad input', () => {
     a.send(JSON.stringify({ type: 'offer', sdp }));
     expect(b.closedBy).toEqual({ code: 1008, reason: 'slow consumer: too many bytes queued unread', abrupt: false });
     expect(last(a)).toEqual({ type: 'peer_disconnected', peer_id: b.conn.id });
-    expect(s.logs).toContainEqual({ type: 'slow_consumer', id: b.conn.id, bufferedBytes: b.queuedBytes, limit: 100_000 });
+    expect(s.logs).toContainEqual({
+      type: 'slow_consumer',
+      id: b.conn.id,
+      bufferedBytes: b.queuedBytes,
+      limit: 100_000,
+    });
     expect(s.engine.stats()).toMatchObject({ slowConsumers: 1, pairs: 0 });
     a.send(JSON.stringify({ type: 'offer', sdp }));
     expect(b.queuedBytes).toBeLessThan(130_000); // nothing more is queued for it
@@ -283,7 +310,12 @@ describe('bad input', () => {
     b.reading = false;
     const sdp = 'x'.repeat(10_000);
     for (let i = 0; i < 30 && b.closedBy === null; i++) {
-      a.send(JSON.stringify({ type: 'candidate', candidate: { candidate: sdp.slice(0, 4_000), sdpMid: '0', sdpMLineIndex: 0 } }));
+      a.send(
+        JSON.stringify({
+          type: 'candidate',
+          candidate: { candidate: sdp.slice(0, 4_000), sdpMid: '0', sdpMLineIndex: 0 },
+        }),
+      );
       b.pong();
       s.advance(1_000);
     }
@@ -298,7 +330,10 @@ describe('bad input', () => {
     expect(s.engine.stats().errorsByCode).toEqual({ too_large: 1 });
   });
   it('drain closes every client with 1012 so it reconnects elsewhere; shutdown with 1001', () => {
-    for (const [reason, code, text] of [['drain', 1012, 'server draining: reconnect'], ['shutdown', 1001, 'server shutting down']] as const) {
+    for (const [reason, code, text] of [
+      ['drain', 1012, 'server draining: reconnect'],
+      ['shutdown', 1001, 'server shutting down'],
+    ] as const) {
       const s = setup();
       const { a, b } = pair(s);
       s.engine.shutdown(reason);
@@ -311,12 +346,19 @@ describe('bad input', () => {
     const { a, b } = pair(s);
     a.send('{"type":"offer","sdp":"o"}');
     b.send('{"type":"answer","sdp":"a"}');
-    const candidate = JSON.stringify({ type: 'candidate', candidate: { candidate: 'c', sdpMid: '0', sdpMLineIndex: 0 } });
+    const candidate = JSON.stringify({
+      type: 'candidate',
+      candidate: { candidate: 'c', sdpMid: '0', sdpMLineIndex: 0 },
+    });
     a.send(candidate);
     a.send(candidate);
     a.send('nonsense');
     a.send(JSON.stringify({ type: 'pair_request', target_id: 'nobody' }));
-    expect(s.engine.stats()).toMatchObject({ relayed: 4, relayedByType: { offer: 1, answer: 1, candidate: 2 }, errors: 2 });
+    expect(s.engine.stats()).toMatchObject({
+      relayed: 4,
+      relayedByType: { offer: 1, answer: 1, candidate: 2 },
+      errors: 2,
+    });
     expect(s.engine.stats().errorsByCode).toEqual({ invalid_json: 1, already_paired: 1 });
   });
   it('rejects nonsensical settings', () => {

@@ -8,7 +8,13 @@ import { Connection } from './connection.js';
 import type { Directory } from './directory/directory.js';
 import { InMemoryDirectory } from './directory/memory-directory.js';
 import { continueAfterAnswer, awaitAnswer } from './directory-turns.js';
-import { connectionCloses, frameTooLargeClose, type EffectSink, type ServerLogEvent, type ServerStats } from './effects.js';
+import {
+  connectionCloses,
+  frameTooLargeClose,
+  type EffectSink,
+  type ServerLogEvent,
+  type ServerStats,
+} from './effects.js';
 import { ID_ATTEMPTS, countError, type EngineContext, type IceServerPolicy, type Turn } from './engine-context.js';
 import { fromNode, resetCluster } from './from-nodes.js';
 import { handleHeldFrame, receive } from './from-clients.js';
@@ -83,14 +89,38 @@ export class ServerEngine<H> {
     const wants = (type: ServerLogEvent['type']) => sink.log !== undefined && (sink.wantsLog?.(type) ?? true);
     const iceServers: IceServerPolicy | null = options.iceServers ?? null;
     this.ctx = {
-      settings, sink, directory, node: directory.node, iceServers,
-      local: new Map(), sessions: new Map(), moved: new Map(),
+      settings,
+      sink,
+      directory,
+      node: directory.node,
+      iceServers,
+      local: new Map(),
+      sessions: new Map(),
+      moved: new Map(),
       wheel: new TimerWheel<Connection<H>>(settings.tickMs),
       counters: {
-        connections: 0, pairs: 0, opened: 0, closed: 0, relayed: 0, relayedByType: { offer: 0, answer: 0, candidate: 0 },
-        errors: 0, errorsByCode: {}, pings: 0, timeouts: 0, rateLimited: 0, byteRateLimited: 0, slowConsumers: 0,
-        detached: 0, resumes: 0, resumeFailures: 0, resumeExpired: 0,
-        directoryAvailable: 1, nodeMessagesSent: 0, nodeMessagesReceived: 0, clusterResets: 0, handedOver: 0,
+        connections: 0,
+        pairs: 0,
+        opened: 0,
+        closed: 0,
+        relayed: 0,
+        relayedByType: { offer: 0, answer: 0, candidate: 0 },
+        errors: 0,
+        errorsByCode: {},
+        pings: 0,
+        timeouts: 0,
+        rateLimited: 0,
+        byteRateLimited: 0,
+        slowConsumers: 0,
+        detached: 0,
+        resumes: 0,
+        resumeFailures: 0,
+        resumeExpired: 0,
+        directoryAvailable: 1,
+        nodeMessagesSent: 0,
+        nodeMessagesReceived: 0,
+        clusterResets: 0,
+        handedOver: 0,
       },
       closes: Object.freeze({ ...connectionCloses, frame_too_large: frameTooLargeClose(settings.maxFrameBytes) }),
       watchesBuffers: sink.bufferedBytes !== undefined,
@@ -100,14 +130,21 @@ export class ServerEngine<H> {
       hostTime: (t) => (this.epoch ?? 0) + t,
       afterAnswer: (conn, work) =>
         this.calledBack((turn) =>
-          continueAfterAnswer(turn, conn, work, (t, c, frame) => handleHeldFrame(this.ctx, t, c, frame), (t) => finishTurn(this.ctx, t)),
+          continueAfterAnswer(
+            turn,
+            conn,
+            work,
+            (t, c, frame) => handleHeldFrame(this.ctx, t, c, frame),
+            (t) => finishTurn(this.ctx, t),
+          ),
         ),
     };
     this.greeting = yourIdExtras(settings, { resume: this.resumeOffered, iceServers: iceServers !== null });
     directory.listen({
       message: (m) => this.calledBack((turn) => fromNode(this.ctx, turn, m)),
       reset: () => this.calledBack((turn) => resetCluster(this.ctx, turn)),
-      handover: (key, secret, received, to) => this.calledBack((turn) => handover(this.ctx, turn, key, secret, received, to)),
+      handover: (key, secret, received, to) =>
+        this.calledBack((turn) => handover(this.ctx, turn, key, secret, received, to)),
     });
   }
 
@@ -119,7 +156,13 @@ export class ServerEngine<H> {
   /** A snapshot of the counters. */
   stats(): ServerStats {
     const c = this.ctx.counters;
-    return { ...c, connections: this.ctx.local.size, directoryAvailable: this.ctx.directory.available ? 1 : 0, relayedByType: { ...c.relayedByType }, errorsByCode: { ...c.errorsByCode } };
+    return {
+      ...c,
+      connections: this.ctx.local.size,
+      directoryAvailable: this.ctx.directory.available ? 1 : 0,
+      relayedByType: { ...c.relayedByType },
+      errorsByCode: { ...c.errorsByCode },
+    };
   }
 
   /** Look a live connection up by ID. */
@@ -160,7 +203,8 @@ export class ServerEngine<H> {
     // the key is handed out once any node can find it (a cluster's directory answers later);
     // should the directory fail, the ID is registered again when it is back
     const greet = () => {
-      if (conn.pairingState !== PairingState.closed) ctx.sink.send(conn.handle, `{"type":"your_id","id":${JSON.stringify(conn.id)}${this.greeting}}`);
+      if (conn.pairingState !== PairingState.closed)
+        ctx.sink.send(conn.handle, `{"type":"your_id","id":${JSON.stringify(conn.id)}${this.greeting}}`);
     };
     let registered;
     try {
@@ -217,7 +261,8 @@ export class ServerEngine<H> {
     const reason = code === CloseCode.Abnormal ? 'connection lost' : 'closed';
     const r = conn.resume;
     if (r !== null && !r.attached) return; // already detached: this is its old link's close
-    if (r !== null && code !== CloseCode.Normal && code !== CloseCode.GoingAway) keepaliveEvent(this.ctx, turn, conn, KeepaliveInput.lost, reason);
+    if (r !== null && code !== CloseCode.Normal && code !== CloseCode.GoingAway)
+      keepaliveEvent(this.ctx, turn, conn, KeepaliveInput.lost, reason);
     else end(this.ctx, turn, conn, reason);
     finishTurn(this.ctx, turn);
   }
@@ -258,7 +303,10 @@ export class ServerEngine<H> {
 
   /** Work the directory started (an answer, a node message), in a turn at the host's time, with the host told afterwards. */
   private calledBack<T>(work: (turn: Turn<H>) => T): T {
-    const turn: Turn<H> = this.clock !== null && this.epoch !== null ? this.turn(Math.max(this.clock(), this.epoch + this.latest)) : { now: this.latest, ends: null };
+    const turn: Turn<H> =
+      this.clock !== null && this.epoch !== null
+        ? this.turn(Math.max(this.clock(), this.epoch + this.latest))
+        : { now: this.latest, ends: null };
     try {
       const result = work(turn);
       finishTurn(this.ctx, turn);

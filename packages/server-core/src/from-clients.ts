@@ -14,7 +14,14 @@ import { PairingInput } from './tables.js';
 import { countIncoming, rejectFrame } from './to-clients.js';
 
 /** A frame arrived from `conn`: proof of life, the two rate limits, then its handling in order. */
-export function receive<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, data: string | Uint8Array, binary: boolean, byteLength: number | undefined): void {
+export function receive<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  data: string | Uint8Array,
+  binary: boolean,
+  byteLength: number | undefined,
+): void {
   noteHeard(ctx, turn, conn); // any frame is proof of life
   const s = ctx.settings;
   const t = turn.now;
@@ -41,29 +48,58 @@ export function receive<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connectio
 }
 
 /** A frame that waited for the directory, in its turn. */
-export function handleHeldFrame<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, frame: WaitingFrame): void {
+export function handleHeldFrame<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  frame: WaitingFrame,
+): void {
   handleFrame(ctx, turn, conn, frame.data, frame.binary, frame.bytes);
 }
 
 /** One frame that passed the rate limits: decode it (counting it for resume) and dispatch it. */
-function handleFrame<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, data: string | Uint8Array, binary: boolean, bytes: number): void {
+function handleFrame<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  data: string | Uint8Array,
+  binary: boolean,
+  bytes: number,
+): void {
   if (binary) {
     if (conn.resume !== null) countIncoming(ctx, conn, bytes);
-    return rejectFrame(ctx, turn, conn, `${ErrorText.InvalidJson}: binary frames are not supported, send JSON text frames`, 'binary');
+    return rejectFrame(
+      ctx,
+      turn,
+      conn,
+      `${ErrorText.InvalidJson}: binary frames are not supported, send JSON text frames`,
+      'binary',
+    );
   }
   const result = decodeClientMessage(data, { maxBytes: ctx.settings.maxFrameBytes });
   // a resumable client counted this frame when it sent it, unless it is a control frame
-  if (conn.resume !== null && !(result.ok && uncountedClientTypes.has(result.value.type))) countIncoming(ctx, conn, bytes);
+  if (conn.resume !== null && !(result.ok && uncountedClientTypes.has(result.value.type)))
+    countIncoming(ctx, conn, bytes);
   if (!result.ok) return rejectFrame(ctx, turn, conn, result.error.message, result.error.code);
   dispatch(ctx, turn, conn, result.value, typeof data === 'string' ? data : null);
 }
 
-function dispatch<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, message: ClientMessage, raw: string | null): void {
+function dispatch<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  message: ClientMessage,
+  raw: string | null,
+): void {
   switch (message.type) {
     case 'offer':
     case 'answer':
     case 'candidate':
-      return pairingEvent(ctx, turn, conn, PairingInput.signal, { cause: 'signal', messageType: message.type, frame: raw ?? encode(message) });
+      return pairingEvent(ctx, turn, conn, PairingInput.signal, {
+        cause: 'signal',
+        messageType: message.type,
+        frame: raw ?? encode(message),
+      });
     case 'pair_request':
       return pairRequest(ctx, turn, conn, message.target_id);
     case 'pong':
@@ -77,7 +113,13 @@ function dispatch<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, 
     case 'ack': {
       const r = conn.resume;
       if (r === null || r.ledger.acknowledged(message.received)) return;
-      return rejectFrame(ctx, turn, conn, `Invalid ack: received ${message.received} is outside ${r.ledger.acked}…${r.ledger.sent}`, 'invalid_ack');
+      return rejectFrame(
+        ctx,
+        turn,
+        conn,
+        `Invalid ack: received ${message.received} is outside ${r.ledger.acked}…${r.ledger.sent}`,
+        'invalid_ack',
+      );
     }
   }
 }

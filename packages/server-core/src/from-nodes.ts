@@ -42,7 +42,10 @@ export function fromNode<H>(ctx: EngineContext<H>, turn: Turn<H>, message: NodeM
       return pairingEvent(ctx, turn, conn, PairingInput.peerLeft, { cause: 'peer', peer: peer! });
     case 'peer_moved':
       if (!pairedWith(conn, message.peer, message.epoch)) return;
-      conn.peer = message.node === ctx.node ? (ctx.local.get(message.peer) ?? new RemotePeer(message.peer, message.node)) : new RemotePeer(message.peer, message.node);
+      conn.peer =
+        message.node === ctx.node
+          ? (ctx.local.get(message.peer) ?? new RemotePeer(message.peer, message.node))
+          : new RemotePeer(message.peer, message.node);
       return;
   }
 }
@@ -67,7 +70,12 @@ export function resetCluster<H>(ctx: EngineContext<H>, turn: Turn<H>): Registrat
       pairingEvent(ctx, turn, conn, PairingInput.peerLeft, { cause: 'peer', peer: conn.peer });
     }
     const localPeer = conn.peer instanceof Connection ? conn.peer.id : null;
-    registrations.push({ id: conn.id, localPeer, epoch: localPeer === null ? null : conn.pairEpoch, sessionKey: conn.resume?.token.key ?? null });
+    registrations.push({
+      id: conn.id,
+      localPeer,
+      epoch: localPeer === null ? null : conn.pairEpoch,
+      sessionKey: conn.resume?.token.key ?? null,
+    });
   }
   return registrations;
 }

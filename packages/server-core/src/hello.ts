@@ -29,7 +29,12 @@ export function yourIdExtras(settings: ServerSettings, offer: Offer): string {
 }
 
 /** `hello`: grant what was asked for and is offered, and answer `welcome`. */
-export function hello<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, requested: readonly string[]): void {
+export function hello<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  requested: readonly string[],
+): void {
   const s = ctx.settings;
   conn.saidHello = true;
   const granted: string[] = [];
@@ -53,6 +58,14 @@ export function hello<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<
   }
   ctx.sink.send(
     conn.handle,
-    encode({ type: 'welcome', version: PROTOCOL_VERSION, capabilities: granted, ...resume, ping_interval_ms: s.pingIntervalMs, ping_timeout_ms: s.pingTimeoutMs, ...ice }),
+    encode({
+      type: 'welcome',
+      version: PROTOCOL_VERSION,
+      capabilities: granted,
+      ...resume,
+      ping_interval_ms: s.pingIntervalMs,
+      ping_timeout_ms: s.pingTimeoutMs,
+      ...ice,
+    }),
   );
 }

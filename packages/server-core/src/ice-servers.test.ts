@@ -6,7 +6,16 @@ import { MemoryServer } from './testing/memory-server.js';
 
 const policy = (calls: { id: string; now: number }[]) => (id: string, now: number) => {
   calls.push({ id, now });
-  return { servers: [{ urls: 'turn:turn.test:3478', username: `${Math.floor(now / 1000) + 600}:${id}`, credential: `secret-for-${calls.length}` }], ttlMs: 600_000 };
+  return {
+    servers: [
+      {
+        urls: 'turn:turn.test:3478',
+        username: `${Math.floor(now / 1000) + 600}:${id}`,
+        credential: `secret-for-${calls.length}`,
+      },
+    ],
+    ttlMs: 600_000,
+  };
 };
 
 describe('ice-servers capability', () => {
@@ -26,17 +35,28 @@ describe('ice-servers capability', () => {
     }
     expect(v1.closedBy).toBeNull();
     expect(v1.messages().filter((m) => m['type'] === 'ping').length).toBeGreaterThan(20);
-    expect(v1.messages().filter((m) => m['type'] !== 'ping')).toEqual([{ type: 'your_id', id: v1.conn.id, version: 2, capabilities: ['keepalive.ws-ping', 'leave', 'ice-servers'] }]);
+    expect(v1.messages().filter((m) => m['type'] !== 'ping')).toEqual([
+      { type: 'your_id', id: v1.conn.id, version: 2, capabilities: ['keepalive.ws-ping', 'leave', 'ice-servers'] },
+    ]);
   });
 
   it('welcome carries the servers for this client; fresh ones come at 80% of their lifetime', () => {
     const calls: { id: string; now: number }[] = [];
-    const s = new MemoryServer({ iceServers: policy(calls), settings: { pingIntervalMs: 25_000, pingTimeoutMs: 20_000 } });
+    const s = new MemoryServer({
+      iceServers: policy(calls),
+      settings: { pingIntervalMs: 25_000, pingTimeoutMs: 20_000 },
+    });
     const c = s.connect();
     c.send(encode({ type: 'hello', version: 2, capabilities: ['ice-servers'] }));
     const welcome = c.messages().at(-1)!;
     expect(welcome).toMatchObject({ type: 'welcome', capabilities: ['ice-servers'], ice_servers_ttl_ms: 600_000 });
-    expect(welcome['ice_servers']).toEqual([{ urls: 'turn:turn.test:3478', username: `${Math.floor(s.now / 1000) + 600}:${c.conn.id}`, credential: 'secret-for-1' }]);
+    expect(welcome['ice_servers']).toEqual([
+      {
+        urls: 'turn:turn.test:3478',
+        username: `${Math.floor(s.now / 1000) + 600}:${c.conn.id}`,
+        credential: 'secret-for-1',
+      },
+    ]);
     expect(calls).toEqual([{ id: c.conn.id, now: s.now }]);
     // keep it alive with pongs for 20 minutes: a refresh at ~8 minutes, then every ~8 minutes
     for (let i = 0; i < 60 * 20; i++) {

@@ -6,7 +6,11 @@ import type { EngineContext, Turn } from './engine-context.js';
 import { deliver } from './to-clients.js';
 
 /** Fresh ICE servers for `conn` (granting the capability on first use), and when to send the next ones. */
-export function grantIceServers<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>): { servers: IceServer[]; ttlMs: number } {
+export function grantIceServers<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+): { servers: IceServer[]; ttlMs: number } {
   const given = ctx.iceServers!(conn.id, ctx.hostTime(turn.now));
   const refreshAt = turn.now + Math.max(1, Math.floor(given.ttlMs * 0.8));
   if (conn.ice === null) conn.ice = { refreshAt };

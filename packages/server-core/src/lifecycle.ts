@@ -27,7 +27,13 @@ export function takeOut<H>(ctx: EngineContext<H>, conn: Connection<H>, directory
 }
 
 /** `conn` closes (its own close, a limit, a timeout, shutdown): its partner is released and told. */
-export function end<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, reason: DisconnectReason, input: number = PairingInput.close): void {
+export function end<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  reason: DisconnectReason,
+  input: number = PairingInput.close,
+): void {
   if (conn.pairingState === PairingState.closed) return;
   pairingEvent(ctx, turn, conn, input, END);
   takeOut(ctx, conn, 'unregister');
@@ -41,7 +47,13 @@ export function end<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>
 }
 
 /** The engine ends `conn` and asks the host to close its link (when it has one). */
-export function drop<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, reason: CloseReasonCode, input: number = PairingInput.close): void {
+export function drop<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  reason: CloseReasonCode,
+  input: number = PairingInput.close,
+): void {
   if (conn.pairingState === PairingState.closed) return;
   const close = ctx.closes[reason];
   const attached = conn.attached;

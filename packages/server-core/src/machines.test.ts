@@ -10,17 +10,26 @@ import { MemoryServer, type MemoryClient } from './testing/memory-server.js';
 const engineCanSend = (value: unknown, e: PairingEvent | KeepaliveEvent) =>
   // PEER_LEFT needs a peer; PAIRED_BY_PEER needs an unpaired target (the engine checks first);
   // requester_busy needs a second node pairing the requester meanwhile (cluster.test.ts covers it)
-  !(value === 'unpaired' && e.type === 'PEER_LEFT') && !(value === 'paired' && e.type === 'PAIRED_BY_PEER') && !(e.type === 'PAIR_REQUEST' && e.target === 'requester_busy');
+  !(value === 'unpaired' && e.type === 'PEER_LEFT') &&
+  !(value === 'paired' && e.type === 'PAIRED_BY_PEER') &&
+  !(e.type === 'PAIR_REQUEST' && e.target === 'requester_busy');
 
 describe('pairing machine paths against the engine', () => {
-  const model = createTestModel(pairingMachine, { events: (s) => pairingEvents.filter((e) => engineCanSend(s.value, e)) });
+  const model = createTestModel(pairingMachine, {
+    events: (s) => pairingEvents.filter((e) => engineCanSend(s.value, e)),
+  });
   const paths = model.getSimplePaths();
   it('has paths to every state', () => {
     const seen = new Set(paths.flatMap((p) => p.steps.map((st) => st.state.value as string)));
     expect(seen).toEqual(new Set(['unpaired', 'paired', 'closed']));
   });
   for (const path of paths) {
-    it(`${path.steps.map((s) => s.event.type + ('target' in s.event ? `(${String(s.event.target)})` : '')).filter((t) => t !== 'xstate.init').join(' → ') || 'initial'}`, () => {
+    it(`${
+      path.steps
+        .map((s) => s.event.type + ('target' in s.event ? `(${String(s.event.target)})` : ''))
+        .filter((t) => t !== 'xstate.init')
+        .join(' → ') || 'initial'
+    }`, () => {
       const s = new MemoryServer();
       const x = s.connect();
       const others: MemoryClient[] = [];
@@ -81,7 +90,8 @@ describe('pairing machine paths against the engine', () => {
         const value = step.state.value;
         expect(x.conn.isPaired).toBe(value === 'paired');
         expect(x.conn.isClosed).toBe(value === 'closed');
-        if (e.type !== 'SIGNAL' && e.type !== 'CLOSE' && e.type !== 'SHUTDOWN' && e.type !== 'LEAVE') expect(x.received.length, 'the client is told of every step').toBeGreaterThan(before);
+        if (e.type !== 'SIGNAL' && e.type !== 'CLOSE' && e.type !== 'SHUTDOWN' && e.type !== 'LEAVE')
+          expect(x.received.length, 'the client is told of every step').toBeGreaterThan(before);
       }
     });
   }
@@ -91,11 +101,16 @@ describe('keepalive machine paths against the engine', () => {
   const model = createTestModel(keepaliveMachine, { events: keepaliveEvents as KeepaliveEvent[] });
   const resumableOnly = new Set(['LOST', 'RESUMED', 'GRACE_OVER']);
   for (const path of model.getSimplePaths()) {
-    const events = path.steps.map((s) => s.event as KeepaliveEvent | { type: 'xstate.init' }).filter((e): e is KeepaliveEvent => e.type !== 'xstate.init');
+    const events = path.steps
+      .map((s) => s.event as KeepaliveEvent | { type: 'xstate.init' })
+      .filter((e): e is KeepaliveEvent => e.type !== 'xstate.init');
     // a connection is resumable or not for its whole life: paths that mix the two cannot happen
     const resumable = events.some((e) => resumableOnly.has(e.type) || (e.type === 'DEADLINE' && e.resumable));
     if (resumable && events.some((e) => e.type === 'DEADLINE' && !e.resumable)) continue;
-    const name = events.map((e) => (e.type === 'DEADLINE' ? `DEADLINE(${e.resumable ? 'resumable' : 'v1'})` : e.type)).join(' → ') || 'initial';
+    const name =
+      events
+        .map((e) => (e.type === 'DEADLINE' ? `DEADLINE(${e.resumable ? 'resumable' : 'v1'})` : e.type))
+        .join(' → ') || 'initial';
     it(name, () => {
       let n = 0;
       const s = new MemoryServer({
@@ -106,7 +121,14 @@ describe('keepalive machine paths against the engine', () => {
       const id = link.conn.id;
       const links = [link];
       let token = '';
-      const counted = () => links.reduce((sum, l) => sum + l.messages().filter((m) => !['your_id', 'welcome', 'resumed', 'ack', 'ping'].includes(String(m['type']))).length, 0);
+      const counted = () =>
+        links.reduce(
+          (sum, l) =>
+            sum +
+            l.messages().filter((m) => !['your_id', 'welcome', 'resumed', 'ack', 'ping'].includes(String(m['type'])))
+              .length,
+          0,
+        );
       const tokenFrom = (c: typeof link) => {
         const m = c.messages().findLast((f) => typeof f['resume_token'] === 'string');
         if (m) token = String(m['resume_token']);
@@ -156,7 +178,9 @@ describe('keepalive machine paths against the engine', () => {
         const pings = links.reduce((sum, l) => sum + l.received.filter((f) => f === '{"type":"ping"}').length, 0);
         // one ping per probe and none otherwise: a live connection is never pinged
         expect(pings, `pings after step ${i} ${event.type} (state ${String(step.state.value)})`).toBe(probes);
-        expect(s.engine.connection(id) === undefined, `session ended after ${event.type}`).toBe(step.state.value === 'dead');
+        expect(s.engine.connection(id) === undefined, `session ended after ${event.type}`).toBe(
+          step.state.value === 'dead',
+        );
         if (event.type === 'DEADLINE') expect(link.closedBy?.reason).toBe('ping timeout');
         expect(counted(), 'a session without a partner gets no counted frames').toBe(0);
       }
@@ -197,24 +221,52 @@ const pairingSpec: Record<string, Record<string, string>> = {
 };
 const keepaliveSpec: Record<string, Record<string, string>> = {
   live: {
-    HEARD: 'live -', DUE: 'probing send_ping arm_deadline', 'DEADLINE false': 'live -', 'DEADLINE true': 'live -',
-    LOST: 'detached arm_grace', RESUMED: 'live -', GRACE_OVER: 'live -', CLOSE: 'dead -',
+    HEARD: 'live -',
+    DUE: 'probing send_ping arm_deadline',
+    'DEADLINE false': 'live -',
+    'DEADLINE true': 'live -',
+    LOST: 'detached arm_grace',
+    RESUMED: 'live -',
+    GRACE_OVER: 'live -',
+    CLOSE: 'dead -',
   },
   probing: {
-    HEARD: 'live arm_interval', DUE: 'probing -', 'DEADLINE false': 'dead close_timed_out', 'DEADLINE true': 'detached drop_link_timed_out arm_grace',
-    LOST: 'detached arm_grace', RESUMED: 'probing -', GRACE_OVER: 'probing -', CLOSE: 'dead -',
+    HEARD: 'live arm_interval',
+    DUE: 'probing -',
+    'DEADLINE false': 'dead close_timed_out',
+    'DEADLINE true': 'detached drop_link_timed_out arm_grace',
+    LOST: 'detached arm_grace',
+    RESUMED: 'probing -',
+    GRACE_OVER: 'probing -',
+    CLOSE: 'dead -',
   },
   detached: {
-    HEARD: 'detached -', DUE: 'detached -', 'DEADLINE false': 'detached -', 'DEADLINE true': 'detached -',
-    LOST: 'detached -', RESUMED: 'live arm_interval', GRACE_OVER: 'dead end_detached', CLOSE: 'dead -',
+    HEARD: 'detached -',
+    DUE: 'detached -',
+    'DEADLINE false': 'detached -',
+    'DEADLINE true': 'detached -',
+    LOST: 'detached -',
+    RESUMED: 'live arm_interval',
+    GRACE_OVER: 'dead end_detached',
+    CLOSE: 'dead -',
   },
 };
 
 /** An event as the spec tables name it. */
-const specName = (ev: Record<string, unknown>) => [ev['type'], ...Object.entries(ev).filter(([k]) => k !== 'type').map(([, v]) => String(v))].join(' ');
+const specName = (ev: Record<string, unknown>) =>
+  [
+    ev['type'],
+    ...Object.entries(ev)
+      .filter(([k]) => k !== 'type')
+      .map(([, v]) => String(v)),
+  ].join(' ');
 /** An effect as the spec tables name it. */
 const specEffect = (e: Record<string, unknown>) =>
-  e['type'] === 'reply_error' ? `reply_error:${String(e['error'])}` : e['type'] === 'send_paired' ? `send_paired:${e['initiator'] ? 'initiator' : 'responder'}` : String(e['type']);
+  e['type'] === 'reply_error'
+    ? `reply_error:${String(e['error'])}`
+    : e['type'] === 'send_paired'
+      ? `send_paired:${e['initiator'] ? 'initiator' : 'responder'}`
+      : String(e['type']);
 
 describe('the compiled tables say what the spec says', () => {
   const cases = [
@@ -239,7 +291,8 @@ describe('the compiled tables say what the spec says', () => {
 describe('compileMachine', () => {
   it('agrees with transition() row by row and refuses machines with context', async () => {
     const { transition } = await import('xstate');
-    const emittedBy = (actions: readonly { type: string; params?: unknown }[]) => actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
+    const emittedBy = (actions: readonly { type: string; params?: unknown }[]) =>
+      actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
     const machines = [
       [pairingMachine, pairingEvents],
       [keepaliveMachine, keepaliveEvents],
@@ -256,7 +309,9 @@ describe('compileMachine', () => {
           }
           const [next, actions] = transition(machine, snap, ev as never);
           expect(compiled.states[row.next], `${machine.id} ${name} + ${JSON.stringify(ev)}: next`).toBe(next.value);
-          expect(row.emitted, `${machine.id} ${name} + ${JSON.stringify(ev)}: emitted`).toEqual(emittedBy(actions as never));
+          expect(row.emitted, `${machine.id} ${name} + ${JSON.stringify(ev)}: emitted`).toEqual(
+            emittedBy(actions as never),
+          );
         }
       }
     }
@@ -265,19 +320,32 @@ describe('compileMachine', () => {
     const free = pairing.table[pairing.state('unpaired')]![pairing.event({ type: 'PAIR_REQUEST', target: 'free' })]!;
     expect(free.emitted).toEqual([{ type: 'pair_with_target' }, { type: 'send_paired', initiator: true }]);
     const { setup, assign } = await import('xstate');
-    const withContext = setup({}).createMachine({ context: { n: 0 }, initial: 'a', states: { a: { on: { X: { actions: assign({ n: 1 }) } } } } });
+    const withContext = setup({}).createMachine({
+      context: { n: 0 },
+      initial: 'a',
+      states: { a: { on: { X: { actions: assign({ n: 1 }) } } } },
+    });
     expect(() => compileMachine(withContext, [{ type: 'X' }])).toThrow(/context/);
   });
   it('refuses machines whose actions are not emits, and ones that run entry actions', async () => {
     const { setup, emit, raise } = await import('xstate');
     let ran = 0;
-    const sideEffect = setup({ actions: { poke: () => void ran++ } }).createMachine({ initial: 'a', states: { a: { on: { X: { actions: 'poke' } } } } });
+    const sideEffect = setup({ actions: { poke: () => void ran++ } }).createMachine({
+      initial: 'a',
+      states: { a: { on: { X: { actions: 'poke' } } } },
+    });
     expect(() => compileMachine(sideEffect, [{ type: 'X' }])).toThrow(/runs actions \(poke\); use emit\(\)/);
-    const raising = setup({}).createMachine({ initial: 'a', states: { a: { on: { X: { actions: raise({ type: 'Y' }) } } } } });
+    const raising = setup({}).createMachine({
+      initial: 'a',
+      states: { a: { on: { X: { actions: raise({ type: 'Y' }) } } } },
+    });
     expect(() => compileMachine(raising, [{ type: 'X' }])).toThrow(/use emit\(\)/);
     const entry = setup({}).createMachine({ initial: 'a', states: { a: { entry: emit({ type: 'hello' }) } } });
     expect(() => compileMachine(entry, [{ type: 'X' }])).toThrow(/entry actions; it must start silent/);
-    const entryLater = setup({ actions: { poke: () => void ran++ } }).createMachine({ initial: 'a', states: { a: { on: { X: 'b' } }, b: { entry: 'poke' } } });
+    const entryLater = setup({ actions: { poke: () => void ran++ } }).createMachine({
+      initial: 'a',
+      states: { a: { on: { X: 'b' } }, b: { entry: 'poke' } },
+    });
     expect(() => compileMachine(entryLater, [{ type: 'X' }])).toThrow(/runs actions \(poke\)/);
     expect(ran).toBe(0);
   });

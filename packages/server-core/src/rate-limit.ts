@@ -26,7 +26,13 @@ export interface ByteBucketState {
 }
 
 /** Refill for the time passed, then take `bytes` tokens; false when fewer are left. */
-export function takeBytes(bucket: ByteBucketState, now: number, bytes: number, ratePerSecond: number, burst: number): boolean {
+export function takeBytes(
+  bucket: ByteBucketState,
+  now: number,
+  bytes: number,
+  ratePerSecond: number,
+  burst: number,
+): boolean {
   bucket.byteTokens = Math.min(burst, bucket.byteTokens + ((now - bucket.byteTokensAt) * ratePerSecond) / 1000);
   bucket.byteTokensAt = now;
   if (bucket.byteTokens < bytes) return false;

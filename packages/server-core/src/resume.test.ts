@@ -9,7 +9,14 @@ const GRACE = 5_000;
 function server(settings = {}) {
   let n = 0;
   return new MemoryServer({
-    settings: { pingIntervalMs: 1_000, pingTimeoutMs: 1_000, tickMs: 10, pingSpread: 0, resumeGraceMs: GRACE, ...settings },
+    settings: {
+      pingIntervalMs: 1_000,
+      pingTimeoutMs: 1_000,
+      tickMs: 10,
+      pingSpread: 0,
+      resumeGraceMs: GRACE,
+      ...settings,
+    },
     generateToken: () => `t${(++n).toString(36).padStart(23, '0')}`,
   });
 }
@@ -30,7 +37,13 @@ describe('resume', () => {
     const a = s.connect();
     expect(a.messages()[0]!['capabilities']).toContain('resume');
     a.send(encode({ type: 'hello', version: 2, capabilities: ['resume'] }));
-    expect(a.messages()[1]).toMatchObject({ type: 'welcome', capabilities: ['resume'], resume_grace_ms: GRACE, ping_interval_ms: 1_000, ping_timeout_ms: 1_000 });
+    expect(a.messages()[1]).toMatchObject({
+      type: 'welcome',
+      capabilities: ['resume'],
+      resume_grace_ms: GRACE,
+      ping_interval_ms: 1_000,
+      ping_timeout_ms: 1_000,
+    });
     expect(String(a.messages()[1]!['resume_token'])).toMatch(/^t\w{23}\.t\w{23}$/);
     expect(server({ resumeGraceMs: 0 }).connect().messages()[0]!['capabilities']).not.toContain('resume');
   });
@@ -74,7 +87,11 @@ describe('resume', () => {
     expect(a.token).not.toBe(old);
     const thief = s.connect();
     thief.send(encode({ type: 'resume', token: old, received: 0 }));
-    expect(thief.messages().at(-1)).toEqual({ type: 'error', message: 'Resume failed: unknown, used or expired token', code: 'resume_failed' });
+    expect(thief.messages().at(-1)).toEqual({
+      type: 'error',
+      message: 'Resume failed: unknown, used or expired token',
+      code: 'resume_failed',
+    });
     thief.send(encode({ type: 'pair_request', target_id: 'nobody' }));
     expect(thief.messages().at(-1)).toEqual({ type: 'error', message: 'Target client not found' });
     const forged = s.connect();
@@ -149,7 +166,7 @@ describe('resume', () => {
       b.pump();
     }
     expect(a.got).toHaveLength(100);
-    const held = (s.engine.connection(a.id)!.resume!.ledger).retainedCount;
+    const held = s.engine.connection(a.id)!.resume!.ledger.retainedCount;
     expect(held).toBeLessThan(16);
     expect(b.ledger.retainedCount).toBeLessThan(16);
   });
@@ -165,7 +182,15 @@ describe('resume', () => {
     const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('send' as const), who }) },
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('pump' as const), who }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const), who, how: fc.constantFrom('close' as const, 'half-open' as const), lose: fc.nat(3) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('cut' as const),
+          who,
+          how: fc.constantFrom('close' as const, 'half-open' as const),
+          lose: fc.nat(3),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), who }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 400 }) }) },
     );

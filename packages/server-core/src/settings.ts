@@ -77,16 +77,34 @@ function defaultTickMs(intervalMs: number, timeoutMs: number): number {
   return Math.min(1000, Math.max(10, Math.floor(Math.min(intervalMs, timeoutMs) / 10)));
 }
 
-const positiveSettings = ['pingIntervalMs', 'pingTimeoutMs', 'tickMs', 'maxFrameBytes', 'rateLimitPerSecond', 'rateLimitBurst', 'rateLimitBytesPerSecond', 'rateLimitBytesBurst', 'maxBufferedBytes', 'resumeBufferFrames', 'resumeBufferBytes', 'closeHandshakeTimeoutMs'] as const;
+const positiveSettings = [
+  'pingIntervalMs',
+  'pingTimeoutMs',
+  'tickMs',
+  'maxFrameBytes',
+  'rateLimitPerSecond',
+  'rateLimitBurst',
+  'rateLimitBytesPerSecond',
+  'rateLimitBytesBurst',
+  'maxBufferedBytes',
+  'resumeBufferFrames',
+  'resumeBufferBytes',
+  'closeHandshakeTimeoutMs',
+] as const;
 
 function validateSettings(settings: ServerSettings): void {
   for (const name of positiveSettings) {
     const value = settings[name];
-    if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`ServerSettings.${name} must be a positive number, got ${value}`);
+    if (!(Number.isFinite(value) && value > 0))
+      throw new RangeError(`ServerSettings.${name} must be a positive number, got ${value}`);
   }
   if (settings.rateLimitBytesBurst < settings.maxFrameBytes) {
-    throw new RangeError(`ServerSettings.rateLimitBytesBurst (${settings.rateLimitBytesBurst}) must be at least maxFrameBytes (${settings.maxFrameBytes}), or a largest frame could never pass`);
+    throw new RangeError(
+      `ServerSettings.rateLimitBytesBurst (${settings.rateLimitBytesBurst}) must be at least maxFrameBytes (${settings.maxFrameBytes}), or a largest frame could never pass`,
+    );
   }
-  if (!(Number.isFinite(settings.resumeGraceMs) && settings.resumeGraceMs >= 0)) throw new RangeError(`ServerSettings.resumeGraceMs must be 0 (off) or more, got ${settings.resumeGraceMs}`);
-  if (!(settings.pingSpread >= 0 && settings.pingSpread < 1)) throw new RangeError(`ServerSettings.pingSpread must be in [0, 1), got ${settings.pingSpread}`);
+  if (!(Number.isFinite(settings.resumeGraceMs) && settings.resumeGraceMs >= 0))
+    throw new RangeError(`ServerSettings.resumeGraceMs must be 0 (off) or more, got ${settings.resumeGraceMs}`);
+  if (!(settings.pingSpread >= 0 && settings.pingSpread < 1))
+    throw new RangeError(`ServerSettings.pingSpread must be in [0, 1), got ${settings.pingSpread}`);
 }

@@ -2,7 +2,12 @@
 // the engine reads as the machines do.
 import { compileMachine } from './compile.js';
 import { pairingEvents, pairingMachine, type PairingEffect, type PairingEvent } from './pairing/pairing.machine.js';
-import { keepaliveEvents, keepaliveMachine, type KeepaliveEffect, type KeepaliveEvent } from './keepalive/keepalive.machine.js';
+import {
+  keepaliveEvents,
+  keepaliveMachine,
+  type KeepaliveEffect,
+  type KeepaliveEvent,
+} from './keepalive/keepalive.machine.js';
 
 /** The pairing machine as a table. */
 export const pairingTable = compileMachine<PairingEvent, PairingEffect>(pairingMachine, pairingEvents);

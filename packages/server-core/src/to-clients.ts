@@ -21,7 +21,8 @@ export function deliver<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connectio
   r.ledger.sending(frame);
   if (r.attached) ctx.sink.send(conn.handle, frame);
   const s = ctx.settings;
-  if (r.ledger.retainedCount > s.resumeBufferFrames || r.ledger.retainedSize > s.resumeBufferBytes) endLater(turn, conn, 'overflow');
+  if (r.ledger.retainedCount > s.resumeBufferFrames || r.ledger.retainedSize > s.resumeBufferBytes)
+    endLater(turn, conn, 'overflow');
 }
 
 /** A counted frame arrived on a resumable session: acknowledge once enough are unacknowledged. */
@@ -31,7 +32,13 @@ export function countIncoming<H>(ctx: EngineContext<H>, conn: Connection<H>, byt
 }
 
 /** Refuse a frame: count it, log it, and tell the client why (with its code). */
-export function rejectFrame<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, message: string, code: string): void {
+export function rejectFrame<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  message: string,
+  code: string,
+): void {
   countError(ctx, code);
   ctx.sink.log?.({ type: 'rejected', id: conn.id, message });
   deliver(ctx, turn, conn, encode({ type: 'error', message, code }));

@@ -12,7 +12,8 @@ export function post<H>(ctx: EngineContext<H>, node: string, message: NodeMessag
 /** The directory ended a pairing (an unregister or unpair): a partner on another node is told by its own node. */
 export function tellRemotePartner<H>(ctx: EngineContext<H>, id: string, answer: MaybePromise<PeerRef | null>): void {
   const tell = (partner: PeerRef | null) => {
-    if (partner !== null && partner.node !== ctx.node) post(ctx, partner.node, { type: 'peer_left', to: partner.id, peer: id, epoch: partner.epoch });
+    if (partner !== null && partner.node !== ctx.node)
+      post(ctx, partner.node, { type: 'peer_left', to: partner.id, peer: id, epoch: partner.epoch });
   };
   if (isThenable(answer)) answer.then(tell, () => undefined);
   else tell(answer);

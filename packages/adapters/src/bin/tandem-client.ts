@@ -11,12 +11,31 @@ const program = new Command('tandem-client')
   .description('Pair with another client through a tandem (or any wire-v1) server and chat over WebRTC')
   .addOption(new Option('--url <url>', 'signaling server URL').default(DEFAULT_URL).env('TANDEM_URL'))
   .addOption(new Option('--pair <id>', "pair with this client's ID as soon as we have our own"))
-  .addOption(new Option('--ice-server <url...>', "STUN/TURN server URL(s), used with those the server hands out; none by default (no third-party server is ever contacted)"))
-  .addOption(new Option('--relay-only', 'connect through TURN relays only, so the peer never learns this host\'s addresses'))
+  .addOption(
+    new Option(
+      '--ice-server <url...>',
+      'STUN/TURN server URL(s), used with those the server hands out; none by default (no third-party server is ever contacted)',
+    ),
+  )
+  .addOption(
+    new Option('--relay-only', "connect through TURN relays only, so the peer never learns this host's addresses"),
+  )
   .addOption(new Option('--no-resume', 'do not ask the server to keep the session through a dropped link'))
-  .addOption(new Option('--ignore-pings', 'do not answer pings and do not resume: behave like a dead client (to test a server timeout)').hideHelp())
+  .addOption(
+    new Option(
+      '--ignore-pings',
+      'do not answer pings and do not resume: behave like a dead client (to test a server timeout)',
+    ).hideHelp(),
+  )
   .parse();
-const opts = program.opts<{ url: string; pair?: string; iceServer?: string[]; relayOnly?: boolean; ignorePings?: boolean; resume: boolean }>();
+const opts = program.opts<{
+  url: string;
+  pair?: string;
+  iceServer?: string[];
+  relayOnly?: boolean;
+  ignorePings?: boolean;
+  resume: boolean;
+}>();
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 out(`Connecting to ${opts.url}...`);
@@ -45,7 +64,10 @@ client.on('open', () => {
   out('*** Data channel opened! Type a message and press Enter. ***');
   // which path the call took: host (direct), srflx (through a NAT, via STUN), relay (through TURN)
   void client.selectedPath().then((path) => {
-    if (path !== null) out(`*** Path: ${path.local} ↔ ${path.remote}${path.local === 'relay' || path.remote === 'relay' ? ' (through a TURN relay)' : ''} ***`);
+    if (path !== null)
+      out(
+        `*** Path: ${path.local} ↔ ${path.remote}${path.local === 'relay' || path.remote === 'relay' ? ' (through a TURN relay)' : ''} ***`,
+      );
   });
 });
 client.on('message', ({ data }) => out(`< Peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`));
@@ -53,7 +75,9 @@ client.on('peerLeft', ({ peerId }) => {
   out(`*** Peer ${peerId} disconnected. ***`);
   out('Ready for new connection.');
 });
-client.on('error', ({ message, source }) => out(source === 'server' ? `Server error: ${message}` : `Error: ${message}`));
+client.on('error', ({ message, source }) =>
+  out(source === 'server' ? `Server error: ${message}` : `Error: ${message}`),
+);
 client.on('reconnecting', ({ attempt, delayMs, resuming }) => {
   // while resuming, the peer connection (and the chat) carry on: say so once per loss
   if (resuming && attempt === 1) out('*** Signaling link lost; resuming... ***');

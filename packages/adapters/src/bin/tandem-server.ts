@@ -11,7 +11,13 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
 import { createWsServer, defaultConnectionLimits, type WsTandemServer } from '../ws.js';
 import { RedisDirectory } from '../redis-directory.js';
-import { DEFAULT_TURN_TTL_S, checkIceSettings, iceServersFor, iceServersHandler, type IceSettings } from '../ice-config.js';
+import {
+  DEFAULT_TURN_TTL_S,
+  checkIceSettings,
+  iceServersFor,
+  iceServersHandler,
+  type IceSettings,
+} from '../ice-config.js';
 import { createMetrics } from '../metrics.js';
 import { opsHandler } from '../ops.js';
 import { refusalLine, serverLogLevel, serverLogLine, type LogLevel } from '../server-log.js';
@@ -33,65 +39,283 @@ const nonNegative = (v: string) => {
   return n;
 };
 /** A repeatable option; an environment variable may list several values separated by commas. */
-const list = (v: string, previous: string[] = []) => [...previous, ...v.split(',').map((x) => x.trim()).filter(Boolean)];
+const list = (v: string, previous: string[] = []) => [
+  ...previous,
+  ...v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+];
 const limits = defaultConnectionLimits();
 const program = new Command('tandem-server')
   .description('WebRTC pairing and signaling server (wire-v1 compatible)')
   .addOption(new Option('--host <host>', 'address to listen on').default(DEFAULT_HOST).env('TANDEM_HOST'))
-  .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(DEFAULT_PORT).argParser(Number).env('TANDEM_PORT'))
-  .addOption(new Option('--ping-interval <seconds>', 'quiet time before a client is pinged').default(defaultServerSettings.pingIntervalMs / 1000).argParser(num).env('TANDEM_PING_INTERVAL'))
-  .addOption(new Option('--ping-timeout <seconds>', 'time a pinged client has to answer').default(defaultServerSettings.pingTimeoutMs / 1000).argParser(num).env('TANDEM_PING_TIMEOUT'))
-  .addOption(new Option('--max-frame-bytes <bytes>', 'largest accepted frame; larger ones close the connection with 1009 and the limit in words').default(defaultServerSettings.maxFrameBytes).argParser(int).env('TANDEM_MAX_FRAME_BYTES'))
-  .addOption(new Option('--rate-limit <perSecond>', 'sustained messages per second per client').default(defaultServerSettings.rateLimitPerSecond).argParser(num).env('TANDEM_RATE_LIMIT'))
-  .addOption(new Option('--rate-burst <messages>', 'burst allowance per client').default(defaultServerSettings.rateLimitBurst).argParser(num).env('TANDEM_RATE_BURST'))
-  .addOption(new Option('--byte-rate-limit <bytesPerSecond>', 'sustained bytes per second per client').default(defaultServerSettings.rateLimitBytesPerSecond).argParser(num).env('TANDEM_BYTE_RATE_LIMIT'))
-  .addOption(new Option('--byte-rate-burst <bytes>', 'byte burst allowance per client (at least --max-frame-bytes)').default(defaultServerSettings.rateLimitBytesBurst).argParser(num).env('TANDEM_BYTE_RATE_BURST'))
-  .addOption(new Option('--max-buffered-bytes <bytes>', 'unsent bytes queued for one client before it is closed as a slow consumer (1008)').default(defaultServerSettings.maxBufferedBytes).argParser(int).env('TANDEM_MAX_BUFFERED_BYTES'))
-  .addOption(new Option('--resume-grace <seconds>', 'how long a resume-capable client whose link dropped keeps its ID and pairing (its partner is not told); 0 turns resume off').default(defaultServerSettings.resumeGraceMs / 1000).argParser(nonNegative).env('TANDEM_RESUME_GRACE'))
-  .addOption(new Option('--resume-buffer-frames <n>', 'frames kept per session for replay after a resume; past it the session ends').default(defaultServerSettings.resumeBufferFrames).argParser(int).env('TANDEM_RESUME_BUFFER_FRAMES'))
-  .addOption(new Option('--resume-buffer-bytes <bytes>', 'bytes of such frames kept per session').default(defaultServerSettings.resumeBufferBytes).argParser(int).env('TANDEM_RESUME_BUFFER_BYTES'))
-  .addOption(new Option('--max-connections <n>', 'open connections in all; more get HTTP 503').default(limits.maxConnections, `${limits.maxConnections}: the file limit less a reserve`).argParser(int).env('TANDEM_MAX_CONNECTIONS'))
-  .addOption(new Option('--max-connections-per-ip <n>', 'open connections from one client address; more get HTTP 429').default(limits.maxConnectionsPerIp).argParser(int).env('TANDEM_MAX_CONNECTIONS_PER_IP'))
-  .addOption(new Option('--trust-proxy <address...>', "reverse proxy whose X-Forwarded-For names the client's address (repeatable)").default([]).argParser(list).env('TANDEM_TRUST_PROXY'))
-  .addOption(new Option('--allow-origin <origin...>', 'browser origin allowed to connect, exact or *.example.com (repeatable); others get HTTP 403. Default: any').default([]).argParser(list).env('TANDEM_ALLOW_ORIGIN'))
-  .addOption(new Option('--tls-cert <file>', 'PEM certificate chain: serve wss:// and https:// (needs --tls-key)').env('TANDEM_TLS_CERT'))
+  .addOption(
+    new Option('--port <port>', 'port to listen on (0 picks a free one)')
+      .default(DEFAULT_PORT)
+      .argParser(Number)
+      .env('TANDEM_PORT'),
+  )
+  .addOption(
+    new Option('--ping-interval <seconds>', 'quiet time before a client is pinged')
+      .default(defaultServerSettings.pingIntervalMs / 1000)
+      .argParser(num)
+      .env('TANDEM_PING_INTERVAL'),
+  )
+  .addOption(
+    new Option('--ping-timeout <seconds>', 'time a pinged client has to answer')
+      .default(defaultServerSettings.pingTimeoutMs / 1000)
+      .argParser(num)
+      .env('TANDEM_PING_TIMEOUT'),
+  )
+  .addOption(
+    new Option(
+      '--max-frame-bytes <bytes>',
+      'largest accepted frame; larger ones close the connection with 1009 and the limit in words',
+    )
+      .default(defaultServerSettings.maxFrameBytes)
+      .argParser(int)
+      .env('TANDEM_MAX_FRAME_BYTES'),
+  )
+  .addOption(
+    new Option('--rate-limit <perSecond>', 'sustained messages per second per client')
+      .default(defaultServerSettings.rateLimitPerSecond)
+      .argParser(num)
+      .env('TANDEM_RATE_LIMIT'),
+  )
+  .addOption(
+    new Option('--rate-burst <messages>', 'burst allowance per client')
+      .default(defaultServerSettings.rateLimitBurst)
+      .argParser(num)
+      .env('TANDEM_RATE_BURST'),
+  )
+  .addOption(
+    new Option('--byte-rate-limit <bytesPerSecond>', 'sustained bytes per second per client')
+      .default(defaultServerSettings.rateLimitBytesPerSecond)
+      .argParser(num)
+      .env('TANDEM_BYTE_RATE_LIMIT'),
+  )
+  .addOption(
+    new Option('--byte-rate-burst <bytes>', 'byte burst allowance per client (at least --max-frame-bytes)')
+      .default(defaultServerSettings.rateLimitBytesBurst)
+      .argParser(num)
+      .env('TANDEM_BYTE_RATE_BURST'),
+  )
+  .addOption(
+    new Option(
+      '--max-buffered-bytes <bytes>',
+      'unsent bytes queued for one client before it is closed as a slow consumer (1008)',
+    )
+      .default(defaultServerSettings.maxBufferedBytes)
+      .argParser(int)
+      .env('TANDEM_MAX_BUFFERED_BYTES'),
+  )
+  .addOption(
+    new Option(
+      '--resume-grace <seconds>',
+      'how long a resume-capable client whose link dropped keeps its ID and pairing (its partner is not told); 0 turns resume off',
+    )
+      .default(defaultServerSettings.resumeGraceMs / 1000)
+      .argParser(nonNegative)
+      .env('TANDEM_RESUME_GRACE'),
+  )
+  .addOption(
+    new Option(
+      '--resume-buffer-frames <n>',
+      'frames kept per session for replay after a resume; past it the session ends',
+    )
+      .default(defaultServerSettings.resumeBufferFrames)
+      .argParser(int)
+      .env('TANDEM_RESUME_BUFFER_FRAMES'),
+  )
+  .addOption(
+    new Option('--resume-buffer-bytes <bytes>', 'bytes of such frames kept per session')
+      .default(defaultServerSettings.resumeBufferBytes)
+      .argParser(int)
+      .env('TANDEM_RESUME_BUFFER_BYTES'),
+  )
+  .addOption(
+    new Option('--max-connections <n>', 'open connections in all; more get HTTP 503')
+      .default(limits.maxConnections, `${limits.maxConnections}: the file limit less a reserve`)
+      .argParser(int)
+      .env('TANDEM_MAX_CONNECTIONS'),
+  )
+  .addOption(
+    new Option('--max-connections-per-ip <n>', 'open connections from one client address; more get HTTP 429')
+      .default(limits.maxConnectionsPerIp)
+      .argParser(int)
+      .env('TANDEM_MAX_CONNECTIONS_PER_IP'),
+  )
+  .addOption(
+    new Option(
+      '--trust-proxy <address...>',
+      "reverse proxy whose X-Forwarded-For names the client's address (repeatable)",
+    )
+      .default([])
+      .argParser(list)
+      .env('TANDEM_TRUST_PROXY'),
+  )
+  .addOption(
+    new Option(
+      '--allow-origin <origin...>',
+      'browser origin allowed to connect, exact or *.example.com (repeatable); others get HTTP 403. Default: any',
+    )
+      .default([])
+      .argParser(list)
+      .env('TANDEM_ALLOW_ORIGIN'),
+  )
+  .addOption(
+    new Option('--tls-cert <file>', 'PEM certificate chain: serve wss:// and https:// (needs --tls-key)').env(
+      'TANDEM_TLS_CERT',
+    ),
+  )
   .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('TANDEM_TLS_KEY'))
-  .addOption(new Option('--admin-port <port>', 'serve /healthz, /readyz and /metrics on this port only (on --admin-host), not the public one').argParser(Number).env('TANDEM_ADMIN_PORT'))
-  .addOption(new Option('--admin-host <host>', 'address for --admin-port').default('127.0.0.1').env('TANDEM_ADMIN_HOST'))
+  .addOption(
+    new Option(
+      '--admin-port <port>',
+      'serve /healthz, /readyz and /metrics on this port only (on --admin-host), not the public one',
+    )
+      .argParser(Number)
+      .env('TANDEM_ADMIN_PORT'),
+  )
+  .addOption(
+    new Option('--admin-host <host>', 'address for --admin-port').default('127.0.0.1').env('TANDEM_ADMIN_HOST'),
+  )
   .addOption(new Option('--no-metrics', 'do not serve /metrics'))
-  .addOption(new Option('--stun-url <url...>', 'STUN server handed to clients (stun:host[:port], repeatable)').default([]).argParser(list).env('TANDEM_STUN_URL'))
-  .addOption(new Option('--turn-url <url...>', 'TURN server handed to clients with short-lived credentials (turn:host[:port][?transport=udp|tcp], repeatable; needs --turn-secret)').default([]).argParser(list).env('TANDEM_TURN_URL'))
-  .addOption(new Option('--turn-secret <secret>', "coturn's static-auth-secret (use-auth-secret); never sent to clients").env('TANDEM_TURN_SECRET'))
-  .addOption(new Option('--turn-ttl <seconds>', 'lifetime of the TURN credentials a client gets (at most a day); long sessions get fresh ones before expiry').default(DEFAULT_TURN_TTL_S).argParser(int).env('TANDEM_TURN_TTL'))
-  .addOption(new Option('--redis <url>', 'join a cluster through this Redis (redis://host:port[/db]); without it the server is one process with an in-memory directory').env('TANDEM_REDIS'))
-  .addOption(new Option('--redis-prefix <prefix>', 'prefix of the keys and channels in Redis (several clusters can share one Redis)').default('tandem:').env('TANDEM_REDIS_PREFIX'))
-  .addOption(new Option('--lease-ttl <seconds>', "with --redis: how long a silent node is presumed alive; its clients' partners are told within this plus a second").default(5).argParser(num).env('TANDEM_LEASE_TTL'))
-  .addOption(new Option('--drain-timeout <seconds>', 'on SIGTERM: refuse new clients, close the others with 1012 (reconnect elsewhere), exit once they are gone or after this long').default(10).argParser(num).env('TANDEM_DRAIN_TIMEOUT'))
+  .addOption(
+    new Option('--stun-url <url...>', 'STUN server handed to clients (stun:host[:port], repeatable)')
+      .default([])
+      .argParser(list)
+      .env('TANDEM_STUN_URL'),
+  )
+  .addOption(
+    new Option(
+      '--turn-url <url...>',
+      'TURN server handed to clients with short-lived credentials (turn:host[:port][?transport=udp|tcp], repeatable; needs --turn-secret)',
+    )
+      .default([])
+      .argParser(list)
+      .env('TANDEM_TURN_URL'),
+  )
+  .addOption(
+    new Option('--turn-secret <secret>', "coturn's static-auth-secret (use-auth-secret); never sent to clients").env(
+      'TANDEM_TURN_SECRET',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--turn-ttl <seconds>',
+      'lifetime of the TURN credentials a client gets (at most a day); long sessions get fresh ones before expiry',
+    )
+      .default(DEFAULT_TURN_TTL_S)
+      .argParser(int)
+      .env('TANDEM_TURN_TTL'),
+  )
+  .addOption(
+    new Option(
+      '--redis <url>',
+      'join a cluster through this Redis (redis://host:port[/db]); without it the server is one process with an in-memory directory',
+    ).env('TANDEM_REDIS'),
+  )
+  .addOption(
+    new Option(
+      '--redis-prefix <prefix>',
+      'prefix of the keys and channels in Redis (several clusters can share one Redis)',
+    )
+      .default('tandem:')
+      .env('TANDEM_REDIS_PREFIX'),
+  )
+  .addOption(
+    new Option(
+      '--lease-ttl <seconds>',
+      "with --redis: how long a silent node is presumed alive; its clients' partners are told within this plus a second",
+    )
+      .default(5)
+      .argParser(num)
+      .env('TANDEM_LEASE_TTL'),
+  )
+  .addOption(
+    new Option(
+      '--drain-timeout <seconds>',
+      'on SIGTERM: refuse new clients, close the others with 1012 (reconnect elsewhere), exit once they are gone or after this long',
+    )
+      .default(10)
+      .argParser(num)
+      .env('TANDEM_DRAIN_TIMEOUT'),
+  )
   .addOption(new Option('--no-demo', 'do not serve the demo chat page over HTTP on the same port'))
   .addOption(new Option('--no-extensions', 'do not advertise v2 extensions in your_id (pure v1)'))
-  .addOption(new Option('--log-format <format>', 'text lines (client strings escaped) or JSON (pino)').choices(['text', 'json']).default('text').env('TANDEM_LOG_FORMAT'))
-  .addOption(new Option('--log-level <level>', 'info logs every pairing and relay; warn only problems').choices(['debug', 'info', 'warn', 'silent']).default('info').env('TANDEM_LOG_LEVEL'))
-  .addHelpText('after', '\nSignals: SIGTERM drains (see --drain-timeout); SIGINT closes every client with 1001 and exits.\nEvery option also reads the TANDEM_* variable shown.')
+  .addOption(
+    new Option('--log-format <format>', 'text lines (client strings escaped) or JSON (pino)')
+      .choices(['text', 'json'])
+      .default('text')
+      .env('TANDEM_LOG_FORMAT'),
+  )
+  .addOption(
+    new Option('--log-level <level>', 'info logs every pairing and relay; warn only problems')
+      .choices(['debug', 'info', 'warn', 'silent'])
+      .default('info')
+      .env('TANDEM_LOG_LEVEL'),
+  )
+  .addHelpText(
+    'after',
+    '\nSignals: SIGTERM drains (see --drain-timeout); SIGINT closes every client with 1001 and exits.\nEvery option also reads the TANDEM_* variable shown.',
+  )
   .parse();
 const opts = program.opts<{
-  host: string; port: number; pingInterval: number; pingTimeout: number; maxFrameBytes: number;
-  rateLimit: number; rateBurst: number; byteRateLimit: number; byteRateBurst: number; maxBufferedBytes: number;
-  resumeGrace: number; resumeBufferFrames: number; resumeBufferBytes: number;
-  maxConnections: number; maxConnectionsPerIp: number; trustProxy: string[]; allowOrigin: string[];
-  redis?: string; redisPrefix: string; leaseTtl: number;
-  stunUrl: string[]; turnUrl: string[]; turnSecret?: string; turnTtl: number;
-  tlsCert?: string; tlsKey?: string; adminPort?: number; adminHost: string; metrics: boolean; drainTimeout: number;
-  extensions: boolean; demo: boolean; logFormat: 'text' | 'json'; logLevel: LogLevel | 'silent';
+  host: string;
+  port: number;
+  pingInterval: number;
+  pingTimeout: number;
+  maxFrameBytes: number;
+  rateLimit: number;
+  rateBurst: number;
+  byteRateLimit: number;
+  byteRateBurst: number;
+  maxBufferedBytes: number;
+  resumeGrace: number;
+  resumeBufferFrames: number;
+  resumeBufferBytes: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  trustProxy: string[];
+  allowOrigin: string[];
+  redis?: string;
+  redisPrefix: string;
+  leaseTtl: number;
+  stunUrl: string[];
+  turnUrl: string[];
+  turnSecret?: string;
+  turnTtl: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  adminPort?: number;
+  adminHost: string;
+  metrics: boolean;
+  drainTimeout: number;
+  extensions: boolean;
+  demo: boolean;
+  logFormat: 'text' | 'json';
+  logLevel: LogLevel | 'silent';
 }>();
-if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) program.error('error: --tls-cert and --tls-key go together');
-const ice: IceSettings = { stunUrls: opts.stunUrl, turnUrls: opts.turnUrl, turnSecret: opts.turnSecret, turnTtlS: opts.turnTtl };
+if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
+  program.error('error: --tls-cert and --tls-key go together');
+const ice: IceSettings = {
+  stunUrls: opts.stunUrl,
+  turnUrls: opts.turnUrl,
+  turnSecret: opts.turnSecret,
+  turnTtlS: opts.turnTtl,
+};
 const iceProblem = checkIceSettings(ice);
 if (iceProblem !== null) program.error(`error: ${iceProblem}`);
 const iceConfigured = ice.stunUrls.length > 0 || ice.turnUrls.length > 0;
 const iceRoute = iceServersHandler(ice);
 
 const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
-const json = opts.logFormat === 'json' ? pino({ level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } }) : null;
+const json =
+  opts.logFormat === 'json'
+    ? pino({ level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } })
+    : null;
 const shows = (level: LogLevel) => rank[level] >= rank[opts.logLevel];
 const say = (level: LogLevel, line: string, fields: object = {}) => {
   if (!shows(level)) return;
@@ -101,7 +325,8 @@ const say = (level: LogLevel, line: string, fields: object = {}) => {
 
 let tls: { cert: Buffer; key: Buffer } | null = null;
 try {
-  if (opts.tlsCert !== undefined && opts.tlsKey !== undefined) tls = { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) };
+  if (opts.tlsCert !== undefined && opts.tlsKey !== undefined)
+    tls = { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) };
 } catch (err) {
   program.error(`error: cannot read the TLS files: ${(err as Error).message}`);
 }
@@ -110,7 +335,12 @@ say('info', `Server starting... ${scheme}://${opts.host}:${opts.port}`);
 
 // One port for both: the demo page (and, without --admin-port, the ops endpoints) over HTTP(S),
 // the signaling endpoint as a WebSocket upgrade.
-const page = opts.demo ? demoHandler() : (_req: IncomingMessage, res: ServerResponse) => res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('This is a tandem signaling server: connect with a WebSocket.\n');
+const page = opts.demo
+  ? demoHandler()
+  : (_req: IncomingMessage, res: ServerResponse) =>
+      res
+        .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('This is a tandem signaling server: connect with a WebSocket.\n');
 let ops: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
 const onRequest = (req: IncomingMessage, res: ServerResponse) => {
   if (opts.adminPort === undefined && ops?.(req, res)) return;
@@ -119,21 +349,40 @@ const onRequest = (req: IncomingMessage, res: ServerResponse) => {
 };
 const http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createServer(onRequest);
 
-const directory = opts.redis === undefined ? null : new RedisDirectory({
-  url: opts.redis,
-  prefix: opts.redisPrefix,
-  leaseTtlMs: Math.round(opts.leaseTtl * 1000),
-  reapIntervalMs: Math.min(1000, Math.round(opts.leaseTtl * 250)),
-  onEvent: (e) => {
-    switch (e.type) {
-      case 'ready': return say('info', `Cluster node ${directory!.node} is ready (Redis ${opts.redis}).`, { node: directory!.node });
-      case 'lost': return say('warn', `Lost Redis (${e.error}): new pairings fail until it is back; pairs that cross nodes end when it returns.`);
-      case 'reset': return say('info', `Rejoined the cluster (${e.why}); registered ${e.registered} client${e.registered === 1 ? '' : 's'} again.`);
-      case 'reaped': return say('info', `Lease of ${e.nodes} node${e.nodes === 1 ? '' : 's'} lapsed: forgot ${e.clients} client${e.clients === 1 ? '' : 's'}, their partners told.`);
-      case 'error': return say('warn', `Redis: ${e.error}`);
-    }
-  },
-});
+const directory =
+  opts.redis === undefined
+    ? null
+    : new RedisDirectory({
+        url: opts.redis,
+        prefix: opts.redisPrefix,
+        leaseTtlMs: Math.round(opts.leaseTtl * 1000),
+        reapIntervalMs: Math.min(1000, Math.round(opts.leaseTtl * 250)),
+        onEvent: (e) => {
+          switch (e.type) {
+            case 'ready':
+              return say('info', `Cluster node ${directory!.node} is ready (Redis ${opts.redis}).`, {
+                node: directory!.node,
+              });
+            case 'lost':
+              return say(
+                'warn',
+                `Lost Redis (${e.error}): new pairings fail until it is back; pairs that cross nodes end when it returns.`,
+              );
+            case 'reset':
+              return say(
+                'info',
+                `Rejoined the cluster (${e.why}); registered ${e.registered} client${e.registered === 1 ? '' : 's'} again.`,
+              );
+            case 'reaped':
+              return say(
+                'info',
+                `Lease of ${e.nodes} node${e.nodes === 1 ? '' : 's'} lapsed: forgot ${e.clients} client${e.clients === 1 ? '' : 's'}, their partners told.`,
+              );
+            case 'error':
+              return say('warn', `Redis: ${e.error}`);
+          }
+        },
+      });
 
 let server: WsTandemServer;
 const metrics = opts.metrics ? createMetrics(() => server.stats()) : null;
@@ -154,7 +403,12 @@ try {
       resumeBufferBytes: opts.resumeBufferBytes,
       advertiseExtensions: opts.extensions,
     },
-    limits: { maxConnections: opts.maxConnections, maxConnectionsPerIp: opts.maxConnectionsPerIp, trustProxy: opts.trustProxy, allowOrigins: opts.allowOrigin },
+    limits: {
+      maxConnections: opts.maxConnections,
+      maxConnectionsPerIp: opts.maxConnectionsPerIp,
+      trustProxy: opts.trustProxy,
+      allowOrigins: opts.allowOrigin,
+    },
     // relays and pings are hot: the engine builds only the events shown at this level or read by metrics
     wantsLog: (type) => shows(serverLogLevel[type]) || (metrics?.wants(type) ?? false),
     log: (e) => {
@@ -178,7 +432,10 @@ ops = opsHandler({ ready: () => server.accepting && server.available, ...(metric
 
 const loopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 if (opts.allowOrigin.length === 0 && !loopback(opts.host)) {
-  say('warn', `Warning: listening on ${opts.host} and accepting any browser origin; name the sites that may connect with --allow-origin.`);
+  say(
+    'warn',
+    `Warning: listening on ${opts.host} and accepting any browser origin; name the sites that may connect with --allow-origin.`,
+  );
 }
 const fail = (err: Error) => {
   say('warn', `Cannot listen: ${err.message}`);
@@ -200,12 +457,19 @@ let admin: Server | null = null;
 if (opts.adminPort !== undefined) {
   const handle = ops;
   admin = createServer((req, res) => {
-    if (!handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: /healthz, /readyz, /metrics\n');
+    if (!handle(req, res))
+      res
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('Not found: /healthz, /readyz, /metrics\n');
   });
   admin.on('error', fail);
   admin.listen(opts.adminPort, opts.adminHost, () => {
     const a = admin!.address() as AddressInfo;
-    say('info', `Admin endpoints on http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}/ (healthz, readyz${metrics ? ', metrics' : ''})`, { adminHost: a.address, adminPort: a.port });
+    say(
+      'info',
+      `Admin endpoints on http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}/ (healthz, readyz${metrics ? ', metrics' : ''})`,
+      { adminHost: a.address, adminPort: a.port },
+    );
   });
 }
 
@@ -217,7 +481,10 @@ const stop = (signal: NodeJS.Signals) => {
   }
   stopping = true;
   const draining = signal === 'SIGTERM';
-  say('info', draining ? `Received SIGTERM; draining (up to ${opts.drainTimeout} s).` : `Received ${signal}; shutting down.`);
+  say(
+    'info',
+    draining ? `Received SIGTERM; draining (up to ${opts.drainTimeout} s).` : `Received ${signal}; shutting down.`,
+  );
   (draining ? server.drain(opts.drainTimeout * 1000) : server.close()).then(async () => {
     await directory?.close();
     admin?.close();

@@ -1,7 +1,12 @@
 /// <reference lib="dom" />
 // The demo page: show your key, connect to another, chat. State and errors in plain words.
 // Bundled with esbuild (scripts/bundle-demo.mjs) from @tandem/client-core and the browser adapter.
-import { createTandemClient, type ClientErrorCode, type ClientPublicEvent, type ClientStatus } from '@tandem/client-core';
+import {
+  createTandemClient,
+  type ClientErrorCode,
+  type ClientPublicEvent,
+  type ClientStatus,
+} from '@tandem/client-core';
 import { browserPeerFactory, browserTransport } from '../browser.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -17,7 +22,8 @@ const message = $<HTMLInputElement>('message');
 const send = $<HTMLButtonElement>('send');
 
 /** What the status line shows: the client's own status, plus "your peer left" until the next pairing. */
-type UiState = 'connecting' | 'waiting' | 'requesting' | 'negotiating' | 'open' | 'peer-left' | 'reconnecting' | 'offline';
+type UiState =
+  'connecting' | 'waiting' | 'requesting' | 'negotiating' | 'open' | 'peer-left' | 'reconnecting' | 'offline';
 const labels: Record<UiState, string> = {
   connecting: 'connecting to the server…',
   waiting: 'waiting — share your key or connect to one',
@@ -46,7 +52,10 @@ const render = () => {
   const ui: UiState = s === 'registered' && peerJustLeft ? 'peer-left' : uiStateOf[s];
   status.dataset['state'] = ui;
   // while signaling resumes the chat itself goes on: the status line says both
-  status.textContent = labels[ui] + (ui === 'reconnecting' ? reconnectDetail : '') + (client.resuming ? ' · signaling link lost; resuming…' : '');
+  status.textContent =
+    labels[ui] +
+    (ui === 'reconnecting' ? reconnectDetail : '') +
+    (client.resuming ? ' · signaling link lost; resuming…' : '');
   status.dataset['resuming'] = String(client.resuming);
   connectBtn.disabled = s !== 'registered';
   message.disabled = send.disabled = s !== 'open';
@@ -73,7 +82,9 @@ const showError = (e: Extract<ClientPublicEvent, { type: 'error' }>) => {
   errorBox.title = `${e.source} (${e.code}): ${e.message}`;
 };
 
-const wsUrl = new URLSearchParams(location.search).get('server') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+const wsUrl =
+  new URLSearchParams(location.search).get('server') ??
+  `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
 const client = createTandemClient({ url: wsUrl, transport: browserTransport, createPeer: browserPeerFactory });
 // for people poking at it in devtools
 (globalThis as { tandem?: unknown }).tandem = client;
@@ -90,7 +101,9 @@ client.on('paired', ({ peerId }) => {
   render();
 });
 client.on('open', () => note('direct connection open', 'note'));
-client.on('message', ({ data }) => note(`peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`, 'peer'));
+client.on('message', ({ data }) =>
+  note(`peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`, 'peer'),
+);
 client.on('peerLeft', ({ peerId, reason }) => {
   note(`${peerId} left (${reason.replace('_', ' ')})`, 'note');
   peerJustLeft = true;

@@ -8,7 +8,9 @@ import { build } from 'esbuild';
 const src = (p: string) => fileURLToPath(new URL(`../../src/demo/${p}`, import.meta.url));
 
 /** Bundle into `outDir` (default: the package's dist/demo). Returns the directory. */
-export async function bundleDemo(outDir = fileURLToPath(new URL('../../dist/demo/', import.meta.url))): Promise<string> {
+export async function bundleDemo(
+  outDir = fileURLToPath(new URL('../../dist/demo/', import.meta.url)),
+): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   await build({
     entryPoints: [src('app.ts')],

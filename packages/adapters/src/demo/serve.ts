@@ -13,7 +13,11 @@ export function demoDir(): string | null {
   return null;
 }
 
-const types: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'app.js.map': 'application/json' };
+const types: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.js.map': 'application/json',
+};
 
 /** A request handler for the page; anything else gets 404. Files are read once. */
 export function demoHandler(dir: string | null = demoDir()): (req: IncomingMessage, res: ServerResponse) => void {
@@ -26,10 +30,18 @@ export function demoHandler(dir: string | null = demoDir()): (req: IncomingMessa
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (body === undefined) {
-      const missing = files.size === 0 ? 'The demo page is not built (npm run build).\n' : 'Not found. This is a tandem signaling server: connect with a WebSocket.\n';
+      const missing =
+        files.size === 0
+          ? 'The demo page is not built (npm run build).\n'
+          : 'Not found. This is a tandem signaling server: connect with a WebSocket.\n';
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(missing);
     } else {
-      res.writeHead(200, { 'content-type': types[name]!, 'content-length': body.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': types[name]!,
+        'content-length': body.length,
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     }
   };

@@ -39,13 +39,32 @@ export type PairOutcome =
  */
 export type NodeMessage =
   /** `to` was paired by `peer` (on `peerNode`), the initiator. */
-  | { readonly type: 'paired'; readonly to: string; readonly peer: string; readonly peerNode: string; readonly epoch: string }
+  | {
+      readonly type: 'paired';
+      readonly to: string;
+      readonly peer: string;
+      readonly peerNode: string;
+      readonly epoch: string;
+    }
   /** A signal from `from` for its partner `to`; `frame` already carries `from_peer`. */
-  | { readonly type: 'signal'; readonly to: string; readonly from: string; readonly epoch: string; readonly messageType: SignalType; readonly frame: string }
+  | {
+      readonly type: 'signal';
+      readonly to: string;
+      readonly from: string;
+      readonly epoch: string;
+      readonly messageType: SignalType;
+      readonly frame: string;
+    }
   /** `peer`, partner of `to`, left (closed, timed out, left the pair, or its node died). */
   | { readonly type: 'peer_left'; readonly to: string; readonly peer: string; readonly epoch: string }
   /** `peer`, partner of `to`, now lives on `node` (its session was resumed there). */
-  | { readonly type: 'peer_moved'; readonly to: string; readonly peer: string; readonly node: string; readonly epoch: string };
+  | {
+      readonly type: 'peer_moved';
+      readonly to: string;
+      readonly peer: string;
+      readonly node: string;
+      readonly epoch: string;
+    };
 
 /** A resumable session moving between nodes: everything its new node needs to carry on. */
 export interface MovedSession {
@@ -62,7 +81,8 @@ export interface MovedSession {
 }
 
 /** A session handed over, or why not (a sentence for the client). */
-export type HandoverResult = { readonly ok: true; readonly session: MovedSession } | { readonly ok: false; readonly why: string };
+export type HandoverResult =
+  { readonly ok: true; readonly session: MovedSession } | { readonly ok: false; readonly why: string };
 
 /** A live client a node holds, for registering again after the directory lost its state. */
 export interface Registration {

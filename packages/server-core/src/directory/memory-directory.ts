@@ -1,6 +1,15 @@
 // The in-memory directory: the embedded default for one process, and any number of nodes sharing
 // a MemoryHub in tests, where `deferred` lets a test choose the interleaving as a slow network would.
-import { UNKNOWN_TOKEN, type Directory, type DirectoryListener, type HandoverResult, type MaybePromise, type NodeMessage, type PairOutcome, type PeerRef } from './directory.js';
+import {
+  UNKNOWN_TOKEN,
+  type Directory,
+  type DirectoryListener,
+  type HandoverResult,
+  type MaybePromise,
+  type NodeMessage,
+  type PairOutcome,
+  type PeerRef,
+} from './directory.js';
 
 /** A client's record; records are replaced, never changed, so every unpaired client of a node shares one. */
 interface MemoryRecord {
@@ -165,7 +174,8 @@ export class InMemoryDirectory implements Directory {
     return this.hub.later((): HandoverResult => {
       const holder = this.hub.sessions.get(key);
       const engine = holder === undefined ? undefined : this.hub.nodes.get(holder.node)?.listener;
-      if (engine === undefined || engine === null || holder!.node === this.node) return { ok: false, why: UNKNOWN_TOKEN };
+      if (engine === undefined || engine === null || holder!.node === this.node)
+        return { ok: false, why: UNKNOWN_TOKEN };
       return engine.handover(key, secret, received, this.node);
     });
   }
@@ -173,7 +183,10 @@ export class InMemoryDirectory implements Directory {
   adopt(id: string): MaybePromise<void> {
     return this.hub.later(() => {
       const record = this.hub.records.get(id);
-      this.hub.records.set(id, record === undefined || record.peer === null ? this.hub.idle(this.node) : { ...record, node: this.node });
+      this.hub.records.set(
+        id,
+        record === undefined || record.peer === null ? this.hub.idle(this.node) : { ...record, node: this.node },
+      );
     });
   }
 

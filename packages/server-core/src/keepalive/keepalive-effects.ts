@@ -26,13 +26,21 @@ export function keepaliveDue<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Conn
   switch (conn.keepaliveState) {
     case KeepaliveState.live: {
       const due = pingDueAt(ctx, conn);
-      if (due > t) ctx.wheel.file(conn, due); // heard since it was filed: no ping yet
+      if (due > t)
+        ctx.wheel.file(conn, due); // heard since it was filed: no ping yet
       else keepaliveEvent(ctx, turn, conn, KeepaliveInput.due);
       return;
     }
     case KeepaliveState.probing:
       if (conn.pingDeadline > t) ctx.wheel.file(conn, conn.pingDeadline);
-      else keepaliveEvent(ctx, turn, conn, conn.resume !== null ? KeepaliveInput.deadlineResumable : KeepaliveInput.deadline, 'ping timeout');
+      else
+        keepaliveEvent(
+          ctx,
+          turn,
+          conn,
+          conn.resume !== null ? KeepaliveInput.deadlineResumable : KeepaliveInput.deadline,
+          'ping timeout',
+        );
       return;
     case KeepaliveState.detached: {
       const deadline = conn.resume!.graceDeadline;
@@ -47,7 +55,13 @@ export function keepaliveDue<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Conn
  * Run one keepalive transition for `conn` and carry out what it emitted; `lostBecause` is why its
  * link was lost, for the log of a detach.
  */
-export function keepaliveEvent<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, input: number, lostBecause: DisconnectReason = 'connection lost'): void {
+export function keepaliveEvent<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  input: number,
+  lostBecause: DisconnectReason = 'connection lost',
+): void {
   const row = keepaliveTable.table[conn.keepaliveState]![input]!;
   conn.keepaliveState = row.next;
   const s = ctx.settings;

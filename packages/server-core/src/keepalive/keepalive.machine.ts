@@ -32,8 +32,14 @@ export type KeepaliveEffect =
 
 /** Every event, for compiling the machine into a table. */
 export const keepaliveEvents: readonly KeepaliveEvent[] = [
-  { type: 'HEARD' }, { type: 'DUE' }, { type: 'DEADLINE', resumable: false }, { type: 'DEADLINE', resumable: true },
-  { type: 'LOST' }, { type: 'RESUMED' }, { type: 'GRACE_OVER' }, { type: 'CLOSE' },
+  { type: 'HEARD' },
+  { type: 'DUE' },
+  { type: 'DEADLINE', resumable: false },
+  { type: 'DEADLINE', resumable: true },
+  { type: 'LOST' },
+  { type: 'RESUMED' },
+  { type: 'GRACE_OVER' },
+  { type: 'CLOSE' },
 ];
 
 /** One connection's liveness: live → probing → (heard: live | deadline: dead, or detached with resume); detached → (resumed: live | grace over: dead). */

@@ -23,7 +23,14 @@ export function pairRequest<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Conne
   } catch {
     return unavailable(ctx, turn, conn);
   }
-  awaitAnswer(ctx, turn, conn, answer, (t, outcome) => pairAnswered(ctx, t, conn, targetId, outcome), (t) => unavailable(ctx, t, conn));
+  awaitAnswer(
+    ctx,
+    turn,
+    conn,
+    answer,
+    (t, outcome) => pairAnswered(ctx, t, conn, targetId, outcome),
+    (t) => unavailable(ctx, t, conn),
+  );
 }
 
 /** Each refusing verdict as the pairing machine's event, and as the error it answers with. */
@@ -34,7 +41,13 @@ const refusals = {
 } as const;
 
 /** The directory decided `conn`'s request for `targetId`. */
-function pairAnswered<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, targetId: string, outcome: PairOutcome): void {
+function pairAnswered<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  targetId: string,
+  outcome: PairOutcome,
+): void {
   // a requester that closed meanwhile is unregistered after the pairing, which clears its target too
   if (conn.pairingState === PairingState.closed) return;
   const refused = { cause: 'request', targetId, match: null } as const;
@@ -51,14 +64,25 @@ function pairAnswered<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<
   if (outcome.node === ctx.node) {
     const local = ctx.local.get(targetId);
     // it closed after the directory paired it: its unregistration clears the pairing again
-    if (local === undefined || local.pairingState === PairingState.closed) return pairingEvent(ctx, turn, conn, PairingInput.requestUnknown, refused);
+    if (local === undefined || local.pairingState === PairingState.closed)
+      return pairingEvent(ctx, turn, conn, PairingInput.requestUnknown, refused);
     endStalePairing(ctx, turn, local);
     target = local;
   } else target = new RemotePeer(targetId, outcome.node);
-  pairingEvent(ctx, turn, conn, PairingInput.requestFree, { cause: 'request', targetId, match: { target, epoch: outcome.epoch } });
+  pairingEvent(ctx, turn, conn, PairingInput.requestFree, {
+    cause: 'request',
+    targetId,
+    match: { target, epoch: outcome.epoch },
+  });
 }
 
 function unavailable<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>): void {
   if (conn.pairingState === PairingState.closed) return;
-  rejectFrame(ctx, turn, conn, `${ErrorText.Unavailable}: the cluster directory is unreachable, try again shortly`, 'unavailable');
+  rejectFrame(
+    ctx,
+    turn,
+    conn,
+    `${ErrorText.Unavailable}: the cluster directory is unreachable, try again shortly`,
+    'unavailable',
+  );
 }

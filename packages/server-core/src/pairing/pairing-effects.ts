@@ -27,13 +27,25 @@ export type PairingPayload<H> =
 export const END: PairingPayload<never> = Object.freeze({ cause: 'end' });
 
 /** Run one pairing-machine transition for `conn` and carry out what it emitted. */
-export function pairingEvent<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, input: number, payload: PairingPayload<H>): void {
+export function pairingEvent<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  input: number,
+  payload: PairingPayload<H>,
+): void {
   const row = pairingTable.table[conn.pairingState]![input]!;
   conn.pairingState = row.next;
   for (const effect of row.emitted) pairingEffect(ctx, turn, conn, effect, payload);
 }
 
-function pairingEffect<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, effect: PairingEffect, payload: PairingPayload<H>): void {
+function pairingEffect<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  effect: PairingEffect,
+  payload: PairingPayload<H>,
+): void {
   switch (effect.type) {
     case 'reply_error':
       return replyPairingError(ctx, turn, conn, effect.error, payload);
@@ -44,7 +56,8 @@ function pairingEffect<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection
       conn.pairEpoch = epoch;
       ctx.counters.pairs++;
       ctx.sink.log?.({ type: 'paired', id: conn.id, peerId: target.id });
-      if (target instanceof RemotePeer) return post(ctx, target.node, { type: 'paired', to: target.id, peer: conn.id, peerNode: ctx.node, epoch });
+      if (target instanceof RemotePeer)
+        return post(ctx, target.node, { type: 'paired', to: target.id, peer: conn.id, peerNode: ctx.node, epoch });
       target.peer = conn;
       target.pairEpoch = epoch;
       return pairingEvent(ctx, turn, target, PairingInput.pairedByPeer, { cause: 'peer', peer: conn });
@@ -61,7 +74,8 @@ function pairingEffect<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection
       conn.pairEpoch = null;
       // the directory clears both sides (a closing connection's unregistration does it); its
       // answer names the partner, whose node tells it when it is elsewhere
-      if (conn.pairingState !== PairingState.closed && peer !== null) tellRemotePartner(ctx, conn.id, ctx.directory.unpair(conn.id, epoch!));
+      if (conn.pairingState !== PairingState.closed && peer !== null)
+        tellRemotePartner(ctx, conn.id, ctx.directory.unpair(conn.id, epoch!));
       if (peer instanceof RemotePeer) {
         ctx.counters.pairs--;
         return;
@@ -76,7 +90,8 @@ function pairingEffect<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection
       const peer = conn.peer;
       conn.peer = null;
       conn.pairEpoch = null;
-      if (peer instanceof RemotePeer) ctx.counters.pairs--; // the partner stays up: unregistering tells it
+      if (peer instanceof RemotePeer)
+        ctx.counters.pairs--; // the partner stays up: unregistering tells it
       else if (peer !== null && peer.pairingState === PairingState.paired) ctx.counters.pairs--;
       return;
     }
@@ -95,12 +110,24 @@ function pairingEffect<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection
  * Refuse a pair request or a signal. The words are wire v1's; a v2 client (one that said
  * `hello`) also gets the code, so it never has to match the words.
  */
-export function replyPairingError<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, error: PairingErrorCode, payload: PairingPayload<H>): void {
+export function replyPairingError<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  error: PairingErrorCode,
+  payload: PairingPayload<H>,
+): void {
   const message = pairingErrorText[error];
   countError(ctx, error);
   if (payload.cause === 'signal') ctx.sink.log?.({ type: 'not_paired', id: conn.id, messageType: payload.messageType });
-  else if (payload.cause === 'request') ctx.sink.log?.({ type: 'pair_failed', id: conn.id, targetId: payload.targetId, error, message });
-  deliver(ctx, turn, conn, encode(conn.saidHello ? { type: 'error', message, code: error } : { type: 'error', message }));
+  else if (payload.cause === 'request')
+    ctx.sink.log?.({ type: 'pair_failed', id: conn.id, targetId: payload.targetId, error, message });
+  deliver(
+    ctx,
+    turn,
+    conn,
+    encode(conn.saidHello ? { type: 'error', message, code: error } : { type: 'error', message }),
+  );
 }
 
 /**

@@ -50,9 +50,13 @@ export const pairingEvents: readonly PairingEvent[] = [
 export const pairingMachine = setup({
   types: { events: {} as PairingEvent, emitted: {} as PairingEffect },
   actions: {
-    replyError: emit((_, params: { error: PairingErrorCode }) => ({ type: 'reply_error', error: params.error }) as const),
+    replyError: emit(
+      (_, params: { error: PairingErrorCode }) => ({ type: 'reply_error', error: params.error }) as const,
+    ),
     pairWithTarget: emit({ type: 'pair_with_target' } as const),
-    sendPaired: emit((_, params: { initiator: boolean }) => ({ type: 'send_paired', initiator: params.initiator }) as const),
+    sendPaired: emit(
+      (_, params: { initiator: boolean }) => ({ type: 'send_paired', initiator: params.initiator }) as const,
+    ),
     relayToPeer: emit({ type: 'relay_to_peer' } as const),
     sendPeerDisconnected: emit({ type: 'send_peer_disconnected' } as const),
     releasePeer: emit({ type: 'release_peer' } as const),
@@ -68,10 +72,22 @@ export const pairingMachine = setup({
     unpaired: {
       on: {
         PAIR_REQUEST: [
-          { guard: { type: 'targetIs', params: 'self' }, actions: { type: 'replyError', params: { error: 'cannot_pair_with_self' } } },
-          { guard: { type: 'targetIs', params: 'unknown' }, actions: { type: 'replyError', params: { error: 'target_not_found' } } },
-          { guard: { type: 'targetIs', params: 'busy' }, actions: { type: 'replyError', params: { error: 'target_already_paired' } } },
-          { guard: { type: 'targetIs', params: 'requester_busy' }, actions: { type: 'replyError', params: { error: 'already_paired' } } },
+          {
+            guard: { type: 'targetIs', params: 'self' },
+            actions: { type: 'replyError', params: { error: 'cannot_pair_with_self' } },
+          },
+          {
+            guard: { type: 'targetIs', params: 'unknown' },
+            actions: { type: 'replyError', params: { error: 'target_not_found' } },
+          },
+          {
+            guard: { type: 'targetIs', params: 'busy' },
+            actions: { type: 'replyError', params: { error: 'target_already_paired' } },
+          },
+          {
+            guard: { type: 'targetIs', params: 'requester_busy' },
+            actions: { type: 'replyError', params: { error: 'already_paired' } },
+          },
           { target: 'paired', actions: ['pairWithTarget', { type: 'sendPaired', params: { initiator: true } }] },
         ],
         PAIRED_BY_PEER: { target: 'paired', actions: { type: 'sendPaired', params: { initiator: false } } },

@@ -8,14 +8,27 @@ import { deliver, watchQueue } from '../to-clients.js';
 import { post } from '../to-nodes.js';
 
 /** Relay `frame` (a validated `messageType`) from `conn` to its partner. */
-export function relaySignal<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, messageType: SignalType, frame: string): void {
+export function relaySignal<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  messageType: SignalType,
+  frame: string,
+): void {
   const peer = conn.peer!;
   const counters = ctx.counters;
   counters.relayed++;
   counters.relayedByType[messageType]++;
   const relayed = addFromPeer(frame);
   if (peer instanceof RemotePeer) {
-    post(ctx, peer.node, { type: 'signal', to: peer.id, from: conn.id, epoch: conn.pairEpoch!, messageType, frame: relayed });
+    post(ctx, peer.node, {
+      type: 'signal',
+      to: peer.id,
+      from: conn.id,
+      epoch: conn.pairEpoch!,
+      messageType,
+      frame: relayed,
+    });
     if (ctx.logRelays) ctx.sink.log!({ type: 'relayed', from: conn.id, to: peer.id, messageType });
     return;
   }

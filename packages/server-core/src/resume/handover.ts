@@ -11,7 +11,14 @@ import { checkResume, forgetToken } from './session.js';
 const FORWARD_MIN_MS = 60_000;
 
 /** Hand the session of token `key`.`secret` to node `to`, whose client received `received` frames. */
-export function handover<H>(ctx: EngineContext<H>, turn: Turn<H>, key: string, secret: string, received: number, to: string): HandoverResult {
+export function handover<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  key: string,
+  secret: string,
+  received: number,
+  to: string,
+): HandoverResult {
   const check = checkResume(ctx.sessions.get(key), secret, received);
   if (!check.ok) return check;
   const { session, resume: r, replay } = check;
@@ -38,6 +45,14 @@ export function handover<H>(ctx: EngineContext<H>, turn: Turn<H>, key: string, s
   ctx.moved.set(session.id, { node: to, until: now + Math.max(ctx.settings.resumeGraceMs, FORWARD_MIN_MS) });
   ctx.sink.log?.({ type: 'handed_over', id: session.id, node: to });
   const ledger = r.ledger;
-  const moved = { id: session.id, peer: peerRef, wsPing: session.wsPing, sent: ledger.sent, acked: ledger.acked, received: ledger.received, retained: replay };
+  const moved = {
+    id: session.id,
+    peer: peerRef,
+    wsPing: session.wsPing,
+    sent: ledger.sent,
+    acked: ledger.acked,
+    received: ledger.received,
+    retained: replay,
+  };
   return { ok: true, session: session.ice !== null ? { ...moved, iceServers: true } : moved };
 }

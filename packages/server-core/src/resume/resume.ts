@@ -15,14 +15,26 @@ import { settle } from '../to-nodes.js';
 import { checkResume, newToken, parseToken, reissueToken, wireToken } from './session.js';
 
 /** `resume` on link `fresh`: move the detached (or half-open) session onto it, then replay what its client missed. */
-export function resumeSession<H>(ctx: EngineContext<H>, turn: Turn<H>, fresh: Connection<H>, presented: string, received: number): void {
+export function resumeSession<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  fresh: Connection<H>,
+  presented: string,
+  received: number,
+): void {
   const fail = (t: Turn<H>, why: string) => {
     ctx.counters.resumeFailures++;
     ctx.sink.log?.({ type: 'resume_failed', id: fresh.id, why });
-    deliver(ctx, t, fresh, encode({ type: 'error', message: `${ErrorText.ResumeFailed}: ${why}`, code: 'resume_failed' }));
+    deliver(
+      ctx,
+      t,
+      fresh,
+      encode({ type: 'error', message: `${ErrorText.ResumeFailed}: ${why}`, code: 'resume_failed' }),
+    );
   };
   if (ctx.generateToken === null) return fail(turn, 'this server does not offer resume');
-  if (fresh.resume !== null || fresh.pairingState !== PairingState.unpaired) return fail(turn, 'resume must be the first message on a new connection');
+  if (fresh.resume !== null || fresh.pairingState !== PairingState.unpaired)
+    return fail(turn, 'resume must be the first message on a new connection');
   const token = parseToken(presented);
   const session = token === null ? undefined : ctx.sessions.get(token.key);
   if (token !== null && session === undefined) {
@@ -34,7 +46,8 @@ export function resumeSession<H>(ctx: EngineContext<H>, turn: Turn<H>, fresh: Co
     } catch {
       return unreachable(turn);
     }
-    const taken = (t: Turn<H>, result: HandoverResult) => (result.ok ? adoptSession(ctx, t, fresh, result.session) : fail(t, result.why));
+    const taken = (t: Turn<H>, result: HandoverResult) =>
+      result.ok ? adoptSession(ctx, t, fresh, result.session) : fail(t, result.why);
     return awaitAnswer(ctx, turn, fresh, answer, taken, unreachable);
   }
   const check = checkResume(session, token?.secret ?? '', received);
@@ -86,7 +99,13 @@ function adoptPairing<H>(ctx: EngineContext<H>, session: Connection<H>, moved: M
   if (ref === null) return;
   if (ref.node === ctx.node) {
     const partner = ctx.local.get(ref.id);
-    if (partner === undefined || partner.pairingState !== PairingState.paired || partner.peer?.id !== session.id || partner.pairEpoch !== ref.epoch) return;
+    if (
+      partner === undefined ||
+      partner.pairingState !== PairingState.paired ||
+      partner.peer?.id !== session.id ||
+      partner.pairEpoch !== ref.epoch
+    )
+      return;
     partner.peer = session; // the pair is whole on this node again, still counted once
     session.peer = partner;
   } else {
@@ -98,9 +117,22 @@ function adoptPairing<H>(ctx: EngineContext<H>, session: Connection<H>, moved: M
 }
 
 /** `resumed` on the session's new link, then the frames its client missed, in order. */
-function sendResumed<H>(ctx: EngineContext<H>, session: Connection<H>, token: string, replay: readonly string[], tookOver: boolean): void {
+function sendResumed<H>(
+  ctx: EngineContext<H>,
+  session: Connection<H>,
+  token: string,
+  replay: readonly string[],
+  tookOver: boolean,
+): void {
   const r = session.resume!;
-  const resumed = { type: 'resumed', id: session.id, peer_id: session.peer?.id ?? null, received: r.ledger.received, resume_token: token, resume_grace_ms: ctx.settings.resumeGraceMs } as const;
+  const resumed = {
+    type: 'resumed',
+    id: session.id,
+    peer_id: session.peer?.id ?? null,
+    received: r.ledger.received,
+    resume_token: token,
+    resume_grace_ms: ctx.settings.resumeGraceMs,
+  } as const;
   ctx.sink.send(session.handle, encode(resumed));
   for (const frame of replay) ctx.sink.send(session.handle, frame);
   ctx.sink.log?.({ type: 'resumed', id: session.id, replayed: replay.length, tookOver });

@@ -22,7 +22,8 @@ export function newToken<H>(ctx: EngineContext<H>, conn: Connection<H>): ResumeT
   const generate = ctx.generateToken!;
   let key = generate();
   for (let i = 0; ctx.sessions.has(key); i++) {
-    if (i >= ID_ATTEMPTS) throw new Error(`ServerEngine: generateToken returned keys in use ${ID_ATTEMPTS} times in a row`);
+    if (i >= ID_ATTEMPTS)
+      throw new Error(`ServerEngine: generateToken returned keys in use ${ID_ATTEMPTS} times in a row`);
     key = generate();
   }
   const token = { key, secret: generate() };
@@ -49,13 +50,23 @@ export function forgetToken<H>(ctx: EngineContext<H>, conn: Connection<H>, how: 
 
 /** A token that passed: the session, its resume state, and the frames its client missed. */
 export type ResumeCheck<H> =
-  | { readonly ok: true; readonly session: Connection<H>; readonly resume: ResumeSession; readonly replay: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly session: Connection<H>;
+      readonly resume: ResumeSession;
+      readonly replay: readonly string[];
+    }
   | { readonly ok: false; readonly why: string };
 
 /** Whether `secret` opens the session found under its token's key, with `received` frames taken in by the client. */
 export function checkResume<H>(session: Connection<H> | undefined, secret: string, received: number): ResumeCheck<H> {
   const r = session?.resume ?? null;
-  if (session === undefined || r === null || session.pairingState === PairingState.closed || !constantTimeEqual(secret, r.token.secret)) {
+  if (
+    session === undefined ||
+    r === null ||
+    session.pairingState === PairingState.closed ||
+    !constantTimeEqual(secret, r.token.secret)
+  ) {
     return { ok: false, why: UNKNOWN_TOKEN };
   }
   const replay = r.ledger.replayAfter(received);

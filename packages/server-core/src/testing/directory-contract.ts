@@ -37,7 +37,11 @@ async function eventually(check: () => boolean, what: string, ms: number): Promi
 }
 
 /** Run the directory contract against clusters made by `make(n)`. */
-export function describeDirectoryContract(name: string, make: (nodes: number) => Promise<ContractCluster>, options: ContractOptions): void {
+export function describeDirectoryContract(
+  name: string,
+  make: (nodes: number) => Promise<ContractCluster>,
+  options: ContractOptions,
+): void {
   describe(`Directory contract: ${name}`, () => {
     let cluster: ContractCluster | null = null;
     afterEach(async () => {
@@ -50,7 +54,9 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       cluster = await make(n);
       return cluster.directories.map((directory) => {
         const node: Node = {
-          directory, messages: [], handovers: [],
+          directory,
+          messages: [],
+          handovers: [],
           handover: () => ({ ok: false, why: 'no session here' }),
         };
         directory.listen({
@@ -72,7 +78,11 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       await n1!.directory.register(b);
       await n1!.directory.register(c);
       expect(n0!.directory.available).toBe(true);
-      expect(await n0!.directory.pair(a, b)).toEqual({ verdict: 'paired', node: n1!.directory.node, epoch: expect.any(String) });
+      expect(await n0!.directory.pair(a, b)).toEqual({
+        verdict: 'paired',
+        node: n1!.directory.node,
+        epoch: expect.any(String),
+      });
       expect(await n1!.directory.pair(c, b)).toEqual({ verdict: 'busy' });
       expect(await n1!.directory.pair(c, 'nobody-has-this-id')).toEqual({ verdict: 'unknown' });
       expect(await n1!.directory.pair(b, c)).toEqual({ verdict: 'requester_busy' });
@@ -87,23 +97,42 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       await n1!.directory.register(c);
       const first = (await n0!.directory.pair(a, b)) as { epoch: string };
       expect(await n1!.directory.unpair(b, `${first.epoch}-another`)).toBeNull(); // another pairing's end: nothing happens
-      expect(await n1!.directory.unpair(b, first.epoch)).toEqual({ id: a, node: n0!.directory.node, epoch: first.epoch });
+      expect(await n1!.directory.unpair(b, first.epoch)).toEqual({
+        id: a,
+        node: n0!.directory.node,
+        epoch: first.epoch,
+      });
       expect(await n1!.directory.unpair(b, first.epoch)).toBeNull();
       // the same two again: a new epoch, so the first pairing's end cannot end this one
       const again = (await n0!.directory.pair(a, b)) as { epoch: string };
       expect(again.epoch).not.toBe(first.epoch);
       expect(await n1!.directory.unpair(b, first.epoch)).toBeNull();
-      expect(await n1!.directory.unpair(b, again.epoch)).toEqual({ id: a, node: n0!.directory.node, epoch: again.epoch });
+      expect(await n1!.directory.unpair(b, again.epoch)).toEqual({
+        id: a,
+        node: n0!.directory.node,
+        epoch: again.epoch,
+      });
       const third = (await n1!.directory.pair(c, a)) as { epoch: string };
       expect(third).toEqual({ verdict: 'paired', node: n0!.directory.node, epoch: expect.any(String) });
       expect(await n0!.directory.unregister(a)).toEqual({ id: c, node: n1!.directory.node, epoch: third.epoch });
       expect(await n1!.directory.pair(b, a)).toEqual({ verdict: 'unknown' });
-      expect(await n1!.directory.pair(b, c)).toEqual({ verdict: 'paired', node: n1!.directory.node, epoch: expect.any(String) });
+      expect(await n1!.directory.pair(b, c)).toEqual({
+        verdict: 'paired',
+        node: n1!.directory.node,
+        epoch: expect.any(String),
+      });
     });
 
     it('delivers posted messages to the named node only, in order', async () => {
       const [n0, n1, n2] = await nodesOf(3);
-      const sent: NodeMessage[] = Array.from({ length: 200 }, (_, i) => ({ type: 'signal', to: 'x', from: 'y', epoch: '7', messageType: 'candidate', frame: `{"n":${i}}` }));
+      const sent: NodeMessage[] = Array.from({ length: 200 }, (_, i) => ({
+        type: 'signal',
+        to: 'x',
+        from: 'y',
+        epoch: '7',
+        messageType: 'candidate',
+        frame: `{"n":${i}}`,
+      }));
       for (const m of sent) n0!.directory.post(n1!.directory.node, m);
       n0!.directory.post(n2!.directory.node, { type: 'peer_left', to: 'z', peer: 'y', epoch: '8' });
       await eventually(() => n1!.messages.length === 200 && n2!.messages.length === 1, 'messages', 5000);
@@ -119,11 +148,19 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
           fc.integer({ min: 2, max: 8 }),
           fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 24 }),
           async (clients, requests) => {
-            const ids = Array.from({ length: clients }, (_, i) => ({ id: id(`r${i}`), node: nodes[i % nodes.length]! }));
+            const ids = Array.from({ length: clients }, (_, i) => ({
+              id: id(`r${i}`),
+              node: nodes[i % nodes.length]!,
+            }));
             await Promise.all(ids.map((c) => c.node.directory.register(c.id)));
-            const asked = requests.map(([r, t]) => ({ from: ids[r % clients]!, target: t % (clients + 1) === clients ? 'unregistered-id' : ids[t % clients]!.id }));
+            const asked = requests.map(([r, t]) => ({
+              from: ids[r % clients]!,
+              target: t % (clients + 1) === clients ? 'unregistered-id' : ids[t % clients]!.id,
+            }));
             // all at once, each from its requester's node
-            const verdicts: PairOutcome[] = await Promise.all(asked.map((q) => q.from.node.directory.pair(q.from.id, q.target)));
+            const verdicts: PairOutcome[] = await Promise.all(
+              asked.map((q) => q.from.node.directory.pair(q.from.id, q.target)),
+            );
             const pairedWith = new Map<string, string>();
             const epochOf = new Map<string, string>();
             const epochs = new Set<string>();
@@ -142,7 +179,8 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
             for (const [i, v] of verdicts.entries()) {
               const q = asked[i]!;
               if (v.verdict === 'busy') expect(pairedWith.has(q.target), `busy ${q.target} is paired`).toBe(true);
-              if (v.verdict === 'requester_busy') expect(pairedWith.has(q.from.id), `requester ${q.from.id} is paired`).toBe(true);
+              if (v.verdict === 'requester_busy')
+                expect(pairedWith.has(q.from.id), `requester ${q.from.id} is paired`).toBe(true);
               if (v.verdict === 'unknown') expect(q.target === 'unregistered-id' || q.target === q.from.id).toBe(true);
             }
             // and the records agree: unpairing each paired client names its partner
@@ -163,7 +201,10 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       const a = id('a');
       await n0!.directory.register(a);
       await n0!.directory.setSession('key-a', a);
-      const moved: HandoverResult = { ok: true, session: { id: a, peer: null, wsPing: false, sent: 2, acked: 1, received: 5, retained: ['{"type":"x"}'] } };
+      const moved: HandoverResult = {
+        ok: true,
+        session: { id: a, peer: null, wsPing: false, sent: 2, acked: 1, received: 5, retained: ['{"type":"x"}'] },
+      };
       n0!.handover = () => moved;
       expect(await n1!.directory.takeSession('key-a', 'the-secret', 4)).toEqual(moved);
       expect(n0!.handovers).toEqual([{ key: 'key-a', secret: 'the-secret', received: 4, to: n1!.directory.node }]);
@@ -182,7 +223,11 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       expect(await n1!.directory.unpair(b, epoch)).toEqual({ id: a, node: n2!.directory.node, epoch });
       const c = id('c');
       await n1!.directory.register(c);
-      expect(await n1!.directory.pair(c, a)).toEqual({ verdict: 'paired', node: n2!.directory.node, epoch: expect.any(String) });
+      expect(await n1!.directory.pair(c, a)).toEqual({
+        verdict: 'paired',
+        node: n2!.directory.node,
+        epoch: expect.any(String),
+      });
     });
 
     it("a dead node's clients vanish and their partners' nodes are told peer_left", async () => {
@@ -193,7 +238,11 @@ export function describeDirectoryContract(name: string, make: (nodes: number) =>
       await n1!.directory.register(b);
       const { epoch } = (await n1!.directory.pair(b, a)) as { epoch: string };
       await cluster!.kill(0);
-      await eventually(() => n1!.messages.some((m) => m.type === 'peer_left'), 'peer_left for the dead node', options.noticeDeathMs);
+      await eventually(
+        () => n1!.messages.some((m) => m.type === 'peer_left'),
+        'peer_left for the dead node',
+        options.noticeDeathMs,
+      );
       expect(n1!.messages).toEqual([{ type: 'peer_left', to: b, peer: a, epoch }]);
       expect(await n1!.directory.pair(b, lone)).toEqual({ verdict: 'unknown' });
       expect(await n1!.directory.pair(b, a)).toEqual({ verdict: 'unknown' });

@@ -47,7 +47,8 @@ export class MemoryServer {
   constructor(options: Partial<Omit<ServerEngineOptions<MemoryClient>, 'sink'>> = {}) {
     let seed = 42;
     this.engine = new ServerEngine<MemoryClient>({
-      generateId: options.generateId ?? (() => `id-${(++this.seq).toString(36)}-${Math.random().toString(36).slice(2, 10)}`),
+      generateId:
+        options.generateId ?? (() => `id-${(++this.seq).toString(36)}-${Math.random().toString(36).slice(2, 10)}`),
       random:
         options.random ??
         (() => {
@@ -85,7 +86,8 @@ export class MemoryServer {
     const server = this;
     const client: MemoryClient = {
       received: [],
-      messages: () => client.received.filter((f) => f !== '<ws-ping>').map((f) => JSON.parse(f) as Record<string, unknown>),
+      messages: () =>
+        client.received.filter((f) => f !== '<ws-ping>').map((f) => JSON.parse(f) as Record<string, unknown>),
       conn: undefined as unknown as Connection<MemoryClient>,
       send(frame, binary = false) {
         // the engine decides what a link it no longer serves may do (a resumed session's link moved on)
@@ -152,8 +154,10 @@ export class ResumingMemoryClient {
   private take(frame: string): void {
     const m = JSON.parse(frame) as Record<string, unknown>;
     const type = String(m['type']);
-    if ((type === 'welcome' || type === 'resumed') && typeof m['resume_token'] === 'string') this.token = m['resume_token'];
-    if (type === 'ack' && !this.ledger.acknowledged(Number(m['received']))) throw new Error(`server acked ${String(m['received'])} of ${this.ledger.sent}`);
+    if ((type === 'welcome' || type === 'resumed') && typeof m['resume_token'] === 'string')
+      this.token = m['resume_token'];
+    if (type === 'ack' && !this.ledger.acknowledged(Number(m['received'])))
+      throw new Error(`server acked ${String(m['received'])} of ${this.ledger.sent}`);
     if (type === 'ping') this.link.send('{"type":"pong"}');
     if (uncountedServerTypes.has(type)) return;
     if (this.ledger.receiving(frame.length)) this.link.send(encode({ type: 'ack', received: this.ledger.received }));
