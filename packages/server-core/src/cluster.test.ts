@@ -272,6 +272,36 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     expect(n0!.engine.stats().pairs).toBe(1);
   });
 
+  it('tells its host to read nextWake() again only after directory work that filed a timer', async () => {
+    const {
+      hub,
+      servers: [n0, n1],
+    } = cluster(2, new MemoryHub({ deferred: true }));
+    let wakes = 0;
+    n1!.engine.onWake(() => wakes++);
+    const a = n0!.connect();
+    const b = n1!.connect();
+    a.send(encode({ type: 'hello', version: 2, capabilities: ['resume'] }));
+    await hub.flush(macrotask);
+    pairReq(a, b.conn.id);
+    await hub.flush(macrotask);
+    wakes = 0;
+    for (let i = 0; i < 5; i++) a.send(`{"type":"offer","sdp":"o${i}"}`);
+    await hub.flush(macrotask);
+    expect(types(b).filter((t) => t === 'offer')).toHaveLength(5);
+    expect(wakes, 'relayed signals from another node file no timer').toBe(0);
+    // a's session moves to n1: adopting it files its keepalive there, at a time the host must learn
+    const token = String(a.messages().find((m) => m['type'] === 'welcome')!['resume_token']);
+    a.close(1006);
+    const fresh = n1!.connect();
+    await hub.flush(macrotask);
+    fresh.send(encode({ type: 'resume', token, received: 1 }));
+    await hub.flush(macrotask);
+    expect(types(fresh)).toContain('resumed');
+    expect(wakes).toBeGreaterThan(0);
+    expect(n1!.engine.nextWake()).not.toBeNull();
+  });
+
   describe('resume through another node', () => {
     it('moves the session: same ID and pairing, missed frames replayed, nothing lost or repeated either way', () => {
       const {

@@ -177,7 +177,8 @@ export class ServerEngine<H> {
 
   /**
    * Call `listener` after the engine did work no host call started (a directory answer, another
-   * node's message), so the host can read `nextWake()` again. Returns the unsubscribe.
+   * node's message) that may have brought `nextWake()` forward, so the host reads it again.
+   * Returns the unsubscribe.
    */
   onWake(listener: () => void): () => void {
     this.wakeListeners.add(listener);
@@ -307,12 +308,14 @@ export class ServerEngine<H> {
       this.clock !== null && this.epoch !== null
         ? this.turn(Math.max(this.clock(), this.epoch + this.latest))
         : { now: this.latest, ends: null };
+    const filings = this.ctx.wheel.filings;
     try {
       const result = work(turn);
       finishTurn(this.ctx, turn);
       return result;
     } finally {
-      for (const listener of this.wakeListeners) listener();
+      // only a filing can bring the next wake forward: a relayed signal from another node files nothing
+      if (this.ctx.wheel.filings !== filings) for (const listener of this.wakeListeners) listener();
     }
   }
 

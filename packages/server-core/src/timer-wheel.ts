@@ -17,6 +17,8 @@ export class TimerWheel<T extends WheelEntry> {
   private nextTick = 0;
   /** Ticks looked at by `advance` so far (empty ones included): what a clock jump costs. */
   ticksScanned = 0;
+  /** Filings so far: only a filing can bring the next wake forward, so a host re-reads it only when this moved. */
+  filings = 0;
 
   constructor(
     /** Width of one tick in ms. */
@@ -26,6 +28,7 @@ export class TimerWheel<T extends WheelEntry> {
   /** File `entry` to be visited at the first tick at or after `dueMs` (never in the past). */
   file(entry: T, dueMs: number): void {
     const tick = Math.max(Math.ceil(dueMs / this.tickMs), this.nextTick);
+    this.filings++;
     entry.wheelSlot = tick;
     const list = this.slots.get(tick);
     if (list === undefined) this.slots.set(tick, [entry]);
