@@ -1,8 +1,10 @@
 // The Redis directory meets the same directory contract as the in-memory one, against a real
 // redis-server (started on a free port; scripts/ensure-redis.sh installs it).
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Redis } from 'ioredis';
+import type { NodeMessage } from '@tandem/server-core';
 import { describeDirectoryContract } from '@tandem/server-core/directory-contract';
-import { RedisDirectory } from '../src/redis-directory.js';
+import { RedisDirectory, type RedisDirectoryEvent } from '../src/redis-directory.js';
 import { startRedis, stopAllRedis, type RedisProc } from './redis.js';
 
 const LEASE_MS = 600;
@@ -38,3 +40,71 @@ describeDirectoryContract(
   },
   { noticeDeathMs: LEASE_MS + 2000, raceRuns: 25 },
 );
+
+describe('the node channel', () => {
+  it('drops and counts what is not a node message, and carries on with what is', async () => {
+    const prefix = `channel${++cluster}:`;
+    const events: RedisDirectoryEvent[] = [];
+    const [a, b] = [0, 1].map(
+      (i) =>
+        new RedisDirectory({
+          url: redis.url,
+          prefix,
+          node: `node-${i}`,
+          ...(i === 1 ? { onEvent: (e: RedisDirectoryEvent) => events.push(e) } : {}),
+        }),
+    ) as [RedisDirectory, RedisDirectory];
+    const got: NodeMessage[] = [];
+    const listener = {
+      message: (m: NodeMessage) => got.push(m),
+      reset: () => [],
+      handover: () => ({ ok: false, why: 'no' }) as const,
+    };
+    a.listen(listener);
+    b.listen(listener);
+    await Promise.all([a.start(), b.start()]);
+    const raw = new Redis(redis.url);
+    try {
+      const garbage = [
+        'not json',
+        '{"t":"m","m":{"type":"paired","to":"x"}}', // fields missing
+        '{"t":"m","m":{"type":"teleport","to":"x"}}',
+        '{"t":"given","ticket":"t","result":{"ok":true}}', // a session that is not one
+        '{"t":"take","ticket":"t","from":"node-0","key":"k","secret":"s","received":-1}',
+        'S\nonly a header',
+        'Sto\nfrom\n7\nbogus\n{}', // not a signal type
+        '[]',
+      ];
+      for (const text of garbage) await raw.publish(`${prefix}ch:node-1`, text);
+      a.post('node-1', { type: 'peer_left', to: 'someone', peer: 'other', epoch: '7' });
+      a.post('node-1', {
+        type: 'signal',
+        to: 'someone',
+        from: 'other',
+        epoch: '7',
+        messageType: 'offer',
+        frame: '{"type":"offer","sdp":"x\\ny","from_peer":true}',
+      });
+      await vi.waitFor(() => expect(got).toHaveLength(2), { timeout: 5000 });
+      expect(got).toEqual([
+        { type: 'peer_left', to: 'someone', peer: 'other', epoch: '7' },
+        {
+          type: 'signal',
+          to: 'someone',
+          from: 'other',
+          epoch: '7',
+          messageType: 'offer',
+          frame: '{"type":"offer","sdp":"x\\ny","from_peer":true}',
+        },
+      ]);
+      expect(b.malformedMessages).toBe(garbage.length);
+      const errors = events.filter((e) => e.type === 'error');
+      expect(errors).toHaveLength(garbage.length);
+      for (const e of errors)
+        expect(e).toMatchObject({ error: expect.stringMatching(/^unreadable message on the node channel dropped/) });
+    } finally {
+      raw.disconnect();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

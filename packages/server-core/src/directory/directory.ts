@@ -5,21 +5,9 @@
 //
 // Every pairing decision is taken once, by the directory, atomically: two nodes asking for the same
 // free target at once get one `paired` and one `busy`. Each node tells its own clients.
-import type { SignalType } from '../effects.js';
 
 /** A value now or later: the in-memory directory answers at once, so one node stays synchronous. */
 export type MaybePromise<T> = T | PromiseLike<T>;
-
-/** A partner as the directory knows it: its ID, the node that holds it, and the pairing's epoch. */
-export interface PeerRef {
-  readonly id: string;
-  readonly node: string;
-  /**
-   * Names one pairing: unique among every pairing the directory decides. The same two clients
-   * paired twice have two epochs, so news of the first pairing never ends the second.
-   */
-  readonly epoch: string;
-}
 
 /** The directory's verdict on `pair(requester, target)`. */
 export type PairOutcome =
@@ -33,56 +21,11 @@ export type PairOutcome =
   | { readonly verdict: 'requester_busy' };
 
 /**
- * Messages between nodes, posted by one engine and delivered to another in order per sender.
- * Every message names its addressee (`to`); a node ignores one for a client it no longer holds
- * or that is no longer paired with the sender's client, so a late or repeated message is harmless.
+ * Messages between nodes, a resumable session on the move, and the handover's answer: schemas in
+ * @tandem/protocol/cluster, checked there at a shared store's boundary.
  */
-export type NodeMessage =
-  /** `to` was paired by `peer` (on `peerNode`), the initiator. */
-  | {
-      readonly type: 'paired';
-      readonly to: string;
-      readonly peer: string;
-      readonly peerNode: string;
-      readonly epoch: string;
-    }
-  /** A signal from `from` for its partner `to`; `frame` already carries `from_peer`. */
-  | {
-      readonly type: 'signal';
-      readonly to: string;
-      readonly from: string;
-      readonly epoch: string;
-      readonly messageType: SignalType;
-      readonly frame: string;
-    }
-  /** `peer`, partner of `to`, left (closed, timed out, left the pair, or its node died). */
-  | { readonly type: 'peer_left'; readonly to: string; readonly peer: string; readonly epoch: string }
-  /** `peer`, partner of `to`, now lives on `node` (its session was resumed there). */
-  | {
-      readonly type: 'peer_moved';
-      readonly to: string;
-      readonly peer: string;
-      readonly node: string;
-      readonly epoch: string;
-    };
-
-/** A resumable session moving between nodes: everything its new node needs to carry on. */
-export interface MovedSession {
-  readonly id: string;
-  readonly peer: PeerRef | null;
-  readonly wsPing: boolean;
-  /** The ledger: frames counted each way; `retained` are frames `acked + 1 … sent`, to replay now. */
-  readonly sent: number;
-  readonly acked: number;
-  readonly received: number;
-  readonly retained: readonly string[];
-  /** The client was granted `ice-servers`: its new node sends it fresh ones at once. */
-  readonly iceServers?: boolean;
-}
-
-/** A session handed over, or why not (a sentence for the client). */
-export type HandoverResult =
-  { readonly ok: true; readonly session: MovedSession } | { readonly ok: false; readonly why: string };
+export type { HandoverResult, MovedSession, NodeMessage, PeerRef } from '@tandem/protocol/cluster';
+import type { HandoverResult, NodeMessage, PeerRef } from '@tandem/protocol/cluster';
 
 /** A live client a node holds, for registering again after the directory lost its state. */
 export interface Registration {

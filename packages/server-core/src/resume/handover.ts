@@ -52,7 +52,7 @@ export function handover<H>(
     sent: ledger.sent,
     acked: ledger.acked,
     received: ledger.received,
-    retained: replay,
+    retained: [...replay],
   };
   return { ok: true, session: session.ice !== null ? { ...moved, iceServers: true } : moved };
 }
