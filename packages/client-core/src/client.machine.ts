@@ -14,187 +14,18 @@ import {
   pairingErrorCodeOf,
   type ClientMessage,
   type IceCandidate,
-  type PairingErrorCode,
-  type ServerMessage,
 } from '@tandem/protocol';
-import type { IceConnectionState, ReconnectPolicy } from './ports.js';
+import {
+  clientInputDefaults,
+  type ClientContext,
+  type ClientEmitted,
+  type ClientEvent,
+  type ClientInput,
+  type ErrorParams,
+  type PeerLeftReason,
+} from './client.vocabulary.js';
 
-/** Outgoing data for the peer. */
-export type PeerData = string | Uint8Array;
-
-/** Input of the client machine. */
-export interface ClientInput {
-  url: string;
-  reconnect: ReconnectPolicy;
-  /** Data channel label the initiator creates. Default 'chat'. */
-  channelLabel?: string;
-  /** Messages `send()` may queue while the channel is still opening; beyond it they are dropped. Default 64. */
-  sendQueueLimit?: number;
-  /** Give up on a pairing whose channel is not open after this long. Default 30 000 ms. */
-  negotiationTimeoutMs?: number;
-  /** The transport answers WebSocket control pings itself (ws and browsers do). Default true. */
-  answersControlPings?: boolean;
-  /** Answer JSON `ping` with `pong`. Default true; false only to test a server's timeout. */
-  answerPings?: boolean;
-  /**
-   * Ask a server that offers `resume` to keep this client's session through a dropped link: the
-   * ID, the pairing and the peer connection survive, and no frame is lost. Default true.
-   */
-  resume?: boolean;
-  /**
-   * Ask a server that offers `ice-servers` for its STUN/TURN servers (and fresh TURN credentials
-   * before they expire); they are used alongside the client's own. Default true.
-   */
-  serverIceServers?: boolean;
-}
-
-/** The defaults of the optional inputs. */
-export const clientInputDefaults = Object.freeze({
-  channelLabel: 'chat',
-  sendQueueLimit: 64,
-  negotiationTimeoutMs: 30_000,
-  answersControlPings: true,
-  answerPings: true,
-  resume: true,
-  serverIceServers: true,
-});
-
-/** Everything the machine remembers. */
-export interface ClientContext {
-  readonly input: Required<ClientInput>;
-  id: string | null;
-  attempt: number;
-  /** The delay the reconnect policy chose for the current loss; null: it gave up. */
-  retryDelay: number | null;
-  /** Close code and reason of the last signaling loss. */
-  lastLoss: { code: number; reason: string };
-  /** With no frame from the server for this long (its ping interval plus timeout), the link is dead; null: not watched. */
-  deadLinkMs: number | null;
-  /** The server granted `leave`: a session that ends here (not by the server) is ended there too. */
-  canLeave: boolean;
-  /** Generation of the current peer session; events from older ones are ignored. */
-  gen: number;
-  peerId: string | null;
-  initiator: boolean;
-  remoteSet: boolean;
-  offerSeen: boolean;
-  pendingCandidates: IceCandidate[];
-  /** Local candidates gathered before our SDP went out: v1 peers can't use them before it. */
-  outCandidates: (IceCandidate | null)[];
-  localSent: boolean;
-  /** A local offer is out and its answer not yet in (perfect negotiation's "making an offer"). */
-  offerPending: boolean;
-  seenCandidates: string[];
-  queue: PeerData[];
-  dropped: number;
-}
-
-/** One event per server message type: `server.<type>` carrying the decoded message. */
-export type ServerEvent = {
-  [K in ServerMessage['type']]: { type: `server.${K}`; message: Extract<ServerMessage, { type: K }> };
-}[ServerMessage['type']];
-
-/** The event for a decoded server message. */
-export function serverEvent(message: ServerMessage): ServerEvent {
-  return { type: `server.${message.type}`, message } as ServerEvent;
-}
-
-/** Events the driver feeds in. */
-export type ClientEvent =
-  | { type: 'PAIR'; key: string }
-  | { type: 'SEND'; data: PeerData }
-  | { type: 'CLOSE' }
-  | { type: 'WS_OPEN' }
-  | { type: 'WS_CLOSED'; code: number; reason: string }
-  /** The link dropped under a resumable session: reconnect and resume; the session stays. */
-  | { type: 'LINK_LOST'; code: number; reason: string }
-  /** The session is back on a new link (the driver already replayed what was missed). */
-  | { type: 'RESUMED'; id: string; peerId: string | null }
-  /** The server refused the resume: the session is gone; a fresh `your_id` follows. */
-  | { type: 'RESUME_FAILED'; message: string }
-  | ServerEvent
-  | { type: 'BAD_FRAME'; message: string }
-  | { type: 'LOCAL_SDP'; gen: number; sdp: string; kind: 'offer' | 'answer' }
-  | { type: 'ICE_STATE'; gen: number; state: IceConnectionState }
-  | { type: 'LOCAL_CANDIDATE'; gen: number; candidate: IceCandidate | null }
-  | { type: 'REMOTE_SET'; gen: number }
-  | { type: 'CHANNEL_OPEN'; gen: number }
-  | { type: 'CHANNEL_MESSAGE'; gen: number; data: PeerData }
-  | { type: 'CHANNEL_CLOSE'; gen: number }
-  | { type: 'PEER_FAILED'; gen: number; reason: string };
-
-/** Effects for the driver to carry out. */
-export type ClientEffect =
-  | { type: 'ws.connect'; url: string }
-  | { type: 'ws.send'; message: ClientMessage }
-  | { type: 'ws.close' }
-  /** The link is dead (nothing from the server in time): cut it without waiting. */
-  | { type: 'ws.drop'; reason: string }
-  | { type: 'peer.create'; gen: number }
-  | { type: 'peer.createDataChannel'; gen: number; label: string }
-  | { type: 'peer.createOffer'; gen: number }
-  | { type: 'peer.acceptOffer'; gen: number; sdp: string }
-  | { type: 'peer.restartIce'; gen: number }
-  | { type: 'peer.rollback'; gen: number }
-  | { type: 'peer.acceptAnswer'; gen: number; sdp: string }
-  | { type: 'peer.addCandidate'; gen: number; candidate: IceCandidate }
-  | { type: 'peer.send'; gen: number; data: PeerData }
-  | { type: 'peer.close'; gen: number };
-
-/** Where a client error came from. */
-export type ClientErrorSource = 'server' | 'client' | 'peer' | 'signaling';
-
-/** What went wrong, as a code to match on (the message is for people). */
-export type ClientErrorCode =
-  /** The server refused a pairing request or a signal (wire-v1 texts). */
-  | PairingErrorCode
-  /** The server sent an error with a text wire-v1 does not name. */
-  | 'server_error'
-  /** A frame from the server could not be decoded. */
-  | 'bad_frame'
-  /** `pair()` before the server assigned an ID. */
-  | 'not_registered'
-  /** `pair()` while a request is pending. */
-  | 'pair_pending'
-  /** `pair()` while paired. */
-  | 'already_in_session'
-  /** `send()` with no open data channel. */
-  | 'no_channel'
-  /** The signaling socket dropped while a pairing was pending. */
-  | 'signaling_lost'
-  /** The reconnect policy gave up. */
-  | 'signaling_gone'
-  /** The data channel did not open in time. */
-  | 'negotiation_timeout'
-  /** ICE/DTLS failed or the peer connection closed. */
-  | 'peer_failed';
-
-/** Why a peer session ended. */
-export type PeerLeftReason =
-  'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed';
-
-/** Typed events for the embedder. */
-export type ClientPublicEvent =
-  | { type: 'id'; id: string }
-  | { type: 'paired'; peerId: string; initiator: boolean }
-  | { type: 'open'; peerId: string }
-  | { type: 'message'; data: PeerData }
-  | { type: 'peerLeft'; peerId: string; reason: PeerLeftReason }
-  | { type: 'error'; code: ClientErrorCode; message: string; source: ClientErrorSource }
-  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string; resuming: boolean }
-  /** The direct connection's network path broke (ICE failed): restarting ICE over signaling; the channel waits. */
-  | { type: 'pathLost'; peerId: string }
-  /** ICE found a path again: the same data channel carries on. */
-  | { type: 'pathRestored'; peerId: string }
-  /** The signaling link is back and the session with it: same ID, same pairing. */
-  | { type: 'resumed'; id: string; peerId: string | null }
-  | { type: 'dropped'; count: number }
-  | { type: 'closed' };
-
-/** Everything the machine emits. */
-export type ClientEmitted = ClientEffect | ClientPublicEvent;
-
-type ErrorParams = { code: ClientErrorCode; message: string; source: ClientErrorSource };
+export * from './client.vocabulary.js';
 
 /** What to ask for in `hello`: resume when offered and wanted; control pings only without resume (its link watch needs pings it can see). */
 function wantedCapabilities(input: Required<ClientInput>, offered: readonly string[]): string[] {
@@ -207,8 +38,11 @@ function wantedCapabilities(input: Required<ClientInput>, offered: readonly stri
   return wanted;
 }
 
-/** Server frames that prove the link alive (all of them). */
-const watchedServerEvents = [
+/**
+ * The server events that prove the link alive while online: every message the server sends once
+ * the ID is known (`your_id` comes before, and `ice_servers` is taken by the driver).
+ */
+const linkAliveEvents = [
   'paired',
   'error',
   'offer',
@@ -229,7 +63,6 @@ const candidateMessage = (c: IceCandidate | null): ClientMessage => ({
 const candidateKey = (c: IceCandidate) => `${c.sdpMid ?? ''}|${c.sdpMLineIndex ?? ''}|${c.candidate}`;
 const freshSession = {
   remoteSet: false,
-  offerSeen: false,
   localSent: false,
   offerPending: false,
   pendingCandidates: [],
@@ -306,7 +139,8 @@ export const clientMachine = setup({
     dropLink: emit(
       ({ context }) => ({ type: 'ws.drop', reason: `no frame from the server for ${context.deadLinkMs} ms` }) as const,
     ),
-    recordResumed: assign({ attempt: 0 }),
+    recordResumed: assign({ attempt: 0, resuming: false }),
+    forgetSession: assign({ id: null, resuming: false }),
     announceResumed: emit(
       ({ event }) =>
         ({
@@ -336,7 +170,11 @@ export const clientMachine = setup({
         }) as const,
     ),
     reportError: emit((_, params: ErrorParams) => ({ type: 'error', ...params }) as const),
-    recordId: assign(({ event }) => ({ id: event.type === 'server.your_id' ? event.message.id : null, attempt: 0 })),
+    recordId: assign(({ event }) => ({
+      id: event.type === 'server.your_id' ? event.message.id : null,
+      attempt: 0,
+      resuming: false,
+    })),
     announceId: emit(({ context }) => ({ type: 'id', id: context.id! }) as const),
     /** Ask the reconnect policy once per loss; the answer decides both the delay and whether to retry. */
     planReconnect: assign(({ context, event }) => {
@@ -349,6 +187,7 @@ export const clientMachine = setup({
       const resuming = event.type === 'LINK_LOST';
       return {
         attempt,
+        resuming,
         id: resuming ? context.id : null,
         lastLoss: loss,
         retryDelay: context.input.reconnect.nextDelayMs({ attempt, ...loss, resuming }),
@@ -361,7 +200,7 @@ export const clientMachine = setup({
           attempt: context.attempt,
           delayMs: context.retryDelay ?? 0,
           ...context.lastLoss,
-          resuming: context.id !== null,
+          resuming: context.resuming,
         }) as const,
     ),
     reportSignalingGone: emit(
@@ -453,7 +292,6 @@ export const clientMachine = setup({
     }),
     acceptOffer: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.offer') return;
-      enqueue.assign({ offerSeen: true });
       enqueue.emit({ type: 'peer.acceptOffer', gen: context.gen, sdp: event.message.sdp });
     }),
     acceptAnswer: enqueueActions(({ context, event, enqueue }) => {
@@ -467,7 +305,7 @@ export const clientMachine = setup({
     /** Glare, polite side: drop our offer and take theirs. */
     rollbackThenAccept: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.offer') return;
-      enqueue.assign({ offerPending: false, offerSeen: true });
+      enqueue.assign({ offerPending: false });
       enqueue.emit({ type: 'peer.rollback', gen: context.gen });
       enqueue.emit({ type: 'peer.acceptOffer', gen: context.gen, sdp: event.message.sdp });
     }),
@@ -513,6 +351,7 @@ export const clientMachine = setup({
   context: ({ input }) => ({
     input: { ...clientInputDefaults, ...input },
     id: null,
+    resuming: false,
     attempt: 0,
     retryDelay: 0,
     lastLoss: { code: 0, reason: '' },
@@ -554,12 +393,14 @@ export const clientMachine = setup({
                   { target: 'online', actions: ['recordId', 'announceId'] },
                 ],
                 RESUMED: { target: 'online', actions: ['recordResumed', 'announceResumed'] },
+                // the session is gone; the fresh your_id that follows registers this client anew
+                RESUME_FAILED: { actions: 'forgetSession' },
               },
             },
             online: {
               // every frame from the server restarts the watch; silence past interval + timeout means the link is dead
               after: { deadLink: { guard: 'watchesLink', actions: 'dropLink' } },
-              on: Object.fromEntries(watchedServerEvents.map((type) => [type, { target: 'online', reenter: true }])),
+              on: Object.fromEntries(linkAliveEvents.map((type) => [type, { target: 'online', reenter: true }])),
             },
             lost: {
               always: [

@@ -155,7 +155,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
 /** Whether signaling is away while the session waits to be resumed: the ID is kept through the loss. */
 export function resumingOf(actor: ClientActor): boolean {
   const s = actor.getSnapshot();
-  return s.status === 'active' && s.context.id !== null && !s.matches({ running: { signaling: 'online' } });
+  return s.status === 'active' && s.context.resuming;
 }
 
 /** Summarise the machine's state for people. */

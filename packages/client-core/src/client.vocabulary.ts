@@ -1,0 +1,185 @@
+// The client machine's vocabulary: its input, what it remembers, the events a driver feeds it,
+// the effects it asks a driver to carry out, and the public events and error codes an embedder
+// sees. The rules that use them live in client.machine.ts.
+import type { ClientMessage, IceCandidate, PairingErrorCode, ServerMessage } from '@tandem/protocol';
+import type { IceConnectionState, ReconnectPolicy } from './ports.js';
+
+/** Outgoing data for the peer. */
+export type PeerData = string | Uint8Array;
+
+/** Input of the client machine. */
+export interface ClientInput {
+  url: string;
+  reconnect: ReconnectPolicy;
+  /** Data channel label the initiator creates. Default 'chat'. */
+  channelLabel?: string;
+  /** Messages `send()` may queue while the channel is still opening; beyond it they are dropped. Default 64. */
+  sendQueueLimit?: number;
+  /** Give up on a pairing whose channel is not open after this long. Default 30 000 ms. */
+  negotiationTimeoutMs?: number;
+  /** The transport answers WebSocket control pings itself (ws and browsers do). Default true. */
+  answersControlPings?: boolean;
+  /** Answer JSON `ping` with `pong`. Default true; false only to test a server's timeout. */
+  answerPings?: boolean;
+  /**
+   * Ask a server that offers `resume` to keep this client's session through a dropped link: the
+   * ID, the pairing and the peer connection survive, and no frame is lost. Default true.
+   */
+  resume?: boolean;
+  /**
+   * Ask a server that offers `ice-servers` for its STUN/TURN servers (and fresh TURN credentials
+   * before they expire); they are used alongside the client's own. Default true.
+   */
+  serverIceServers?: boolean;
+}
+
+/** The defaults of the optional inputs. */
+export const clientInputDefaults = Object.freeze({
+  channelLabel: 'chat',
+  sendQueueLimit: 64,
+  negotiationTimeoutMs: 30_000,
+  answersControlPings: true,
+  answerPings: true,
+  resume: true,
+  serverIceServers: true,
+});
+
+/** Everything the machine remembers. */
+export interface ClientContext {
+  readonly input: Required<ClientInput>;
+  /** The ID the server gave this client, kept through a loss while its session waits to be resumed. */
+  id: string | null;
+  /** The link was lost under a resumable session: it waits on the server, and the next link resumes it. */
+  resuming: boolean;
+  attempt: number;
+  /** The delay the reconnect policy chose for the current loss; null: it gave up. */
+  retryDelay: number | null;
+  /** Close code and reason of the last signaling loss. */
+  lastLoss: { code: number; reason: string };
+  /** With no frame from the server for this long (its ping interval plus timeout), the link is dead; null: not watched. */
+  deadLinkMs: number | null;
+  /** The server granted `leave`: a session that ends here (not by the server) is ended there too. */
+  canLeave: boolean;
+  /** Generation of the current peer session; events from older ones are ignored. */
+  gen: number;
+  peerId: string | null;
+  initiator: boolean;
+  remoteSet: boolean;
+  pendingCandidates: IceCandidate[];
+  /** Local candidates gathered before our SDP went out: v1 peers can't use them before it. */
+  outCandidates: (IceCandidate | null)[];
+  localSent: boolean;
+  /** A local offer is out and its answer not yet in (perfect negotiation's "making an offer"). */
+  offerPending: boolean;
+  seenCandidates: string[];
+  queue: PeerData[];
+  dropped: number;
+}
+
+/** One event per server message type: `server.<type>` carrying the decoded message. */
+export type ServerEvent = {
+  [K in ServerMessage['type']]: { type: `server.${K}`; message: Extract<ServerMessage, { type: K }> };
+}[ServerMessage['type']];
+
+/** The event for a decoded server message. */
+export function serverEvent(message: ServerMessage): ServerEvent {
+  return { type: `server.${message.type}`, message } as ServerEvent;
+}
+
+/** Events the driver feeds in. */
+export type ClientEvent =
+  | { type: 'PAIR'; key: string }
+  | { type: 'SEND'; data: PeerData }
+  | { type: 'CLOSE' }
+  | { type: 'WS_OPEN' }
+  | { type: 'WS_CLOSED'; code: number; reason: string }
+  /** The link dropped under a resumable session: reconnect and resume; the session stays. */
+  | { type: 'LINK_LOST'; code: number; reason: string }
+  /** The session is back on a new link (the driver already replayed what was missed). */
+  | { type: 'RESUMED'; id: string; peerId: string | null }
+  /** The server refused the resume: the session is gone; a fresh `your_id` follows. */
+  | { type: 'RESUME_FAILED'; message: string }
+  | ServerEvent
+  | { type: 'BAD_FRAME'; message: string }
+  | { type: 'LOCAL_SDP'; gen: number; sdp: string; kind: 'offer' | 'answer' }
+  | { type: 'ICE_STATE'; gen: number; state: IceConnectionState }
+  | { type: 'LOCAL_CANDIDATE'; gen: number; candidate: IceCandidate | null }
+  | { type: 'REMOTE_SET'; gen: number }
+  | { type: 'CHANNEL_OPEN'; gen: number }
+  | { type: 'CHANNEL_MESSAGE'; gen: number; data: PeerData }
+  | { type: 'CHANNEL_CLOSE'; gen: number }
+  | { type: 'PEER_FAILED'; gen: number; reason: string };
+
+/** Effects for the driver to carry out. */
+export type ClientEffect =
+  | { type: 'ws.connect'; url: string }
+  | { type: 'ws.send'; message: ClientMessage }
+  | { type: 'ws.close' }
+  /** The link is dead (nothing from the server in time): cut it without waiting. */
+  | { type: 'ws.drop'; reason: string }
+  | { type: 'peer.create'; gen: number }
+  | { type: 'peer.createDataChannel'; gen: number; label: string }
+  | { type: 'peer.createOffer'; gen: number }
+  | { type: 'peer.acceptOffer'; gen: number; sdp: string }
+  | { type: 'peer.restartIce'; gen: number }
+  | { type: 'peer.rollback'; gen: number }
+  | { type: 'peer.acceptAnswer'; gen: number; sdp: string }
+  | { type: 'peer.addCandidate'; gen: number; candidate: IceCandidate }
+  | { type: 'peer.send'; gen: number; data: PeerData }
+  | { type: 'peer.close'; gen: number };
+
+/** Where a client error came from. */
+export type ClientErrorSource = 'server' | 'client' | 'peer' | 'signaling';
+
+/** What went wrong, as a code to match on (the message is for people). */
+export type ClientErrorCode =
+  /** The server refused a pairing request or a signal (wire-v1 texts). */
+  | PairingErrorCode
+  /** The server sent an error with a text wire-v1 does not name. */
+  | 'server_error'
+  /** A frame from the server could not be decoded. */
+  | 'bad_frame'
+  /** `pair()` before the server assigned an ID. */
+  | 'not_registered'
+  /** `pair()` while a request is pending. */
+  | 'pair_pending'
+  /** `pair()` while paired. */
+  | 'already_in_session'
+  /** `send()` with no open data channel. */
+  | 'no_channel'
+  /** The signaling socket dropped while a pairing was pending. */
+  | 'signaling_lost'
+  /** The reconnect policy gave up. */
+  | 'signaling_gone'
+  /** The data channel did not open in time. */
+  | 'negotiation_timeout'
+  /** ICE/DTLS failed or the peer connection closed. */
+  | 'peer_failed';
+
+/** Why a peer session ended. */
+export type PeerLeftReason =
+  'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed';
+
+/** Typed events for the embedder. */
+export type ClientPublicEvent =
+  | { type: 'id'; id: string }
+  | { type: 'paired'; peerId: string; initiator: boolean }
+  | { type: 'open'; peerId: string }
+  | { type: 'message'; data: PeerData }
+  | { type: 'peerLeft'; peerId: string; reason: PeerLeftReason }
+  | { type: 'error'; code: ClientErrorCode; message: string; source: ClientErrorSource }
+  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string; resuming: boolean }
+  /** The direct connection's network path broke (ICE failed): restarting ICE over signaling; the channel waits. */
+  | { type: 'pathLost'; peerId: string }
+  /** ICE found a path again: the same data channel carries on. */
+  | { type: 'pathRestored'; peerId: string }
+  /** The signaling link is back and the session with it: same ID, same pairing. */
+  | { type: 'resumed'; id: string; peerId: string | null }
+  | { type: 'dropped'; count: number }
+  | { type: 'closed' };
+
+/** Everything the machine emits. */
+export type ClientEmitted = ClientEffect | ClientPublicEvent;
+
+/** The parameters of a `reportError` action. */
+export type ErrorParams = { code: ClientErrorCode; message: string; source: ClientErrorSource };
