@@ -103,6 +103,7 @@ export async function startSystem(name: SystemName, tandemArgs: string[] = []): 
     peerserver: [node, here('./peer-server.mjs'), String(port)],
     floor: [node, here('./floor.mjs'), String(port)],
     raw: [node, here('./raw-forward.mjs'), String(port)],
+    'raw-batched': [node, here('./raw-forward.mjs'), String(port), '--batched'],
   };
   const [cmd, args] = pinned(0, argv[name]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });

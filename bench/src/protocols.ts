@@ -2,14 +2,14 @@
 // and recognise a relayed offer. tandem and the floor speak wire v1; PeerServer speaks PeerJS.
 import { randomUUID } from 'node:crypto';
 
-export type SystemName = 'tandem' | 'tandem-no-metrics' | 'peerserver' | 'floor' | 'raw';
+export type SystemName = 'tandem' | 'tandem-no-metrics' | 'peerserver' | 'floor' | 'raw' | 'raw-batched';
 /** The systems every figure compares. */
 export const systems: SystemName[] = ['tandem', 'peerserver', 'floor'];
 /**
  * The relay figure adds the raw-forward floor (pairs, then forwards bytes unparsed) and tandem
  * with metrics off (the cost of metrics on the relay path).
  */
-export const relaySystems: SystemName[] = [...systems, 'raw', 'tandem-no-metrics'];
+export const relaySystems: SystemName[] = [...systems, 'raw', 'raw-batched', 'tandem-no-metrics'];
 
 export interface Dialect {
   /** URL for a new client; PeerJS clients pick their own ID. */
@@ -28,6 +28,7 @@ export const dialects: Record<SystemName, Dialect> = {
   'tandem-no-metrics': v1(),
   floor: v1(),
   raw: v1(),
+  'raw-batched': v1(),
   peerserver: {
     url(base) {
       const id = randomUUID();

@@ -8,8 +8,8 @@ import { WebSocketServer } from 'ws';
 export function startV1Baseline(port, relay) {
   const byId = new Map();
   const wss = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: false });
-  wss.on('connection', (ws) => {
-    const me = { id: randomUUID(), ws, peer: null };
+  wss.on('connection', (ws, req) => {
+    const me = { id: randomUUID(), ws, socket: req.socket, peer: null };
     byId.set(me.id, me);
     ws.send(JSON.stringify({ type: 'your_id', id: me.id }));
     ws.on('message', (data, isBinary) => {
