@@ -17,6 +17,8 @@ const median = (xs: number[]) => percentile(xs, 50);
 
 export interface ClusterSizes {
   relayMessages: number;
+  /** Interleaved rounds of the three relay variants (medians are reported). */
+  relayRounds: number;
   relayPairs: number;
   latencyPairings: number;
   kills: number;
@@ -159,32 +161,38 @@ export async function clusterFigures(sizes: ClusterSizes): Promise<ClusterFigure
     // ---- relay CPU per message
     const rows: ClusterRelayRow[] = [];
     {
-      const single = await startSystem('tandem');
-      try {
-        const r = await relayPhase(sizes, single, single, [single.pid], null);
-        rows.push({ variant: 'single process', usPerMessage: r.us, messagesPerSecond: r.rate, redisUsPerMessage: 0 });
-      } finally {
-        await single.stop();
-      }
+      // interleaved rounds, medians: drift on a shared machine hits every variant alike
+      const rounds: Record<ClusterRelayRow['variant'], { us: number; rate: number; redisUs: number }[]> = {
+        'single process': [],
+        'cluster, same node': [],
+        'cluster, cross node': [],
+      };
       const [n1, n2] = [await node(redis), await node(redis)];
       try {
-        const same = await relayPhase(sizes, n1, n1, [n1.pid, n2.pid], redis.pid);
-        rows.push({
-          variant: 'cluster, same node',
-          usPerMessage: same.us,
-          messagesPerSecond: same.rate,
-          redisUsPerMessage: same.redisUs,
-        });
-        const cross = await relayPhase(sizes, n1, n2, [n1.pid, n2.pid], redis.pid);
-        rows.push({
-          variant: 'cluster, cross node',
-          usPerMessage: cross.us,
-          messagesPerSecond: cross.rate,
-          redisUsPerMessage: cross.redisUs,
-        });
+        for (let round = 0; round < sizes.relayRounds; round++) {
+          const single = await startSystem('tandem');
+          try {
+            rounds['single process'].push(await relayPhase(sizes, single, single, [single.pid], null));
+          } finally {
+            await single.stop();
+          }
+          rounds['cluster, same node'].push(await relayPhase(sizes, n1, n1, [n1.pid, n2.pid], redis.pid));
+          rounds['cluster, cross node'].push(await relayPhase(sizes, n1, n2, [n1.pid, n2.pid], redis.pid));
+        }
       } finally {
         await n1.stop();
         await n2.stop();
+      }
+      for (const [variant, r] of Object.entries(rounds) as [
+        ClusterRelayRow['variant'],
+        (typeof rounds)['single process'],
+      ][]) {
+        rows.push({
+          variant,
+          usPerMessage: median(r.map((x) => x.us)),
+          messagesPerSecond: median(r.map((x) => x.rate)),
+          redisUsPerMessage: median(r.map((x) => x.redisUs)),
+        });
       }
       for (const r of rows)
         log(

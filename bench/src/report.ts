@@ -106,6 +106,17 @@ export function rows(r: Results): Row[] {
         met: true,
       });
     }
+    const same = c.relay.find((x) => x.variant === 'cluster, same node');
+    const across = c.relay.find((x) => x.variant === 'cluster, cross node');
+    if (same && across)
+      out.push({
+        figure: 'cluster relay CPU per offer, cross node vs same node (both nodes and Redis counted)',
+        tandem: `${f(across.usPerMessage, 2)} µs`,
+        baseline: `${f(same.usPerMessage, 2)} µs`,
+        ratio: across.usPerMessage / same.usPerMessage,
+        target: '≤ 2.20×',
+        met: across.usPerMessage <= 2.2 * same.usPerMessage,
+      });
     const [one, cross] = [
       c.latency.find((x) => x.mode === 'single process')!,
       c.latency.find((x) => x.mode === 'cross node')!,

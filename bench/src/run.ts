@@ -99,8 +99,8 @@ results.resume = await step('resume', () => resumeFigures(20));
 results.cluster = await step('cluster', () =>
   clusterFigures(
     quick
-      ? { relayMessages: 40_000, relayPairs: 20, latencyPairings: 10, kills: 3, idlePerNode: 19_000 }
-      : { relayMessages: 150_000, relayPairs: 50, latencyPairings: 30, kills: 8, idlePerNode: 19_000 },
+      ? { relayMessages: 40_000, relayRounds: 1, relayPairs: 20, latencyPairings: 10, kills: 3, idlePerNode: 19_000 }
+      : { relayMessages: 150_000, relayRounds: 3, relayPairs: 50, latencyPairings: 30, kills: 8, idlePerNode: 19_000 },
   ),
 );
 results.nat = await step('nat', () => natFigures(quick ? 4 : 12));
