@@ -81,6 +81,11 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
     (s) => s.clusterResets,
   );
   total('sessions_handed_over_total', 'Sessions whose client resumed through another node', (s) => s.handedOver);
+  total(
+    'node_messages_invalid_total',
+    "Texts on this node's cluster channel dropped because they were not node messages",
+    (s) => s.nodeMessagesInvalid,
+  );
   new Counter({
     name: `${p}node_messages_total`,
     help: 'Messages between cluster nodes, by direction',

@@ -21,7 +21,13 @@ import {
   type PairOutcome,
   type PeerRef,
 } from '@tandem/server-core';
-import { decodeChannelText, encodeEnvelope, encodeSignal } from './redis/node-channel.js';
+import {
+  decodeChannelTexts,
+  encodeBatch,
+  encodeEnvelope,
+  encodeSignal,
+  type ChannelText,
+} from './redis/node-channel.js';
 import { loadScripts, type ScriptName } from './redis/scripts.js';
 
 /** Settings of a Redis directory. */
@@ -38,6 +44,11 @@ export interface RedisDirectoryOptions {
   readonly reapIntervalMs?: number;
   /** How long a resume waits for the node holding the session, ms. Default 3000. */
   readonly handoverTimeoutMs?: number;
+  /**
+   * Invalid node-channel texts are reported (an `error` event) at most once per this many ms,
+   * the first at once, later ones counted into the next report. Default 10 000.
+   */
+  readonly invalidReportMs?: number;
   /** Reports connection changes and failures (e.g. to the server log). */
   readonly onEvent?: (event: RedisDirectoryEvent) => void;
   /** Extra ioredis options (tests shorten the reconnect delay). */
@@ -73,8 +84,14 @@ export class RedisDirectory implements Directory {
   private state: LinkState = 'new';
   /** The join in progress (while `joining`, and while `lost` after a loss during it). */
   private rejoining: Promise<void> | null = null;
-  /** Node-channel texts dropped as unreadable (each also reported as an `error` event). */
-  malformedMessages = 0;
+  /** Texts for other nodes, by node, until the work in hand is done. */
+  private readonly outbox = new Map<string, string[]>();
+  /** Node-channel texts dropped because they were not node messages (reported, rate-limited, as `error` events). */
+  invalidMessages = 0;
+  private readonly invalidReportMs: number;
+  /** When the last invalid text was reported (ms), and how many were dropped since without a word. */
+  private invalidReportedAt = -Infinity;
+  private invalidUnreported = 0;
   private renewTimer: NodeJS.Timeout | null = null;
   private reapTimer: NodeJS.Timeout | null = null;
   private readonly tickets = new Map<string, (result: HandoverResult) => void>();
@@ -90,6 +107,7 @@ export class RedisDirectory implements Directory {
     this.leaseTtlMs = options.leaseTtlMs ?? 5000;
     this.reapIntervalMs = options.reapIntervalMs ?? 1000;
     this.handoverTimeoutMs = options.handoverTimeoutMs ?? 3000;
+    this.invalidReportMs = options.invalidReportMs ?? 10_000;
     this.onEvent = options.onEvent ?? (() => undefined);
     const base: RedisOptions = {
       lazyConnect: true,
@@ -115,15 +133,18 @@ export class RedisDirectory implements Directory {
       conn.on('ready', () => this.connectionReady());
     }
     this.sub.on('messageBuffer', (_channel: Buffer, payload: Buffer) => {
-      const text = payload.toString('utf8');
-      // at once, unless a resume waits for its session: then in turn, so the handover is
-      // taken in (a promise) before the messages that follow it
-      if (this.queued === 0 && this.tickets.size === 0) return this.incoming(text);
-      this.queued++;
-      this.inbox = this.inbox.then(() => {
-        this.queued--;
-        this.incoming(text);
-      });
+      for (const read of decodeChannelTexts(payload.toString('utf8'))) {
+        // at once, unless a resume waits for its session: then in turn, so the handover is
+        // taken in (a promise) before the messages that follow it
+        if (this.queued === 0 && this.tickets.size === 0) this.incoming(read);
+        else {
+          this.queued++;
+          this.inbox = this.inbox.then(() => {
+            this.queued--;
+            this.incoming(read);
+          });
+        }
+      }
     });
   }
 
@@ -210,6 +231,7 @@ export class RedisDirectory implements Directory {
   async close(): Promise<void> {
     this.state = this.state === 'ready' ? 'draining' : 'closed';
     this.stopTimers();
+    this.flushOutbox(); // what the engine posted last goes out before the goodbye
     for (let i = 0; i < 10 && this.inflight.size > 0; i++) {
       await Promise.allSettled([...this.inflight]);
       await new Promise((r) => setImmediate(r));
@@ -224,12 +246,27 @@ export class RedisDirectory implements Directory {
   /** Tests: die as kill -9 would: no goodbye, the lease just stops being renewed. */
   crash(): void {
     this.state = 'closed';
+    this.outbox.clear();
     this.stopTimers();
     this.cmd.disconnect();
     this.sub.disconnect();
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** Count an invalid node-channel text; report it unless one was reported within `invalidReportMs`. */
+  private dropInvalid(error: string): void {
+    this.invalidMessages++;
+    const now = Date.now();
+    if (now - this.invalidReportedAt < this.invalidReportMs) {
+      this.invalidUnreported++;
+      return;
+    }
+    const since = this.invalidUnreported > 0 ? ` (${this.invalidUnreported} more dropped since the last report)` : '';
+    this.invalidReportedAt = now;
+    this.invalidUnreported = 0;
+    this.onEvent({ type: 'error', error: `unreadable message on the node channel dropped: ${error}${since}` });
+  }
 
   /** The state as it is now (read after an await, when it may have moved). */
   private linkState(): LinkState {
@@ -257,18 +294,28 @@ export class RedisDirectory implements Directory {
     this.publishText(node, encodeEnvelope(envelope));
   }
 
+  /** Queue `text` for `node`: what this node has for it while it handles one piece of work goes in one PUBLISH. */
   private publishText(node: string, text: string): void {
+    let texts = this.outbox.get(node);
+    if (texts === undefined) this.outbox.set(node, (texts = []));
+    texts.push(text);
+    if (this.outbox.size === 1 && texts.length === 1) process.nextTick(this.flushOutbox);
+  }
+
+  /** Publish what the outbox holds, a batch per node, in the order it was queued. */
+  private readonly flushOutbox = (): void => {
+    for (const [node, texts] of this.outbox) this.publishNow(node, texts.length === 1 ? texts[0]! : encodeBatch(texts));
+    this.outbox.clear();
+  };
+
+  private publishNow(node: string, text: string): void {
     // a publish that fails leaves its pair to the reset that follows the reconnection
     this.track(this.cmd.publish(`${this.prefix}ch:${node}`, text)).catch(() => undefined);
   }
 
   /** One text from this node's channel, checked before anything reads it: an unreadable one is dropped and counted. */
-  private incoming(text: string): void {
-    const read = decodeChannelText(text);
-    if (read.kind === 'malformed') {
-      this.malformedMessages++;
-      return this.onEvent({ type: 'error', error: `unreadable message on the node channel dropped (${read.error})` });
-    }
+  private incoming(read: ChannelText): void {
+    if (read.kind === 'malformed') return this.dropInvalid(read.error);
     if (read.kind === 'signal') return this.listener?.message(read.signal);
     const envelope = read.envelope;
     if (envelope.t === 'm') this.listener?.message(envelope.m);

@@ -3,6 +3,7 @@
 // have its clients' partners told within the lease TTL plus a little; a Redis restart must end
 // cross-node pairs with peer_disconnected, never drop a relayed frame silently.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { ErrorText } from '@tandem/protocol';
 import { killAll, start, startClient, type Proc } from './procs.js';
 import { startTcpProxy } from './tcp-proxy.js';
@@ -152,6 +153,39 @@ describe('two nodes and a Redis', () => {
     expect(await c.next((m) => m['type'] === 'offer', 'offer')).toMatchObject({ sdp: 'again', from_peer: true });
     b.ws.close();
     c.ws.close();
+  });
+
+  it('texts on a node channel that are not node messages are dropped and counted; the nodes carry on', async () => {
+    const raw = new Redis(redis.url);
+    try {
+      const channels = (await raw.pubsub('CHANNELS', 'tandem:ch:*')) as string[];
+      expect(channels.length).toBeGreaterThanOrEqual(2);
+      const before = await Promise.all(nodes.map((n) => metric(n.admin, 'tandem_node_messages_invalid_total')));
+      const garbage = [
+        'null',
+        '{"t":"m"}',
+        '{"t":"m","m":null}',
+        'Sto\nfrom\n1\noffer', // a signal without its frame
+        '{"t":"m","m":{"type":"signal","to":"a","from":"b","epoch":"1","messageType":"offer","frame":7}}',
+        '{"t":"take","ticket":"t","from":"n","key":"k","secret":null,"received":0}',
+      ];
+      for (const channel of channels) for (const text of garbage) await raw.publish(channel, text);
+      for (const [i, n] of nodes.entries()) {
+        const until = Date.now() + 5000;
+        while ((await metric(n.admin, 'tandem_node_messages_invalid_total')) < before[i]! + garbage.length) {
+          if (Date.now() > until) throw new Error(`node ${i + 1} did not count the invalid texts`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(n.proc.child.exitCode).toBeNull();
+        expect(await readyz(n.admin)).toBe(200);
+      }
+      // and the cluster still pairs and relays across nodes
+      const [a, b] = await crossPair();
+      a.send({ type: 'offer', sdp: 'after the garbage' });
+      await b.next((m) => m['sdp'] === 'after the garbage', 'an offer across nodes');
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('races across nodes are decided once: of many requests for one free target, exactly one pairs', async () => {

@@ -177,6 +177,8 @@ export interface ServerStats {
   /** Messages to and from other nodes of the cluster (0 for one process). */
   nodeMessagesSent: number;
   nodeMessagesReceived: number;
+  /** Texts on this node's channel dropped because they were not node messages. */
+  nodeMessagesInvalid: number;
   /** Times the directory lost its shared state and cross-node pairs were ended. */
   clusterResets: number;
   /** Sessions whose client resumed through another node, which took them over. */

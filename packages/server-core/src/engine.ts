@@ -117,6 +117,7 @@ export class ServerEngine<H> {
         resumeFailures: 0,
         resumeExpired: 0,
         directoryAvailable: 1,
+        nodeMessagesInvalid: 0,
         nodeMessagesSent: 0,
         nodeMessagesReceived: 0,
         clusterResets: 0,
@@ -160,6 +161,7 @@ export class ServerEngine<H> {
       ...c,
       connections: this.ctx.local.size,
       directoryAvailable: this.ctx.directory.available ? 1 : 0,
+      nodeMessagesInvalid: this.ctx.directory.invalidMessages ?? 0,
       relayedByType: { ...c.relayedByType },
       errorsByCode: { ...c.errorsByCode },
     };

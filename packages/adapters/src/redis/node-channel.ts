@@ -1,6 +1,7 @@
 // What travels on a node's Redis channel: envelopes (JSON, checked against @tandem/protocol's
 // schemas), and relayed signals in a lean text form of their own — the hot path: the frame goes
-// as it is, not escaped into JSON again (IDs, epochs and types hold no newline).
+// as it is, not escaped into JSON again (IDs, epochs and types hold no newline). What one node
+// has for another while it handles one piece of work goes as one batch: one PUBLISH, in order.
 import { decodeNodeEnvelope, isNodeSignal, type NodeEnvelope, type NodeMessage } from '@tandem/protocol/cluster';
 
 type Signal = Extract<NodeMessage, { type: 'signal' }>;
@@ -20,6 +21,34 @@ export type ChannelText =
   | { readonly kind: 'signal'; readonly signal: Signal }
   | { readonly kind: 'envelope'; readonly envelope: NodeEnvelope }
   | { readonly kind: 'malformed'; readonly error: string };
+
+/** Several texts as one: `B` then, for each, its length in UTF-16 units, a newline, and the text. */
+export function encodeBatch(texts: readonly string[]): string {
+  let out = 'B';
+  for (const text of texts) out += `${text.length}\n${text}`;
+  return out;
+}
+
+/** Read what one PUBLISH carried: one text, or each text of a batch, in order (never throws). */
+export function decodeChannelTexts(payload: string): ChannelText[] {
+  if (payload.charCodeAt(0) !== 66 /* B */) return [decodeChannelText(payload)];
+  const out: ChannelText[] = [];
+  for (let at = 1; at < payload.length;) {
+    const nl = payload.indexOf('\n', at);
+    const digits = nl < 0 ? '' : payload.slice(at, nl);
+    const length = /^[0-9]{1,9}$/.test(digits) ? Number(digits) : -1;
+    if (length < 0 || nl + 1 + length > payload.length) {
+      out.push({ kind: 'malformed', error: 'a batch whose framing is broken' });
+      break;
+    }
+    const text = payload.slice(nl + 1, nl + 1 + length);
+    out.push(
+      text.charCodeAt(0) === 66 ? { kind: 'malformed', error: 'a batch inside a batch' } : decodeChannelText(text),
+    );
+    at = nl + 1 + length;
+  }
+  return out;
+}
 
 /** Read one channel text (never throws). */
 export function decodeChannelText(text: string): ChannelText {

@@ -61,6 +61,8 @@ export interface Directory {
   readonly node: string;
   /** Whether pairing can be decided now (false while the shared store is unreachable). */
   readonly available: boolean;
+  /** Messages from other nodes dropped because they were not node messages (a shared store's boundary check). */
+  readonly invalidMessages?: number;
   /** Start delivering messages and resets to `listener` (called once, by the engine). */
   listen(listener: DirectoryListener): void;
   /** Make `id` findable on this node. A failure is not fatal: a reset registers it again. */
