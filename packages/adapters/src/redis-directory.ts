@@ -30,9 +30,25 @@ import {
 } from './redis/node-channel.js';
 import { loadScripts, type ScriptName } from './redis/scripts.js';
 
+/**
+ * A Redis URL as logs may show it: the password (and a user's name) replaced by `***`, so a
+ * credential given in `redis://user:password@host` never reaches a log.
+ */
+export function redisUrlForLogs(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '(a Redis URL that does not parse)';
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  if (parsed.username !== '') parsed.username = '***';
+  return parsed.toString();
+}
+
 /** Settings of a Redis directory. */
 export interface RedisDirectoryOptions {
-  /** `redis://host:port[/db]` (or `rediss://`). */
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS (ioredis reads both). */
   readonly url: string;
   /** Prefix of every key and channel, so several clusters can share one Redis. Default `tandem:`. */
   readonly prefix?: string;

@@ -36,7 +36,9 @@ export interface RedisProc {
 const live = new Set<ChildProcess>();
 
 /** Start redis-server on a free port and wait until it answers. */
-export async function startRedis(options: { port?: number } = {}): Promise<RedisProc> {
+export async function startRedis(
+  options: { port?: number; acl?: { user: string; password: string } } = {},
+): Promise<RedisProc> {
   const port = options.port ?? (await freePort());
   let child: ChildProcess;
   const launch = async () => {
@@ -55,6 +57,21 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
         'no',
         '--loglevel',
         'warning',
+        // ACL mode: the default user is off, one named user may do anything
+        ...(options.acl
+          ? [
+              '--user',
+              'default',
+              'off',
+              '--user',
+              options.acl.user,
+              'on',
+              `>${options.acl.password}`,
+              '~*',
+              '&*',
+              '+@all',
+            ]
+          : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -73,7 +90,9 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
   await launch();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: options.acl
+      ? `redis://${options.acl.user}:${encodeURIComponent(options.acl.password)}@127.0.0.1:${port}`
+      : `redis://127.0.0.1:${port}`,
     get pid() {
       return child.pid!;
     },
@@ -88,7 +107,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
   };
 }
 
-/** Whether something answers PING with PONG on the port. */
+/** Whether a Redis answers PING on the port (PONG, or NOAUTH from one that wants a password first). */
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     import('node:net').then(
@@ -101,7 +120,7 @@ function answers(port: number): Promise<boolean> {
         s.setTimeout(500, () => done(false));
         s.on('error', () => done(false));
         s.on('connect', () => s.write('PING\r\n'));
-        s.on('data', (d) => done(d.toString().startsWith('+PONG')));
+        s.on('data', (d) => done(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH')));
       },
       () => resolve(false),
     );

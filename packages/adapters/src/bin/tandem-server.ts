@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
 import { createWsServer, defaultConnectionLimits, type WsTandemServer } from '../ws.js';
-import { RedisDirectory } from '../redis-directory.js';
+import { RedisDirectory, redisUrlForLogs } from '../redis-directory.js';
 import {
   DEFAULT_TURN_TTL_S,
   checkIceSettings,
@@ -214,7 +214,7 @@ const program = new Command('tandem-server')
   .addOption(
     new Option(
       '--redis <url>',
-      'join a cluster through this Redis (redis://host:port[/db]); without it the server is one process with an in-memory directory',
+      'join a cluster through this Redis (redis://[user:password@]host:port[/db], rediss:// for TLS; prefer TANDEM_REDIS for a URL with a password: the command line is visible to every local user); without it the server is one process with an in-memory directory',
     ).env('TANDEM_REDIS'),
   )
   .addOption(
@@ -360,7 +360,7 @@ const directory =
         onEvent: (e) => {
           switch (e.type) {
             case 'ready':
-              return say('info', `Cluster node ${directory!.node} is ready (Redis ${opts.redis}).`, {
+              return say('info', `Cluster node ${directory!.node} is ready (Redis ${redisUrlForLogs(opts.redis!)}).`, {
                 node: directory!.node,
               });
             case 'lost':
@@ -444,7 +444,7 @@ const fail = (err: Error) => {
 http.on('error', fail);
 // a cluster node joins before it listens; if Redis is away it listens anyway, not ready, and joins when Redis is back
 if (directory) {
-  say('info', `Joining the cluster through ${opts.redis} as node ${directory.node}...`);
+  say('info', `Joining the cluster through ${redisUrlForLogs(opts.redis!)} as node ${directory.node}...`);
   await directory.start();
 }
 http.listen(opts.port, opts.host, () => {
