@@ -1,8 +1,45 @@
 // How tandem-server words its log: each event's level, and its text line with every
 // client-supplied string made safe. pino's JSON format is the structured option; this is the
 // human one, so a newline in a client's target_id must never start a forged line.
+import { createHmac, randomBytes } from 'node:crypto';
 import type { ServerLogEvent } from '@tandem/server-core';
 import type { Refusal } from './gate.js';
+
+/**
+ * How a log names a client. A client's ID is its pairing key, so logs never carry it: each ID is
+ * shown as a short handle, the first 8 hex digits of its HMAC-SHA-256 under a key that is the
+ * process's own (random at start) or the operator's (`--log-key-file`, the same on every node so
+ * one client can be followed across a cluster). The handle is stable for the key and cannot be
+ * turned back into the ID without it. `full` shows IDs as they are (`--log-full-ids`).
+ */
+export type ClientNaming = { readonly full: true } | { readonly full: false; readonly key: Uint8Array };
+
+/** A fresh per-process naming key (32 random bytes). */
+export function processLogKey(): Uint8Array {
+  return randomBytes(32);
+}
+
+/** The function that names a client (or a string a client gave as an ID) in the log. */
+export function clientHandle(naming: ClientNaming): (id: string) => string {
+  if (naming.full) return (id) => id;
+  const key = naming.key;
+  return (id) => createHmac('sha256', key).update(id).digest('hex').slice(0, 8);
+}
+
+/** The event with every client ID in it (its own, a peer's, a target's) replaced by its handle. */
+export function nameClients(e: ServerLogEvent, name: (id: string) => string): ServerLogEvent {
+  switch (e.type) {
+    case 'paired':
+    case 'peer_notified':
+      return { ...e, id: name(e.id), peerId: name(e.peerId) };
+    case 'pair_failed':
+      return { ...e, id: name(e.id), targetId: name(e.targetId) };
+    case 'relayed':
+      return { ...e, from: name(e.from), to: name(e.to) };
+    default:
+      return { ...e, id: name(e.id) };
+  }
+}
 
 export type LogLevel = 'debug' | 'info' | 'warn';
 

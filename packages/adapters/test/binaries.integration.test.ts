@@ -1,7 +1,7 @@
 // Seed 003's test lists for stages 1–5, automated: real tandem-server and tandem-client
 // processes, real sockets on 127.0.0.1, real werift peers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, startClient, startServer } from './procs.js';
+import { killAll, logHandle as h, startClient, startServer } from './procs.js';
 import { startForeignServer } from './foreign-server.js';
 
 afterEach(killAll);
@@ -15,15 +15,15 @@ describe('tandem-server with tandem-client processes', () => {
     const b = await startClient(url);
     expect(a.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(a.id).not.toBe(b.id);
-    await server.waitFor(new RegExp(`Client ${a.id} connected`));
+    await server.waitFor(new RegExp(`Client ${h(a.id)} connected`));
     expect(a.client.lines).toContain('Connected.');
 
     b.client.write(a.id); // typing an ID while unpaired pairs
     await b.client.waitFor(new RegExp(`\\*\\*\\* Paired with ${a.id}! \\(initiator=true\\) \\*\\*\\*`));
     await a.client.waitFor(new RegExp(`\\*\\*\\* Paired with ${b.id}! \\(initiator=false\\) \\*\\*\\*`));
     await server.waitFor(/Paired /);
-    await server.waitFor(new RegExp(`Relaying offer from ${b.id} to ${a.id}`));
-    await server.waitFor(new RegExp(`Relaying answer from ${a.id} to ${b.id}`));
+    await server.waitFor(new RegExp(`Relaying offer from ${h(b.id)} to ${h(a.id)}`));
+    await server.waitFor(new RegExp(`Relaying answer from ${h(a.id)} to ${h(b.id)}`));
     await server.waitFor(/Relaying candidate from/);
     await a.client.waitFor(/\*\*\* Data channel opened!/);
     await b.client.waitFor(/\*\*\* Data channel opened!/);
@@ -41,7 +41,7 @@ describe('tandem-server with tandem-client processes', () => {
     await b.client.kill('SIGKILL'); // abrupt loss
     await a.client.waitFor(new RegExp(`\\*\\*\\* Peer ${b.id} disconnected\\. \\*\\*\\*`));
     await a.client.waitFor(/^Ready for new connection\.$/);
-    await server.waitFor(new RegExp(`Client ${b.id} disconnected`));
+    await server.waitFor(new RegExp(`Client ${h(b.id)} disconnected`));
 
     const c = await startClient(url);
     a.client.write(c.id);
@@ -83,10 +83,10 @@ describe('tandem-server with tandem-client processes', () => {
     await mute.client.waitFor(/Paired with/);
     const t0 = Date.now();
     // it keeps negotiating traffic for a moment, then goes quiet; the server must cut it off
-    await server.waitFor(new RegExp(`Client ${mute.id} timed out`), 15_000);
+    await server.waitFor(new RegExp(`Client ${h(mute.id)} timed out`), 15_000);
     expect(Date.now() - t0).toBeLessThan(12_000);
     await other.client.waitFor(new RegExp(`Peer ${mute.id} disconnected`));
-    expect(server.count(new RegExp(`Client ${other.id} timed out`))).toBe(0);
+    expect(server.count(new RegExp(`Client ${h(other.id)} timed out`))).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ErrorText } from '@tandem/protocol';
-import { killAll, start, startClient, type Proc } from './procs.js';
+import { killAll, logHandle, type Proc, start, startClient } from './procs.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { connect, type TestClient } from './ws-client.js';
 import { startRedis, stopAllRedis, type RedisProc } from './redis.js';
@@ -356,8 +356,10 @@ describe('resume across nodes, with real tandem-client processes (werift)', () =
       }
       await broken;
       await a.client.waitFor(/^\*\*\* Signaling resumed\. \*\*\*$/, 20_000);
-      await nodes[0]!.proc.waitFor(new RegExp(`Client ${a.id} resumed through node \\S+; its session moved there`));
-      await nodes[1]!.proc.waitFor(new RegExp(`Client ${a.id} resumed its session`));
+      await nodes[0]!.proc.waitFor(
+        new RegExp(`Client ${logHandle(a.id)} resumed through node \\S+; its session moved there`),
+      );
+      await nodes[1]!.proc.waitFor(new RegExp(`Client ${logHandle(a.id)} resumed its session`));
       for (let i = 0; i < 3; i++) {
         await b.client.waitFor(new RegExp(`^< Peer: a during ${i}$`));
         await a.client.waitFor(new RegExp(`^< Peer: b during ${i}$`));

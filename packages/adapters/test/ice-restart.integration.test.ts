@@ -6,7 +6,7 @@
 // pair anew with the same keys. (Browsers restart ICE and keep the channel; client-core's tests
 // cover the negotiation itself.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, startClient, startServer } from './procs.js';
+import { killAll, logHandle, startClient, startServer } from './procs.js';
 import { buildLab, labUnavailable, type Lab } from './netlab.js';
 
 const unavailable = labUnavailable();
@@ -54,8 +54,8 @@ describe.skipIf(unavailable !== null)(
         await x.client.waitFor(/^Ready for new connection\.$/, 10_000);
       }
       expect(a.client.count(/Your Client ID/)).toBe(1); // the same key throughout
-      expect(server.count(new RegExp(`Notified .* that peer ${a.id} disconnected`))).toBe(0); // A's session never ended
-      await server.waitFor(new RegExp(`Client ${a.id} resumed its session`));
+      expect(server.count(new RegExp(`Notified .* that peer ${logHandle(a.id)} disconnected`))).toBe(0); // A's session never ended
+      await server.waitFor(new RegExp(`Client ${logHandle(a.id)} resumed its session`));
       // the failed call was ended on the server too (v2 leave): the two pair anew, same keys
       b.client.write(a.id);
       const opened = (x: typeof a) => x.client.count(/Data channel opened/);

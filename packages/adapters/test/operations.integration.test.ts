@@ -13,7 +13,7 @@ afterEach(killAll);
 
 describe('tandem-server operations', () => {
   it('text logs escape client strings: a newline in target_id or type cannot forge a line', async () => {
-    const { server, url } = await startServer();
+    const { server, url } = await startServer(['--log-full-ids']); // so the target ID is shown as sent
     const a = await connect(url);
     a.send({ type: 'pair_request', target_id: 'x\nClient FORGED connected.' });
     a.send('{"type":"offer\\nClient FORGED2 connected.","sdp":"x"}');

@@ -1,5 +1,9 @@
 // Spawning the reference binaries from source for integration tests: every wait is bounded and
 // every process is killed in teardown.
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -19,13 +23,26 @@ export interface Proc {
 
 const live = new Set<Proc>();
 
+/**
+ * The key every tandem-server these helpers start names clients with (`--log-key-file`), so a
+ * test can tell which client a log line is about: `logHandle(id)` is what the server writes.
+ */
+const testLogKey = randomBytes(32);
+const testLogKeyFile = join(mkdtempSync(join(tmpdir(), 'tandem-logkey-')), 'key');
+writeFileSync(testLogKeyFile, testLogKey);
+export const logHandle = (id: string): string => createHmac('sha256', testLogKey).update(id).digest('hex').slice(0, 8);
+
 /** Start `tandem-server` or `tandem-client` from source with tsx. */
 export function start(
   name: 'tandem-server' | 'tandem-client',
   args: string[],
   options: { fileLimit?: number; netns?: string } = {},
 ): Proc {
-  let argv = [process.execPath, '--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args];
+  const naming =
+    name === 'tandem-server' && !args.includes('--log-full-ids') && !args.includes('--log-key-file')
+      ? ['--log-key-file', testLogKeyFile]
+      : [];
+  let argv = [process.execPath, '--conditions=@tandem/source', '--import', 'tsx', bin(name), ...args, ...naming];
   // with a file limit, through prlimit (util-linux) so the limit is the process's own
   if (options.fileLimit !== undefined) argv = ['prlimit', `--nofile=${options.fileLimit}`, '--', ...argv];
   // inside a network namespace the test made
@@ -100,7 +117,7 @@ export async function startServer(
   options: { fileLimit?: number } = {},
 ): Promise<{ server: Proc; url: string }> {
   const server = start('tandem-server', ['--port', '0', ...args], options);
-  const m = await server.waitFor(/Listening on (ws:\/\/\S+)/);
+  const m = await server.waitFor(/Listening on (wss?:\/\/[^\s"]+)/);
   return { server, url: m[1]! };
 }
 

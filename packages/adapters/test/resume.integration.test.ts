@@ -2,7 +2,7 @@
 // through a TCP proxy that resets or stalls it for 5 s while A and B chat. The chat goes on, no
 // line is lost, B never hears that A left, A keeps its key, and signaling works afterwards.
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, startClient, startServer } from './procs.js';
+import { killAll, logHandle, startClient, startServer } from './procs.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const proxies: TcpProxy[] = [];
@@ -42,7 +42,7 @@ describe.each(cases)("a 5 s %s of the %s's signaling link", (cut, whose) => {
     await broken;
     await a.client.waitFor(/^\*\*\* Signaling link lost; resuming\.\.\. \*\*\*$/, 10_000);
     await a.client.waitFor(/^\*\*\* Signaling resumed\. \*\*\*$/, 15_000);
-    await server.waitFor(new RegExp(`Client ${a.id} resumed its session`));
+    await server.waitFor(new RegExp(`Client ${logHandle(a.id)} resumed its session`));
     for (let i = 0; i < 5; i++) {
       await b.client.waitFor(new RegExp(`^< Peer: a during ${i}$`));
       await a.client.waitFor(new RegExp(`^< Peer: b during ${i}$`));
@@ -52,7 +52,7 @@ describe.each(cases)("a 5 s %s of the %s's signaling link", (cut, whose) => {
     expect(b.client.count(/disconnected/)).toBe(0);
     expect(a.client.count(/disconnected/)).toBe(0);
     expect(a.client.count(/Your Client ID/)).toBe(1); // the same key throughout
-    expect(server.count(new RegExp(`Notified .* that peer ${a.id} disconnected`))).toBe(0);
+    expect(server.count(new RegExp(`Notified .* that peer ${logHandle(a.id)} disconnected`))).toBe(0);
 
     // signaling still works: B leaves and A is told; A's key can be paired with again
     await b.client.kill('SIGINT');
@@ -74,7 +74,7 @@ describe('a client that never comes back', () => {
     const t0 = Date.now();
     await a.client.kill('SIGKILL');
     await server.waitFor(
-      new RegExp(`Client ${a.id} lost its link \\(connection lost\\); holding its session for 2 s\\.`),
+      new RegExp(`Client ${logHandle(a.id)} lost its link \\(connection lost\\); holding its session for 2 s\\.`),
     );
     await b.client.waitFor(new RegExp(`\\*\\*\\* Peer ${a.id} disconnected\\. \\*\\*\\*`));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900);

@@ -20,7 +20,16 @@ import {
 } from '../ice-config.js';
 import { createMetrics } from '../metrics.js';
 import { opsHandler } from '../ops.js';
-import { refusalLine, serverLogLevel, serverLogLine, type LogLevel } from '../server-log.js';
+import {
+  clientHandle,
+  nameClients,
+  processLogKey,
+  refusalLine,
+  serverLogLevel,
+  serverLogLine,
+  type ClientNaming,
+  type LogLevel,
+} from '../server-log.js';
 import { demoHandler } from '../demo/serve.js';
 
 const num = (v: string) => {
@@ -257,6 +266,18 @@ const program = new Command('tandem-server')
       .default('info')
       .env('TANDEM_LOG_LEVEL'),
   )
+  .addOption(
+    new Option(
+      '--log-key-file <file>',
+      'key (any bytes) for the 8-hex-digit handles that name clients in the log; give every node the same file to follow a client across a cluster (default: a random key per process)',
+    ).env('TANDEM_LOG_KEY_FILE'),
+  )
+  .addOption(
+    new Option(
+      '--log-full-ids',
+      'write client IDs to the log in full instead of handles (IDs are pairing keys: whoever reads the log can pair with those clients)',
+    ).env('TANDEM_LOG_FULL_IDS'),
+  )
   .addHelpText(
     'after',
     '\nSignals: SIGTERM drains (see --drain-timeout); SIGINT closes every client with 1001 and exits.\nEvery option also reads the TANDEM_* variable shown.',
@@ -296,6 +317,8 @@ const opts = program.opts<{
   extensions: boolean;
   demo: boolean;
   logFormat: 'text' | 'json';
+  logKeyFile?: string;
+  logFullIds?: boolean;
   logLevel: LogLevel | 'silent';
 }>();
 if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
@@ -322,6 +345,19 @@ const say = (level: LogLevel, line: string, fields: object = {}) => {
   if (json) json[level](fields, line);
   else process.stdout.write(`${line}\n`);
 };
+
+const naming = ((): ClientNaming => {
+  if (opts.logFullIds) return { full: true };
+  if (opts.logKeyFile === undefined) return { full: false, key: processLogKey() };
+  try {
+    return { full: false, key: readFileSync(opts.logKeyFile) };
+  } catch (err) {
+    return program.error(`error: cannot read --log-key-file: ${(err as Error).message}`);
+  }
+})();
+const nameClient = clientHandle(naming);
+if (naming.full)
+  say('warn', 'Client IDs are logged in full (--log-full-ids): anyone who reads this log can pair with those clients.');
 
 let tls: { cert: Buffer; key: Buffer } | null = null;
 try {
@@ -414,7 +450,9 @@ try {
     log: (e) => {
       metrics?.observe(e);
       const level = serverLogLevel[e.type];
-      if (shows(level)) say(level, json ? e.type : serverLogLine(e), e);
+      if (!shows(level)) return;
+      const named = nameClients(e, nameClient);
+      say(level, json ? e.type : serverLogLine(named), named);
     },
     onRefused: (r) => {
       metrics?.refused(r);
