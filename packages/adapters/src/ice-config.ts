@@ -36,7 +36,7 @@ export function checkIceSettings(s: IceSettings): string | null {
     if (!portOk(url)) return `TURN URL ${JSON.stringify(url)} has a port outside 1–65535`;
   }
   if (s.turnUrls.length > 0 && !s.turnSecret)
-    return "a TURN URL needs --turn-secret (the static-auth-secret of coturn's use-auth-secret)";
+    return "a TURN URL needs --turn-secret or --turn-secret-file (the static-auth-secret of coturn's use-auth-secret)";
   if (s.turnSecret && s.turnUrls.length === 0) return '--turn-secret needs at least one --turn-url';
   if (!Number.isInteger(s.turnTtlS) || s.turnTtlS < 60 || s.turnTtlS > MAX_TURN_TTL_S)
     return `--turn-ttl must be a whole number of seconds from 60 to ${MAX_TURN_TTL_S} (one day)`;

@@ -2,6 +2,9 @@
 // error; a v2 client asking for ice-servers gets its own TURN credentials in welcome; v1 clients
 // see no change; GET /ice-servers serves the same in RTCConfiguration form.
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll, start, startServer } from './procs.js';
 import { connect } from './ws-client.js';
@@ -21,10 +24,28 @@ describe('tandem-server ICE settings', () => {
     [['--stun-url', 'stun:'], /malformed STUN URL/],
     [['--turn-secret', 's'], /needs at least one --turn-url/],
     [['--turn-url', 'turn:t.test', '--turn-secret', 's', '--turn-ttl', '172800'], /--turn-ttl must be/],
+    [
+      ['--turn-url', 'turn:t.test', '--turn-secret', 's', '--turn-secret-file', '/dev/null'],
+      /give the TURN secret once/,
+    ],
+    [['--turn-url', 'turn:t.test', '--turn-secret-file', '/nonexistent/secret'], /cannot read --turn-secret-file/],
   ])('%j stops it at start with a clear error', async (args, message) => {
     const { code, out } = await exitOf(args);
     expect(code).not.toBe(0);
     expect(out).toMatch(message);
+  });
+
+  it('reads the TURN secret from --turn-secret-file (kept out of the process list); the credentials are made with it', async () => {
+    const secret = 'a-secret-from-a-file';
+    const file = join(mkdtempSync(join(tmpdir(), 'tandem-turn-')), 'secret');
+    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    const { server, url } = await startServer(['--turn-url', 'turn:turn.test:3478', '--turn-secret-file', file]);
+    expect(server.child.spawnargs.join(' ')).not.toContain(secret);
+    const c = await connect(url);
+    c.send({ type: 'hello', version: 2, capabilities: ['ice-servers'] });
+    const w = await c.next((m) => m['type'] === 'welcome', 'welcome');
+    const [turn] = w['ice_servers'] as { username: string; credential: string }[];
+    expect(turn!.credential).toBe(createHmac('sha1', secret).update(turn!.username).digest('base64'));
   });
 
   it('hands each v2 client its own TURN credentials; v1 clients see nothing new; GET /ice-servers serves RTCConfiguration form', async () => {

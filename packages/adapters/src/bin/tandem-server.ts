@@ -200,16 +200,23 @@ const program = new Command('tandem-server')
   .addOption(
     new Option(
       '--turn-url <url...>',
-      'TURN server handed to clients with short-lived credentials (turn:host[:port][?transport=udp|tcp], repeatable; needs --turn-secret)',
+      'TURN server handed to clients with short-lived credentials (turn:host[:port][?transport=udp|tcp], repeatable; needs --turn-secret or --turn-secret-file)',
     )
       .default([])
       .argParser(list)
       .env('TANDEM_TURN_URL'),
   )
   .addOption(
-    new Option('--turn-secret <secret>', "coturn's static-auth-secret (use-auth-secret); never sent to clients").env(
-      'TANDEM_TURN_SECRET',
-    ),
+    new Option(
+      '--turn-secret <secret>',
+      "coturn's static-auth-secret (use-auth-secret); never sent to clients. Prefer --turn-secret-file or TANDEM_TURN_SECRET: a command line is visible to every local user",
+    ).env('TANDEM_TURN_SECRET'),
+  )
+  .addOption(
+    new Option(
+      '--turn-secret-file <file>',
+      "read coturn's static-auth-secret from this file (one line; a trailing newline is ignored)",
+    ).env('TANDEM_TURN_SECRET_FILE'),
   )
   .addOption(
     new Option(
@@ -307,6 +314,7 @@ const opts = program.opts<{
   stunUrl: string[];
   turnUrl: string[];
   turnSecret?: string;
+  turnSecretFile?: string;
   turnTtl: number;
   tlsCert?: string;
   tlsKey?: string;
@@ -323,10 +331,20 @@ const opts = program.opts<{
 }>();
 if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
   program.error('error: --tls-cert and --tls-key go together');
+if (opts.turnSecret !== undefined && opts.turnSecretFile !== undefined)
+  program.error('error: give the TURN secret once: --turn-secret or --turn-secret-file');
+const turnSecret = ((): string | undefined => {
+  if (opts.turnSecretFile === undefined) return opts.turnSecret;
+  try {
+    return readFileSync(opts.turnSecretFile, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    return program.error(`error: cannot read --turn-secret-file: ${(err as Error).message}`);
+  }
+})();
 const ice: IceSettings = {
   stunUrls: opts.stunUrl,
   turnUrls: opts.turnUrl,
-  turnSecret: opts.turnSecret,
+  turnSecret,
   turnTtlS: opts.turnTtl,
 };
 const iceProblem = checkIceSettings(ice);
