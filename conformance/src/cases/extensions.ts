@@ -49,10 +49,14 @@ export const extensionsCases: Case[] = [
           typeof s.username === 'string' && typeof s.credential === 'string',
           'a TURN server comes with a username and credential',
         );
-      // SHOULD: credentials of one's own, naming the client, so TURN logs trace to a session
+      // SHOULD: credentials of one's own, and a username that does not carry the client's ID: the
+      // ID is its pairing key, and the username reaches TURN logs and travels in the clear on turn: links
       const [ta, tb] = [turn(wa), turn(wb)];
       if (ta.length > 0 && tb.length > 0) {
-        ctx.should(ta[0]!.username!.includes(a.id), `the TURN username names the client (got "${ta[0]!.username}")`);
+        ctx.should(
+          !ta[0]!.username!.includes(a.id),
+          "the TURN username does not carry the client's ID (an opaque per-session handle instead)",
+        );
         ctx.should(ta[0]!.credential !== tb[0]!.credential, 'each client gets TURN credentials of its own');
       }
     },

@@ -73,6 +73,9 @@ export function iceServersFor(
   return { servers, ttlMs: s.turnTtlS * 1000 };
 }
 
+/** The handle to put in TURN usernames in place of a client's ID (the same as its log handle under that key). */
+export { clientHandle, processLogKey, type ClientNaming } from './server-log.js';
+
 /**
  * `GET /ice-servers` for apps with their own signaling: `{"iceServers":[…]}`, usable as an
  * RTCConfiguration. Each answer has credentials of its own (the username names a fresh random

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAll, start, startServer } from './procs.js';
+import { killAll, logHandle, start, startServer } from './procs.js';
 import { connect } from './ws-client.js';
 
 afterAll(killAll);
@@ -70,7 +70,8 @@ describe('tandem-server ICE settings', () => {
     expect(stun).toEqual({ urls: ['stun:stun.test:3478'] });
     expect(turn!.urls).toEqual(['turn:turn.test:3478?transport=udp']);
     const [expiry, user] = turn!.username!.split(':');
-    expect(user).toBe(c.id); // TURN logs name the session
+    expect(user).toBe(logHandle(c.id)); // coturn's log ties to ours by the handle
+    expect(turn!.username).not.toContain(c.id); // never the key itself
     expect(Number(expiry) - Date.now() / 1000).toBeGreaterThan(590);
     expect(Number(expiry) - Date.now() / 1000).toBeLessThanOrEqual(600);
     expect(turn!.credential).toBe(createHmac('sha1', secret).update(turn!.username!).digest('base64'));

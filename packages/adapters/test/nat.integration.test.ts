@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { turnCredentials } from '../src/ice-config.js';
 import { buildNatLab, natLabUnavailable, startCoturn, type NatLab } from './natlab.js';
-import { killAll, start, startClient, type Proc } from './procs.js';
+import { killAll, logHandle, start, startClient, type Proc } from './procs.js';
 
 const unavailable = natLabUnavailable();
 const SECRET = 'lab-static-auth-secret';
@@ -101,8 +101,12 @@ describe.skipIf(unavailable !== null)(
       // the pair werift selected goes through the relay on at least one side
       const path = await a.client.waitFor(/^\*\*\* Path: (\w+) ↔ (\w+)/);
       expect([path[1], path[2]]).toContain('relay');
-      // coturn saw allocations whose usernames carry the clients' IDs (traceable to sessions)
-      expect(coturnLog.join('\n'), coturnLog.slice(-40).join('\n')).toMatch(new RegExp(`${a.id}|${b.id}`));
+      // coturn saw allocations whose usernames carry the clients' handles (the ones our log names
+      // them by), never their IDs
+      expect(coturnLog.join('\n'), coturnLog.slice(-40).join('\n')).toMatch(
+        new RegExp(`${logHandle(a.id)}|${logHandle(b.id)}`),
+      );
+      expect(coturnLog.filter((l) => l.includes(a.id) || l.includes(b.id))).toEqual([]);
       await Promise.all([a.client.kill(), b.client.kill(), proc.kill()]);
     }, 60_000);
 

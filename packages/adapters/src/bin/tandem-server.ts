@@ -374,6 +374,8 @@ const naming = ((): ClientNaming => {
   }
 })();
 const nameClient = clientHandle(naming);
+/** The handle in a client's TURN usernames: its log handle (a private one when the log shows full IDs). */
+const turnHandle = clientHandle(naming.full ? { full: false, key: processLogKey() } : naming);
 if (naming.full)
   say('warn', 'Client IDs are logged in full (--log-full-ids): anyone who reads this log can pair with those clients.');
 
@@ -478,7 +480,8 @@ try {
     },
     hooks: metrics ? { frameArrived: () => metrics.frameArrived() } : {},
     ...(directory ? { directory } : {}),
-    ...(iceConfigured ? { iceServers: (id: string, now: number) => iceServersFor(ice, id, now)! } : {}),
+    // TURN usernames carry the client's log handle, never its ID (its key): coturn's log ties to ours
+    ...(iceConfigured ? { iceServers: (id: string, now: number) => iceServersFor(ice, turnHandle(id), now)! } : {}),
   });
 } catch (err) {
   program.error(`error: ${(err as Error).message}`);
