@@ -1,8 +1,10 @@
 // Reports of a conformance run that people keep and link to: a JSON document and one
 // self-contained HTML page (a table per stage, levels and coloured verdicts, the frames seen for
-// every case that did not pass, server info and timing). No scripts, no external assets.
+// every case that did not pass, server info and timing). No scripts, no external assets. Both
+// redact the frames they quote: no client ID, resume token or TURN credential (redact.ts).
 import type { CaseResult, Verdict } from './suite.js';
 import { summary } from './suite.js';
+import { redactResults } from './redact.js';
 
 /** What the report says about the run besides the results. */
 export interface RunInfo {
@@ -25,7 +27,7 @@ export interface RunInfo {
 /** The JSON report. */
 export function jsonReport(results: CaseResult[], info: RunInfo): string {
   const [counts, extra] = summary(results).split('\n');
-  return JSON.stringify({ ...info, summary: counts, summaryExtra: extra, results }, null, 2);
+  return JSON.stringify({ ...info, summary: counts, summaryExtra: extra, results: redactResults(results) }, null, 2);
 }
 
 const colours: Record<Verdict, string> = {
@@ -40,7 +42,8 @@ const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The HTML report: one page, no external resources. */
-export function htmlReport(results: CaseResult[], info: RunInfo): string {
+export function htmlReport(allResults: CaseResult[], info: RunInfo): string {
+  const results = redactResults(allResults);
   const stages = new Map<string, CaseResult[]>();
   for (const r of results) {
     const stage = r.name.split('.')[0]!;
