@@ -5,6 +5,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IceServer } from '@tandem/protocol';
+import { takeToken, type TokenBucketState } from '@tandem/server-core';
+import { clientAddress, normalizeAddress, originMatcher } from './gate.js';
 
 export interface IceSettings {
   readonly stunUrls: readonly string[];
@@ -76,19 +78,70 @@ export function iceServersFor(
 /** The handle to put in TURN usernames in place of a client's ID (the same as its log handle under that key). */
 export { clientHandle, processLogKey, type ClientNaming } from './server-log.js';
 
+/** Who may fetch `GET /ice-servers`, and how often. */
+export interface IceRouteLimits {
+  /** Browser origins allowed (the server's `--allow-origin`; empty: any). A request without `Origin` is not a browser's. */
+  readonly allowOrigins: readonly string[];
+  /** Proxies whose `X-Forwarded-For` names the client. */
+  readonly trustProxy: readonly string[];
+  /** Requests one address may make per minute, sustained, and in a burst. */
+  readonly perMinute: number;
+  readonly burst: number;
+  /** Addresses remembered at once; the least recently seen is forgotten past this. */
+  readonly maxAddresses: number;
+}
+
+/** The route's defaults: a page load or two a minute per address, never an open relay. */
+export const defaultIceRouteLimits: IceRouteLimits = Object.freeze({
+  allowOrigins: [],
+  trustProxy: [],
+  perMinute: 6,
+  burst: 10,
+  maxAddresses: 10_000,
+});
+
 /**
  * `GET /ice-servers` for apps with their own signaling: `{"iceServers":[…]}`, usable as an
- * RTCConfiguration. Each answer has credentials of its own (the username names a fresh random
- * user). Returns false for other paths.
+ * RTCConfiguration, each answer with credentials of its own (a fresh random user). A browser
+ * origin outside `allowOrigins` gets 403; an address past its rate gets 429 with `Retry-After`.
+ * tandem's own clients never need it (a v2 client gets its servers in `welcome`). Returns false
+ * for other paths.
  */
-export function iceServersHandler(s: IceSettings): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function iceServersHandler(
+  s: IceSettings,
+  limits: Partial<IceRouteLimits> = {},
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const l = { ...defaultIceRouteLimits, ...limits };
+  const allows = originMatcher(l.allowOrigins);
+  const trusted = new Set(l.trustProxy.map(normalizeAddress));
+  /** Token buckets by address, least recently seen first (a Map keeps insertion order). */
+  const buckets = new Map<string, TokenBucketState>();
+  const text = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(`${body}\n`);
   return (req, res) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/ice-servers') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('GET only\n');
+      text(res, 405, 'GET only', { allow: 'GET, HEAD' });
       return true;
     }
-    const given = iceServersFor(s, `http-${randomUUID()}`, Date.now());
+    if (!allows(req.headers.origin)) {
+      text(res, 403, 'origin not allowed');
+      return true;
+    }
+    const address = clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusted);
+    const now = Date.now();
+    let bucket = buckets.get(address);
+    if (bucket === undefined) bucket = { tokens: l.burst, tokensAt: now };
+    buckets.delete(address); // re-inserted below: most recently seen last
+    buckets.set(address, bucket);
+    if (buckets.size > l.maxAddresses) buckets.delete(buckets.keys().next().value!);
+    if (!takeToken(bucket, now, l.perMinute / 60, l.burst)) {
+      text(res, 429, 'too many requests for ICE servers from this address', {
+        'retry-after': String(Math.ceil(60 / l.perMinute)),
+      });
+      return true;
+    }
+    const given = iceServersFor(s, `http-${randomUUID()}`, now);
     const body = JSON.stringify({ iceServers: given?.servers ?? [] });
     res
       .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })

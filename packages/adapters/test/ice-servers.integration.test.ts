@@ -59,6 +59,7 @@ describe('tandem-server ICE settings', () => {
       secret,
       '--turn-ttl',
       '600',
+      '--ice-servers-route',
     ]);
     const v1 = await connect(url);
     expect(v1.frames[0]!['capabilities']).toContain('ice-servers');
@@ -94,7 +95,7 @@ describe('tandem-server ICE settings', () => {
   });
 
   it('without STUN or TURN settings, ice-servers is not offered and GET /ice-servers is an empty list', async () => {
-    const { url } = await startServer([]);
+    const { url } = await startServer(['--ice-servers-route']);
     const c = await connect(url);
     expect(c.frames[0]!['capabilities']).not.toContain('ice-servers');
     const body = (await (await fetch(`${url.replace('ws://', 'http://')}/ice-servers`)).json()) as {
@@ -102,5 +103,47 @@ describe('tandem-server ICE settings', () => {
     };
     expect(body.iceServers).toEqual([]);
     c.ws.close();
+  });
+
+  describe('GET /ice-servers', () => {
+    const turn = ['--turn-url', 'turn:turn.test:3478', '--turn-secret', 'route-secret'];
+    it('is not served unless --ice-servers-route: no credentials for anyone who asks', async () => {
+      const { url } = await startServer(turn);
+      const res = await fetch(`${url.replace('ws://', 'http://')}/ice-servers`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toMatch(/credential|iceServers/);
+    });
+
+    it('refuses a browser origin outside --allow-origin; a page of an allowed one gets its servers', async () => {
+      const { url } = await startServer([...turn, '--ice-servers-route', '--allow-origin', 'https://app.example']);
+      const at = `${url.replace('ws://', 'http://')}/ice-servers`;
+      const evil = await fetch(at, { headers: { origin: 'https://evil.example' } });
+      expect(evil.status).toBe(403);
+      expect(await evil.text()).not.toMatch(/credential/);
+      const good = await fetch(at, { headers: { origin: 'https://app.example' } });
+      expect(good.status).toBe(200);
+      expect(((await good.json()) as { iceServers: unknown[] }).iceServers).toHaveLength(1);
+    });
+
+    it('an address flooding the route gets its burst of credentials and then 429s, not thousands', async () => {
+      const { url } = await startServer([...turn, '--ice-servers-route']);
+      const at = `${url.replace('ws://', 'http://')}/ice-servers`;
+      const statuses: number[] = [];
+      const credentials = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const res = await fetch(at);
+        statuses.push(res.status);
+        if (res.status === 200) {
+          const body = (await res.json()) as { iceServers: { credential?: string }[] };
+          credentials.add(body.iceServers[0]!.credential!);
+        } else {
+          expect(res.headers.get('retry-after')).toBe('10');
+          await res.text();
+        }
+      }
+      expect(credentials.size).toBeGreaterThanOrEqual(10);
+      expect(credentials.size).toBeLessThanOrEqual(12); // the burst, plus what refilled during the loop
+      expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(188);
+    });
   });
 });

@@ -214,6 +214,12 @@ const program = new Command('tandem-server')
   )
   .addOption(
     new Option(
+      '--ice-servers-route',
+      'also serve GET /ice-servers (TURN credentials over HTTP for apps with their own signaling): origin-checked with --allow-origin, 6 a minute per address (burst 10); off by default, since tandem clients get theirs in welcome',
+    ).env('TANDEM_ICE_SERVERS_ROUTE'),
+  )
+  .addOption(
+    new Option(
       '--turn-secret-file <file>',
       "read coturn's static-auth-secret from this file (one line; a trailing newline is ignored)",
     ).env('TANDEM_TURN_SECRET_FILE'),
@@ -315,6 +321,7 @@ const opts = program.opts<{
   turnUrl: string[];
   turnSecret?: string;
   turnSecretFile?: string;
+  iceServersRoute?: boolean;
   turnTtl: number;
   tlsCert?: string;
   tlsKey?: string;
@@ -350,7 +357,14 @@ const ice: IceSettings = {
 const iceProblem = checkIceSettings(ice);
 if (iceProblem !== null) program.error(`error: ${iceProblem}`);
 const iceConfigured = ice.stunUrls.length > 0 || ice.turnUrls.length > 0;
-const iceRoute = iceServersHandler(ice);
+const iceRoute = ((): ReturnType<typeof iceServersHandler> => {
+  if (!opts.iceServersRoute) return () => false;
+  try {
+    return iceServersHandler(ice, { allowOrigins: opts.allowOrigin, trustProxy: opts.trustProxy });
+  } catch (err) {
+    return program.error(`error: ${(err as Error).message}`);
+  }
+})();
 
 const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
 const json =
