@@ -21,13 +21,8 @@ import {
   type PairOutcome,
   type PeerRef,
 } from '@tandem/server-core';
-import {
-  decodeChannelTexts,
-  encodeBatch,
-  encodeEnvelope,
-  encodeSignal,
-  type ChannelText,
-} from './redis/node-channel.js';
+import { decodeChannelTexts, encodeEnvelope, encodeSignal, type ChannelText } from './redis/node-channel.js';
+import { DropReport, Outbox } from './redis/outbox.js';
 import { loadScripts, type ScriptName } from './redis/scripts.js';
 
 /**
@@ -100,14 +95,10 @@ export class RedisDirectory implements Directory {
   private state: LinkState = 'new';
   /** The join in progress (while `joining`, and while `lost` after a loss during it). */
   private rejoining: Promise<void> | null = null;
-  /** Texts for other nodes, by node, until the work in hand is done. */
-  private readonly outbox = new Map<string, string[]>();
+  /** Texts for other nodes until the work in hand is done. */
+  private readonly outbox = new Outbox((node, text) => this.publishNow(node, text));
   /** Node-channel texts dropped because they were not node messages (reported, rate-limited, as `error` events). */
-  invalidMessages = 0;
-  private readonly invalidReportMs: number;
-  /** When the last invalid text was reported (ms), and how many were dropped since without a word. */
-  private invalidReportedAt = -Infinity;
-  private invalidUnreported = 0;
+  private readonly invalid: DropReport;
   private renewTimer: NodeJS.Timeout | null = null;
   private reapTimer: NodeJS.Timeout | null = null;
   private readonly tickets = new Map<string, (result: HandoverResult) => void>();
@@ -123,7 +114,7 @@ export class RedisDirectory implements Directory {
     this.leaseTtlMs = options.leaseTtlMs ?? 5000;
     this.reapIntervalMs = options.reapIntervalMs ?? 1000;
     this.handoverTimeoutMs = options.handoverTimeoutMs ?? 3000;
-    this.invalidReportMs = options.invalidReportMs ?? 10_000;
+    this.invalid = new DropReport(options.invalidReportMs ?? 10_000, (error) => this.onEvent({ type: 'error', error }));
     this.onEvent = options.onEvent ?? (() => undefined);
     const base: RedisOptions = {
       lazyConnect: true,
@@ -162,6 +153,11 @@ export class RedisDirectory implements Directory {
         }
       }
     });
+  }
+
+  /** Node-channel texts dropped because they were not node messages. */
+  get invalidMessages(): number {
+    return this.invalid.count;
   }
 
   get available(): boolean {
@@ -247,7 +243,7 @@ export class RedisDirectory implements Directory {
   async close(): Promise<void> {
     this.state = this.state === 'ready' ? 'draining' : 'closed';
     this.stopTimers();
-    this.flushOutbox(); // what the engine posted last goes out before the goodbye
+    this.outbox.flush(); // what the engine posted last goes out before the goodbye
     for (let i = 0; i < 10 && this.inflight.size > 0; i++) {
       await Promise.allSettled([...this.inflight]);
       await new Promise((r) => setImmediate(r));
@@ -269,20 +265,6 @@ export class RedisDirectory implements Directory {
   }
 
   // ---------------------------------------------------------------- internals
-
-  /** Count an invalid node-channel text; report it unless one was reported within `invalidReportMs`. */
-  private dropInvalid(error: string): void {
-    this.invalidMessages++;
-    const now = Date.now();
-    if (now - this.invalidReportedAt < this.invalidReportMs) {
-      this.invalidUnreported++;
-      return;
-    }
-    const since = this.invalidUnreported > 0 ? ` (${this.invalidUnreported} more dropped since the last report)` : '';
-    this.invalidReportedAt = now;
-    this.invalidUnreported = 0;
-    this.onEvent({ type: 'error', error: `unreadable message on the node channel dropped: ${error}${since}` });
-  }
 
   /** The state as it is now (read after an await, when it may have moved). */
   private linkState(): LinkState {
@@ -312,17 +294,8 @@ export class RedisDirectory implements Directory {
 
   /** Queue `text` for `node`: what this node has for it while it handles one piece of work goes in one PUBLISH. */
   private publishText(node: string, text: string): void {
-    let texts = this.outbox.get(node);
-    if (texts === undefined) this.outbox.set(node, (texts = []));
-    texts.push(text);
-    if (this.outbox.size === 1 && texts.length === 1) process.nextTick(this.flushOutbox);
+    this.outbox.add(node, text);
   }
-
-  /** Publish what the outbox holds, a batch per node, in the order it was queued. */
-  private readonly flushOutbox = (): void => {
-    for (const [node, texts] of this.outbox) this.publishNow(node, texts.length === 1 ? texts[0]! : encodeBatch(texts));
-    this.outbox.clear();
-  };
 
   private publishNow(node: string, text: string): void {
     // a publish that fails leaves its pair to the reset that follows the reconnection
@@ -331,7 +304,7 @@ export class RedisDirectory implements Directory {
 
   /** One text from this node's channel, checked before anything reads it: an unreadable one is dropped and counted. */
   private incoming(read: ChannelText): void {
-    if (read.kind === 'malformed') return this.dropInvalid(read.error);
+    if (read.kind === 'malformed') return this.invalid.drop(read.error);
     if (read.kind === 'signal') return this.listener?.message(read.signal);
     const envelope = read.envelope;
     if (envelope.t === 'm') this.listener?.message(envelope.m);

@@ -28,6 +28,7 @@ import {
   type ServerStats,
 } from '@tandem/server-core';
 import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
+import { batchWrites, linkSocket, unsentBytes } from './ws-batching.js';
 import type { TransportFactory } from '@tandem/client-core';
 
 /** The wall clock and Node's timers, unref'd so a schedule never keeps a process alive. */
@@ -38,39 +39,6 @@ export const nodeTimers: EngineTimers = {
 };
 
 const TEXT_FRAME = Object.freeze({ binary: false });
-
-/**
- * Frames for one client written while the loop handles one read go out in one write: its socket
- * is corked at the first send and uncorked once the work in hand is done (process.nextTick), so a
- * burst of relays costs one writev syscall, not one each. The sockets come from the binding's
- * `connection` events; a socket it never saw is written to at once. While corked, a client's
- * unsent bytes are counted as they stood at the cork: this tick's own burst is not a sign that
- * the client stopped reading (what it leaves unread is still there at the next look).
- */
-const linkSockets = new WeakMap<WebSocket, Duplex>();
-/** Corked sockets, with their client's unsent bytes when corked. */
-const corked = new Map<Duplex, number>();
-let uncorkQueued = false;
-const uncorkAll = (): void => {
-  uncorkQueued = false;
-  for (const socket of corked.keys()) socket.uncork();
-  corked.clear();
-};
-function batchWrites(ws: WebSocket): void {
-  const socket = linkSockets.get(ws);
-  if (socket === undefined || corked.has(socket)) return;
-  corked.set(socket, ws.bufferedAmount);
-  socket.cork();
-  if (!uncorkQueued) {
-    uncorkQueued = true;
-    process.nextTick(uncorkAll);
-  }
-}
-/** A client's unsent bytes, not counting the burst written to it in this tick. */
-function unsentBytes(ws: WebSocket): number {
-  const socket = linkSockets.get(ws);
-  return (socket === undefined ? undefined : corked.get(socket)) ?? ws.bufferedAmount;
-}
 
 /** Resume token halves: 144 bits from the CSPRNG each, URL-safe. */
 export const resumeToken = (): string => randomBytes(18).toString('base64url');
@@ -142,7 +110,7 @@ export function attachEngine(
   const handshakeMs = engine.settings.closeHandshakeTimeoutMs;
   const frameArrived = hooks.frameArrived;
   wss.on('connection', (ws, req) => {
-    linkSockets.set(ws, req.socket);
+    linkSocket(ws, req.socket);
     const conn = engine.open(ws, timers.now());
     schedule.poke();
     // ws checks its payload limit before anyone sees the frame and then closes with a bare 1009;
@@ -225,7 +193,11 @@ export interface WsServerOptions {
   hooks?: BindingHooks;
   /** The cluster directory (e.g. a started RedisDirectory); a private in-memory one by default. Its owner closes it after the server. */
   directory?: Directory;
-  /** ICE servers for clients that ask (capability `ice-servers`), e.g. `(id, now) => iceServersFor(settings, id, now)`. */
+  /**
+   * ICE servers for clients that ask (capability `ice-servers`), e.g.
+   * `(id, now) => iceServersFor(settings, handle(id), now)` with `handle = clientHandle({ full: false, key })`
+   * from `@tandem/adapters/ice`: a TURN username carrying the ID would put the client's key in TURN logs.
+   */
   iceServers?: ServerEngineOptions<WebSocket>['iceServers'];
 }
 
