@@ -21,6 +21,8 @@ export const CloseCode = {
   SessionTakenOver: 4001,
   /** (private range) The client gave up on a silent link and is resuming elsewhere; not a goodbye. */
   LinkDead: 4002,
+  /** (private range) The client's authorization (its token) expired: reconnect with a fresh one, and resume. */
+  AuthExpired: 4003,
 } as const;
 /** One of the close codes above. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -264,9 +264,9 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     expect(b.messages().at(-1)).toEqual({ type: 'paired', peer_id: a.conn.id, initiator: false });
     expect(registrations).toEqual(
       expect.arrayContaining([
-        { id: a.conn.id, localPeer: b.conn.id, epoch: expect.any(String), sessionKey: null },
-        { id: b.conn.id, localPeer: a.conn.id, epoch: expect.any(String), sessionKey: null },
-        { id: d.conn.id, localPeer: null, epoch: null, sessionKey: null },
+        { id: a.conn.id, localPeer: b.conn.id, epoch: expect.any(String), sessionKey: null, tenant: null },
+        { id: b.conn.id, localPeer: a.conn.id, epoch: expect.any(String), sessionKey: null, tenant: null },
+        { id: d.conn.id, localPeer: null, epoch: null, sessionKey: null, tenant: null },
       ]),
     );
     expect(n0!.engine.stats().pairs).toBe(1);

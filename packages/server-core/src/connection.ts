@@ -41,6 +41,8 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   resume: ResumeSession | null = null;
   /** @internal ICE servers handed out, for clients granted `ice-servers` (null otherwise) */
   ice: IceGrant | null = null;
+  /** The host's authorization of the link the session is on (null when the host authorizes no one) */
+  auth: AuthGrant | null = null;
   /** @internal a directory answer is awaited: later frames wait here, in order (null: none awaited) */
   held: HeldFrames | null = null;
   /** @internal this link's session moved into that one (a resume) */
@@ -67,6 +69,7 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
       this.pingJitter = sameLink.pingJitter;
       this.wsPing = sameLink.wsPing;
       this.saidHello = sameLink.saidHello;
+      this.auth = sameLink.auth;
     }
   }
   /** Whether the connection is paired. */
@@ -85,6 +88,57 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   get attached(): boolean {
     return this.resume === null || this.resume.attached;
   }
+}
+
+/**
+ * Who the host says is on a link (e.g. a verified JWT's claims): the host authorizes before the
+ * link reaches the engine, which then keeps its rules: clients pair only within their tenant, a
+ * link is ended when its authorization expires, and a session resumes only under the same
+ * subject and tenant.
+ */
+export interface Principal {
+  /** Who it is (a JWT's `sub`); hosts name the client by it in logs. */
+  readonly subject?: string;
+  /** Clients pair only with clients of the same tenant (none: only with others without one). */
+  readonly tenant?: string;
+  /** When (host clock, ms) the authorization ends; the link is closed then (4003). */
+  readonly expiresAt?: number;
+}
+
+/** A link's principal, with its expiry on the engine's clock. */
+export class AuthGrant {
+  constructor(
+    readonly principal: Principal,
+    /** Engine ms the authorization ends (Infinity: never). */
+    readonly expiresAt: number,
+  ) {}
+  /** `principal`'s grant on an engine clock that started at host time `epoch`. */
+  static of(principal: Principal, epoch: number): AuthGrant {
+    return new AuthGrant(principal, principal.expiresAt === undefined ? Infinity : principal.expiresAt - epoch);
+  }
+  /** The tenant pairing is confined to (null: none). */
+  get tenant(): string | null {
+    return this.principal.tenant ?? null;
+  }
+  /** Who holds it, as a resume elsewhere in the cluster is asked for. */
+  get holder(): Holder {
+    return { subject: this.principal.subject ?? null, tenant: this.tenant };
+  }
+}
+
+/** The subject and tenant a link was authorized as: what a resume must match. */
+export interface Holder {
+  readonly subject: string | null;
+  readonly tenant: string | null;
+}
+
+/**
+ * Whether a session authorized as `granted` may go on on a link authorized as `asking` (a
+ * resume): the same subject and tenant. A session the host authorized no one for goes anywhere.
+ */
+export function mayResume(granted: AuthGrant | null, asking: Holder | null): boolean {
+  if (granted === null) return true;
+  return asking !== null && asking.subject === (granted.principal.subject ?? null) && asking.tenant === granted.tenant;
 }
 
 /** The two halves of a resume token: `<key>.<secret>` on the wire. */

@@ -13,7 +13,8 @@ export type CloseReasonCode =
   | 'shutdown'
   | 'drain'
   | 'taken_over'
-  | 'unacknowledged';
+  | 'unacknowledged'
+  | 'auth_expired';
 
 /** A close the engine asks for: the WebSocket code and reason to send, and whether to skip the closing handshake. */
 export interface ConnectionClose {
@@ -73,6 +74,13 @@ export const connectionCloses = Object.freeze({
     text: 'too many frames left unacknowledged',
     abrupt: false,
   }),
+  // the client reconnects with a fresh token (and resumes, when it can)
+  auth_expired: Object.freeze({
+    reason: 'auth_expired',
+    code: CloseCode.AuthExpired,
+    text: 'authorization expired: reconnect with a fresh token',
+    abrupt: false,
+  }),
   // a half-open link whose session a newer connection resumed
   taken_over: Object.freeze({
     reason: 'taken_over',
@@ -100,7 +108,8 @@ export type SignalType = 'offer' | 'answer' | 'candidate';
 
 /** Structured log events; embedders render them (the reference server prints the seed's lines). */
 export type ServerLogEvent =
-  | { type: 'connected'; id: string }
+  /** `subject`: the host's principal for the link (e.g. a JWT's `sub`), when it authorizes clients. */
+  | { type: 'connected'; id: string; subject?: string }
   | { type: 'disconnected'; id: string; reason: DisconnectReason }
   | { type: 'paired'; id: string; peerId: string }
   | { type: 'pair_failed'; id: string; targetId: string; error: PairingErrorCode; message: string }
@@ -119,7 +128,9 @@ export type ServerLogEvent =
   /** A `resume` was refused; the connection goes on as a fresh session. */
   | { type: 'resume_failed'; id: string; why: string }
   /** A session's client resumed through another node of the cluster, which now holds it. */
-  | { type: 'handed_over'; id: string; node: string };
+  | { type: 'handed_over'; id: string; node: string }
+  /** The link's authorization expired: closed with 4003 (a resumable session waits, detached, for a re-authorized resume). */
+  | { type: 'auth_expired'; id: string };
 
 /** Where the engine's effects go. `H` is the embedder's own handle for a connection (e.g. a socket). */
 export interface EffectSink<H> {
@@ -183,4 +194,6 @@ export interface ServerStats {
   clusterResets: number;
   /** Sessions whose client resumed through another node, which took them over. */
   handedOver: number;
+  /** Links closed because their authorization expired. */
+  authExpired: number;
 }

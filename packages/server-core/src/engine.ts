@@ -4,7 +4,7 @@
 // into a turn, hands it to the feature that owns the event, and ends what the turn queued. The
 // rules live in the machines (pairing/, keepalive/) and in one module per feature.
 import { CloseCode, type IceServer } from '@tandem/protocol';
-import { Connection } from './connection.js';
+import { AuthGrant, Connection, type Principal } from './connection.js';
 import type { Directory } from './directory/directory.js';
 import { InMemoryDirectory } from './directory/memory-directory.js';
 import { continueAfterAnswer, awaitAnswer } from './directory-turns.js';
@@ -19,7 +19,7 @@ import { ID_ATTEMPTS, countError, type EngineContext, type IceServerPolicy, type
 import { fromNode, resetCluster } from './from-nodes.js';
 import { handleHeldFrame, receive } from './from-clients.js';
 import { yourIdExtras } from './hello.js';
-import { keepaliveDue, keepaliveEvent, noteHeard, pingDueAt } from './keepalive/keepalive-effects.js';
+import { fileVisit, keepaliveDue, keepaliveEvent, noteHeard, pingDueAt } from './keepalive/keepalive-effects.js';
 import { drop, end, finishTurn } from './lifecycle.js';
 import { handover } from './resume/handover.js';
 import { resolveSettings, type ServerSettings } from './settings.js';
@@ -122,6 +122,7 @@ export class ServerEngine<H> {
         nodeMessagesReceived: 0,
         clusterResets: 0,
         handedOver: 0,
+        authExpired: 0,
       },
       closes: Object.freeze({ ...connectionCloses, frame_too_large: frameTooLargeClose(settings.maxFrameBytes) }),
       watchesBuffers: sink.bufferedBytes !== undefined,
@@ -144,8 +145,8 @@ export class ServerEngine<H> {
     directory.listen({
       message: (m) => this.calledBack((turn) => fromNode(this.ctx, turn, m)),
       reset: () => this.calledBack((turn) => resetCluster(this.ctx, turn)),
-      handover: (key, secret, received, to) =>
-        this.calledBack((turn) => handover(this.ctx, turn, key, secret, received, to)),
+      handover: (key, secret, received, to, asking) =>
+        this.calledBack((turn) => handover(this.ctx, turn, key, secret, received, to, asking)),
     });
   }
 
@@ -187,11 +188,16 @@ export class ServerEngine<H> {
     return () => this.wakeListeners.delete(listener);
   }
 
-  /** A WebSocket opened: assign an ID, send `your_id`, start keepalive. Returns the engine's record. */
-  open(handle: H, now: number): Connection<H> {
+  /**
+   * A WebSocket opened: assign an ID, send `your_id`, start keepalive. Returns the engine's record.
+   * `principal` is who the host authorized on the link, when it authorizes clients: pairing stays
+   * within its tenant, and the link ends (4003) when it expires.
+   */
+  open(handle: H, now: number, principal?: Principal): Connection<H> {
     const ctx = this.ctx;
     const turn = this.turn(now);
     const conn = new Connection(this.freshId(), handle);
+    if (principal !== undefined) conn.auth = AuthGrant.of(principal, this.epoch ?? 0);
     conn.heardAt = turn.now;
     conn.tokens = this.settings.rateLimitBurst;
     conn.tokensAt = turn.now;
@@ -201,8 +207,11 @@ export class ServerEngine<H> {
     conn.pingJitter = Math.min(spreadMs, Math.floor(this.random() * (spreadMs + 1)));
     ctx.local.set(conn.id, conn);
     ctx.counters.opened++;
-    ctx.sink.log?.({ type: 'connected', id: conn.id });
-    ctx.wheel.file(conn, pingDueAt(ctx, conn));
+    const subject = principal?.subject;
+    ctx.sink.log?.(
+      subject === undefined ? { type: 'connected', id: conn.id } : { type: 'connected', id: conn.id, subject },
+    );
+    fileVisit(ctx, conn, pingDueAt(ctx, conn));
     // the key is handed out once any node can find it (a cluster's directory answers later);
     // should the directory fail, the ID is registered again when it is back
     const greet = () => {
@@ -211,7 +220,7 @@ export class ServerEngine<H> {
     };
     let registered;
     try {
-      registered = ctx.directory.register(conn.id);
+      registered = ctx.directory.register(conn.id, conn.auth?.tenant ?? null);
     } catch {
       registered = undefined;
     }

@@ -75,6 +75,7 @@ export function resetCluster<H>(ctx: EngineContext<H>, turn: Turn<H>): Registrat
       localPeer,
       epoch: localPeer === null ? null : conn.pairEpoch,
       sessionKey: conn.resume?.token.key ?? null,
+      tenant: conn.auth?.tenant ?? null,
     });
   }
   return registrations;

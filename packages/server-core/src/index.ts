@@ -1,6 +1,6 @@
 // Public surface of @tandem/server-core.
 export { ServerEngine, type ServerEngineOptions } from './engine.js';
-export { Connection, RemotePeer } from './connection.js';
+export { AuthGrant, Connection, RemotePeer, mayResume, type Holder, type Principal } from './connection.js';
 export { defaultServerSettings, resolveSettings, type ServerSettings } from './settings.js';
 export {
   connectionCloses,

@@ -26,6 +26,7 @@ export type PairOutcome =
  */
 export type { HandoverResult, MovedSession, NodeMessage, PeerRef } from '@tandem/protocol/cluster';
 import type { HandoverResult, NodeMessage, PeerRef } from '@tandem/protocol/cluster';
+import type { Holder } from '../connection.js';
 
 /** A live client a node holds, for registering again after the directory lost its state. */
 export interface Registration {
@@ -36,6 +37,8 @@ export interface Registration {
   readonly epoch: string | null;
   /** The lookup key of its resume token, if it has one. */
   readonly sessionKey: string | null;
+  /** Its tenant, if it has one. */
+  readonly tenant: string | null;
 }
 
 /** What a directory reports to the engine it serves. */
@@ -49,10 +52,11 @@ export interface DirectoryListener {
    */
   reset(): Registration[];
   /**
-   * A client on node `to` presents resume token `key`.`secret` (having received `received` frames)
-   * for a session this engine holds: hand it over (it leaves this engine) or say why not.
+   * A client on node `to` presents resume token `key`.`secret` (having received `received` frames,
+   * on a link authorized as `asking`) for a session this engine holds: hand it over (it leaves
+   * this engine) or say why not.
    */
-  handover(key: string, secret: string, received: number, to: string): HandoverResult;
+  handover(key: string, secret: string, received: number, to: string, asking: Holder | null): HandoverResult;
 }
 
 /** The directory port. One instance per engine; `node` names that engine in the cluster. */
@@ -65,12 +69,18 @@ export interface Directory {
   readonly invalidMessages?: number;
   /** Start delivering messages and resets to `listener` (called once, by the engine). */
   listen(listener: DirectoryListener): void;
-  /** Make `id` findable on this node. A failure is not fatal: a reset registers it again. */
-  register(id: string): MaybePromise<void>;
+  /**
+   * Make `id` findable on this node, by clients of the same `tenant` only (null: by clients
+   * without one). A failure is not fatal: a reset registers it again.
+   */
+  register(id: string, tenant?: string | null): MaybePromise<void>;
   /** Forget `id`. If it was paired, its partner's pairing is cleared too and the partner returned. */
   unregister(id: string): MaybePromise<PeerRef | null>;
-  /** Pair `requester` (on this node) with `target`, atomically. Rejects when the store is unreachable. */
-  pair(requester: string, target: string): MaybePromise<PairOutcome>;
+  /**
+   * Pair `requester` (on this node, of `tenant`) with `target`, atomically; a target of another
+   * tenant is `unknown`, as if it were not there. Rejects when the store is unreachable.
+   */
+  pair(requester: string, target: string, tenant?: string | null): MaybePromise<PairOutcome>;
   /**
    * End `id`'s pairing of epoch `epoch` (both sides); returns that partner. Nothing happens when
    * the directory has since paired `id` anew (its node hears of that pairing next).
@@ -82,7 +92,7 @@ export interface Directory {
    * Ask whichever node holds the session of resume token key `key` to hand it to this node. Resolves
    * with the session, or why not (unknown key, wrong secret, its node gone or silent).
    */
-  takeSession(key: string, secret: string, received: number): MaybePromise<HandoverResult>;
+  takeSession(key: string, secret: string, received: number, asking?: Holder | null): MaybePromise<HandoverResult>;
   /** Session `id` now lives on this node (it was handed over); its pairing record is kept. */
   adopt(id: string): MaybePromise<void>;
   /** Send `message` to the engine on `node`, in order after this node's earlier messages to it. */

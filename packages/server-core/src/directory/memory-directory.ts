@@ -10,6 +10,7 @@ import {
   type PairOutcome,
   type PeerRef,
 } from './directory.js';
+import type { Holder } from '../connection.js';
 
 /** A client's record; records are replaced, never changed, so every unpaired client of a node shares one. */
 interface MemoryRecord {
@@ -26,6 +27,8 @@ interface MemoryRecord {
  */
 export class MemoryHub {
   readonly records = new Map<string, MemoryRecord>();
+  /** The tenant of each client that has one (most have none: no entry). */
+  readonly tenants = new Map<string, string>();
   private readonly unpaired = new Map<string, MemoryRecord>();
   readonly sessions = new Map<string, { id: string; node: string }>();
   readonly nodes = new Map<string, InMemoryDirectory>();
@@ -91,6 +94,7 @@ export class MemoryHub {
     for (const [id, record] of [...this.records]) {
       if (record.node !== node) continue;
       this.records.delete(id);
+      this.tenants.delete(id);
       if (record.peer === null) continue;
       const partner = this.records.get(record.peer);
       if (partner === undefined || partner.node === node) continue;
@@ -125,28 +129,40 @@ export class InMemoryDirectory implements Directory {
     this.listener = listener;
   }
 
-  register(id: string): MaybePromise<void> {
+  register(id: string, tenant: string | null = null): MaybePromise<void> {
     return this.hub.later(() => {
       this.hub.records.set(id, this.hub.idle(this.node));
+      this.setTenant(id, tenant);
     });
+  }
+
+  private setTenant(id: string, tenant: string | null): void {
+    if (tenant === null) this.hub.tenants.delete(id);
+    else this.hub.tenants.set(id, tenant);
   }
 
   unregister(id: string): MaybePromise<PeerRef | null> {
     return this.hub.later(() => {
       const partner = this.clearPair(id);
       this.hub.records.delete(id);
+      this.hub.tenants.delete(id);
       return partner;
     });
   }
 
-  pair(requester: string, target: string): MaybePromise<PairOutcome> {
+  pair(requester: string, target: string, tenant: string | null = null): MaybePromise<PairOutcome> {
     return this.hub.later((): PairOutcome => {
       const records = this.hub.records;
       let mine = records.get(requester);
-      if (mine === undefined) records.set(requester, (mine = this.hub.idle(this.node)));
+      if (mine === undefined) {
+        records.set(requester, (mine = this.hub.idle(this.node)));
+        this.setTenant(requester, tenant);
+      }
       if (mine.peer !== null) return { verdict: 'requester_busy' };
       const theirs = records.get(target);
-      if (theirs === undefined || requester === target) return { verdict: 'unknown' };
+      // another tenant's client is not there for this one: the same answer, so tenants cannot probe each other
+      if (theirs === undefined || requester === target || (this.hub.tenants.get(target) ?? null) !== tenant)
+        return { verdict: 'unknown' };
       if (theirs.peer !== null) return { verdict: 'busy' };
       const epoch = String(++this.hub.pairings);
       records.set(requester, { node: mine.node, peer: target, epoch });
@@ -170,13 +186,18 @@ export class InMemoryDirectory implements Directory {
     });
   }
 
-  takeSession(key: string, secret: string, received: number): MaybePromise<HandoverResult> {
+  takeSession(
+    key: string,
+    secret: string,
+    received: number,
+    asking: Holder | null = null,
+  ): MaybePromise<HandoverResult> {
     return this.hub.later((): HandoverResult => {
       const holder = this.hub.sessions.get(key);
       const engine = holder === undefined ? undefined : this.hub.nodes.get(holder.node)?.listener;
       if (engine === undefined || engine === null || holder!.node === this.node)
         return { ok: false, why: UNKNOWN_TOKEN };
-      return engine.handover(key, secret, received, this.node);
+      return engine.handover(key, secret, received, this.node, asking);
     });
   }
 

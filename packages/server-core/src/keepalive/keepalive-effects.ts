@@ -12,6 +12,24 @@ export function pingDueAt<H>(ctx: EngineContext<H>, conn: Connection<H>): number
   return conn.heardAt + ctx.settings.pingIntervalMs - conn.pingJitter;
 }
 
+/**
+ * File `conn` to be visited at `at`, or when its authorization expires if that comes first (an
+ * attached link only: a detached session has no link to close, and resumes only re-authorized).
+ */
+export function fileVisit<H>(ctx: EngineContext<H>, conn: Connection<H>, at: number): void {
+  const expires = conn.auth?.expiresAt ?? Infinity;
+  ctx.wheel.file(conn, expires < at && conn.attached ? expires : at);
+}
+
+/** The link's authorization expired: a resumable session detaches (its client resumes with a fresh token), any other ends. */
+function authorizationExpired<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>): void {
+  ctx.counters.authExpired++;
+  ctx.sink.log?.({ type: 'auth_expired', id: conn.id });
+  if (conn.resume === null) return drop(ctx, turn, conn, 'auth_expired');
+  ctx.sink.close(conn.handle, ctx.closes.auth_expired);
+  keepaliveEvent(ctx, turn, conn, KeepaliveInput.lost, ctx.closes.auth_expired.text);
+}
+
 /** Stamp proof of life; a probed connection goes back to live. */
 export function noteHeard<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>): void {
   conn.heardAt = turn.now;
@@ -21,18 +39,19 @@ export function noteHeard<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connect
 /** The wheel reached `conn`'s filing: ping it, close or detach it, or (heard since) look again later. */
 export function keepaliveDue<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>): void {
   if (conn.pairingState === PairingState.closed) return;
-  refreshIceServersIfDue(ctx, turn, conn);
   const t = turn.now;
+  if (conn.auth !== null && conn.auth.expiresAt <= t && conn.attached) return authorizationExpired(ctx, turn, conn);
+  refreshIceServersIfDue(ctx, turn, conn);
   switch (conn.keepaliveState) {
     case KeepaliveState.live: {
       const due = pingDueAt(ctx, conn);
       if (due > t)
-        ctx.wheel.file(conn, due); // heard since it was filed: no ping yet
+        fileVisit(ctx, conn, due); // heard since it was filed: no ping yet
       else keepaliveEvent(ctx, turn, conn, KeepaliveInput.due);
       return;
     }
     case KeepaliveState.probing:
-      if (conn.pingDeadline > t) ctx.wheel.file(conn, conn.pingDeadline);
+      if (conn.pingDeadline > t) fileVisit(ctx, conn, conn.pingDeadline);
       else
         keepaliveEvent(
           ctx,
@@ -75,10 +94,10 @@ export function keepaliveEvent<H>(
         break;
       case 'arm_deadline':
         conn.pingDeadline = turn.now + s.pingTimeoutMs;
-        ctx.wheel.file(conn, conn.pingDeadline);
+        fileVisit(ctx, conn, conn.pingDeadline);
         break;
       case 'arm_interval':
-        ctx.wheel.file(conn, pingDueAt(ctx, conn));
+        fileVisit(ctx, conn, pingDueAt(ctx, conn));
         break;
       case 'close_timed_out':
         ctx.counters.timeouts++;

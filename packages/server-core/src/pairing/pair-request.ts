@@ -19,7 +19,7 @@ export function pairRequest<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Conne
   if (!ctx.directory.available) return unavailable(ctx, turn, conn);
   let answer: MaybePromise<PairOutcome>;
   try {
-    answer = ctx.directory.pair(conn.id, targetId);
+    answer = ctx.directory.pair(conn.id, targetId, conn.auth?.tenant ?? null);
   } catch {
     return unavailable(ctx, turn, conn);
   }

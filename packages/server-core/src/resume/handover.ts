@@ -1,6 +1,6 @@
 // Another node asks for a session this engine holds (its client came back there): the session
 // leaves this engine without ending — the directory keeps its ID and pairing — or the asker is told why not.
-import { RemotePeer } from '../connection.js';
+import { RemotePeer, type Holder } from '../connection.js';
 import type { EngineContext, Turn } from '../engine-context.js';
 import type { HandoverResult, PeerRef } from '../directory/directory.js';
 import { takeOut } from '../lifecycle.js';
@@ -10,7 +10,10 @@ import { checkResume, forgetToken } from './session.js';
 /** How long (ms) late messages for a session handed away are sent on, at least. */
 const FORWARD_MIN_MS = 60_000;
 
-/** Hand the session of token `key`.`secret` to node `to`, whose client received `received` frames. */
+/**
+ * Hand the session of token `key`.`secret` to node `to`, whose client received `received` frames
+ * and whose link is authorized as `asking`.
+ */
 export function handover<H>(
   ctx: EngineContext<H>,
   turn: Turn<H>,
@@ -18,8 +21,9 @@ export function handover<H>(
   secret: string,
   received: number,
   to: string,
+  asking: Holder | null,
 ): HandoverResult {
-  const check = checkResume(ctx.sessions.get(key), secret, received);
+  const check = checkResume(ctx.sessions.get(key), secret, received, asking);
   if (!check.ok) return check;
   const { session, resume: r, replay } = check;
   if (r.attached) ctx.sink.close(session.handle, ctx.closes.taken_over);

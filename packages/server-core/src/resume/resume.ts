@@ -42,7 +42,7 @@ export function resumeSession<H>(
     const unreachable = (t: Turn<H>) => fail(t, 'the cluster directory is unreachable');
     let answer: MaybePromise<HandoverResult>;
     try {
-      answer = ctx.directory.takeSession(token.key, token.secret, received);
+      answer = ctx.directory.takeSession(token.key, token.secret, received, fresh.auth?.holder ?? null);
     } catch {
       return unreachable(turn);
     }
@@ -50,9 +50,10 @@ export function resumeSession<H>(
       result.ok ? adoptSession(ctx, t, fresh, result.session) : fail(t, result.why);
     return awaitAnswer(ctx, turn, fresh, answer, taken, unreachable);
   }
-  const check = checkResume(session, token?.secret ?? '', received);
+  const check = checkResume(session, token?.secret ?? '', received, fresh.auth?.holder ?? null);
   if (!check.ok) return fail(turn, check.why);
   const { session: here, resume: r, replay } = check;
+  here.auth = fresh.auth; // the new link's authorization (its expiry) is the session's now
   const tookOver = r.attached;
   if (tookOver) ctx.sink.close(here.handle, ctx.closes.taken_over);
   retireFreshLink(ctx, fresh);

@@ -1,6 +1,6 @@
 // Resume tokens and the one set of checks a presented token must pass, whether its session is
 // here (resume.ts) or another node asks for it (handover.ts).
-import type { Connection, ResumeSession, ResumeToken } from '../connection.js';
+import { mayResume, type Connection, type Holder, type ResumeSession, type ResumeToken } from '../connection.js';
 import { ID_ATTEMPTS, type EngineContext } from '../engine-context.js';
 import { UNKNOWN_TOKEN } from '../directory/directory.js';
 import { settle } from '../to-nodes.js';
@@ -58,8 +58,19 @@ export type ResumeCheck<H> =
     }
   | { readonly ok: false; readonly why: string };
 
-/** Whether `secret` opens the session found under its token's key, with `received` frames taken in by the client. */
-export function checkResume<H>(session: Connection<H> | undefined, secret: string, received: number): ResumeCheck<H> {
+/** Why a resume under another subject or tenant is refused (a session never outlives its authorization). */
+export const OTHER_HOLDER = 'the session was authorized for another subject or tenant';
+
+/**
+ * Whether `secret` opens the session found under its token's key, with `received` frames taken
+ * in by the client, for a link authorized as `asking`.
+ */
+export function checkResume<H>(
+  session: Connection<H> | undefined,
+  secret: string,
+  received: number,
+  asking: Holder | null,
+): ResumeCheck<H> {
   const r = session?.resume ?? null;
   if (
     session === undefined ||
@@ -69,6 +80,7 @@ export function checkResume<H>(session: Connection<H> | undefined, secret: strin
   ) {
     return { ok: false, why: UNKNOWN_TOKEN };
   }
+  if (!mayResume(session.auth, asking)) return { ok: false, why: OTHER_HOLDER };
   const replay = r.ledger.replayAfter(received);
   if (replay === null) return { ok: false, why: `received ${received} is outside ${r.ledger.acked}…${r.ledger.sent}` };
   return { ok: true, session, resume: r, replay };

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Directory, HandoverResult, NodeMessage, PairOutcome } from '../directory/directory.js';
+import type { Holder } from '../connection.js';
 
 /** A cluster of `n` directories for one test. */
 export interface ContractCluster {
@@ -25,7 +26,7 @@ interface Node {
   readonly directory: Directory;
   readonly messages: NodeMessage[];
   handover: (key: string, secret: string, received: number, to: string) => HandoverResult;
-  readonly handovers: { key: string; secret: string; received: number; to: string }[];
+  readonly handovers: { key: string; secret: string; received: number; to: string; asking?: Holder }[];
 }
 
 async function eventually(check: () => boolean, what: string, ms: number): Promise<void> {
@@ -62,8 +63,8 @@ export function describeDirectoryContract(
         directory.listen({
           message: (m) => node.messages.push(m),
           reset: () => [],
-          handover: (key, secret, received, to) => {
-            node.handovers.push({ key, secret, received, to });
+          handover: (key, secret, received, to, asking) => {
+            node.handovers.push({ key, secret, received, to, ...(asking ? { asking } : {}) });
             return node.handover(key, secret, received, to);
           },
         });
@@ -196,6 +197,32 @@ export function describeDirectoryContract(
       );
     });
 
+    it("pairs only within a tenant, on every node: another tenant's client is unknown, as one not there", async () => {
+      const [n0, n1] = await nodesOf(2);
+      const [a, b, c, d, e] = [id('a'), id('b'), id('c'), id('d'), id('e')];
+      await n0!.directory.register(a, 'acme');
+      await n1!.directory.register(b, 'acme');
+      await n1!.directory.register(c, 'globex');
+      await n1!.directory.register(d, null);
+      await n0!.directory.register(e);
+      expect(await n0!.directory.pair(a, c, 'acme')).toEqual({ verdict: 'unknown' });
+      expect(await n0!.directory.pair(a, d, 'acme')).toEqual({ verdict: 'unknown' });
+      expect(await n1!.directory.pair(d, a, null)).toEqual({ verdict: 'unknown' });
+      expect(await n1!.directory.pair(c, a, 'globex')).toEqual({ verdict: 'unknown' });
+      expect(await n0!.directory.pair(e, d, null)).toMatchObject({ verdict: 'paired' });
+      expect(await n0!.directory.pair(a, b, 'acme')).toMatchObject({ verdict: 'paired', node: n1!.directory.node });
+      // a requester unknown to the directory (a lost record) is recorded with its tenant
+      const f = id('f');
+      await n1!.directory.register(f, 'globex');
+      const g = id('g');
+      expect(await n0!.directory.pair(g, f, 'globex')).toMatchObject({ verdict: 'paired' });
+      const h = id('h');
+      await n0!.directory.register(h, 'acme');
+      // another tenant's client is unknown even when it is paired: 'busy' would tell it is there
+      expect(await n0!.directory.pair(h, g, 'acme')).toEqual({ verdict: 'unknown' });
+      expect(await n0!.directory.pair(h, a, 'acme')).toEqual({ verdict: 'busy' });
+    });
+
     it('hands a session over: the node holding its key is asked, and its answer returned', async () => {
       const [n0, n1] = await nodesOf(2);
       const a = id('a');
@@ -206,8 +233,11 @@ export function describeDirectoryContract(
         session: { id: a, peer: null, wsPing: false, sent: 2, acked: 1, received: 5, retained: ['{"type":"x"}'] },
       };
       n0!.handover = () => moved;
-      expect(await n1!.directory.takeSession('key-a', 'the-secret', 4)).toEqual(moved);
-      expect(n0!.handovers).toEqual([{ key: 'key-a', secret: 'the-secret', received: 4, to: n1!.directory.node }]);
+      const asking = { subject: 'alice', tenant: 'acme' };
+      expect(await n1!.directory.takeSession('key-a', 'the-secret', 4, asking)).toEqual(moved);
+      expect(n0!.handovers).toEqual([
+        { key: 'key-a', secret: 'the-secret', received: 4, to: n1!.directory.node, asking },
+      ]);
       expect((await n1!.directory.takeSession('no-such-key', 's', 0)).ok).toBe(false);
       await n0!.directory.setSession('key-a', null);
       expect((await n1!.directory.takeSession('key-a', 'the-secret', 4)).ok).toBe(false);

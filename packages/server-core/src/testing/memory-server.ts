@@ -3,7 +3,7 @@
 // target. Time is a number the caller moves; nothing here sets a timer.
 import { ResumeLedger, encode, uncountedServerTypes, type ClientMessage } from '@tandem/protocol';
 import { ServerEngine, type ServerEngineOptions } from '../engine.js';
-import type { Connection } from '../connection.js';
+import type { Connection, Principal } from '../connection.js';
 import type { ConnectionClose, ServerLogEvent } from '../effects.js';
 
 /** One in-memory client socket. */
@@ -81,8 +81,8 @@ export class MemoryServer {
     });
   }
 
-  /** Open a new client connection. */
-  connect(): MemoryClient {
+  /** Open a new client connection, authorized as `principal` when given. */
+  connect(principal?: Principal): MemoryClient {
     const server = this;
     const client: MemoryClient = {
       received: [],
@@ -105,7 +105,7 @@ export class MemoryServer {
       onFrame: null,
       onClose: null,
     };
-    (client as { conn: Connection<MemoryClient> }).conn = this.engine.open(client, this.now);
+    (client as { conn: Connection<MemoryClient> }).conn = this.engine.open(client, this.now, principal);
     return client;
   }
 
@@ -134,8 +134,11 @@ export class ResumingMemoryClient {
   readonly peerDisconnects: string[] = [];
   private read = 0;
   cut = false;
-  constructor(private s: MemoryServer) {
-    this.link = s.connect();
+  constructor(
+    private s: MemoryServer,
+    principal?: Principal,
+  ) {
+    this.link = s.connect(principal);
     this.id = this.link.conn.id;
     this.link.send(encode({ type: 'hello', version: 2, capabilities: ['resume'] }));
     this.pump();
@@ -173,10 +176,10 @@ export class ResumingMemoryClient {
     this.cut = true;
   }
   /** Come back on a new link, through `via` (another node of the cluster) or the same server. */
-  resume(via: MemoryServer = this.s): Record<string, unknown> {
+  resume(via: MemoryServer = this.s, principal?: Principal): Record<string, unknown> {
     this.cut = false;
     this.s = via;
-    this.link = this.s.connect();
+    this.link = this.s.connect(principal);
     this.read = 1; // your_id of the fresh link
     this.link.send(encode({ type: 'resume', token: this.token, received: this.ledger.received }));
     const reply = JSON.parse(this.link.received[1]!) as Record<string, unknown>;
