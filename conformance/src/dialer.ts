@@ -1,5 +1,6 @@
 // How the suite reaches a server: a dialer opens one client connection over whatever link it
 // speaks (a real URL over `ws`, or an in-process engine); the suite never touches sockets itself.
+import { tokenSubprotocols } from '@tandem/protocol';
 import { WebSocket } from 'ws';
 import { Failure } from './verdicts.js';
 
@@ -25,11 +26,15 @@ export interface SuiteSocket {
 /** Opens a client connection; resolves once it is open. The suite's only contact with the server. */
 export type Dialer = (handlers: SocketHandlers) => Promise<SuiteSocket>;
 
-/** A dialer for a real server URL over `ws`. */
-export function wsDialer(url: string): Dialer {
+/**
+ * A dialer for a real server URL over `ws`; `token` (for a server that requires one) goes in the
+ * `tandem.token.` subprotocol, as tandem's clients send it.
+ */
+export function wsDialer(url: string, options: { token?: string } = {}): Dialer {
+  const protocols = options.token === undefined ? [] : tokenSubprotocols(options.token);
   return (h) =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(url, protocols, { perMessageDeflate: false });
       ws.on('message', (d, binary) => h.message(binary ? '' : d.toString(), binary));
       ws.on('close', (code) => h.close(code));
       ws.on('ping', () => h.ping()); // ws answers with a pong by itself

@@ -24,6 +24,8 @@ export interface SuiteOptions {
    * turn, so the two clients of every pair (opened one after the other) sit on different nodes.
    */
   urls?: string[];
+  /** A token for a server that requires one (sent as the `tandem.token.` subprotocol). */
+  token?: string;
   /** How to reach the server when it is not at a URL (e.g. an in-process engine); several for a cluster. */
   dial?: Dialer | Dialer[];
   /** The server's ping interval and timeout (ms), so timing cases can be checked and run fast. */
@@ -44,9 +46,13 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
   const urls = options.urls ?? (options.url !== undefined ? [options.url] : []);
   if (!options.dial && urls.length === 0) throw new TypeError('runSuite needs a url or a dial function');
   const dials =
-    options.dial === undefined ? urls.map(wsDialer) : Array.isArray(options.dial) ? options.dial : [options.dial];
+    options.dial === undefined
+      ? urls.map((url) => wsDialer(url, options.token === undefined ? {} : { token: options.token }))
+      : Array.isArray(options.dial)
+        ? options.dial
+        : [options.dial];
   if (dials.length === 0) throw new TypeError('runSuite needs at least one dial function');
-  const opts: Required<SuiteOptions> = {
+  const opts: Required<Omit<SuiteOptions, 'token'>> = {
     toleranceMs: suiteDefaults.toleranceMs,
     earlyToleranceMs: suiteDefaults.earlyToleranceMs,
     answerTimeoutMs: suiteDefaults.answerTimeoutMs,
@@ -56,6 +62,7 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
     ...options,
     dial: dials,
   };
+  delete (opts as SuiteOptions).token; // the dialers carry it; no case or report needs it
   const results: CaseResult[] = [];
   for (const c of cases) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;

@@ -27,7 +27,7 @@ export class Failure extends Error {}
 
 /** What a case gets: its clients, opened on the server under test, and the options. */
 export interface Ctx {
-  opts: Required<SuiteOptions>;
+  opts: Required<Omit<SuiteOptions, 'token'>>;
   log: string[];
   /** Open a client and wait for its your_id. */
   client(label?: string): Promise<RecordingClient & { id: string }>;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tandem-conformance: check any signaling server URL against wire v1 and tandem's extensions.
 import { Command, Option } from 'commander';
-import { DEFAULT_URL } from '@tandem/protocol';
+import { DEFAULT_URL, tokenSubprotocols } from '@tandem/protocol';
 import { writeFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { formatResult, runSuite, suiteDefaults, summary } from '../suite.js';
@@ -38,6 +38,12 @@ const opts = new Command('tandem-conformance')
       .default(suiteDefaults.answerTimeoutMs)
       .argParser(Number),
   )
+  .addOption(
+    new Option(
+      '--token <token>',
+      'token for a server that requires one (sent as the tandem.token. subprotocol); prefer TANDEM_TOKEN',
+    ).env('TANDEM_TOKEN'),
+  )
   .option('--filter <text>', 'only run cases whose name contains this')
   .option('--json <file>', 'also write a JSON report to this file')
   .option('--html <file>', 'also write a self-contained HTML report to this file')
@@ -50,6 +56,7 @@ const opts = new Command('tandem-conformance')
     earlyTolerance: number;
     answerTimeout: number;
     filter?: string;
+    token?: string;
     json?: string;
     html?: string;
   }>();
@@ -57,7 +64,7 @@ const opts = new Command('tandem-conformance')
 /** The server's your_id, for the report's header (null when it cannot be had). */
 const serverInfo = (): Promise<RunInfo['server']> =>
   new Promise((resolve) => {
-    const ws = new WebSocket(opts.url[0]!);
+    const ws = new WebSocket(opts.url[0]!, opts.token === undefined ? [] : tokenSubprotocols(opts.token));
     const done = (v: RunInfo['server']) => {
       ws.terminate();
       resolve(v);
@@ -87,6 +94,7 @@ const results = await runSuite(
     earlyToleranceMs: opts.earlyTolerance,
     answerTimeoutMs: opts.answerTimeout,
     filter: opts.filter ?? '',
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
   },
   (r) => console.log(formatResult(r)),
 );

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // client-core's transport and peer over the browser's own WebSocket and RTCPeerConnection.
 // No Node imports: bundle it with client-core for a page.
-import { CloseCode, type IceCandidate } from '@tandem/protocol';
+import { CloseCode, tokenSubprotocols, type IceCandidate } from '@tandem/protocol';
 import type {
   CandidateType,
   PeerFactory,
@@ -11,9 +11,9 @@ import type {
   TransportFactory,
 } from '@tandem/client-core';
 
-/** A TransportFactory over the browser's WebSocket. */
-export const browserTransport: TransportFactory = (url, handlers) => {
-  const ws = new WebSocket(url);
+/** A TransportFactory over the browser's WebSocket; a token goes in the subprotocols (a browser cannot set headers). */
+export const browserTransport: TransportFactory = (url, handlers, options) => {
+  const ws = options?.token === undefined ? new WebSocket(url) : new WebSocket(url, tokenSubprotocols(options.token));
   let closed = false;
   ws.onopen = () => handlers.open();
   ws.onmessage = (e) => {

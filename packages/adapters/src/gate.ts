@@ -49,10 +49,10 @@ export function defaultConnectionLimits(fileLimit: number | null = openFileLimit
 }
 
 /** Why an upgrade was refused, with the HTTP status it gets. */
-export type RefusalReason = 'max_connections' | 'max_connections_per_ip' | 'origin' | 'draining';
+export type RefusalReason = 'max_connections' | 'max_connections_per_ip' | 'origin' | 'draining' | 'unauthorized';
 export interface Refusal {
   readonly reason: RefusalReason;
-  readonly status: 503 | 429 | 403;
+  readonly status: 503 | 429 | 403 | 401;
   /** Body and log text. */
   readonly message: string;
   /** The client address the decision was about (after X-Forwarded-For from a trusted proxy). */

@@ -81,6 +81,7 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
     (s) => s.clusterResets,
   );
   total('sessions_handed_over_total', 'Sessions whose client resumed through another node', (s) => s.handedOver);
+  total('auth_expired_total', 'Links closed (4003) because their authorization expired', (s) => s.authExpired);
   total(
     'node_messages_invalid_total',
     "Texts on this node's cluster channel dropped because they were not node messages",
@@ -136,7 +137,7 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
     labelNames: ['reason'],
     registers: [registry],
   });
-  for (const reason of ['max_connections', 'max_connections_per_ip', 'origin', 'draining'])
+  for (const reason of ['max_connections', 'max_connections_per_ip', 'origin', 'draining', 'unauthorized'])
     refused.labels(reason).inc(0);
   const pairLatency = new Histogram({
     name: `${p}pair_latency_seconds`,

@@ -16,6 +16,7 @@ import {
   type Directory,
   type DirectoryListener,
   type HandoverResult,
+  type Holder,
   type MaybePromise,
   type NodeMessage,
   type PairOutcome,
@@ -186,8 +187,8 @@ export class RedisDirectory implements Directory {
     this.listener = listener;
   }
 
-  register(id: string): MaybePromise<void> {
-    return this.track(this.call('tandem_register', id, this.node)).then(() => undefined);
+  register(id: string, tenant: string | null = null): MaybePromise<void> {
+    return this.track(this.call('tandem_register', id, this.node, tenant ?? '')).then(() => undefined);
   }
 
   unregister(id: string): MaybePromise<PeerRef | null> {
@@ -198,14 +199,16 @@ export class RedisDirectory implements Directory {
     return this.track(this.call('tandem_release', id, this.node, '0', epoch)).then(toPeerRef);
   }
 
-  pair(requester: string, target: string): MaybePromise<PairOutcome> {
+  pair(requester: string, target: string, tenant: string | null = null): MaybePromise<PairOutcome> {
     if (this.state !== 'ready') return Promise.reject(new Error('the Redis directory is not connected'));
-    return this.track(this.call('tandem_pair', requester, target, this.node)).then((reply): PairOutcome => {
-      const [verdict, node, epoch] = reply as [string, string?, string?];
-      if (verdict === 'paired') return { verdict: 'paired', node: node!, epoch: epoch! };
-      if (verdict === 'busy' || verdict === 'unknown' || verdict === 'requester_busy') return { verdict };
-      throw new Error(`unexpected pair verdict ${String(verdict)}`);
-    });
+    return this.track(this.call('tandem_pair', requester, target, this.node, tenant ?? '')).then(
+      (reply): PairOutcome => {
+        const [verdict, node, epoch] = reply as [string, string?, string?];
+        if (verdict === 'paired') return { verdict: 'paired', node: node!, epoch: epoch! };
+        if (verdict === 'busy' || verdict === 'unknown' || verdict === 'requester_busy') return { verdict };
+        throw new Error(`unexpected pair verdict ${String(verdict)}`);
+      },
+    );
   }
 
   setSession(key: string, id: string | null): MaybePromise<void> {
@@ -216,7 +219,12 @@ export class RedisDirectory implements Directory {
     return this.track(this.call('tandem_adopt', id, this.node)).then(() => undefined);
   }
 
-  takeSession(key: string, secret: string, received: number): MaybePromise<HandoverResult> {
+  takeSession(
+    key: string,
+    secret: string,
+    received: number,
+    asking: Holder | null = null,
+  ): MaybePromise<HandoverResult> {
     return new Promise<HandoverResult>((resolve, reject) => {
       this.cmd.get(`${this.prefix}s:${key}`).then((holder) => {
         if (holder === null || holder === this.node) return resolve({ ok: false, why: UNKNOWN_TOKEN });
@@ -229,7 +237,15 @@ export class RedisDirectory implements Directory {
           clearTimeout(timer);
           resolve(result);
         });
-        this.publish(holder, { t: 'take', ticket, from: this.node, key, secret, received });
+        this.publish(holder, {
+          t: 'take',
+          ticket,
+          from: this.node,
+          key,
+          secret,
+          received,
+          ...(asking ? { asking } : {}),
+        });
       }, reject);
     });
   }
@@ -309,7 +325,8 @@ export class RedisDirectory implements Directory {
     const envelope = read.envelope;
     if (envelope.t === 'm') this.listener?.message(envelope.m);
     else if (envelope.t === 'take') {
-      const result = this.listener?.handover(envelope.key, envelope.secret, envelope.received, envelope.from) ?? {
+      const { key, secret, received, from } = envelope;
+      const result = this.listener?.handover(key, secret, received, from, envelope.asking ?? null) ?? {
         ok: false,
         why: 'the node holding the session is not serving',
       };
@@ -342,7 +359,8 @@ export class RedisDirectory implements Directory {
           await this.sub.subscribe(`${this.prefix}ch:${this.node}`);
           const registrations = this.listener?.reset() ?? [];
           const args: string[] = [this.node, String(this.leaseTtlMs)];
-          for (const r of registrations) args.push(r.id, r.localPeer ?? '', r.epoch ?? '', r.sessionKey ?? '');
+          for (const r of registrations)
+            args.push(r.id, r.localPeer ?? '', r.epoch ?? '', r.sessionKey ?? '', r.tenant ?? '');
           try {
             await this.call('tandem_rejoin', ...args);
           } catch (e) {

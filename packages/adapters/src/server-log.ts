@@ -26,6 +26,32 @@ export function clientHandle(naming: ClientNaming): (id: string) => string {
   return (id) => createHmac('sha256', key).update(id).digest('hex').slice(0, 8);
 }
 
+/**
+ * Names that follow a client's principal: a client authorized as subject `alice` is
+ * `alice#3fa2b1c9` in every line while it is connected (its subject, then its handle, since one
+ * subject may hold several connections); others keep their handle. `observe` each event before
+ * naming it: `connected` learns the subject, and the subject is forgotten once `disconnected` is named.
+ */
+export function subjectNames(handle: (id: string) => string): {
+  observe(e: ServerLogEvent): void;
+  name(id: string): string;
+  forget(e: ServerLogEvent): void;
+} {
+  const subjects = new Map<string, string>();
+  return {
+    observe(e) {
+      if (e.type === 'connected' && e.subject !== undefined) subjects.set(e.id, e.subject);
+    },
+    name(id) {
+      const subject = subjects.get(id);
+      return subject === undefined ? handle(id) : `${escapeLogText(subject)}#${handle(id)}`;
+    },
+    forget(e) {
+      if (e.type === 'disconnected') subjects.delete(e.id);
+    },
+  };
+}
+
 /** The event with every client ID in it (its own, a peer's, a target's) replaced by its handle. */
 export function nameClients(e: ServerLogEvent, name: (id: string) => string): ServerLogEvent {
   switch (e.type) {
@@ -61,6 +87,7 @@ export const serverLogLevel: Readonly<Record<ServerLogEvent['type'], LogLevel>> 
   resumed: 'info',
   resume_failed: 'info',
   handed_over: 'info',
+  auth_expired: 'info',
 });
 
 /** Longest client-supplied string shown in a text line; the rest is summarised. */
@@ -127,6 +154,8 @@ export function serverLogLine(e: ServerLogEvent): string {
       return `Resume refused on ${e.id}: ${e.why}`;
     case 'handed_over':
       return `Client ${e.id} resumed through node ${e.node}; its session moved there.`;
+    case 'auth_expired':
+      return `Authorization of ${e.id} expired; closing its link (4003).`;
   }
 }
 

@@ -13,7 +13,7 @@ export {
   type Refusal,
   type RefusalReason,
 } from './gate.js';
-import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
+import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT, tokenSubprotocols } from '@tandem/protocol';
 import {
   ServerEngine,
   type ServerEngineOptions,
@@ -26,8 +26,10 @@ import {
   type ServerLogEvent,
   type ServerSettings,
   type ServerStats,
+  type Principal,
 } from '@tandem/server-core';
 import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
+import { chooseSubprotocol, type Authorize } from './auth.js';
 import { batchWrites, linkSocket, unsentBytes } from './ws-batching.js';
 import type { TransportFactory } from '@tandem/client-core';
 
@@ -98,6 +100,9 @@ export interface BindingHooks {
   frameArrived?(): void;
 }
 
+/** The principal each upgrade was authorized as, for `attachEngine` to hand to the engine. */
+const principals = new WeakMap<IncomingMessage, Principal>();
+
 /** Feed every connection of `wss` to `engine` and keep its timers; the only ws↔engine glue. */
 export function attachEngine(
   wss: WebSocketServer,
@@ -111,7 +116,7 @@ export function attachEngine(
   const frameArrived = hooks.frameArrived;
   wss.on('connection', (ws, req) => {
     linkSocket(ws, req.socket);
-    const conn = engine.open(ws, timers.now());
+    const conn = engine.open(ws, timers.now(), principals.get(req));
     schedule.poke();
     // ws checks its payload limit before anyone sees the frame and then closes with a bare 1009;
     // it has no hook in between, so that one close is routed through the engine, which closes
@@ -187,6 +192,13 @@ export interface WsServerOptions {
   log?: (event: ServerLogEvent) => void;
   /** Which log events `log` wants (asked once per type); the others are never built. Default: all. */
   wantsLog?: (type: ServerLogEvent['type']) => boolean;
+  /**
+   * Who may connect, decided before the upgrade (after the caps): e.g. `jwtAuthorizer(...)` from
+   * `@tandem/adapters/auth`. A refusal is answered with its status (401 with `WWW-Authenticate`);
+   * the principal goes to the engine (`connection.auth`), which keeps pairing within its tenant and
+   * closes the link (4003) when it expires. Default: everyone, no principal.
+   */
+  authorize?: Authorize;
   /** Told of every upgrade refused before it became a WebSocket. */
   onRefused?: (refusal: Refusal) => void;
   /** Per-frame hooks (metrics). */
@@ -254,6 +266,7 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     perMessageDeflate: false,
     maxPayload: settings.maxFrameBytes,
     clientTracking: true,
+    handleProtocols: chooseSubprotocol,
   });
   const binding = attachEngine(wss, engine, nodeTimers, options.hooks);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -270,7 +283,23 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
       return;
     }
     socket.once('close', () => gate.release(address));
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const upgrade = () => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const authorize = options.authorize;
+    if (authorize === undefined) return upgrade();
+    const origin = req.headers.origin;
+    const refused = (status: Refusal['status'], message: string) => {
+      refuseUpgrade(socket, status, message);
+      options.onRefused?.({ reason: 'unauthorized', status, message, address, origin });
+    };
+    void (async () => authorize(req))().then(
+      (decision) => {
+        if (socket.destroyed) return;
+        if (!decision.ok) return refused(decision.status, decision.message);
+        principals.set(req, decision.principal);
+        upgrade();
+      },
+      () => !socket.destroyed && refused(503, 'cannot check the token now'),
+    );
   });
   let stopped: Promise<void> | null = null;
   const stop = (reason: 'shutdown' | 'drain', timeoutMs: number) => {
@@ -312,6 +341,7 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
 }
 
 const statusText: Record<number, string> = {
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   429: 'Too Many Requests',
@@ -326,14 +356,17 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 503 ? 'Retry-After: 1\r\n' : ''}\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 503 ? 'Retry-After: 1\r\n' : ''}` +
+      `${status === 401 ? 'WWW-Authenticate: Bearer realm="tandem"\r\n' : ''}\r\n${body}`,
   );
 }
 
 /** A client-core TransportFactory over `ws`. `maxPayload` defaults to the protocol's client limit. */
 export function wsTransport(options: { maxPayload?: number } = {}): TransportFactory {
-  return (url, handlers) => {
-    const ws = new WebSocket(url, {
+  return (url, handlers, transportOptions) => {
+    const token = transportOptions?.token;
+    // the token rides in the subprotocols, as a browser's must: never in the URL, which proxies log
+    const ws = new WebSocket(url, token === undefined ? [] : tokenSubprotocols(token), {
       perMessageDeflate: false,
       maxPayload: options.maxPayload ?? DEFAULT_CLIENT_MAX_BYTES,
     });

@@ -19,6 +19,7 @@ import {
   type PeerFactory,
   type ReconnectPolicy,
   type SelectedPath,
+  type TokenSource,
   type TransportFactory,
 } from './ports.js';
 import { createSignalingDriver, type SignalingEffect } from './signaling-driver.js';
@@ -41,6 +42,11 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
   clock?: Clock;
   /** Limits for decoding server frames. */
   decode?: DecodeOptions;
+  /**
+   * A token for a server that authorizes clients, or a provider asked before every connect
+   * (reconnects and resumes too), so a long session can refresh it. Default none.
+   */
+  token?: TokenSource;
 }
 
 /** A coarse, human-facing summary of where the client is. */
@@ -89,6 +95,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     clock,
     decode,
     reconnect = exponentialBackoff(),
+    token,
     ...input
   } = options;
   const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
@@ -96,7 +103,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
   const notify = (event: TandemClientEvent) => {
     for (const listener of listeners.get(event.type) ?? []) listener(event);
   };
-  const signaling = createSignalingDriver(actor, transport, decode);
+  const signaling = createSignalingDriver(actor, transport, decode, token);
   // the client's own servers first, then the server's (with its current TURN credentials)
   const peers = createPeerDriver(
     actor,

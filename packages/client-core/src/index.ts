@@ -37,5 +37,7 @@ export type {
   ReconnectPolicy,
   SignalingTransport,
   TransportFactory,
+  TransportOptions,
+  TokenSource,
   TransportHandlers,
 } from './ports.js';

@@ -23,8 +23,24 @@ export interface SignalingTransport {
   close(code?: number, reason?: string): void;
 }
 
+/** How to open one signaling connection. */
+export interface TransportOptions {
+  /**
+   * A token for a server that authorizes clients: sent as the `tandem.token.<token>` WebSocket
+   * subprotocol (with `tandem`), never in the URL, which proxies log.
+   */
+  readonly token?: string;
+}
+
 /** Opens a signaling connection to `url`; must call `handlers.close` if it cannot. */
-export type TransportFactory = (url: string, handlers: TransportHandlers) => SignalingTransport;
+export type TransportFactory = (
+  url: string,
+  handlers: TransportHandlers,
+  options?: TransportOptions,
+) => SignalingTransport;
+
+/** A token, or a provider asked again before every connect (so a long session can refresh it). */
+export type TokenSource = string | (() => string | Promise<string>);
 
 /** An ICE server, as in RTCIceServer. */
 export interface IceServer {

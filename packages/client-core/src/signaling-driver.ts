@@ -4,7 +4,7 @@
 // resume layer (resume-link.ts), which keeps the session across links.
 import { CloseCode, decodeServerMessage, encode, type DecodeOptions, type ServerMessage } from '@tandem/protocol';
 import { serverEvent, type ClientActor, type ClientEffect } from './client.machine.js';
-import type { IceServer, SignalingTransport, TransportFactory } from './ports.js';
+import type { IceServer, SignalingTransport, TokenSource, TransportFactory, TransportHandlers } from './ports.js';
 import { createResumeLink } from './resume-link.js';
 
 /** The `ws.*` effects. */
@@ -22,6 +22,7 @@ export function createSignalingDriver(
   actor: ClientActor,
   openTransport: TransportFactory,
   decode?: DecodeOptions,
+  token?: TokenSource,
 ): SignalingDriver {
   let socket: SignalingTransport | null = null;
   /** Bumped for every socket, so callbacks from a replaced one are dropped. */
@@ -52,7 +53,7 @@ export function createSignalingDriver(
         case 'ws.connect': {
           const seq = ++socketSeq;
           const current = () => seq === socketSeq;
-          socket = openTransport(effect.url, {
+          const handlers: TransportHandlers = {
             open: () => current() && actor.send({ type: 'WS_OPEN' }),
             message: (text) => {
               if (!current()) return;
@@ -65,6 +66,15 @@ export function createSignalingDriver(
               socket = null;
               lost(code, reason);
             },
+          };
+          const dial = (value?: string) => {
+            if (current())
+              socket = openTransport(effect.url, handlers, value === undefined ? undefined : { token: value });
+          };
+          if (typeof token !== 'function') return dial(token);
+          // asked again at every connect, so a long session refreshes its token; a failure is a failed connect
+          void (async () => token())().then(dial, (err: unknown) => {
+            if (current()) lost(CloseCode.Abnormal, `token provider failed: ${(err as Error)?.message ?? String(err)}`);
           });
           return;
         }

@@ -229,7 +229,7 @@ export class FakePeer implements PeerSession {
 
 /** The server side an in-memory transport talks to (server-core's MemoryServer fits). */
 export interface MemoryServerLike {
-  connect(): {
+  connect(principal?: { subject?: string; tenant?: string; expiresAt?: number }): {
     readonly received: string[];
     send(frame: string): void;
     close(code?: number): void;
@@ -245,14 +245,25 @@ export interface MemorySocketControl {
 }
 
 /** A TransportFactory to a MemoryServer; `sockets` collects a control per socket opened. */
-export function memoryTransport(server: MemoryServerLike): {
+export function memoryTransport(
+  server: MemoryServerLike,
+  options: {
+    /** A server that authorizes: the principal for a connect's token, or null to refuse it (as a 401 would). */
+    authorize?: (token: string | undefined) => Parameters<MemoryServerLike['connect']>[0] | null;
+  } = {},
+): {
   factory: TransportFactory;
   sockets: MemorySocketControl[];
   refuse: { on: boolean };
+  /** The token each connect carried, in order. */
+  tokens: (string | undefined)[];
 } {
   const sockets: MemorySocketControl[] = [];
+  const tokens: (string | undefined)[] = [];
   const refuse = { on: false };
-  const factory: TransportFactory = (_url, handlers) => {
+  const factory: TransportFactory = (_url, handlers, transportOptions) => {
+    tokens.push(transportOptions?.token);
+    const principal = options.authorize?.(transportOptions?.token);
     let closed = false;
     let conn: ReturnType<MemoryServerLike['connect']> | null = null;
     const finish = (code: number, reason: string) => {
@@ -263,8 +274,9 @@ export function memoryTransport(server: MemoryServerLike): {
     queueMicrotask(() => {
       if (closed) return;
       if (refuse.on) return finish(1006, 'connection refused');
+      if (principal === null) return finish(1006, 'Unexpected server response: 401');
       handlers.open();
-      const c = server.connect();
+      const c = server.connect(principal);
       conn = c;
       // frames from the server go through microtasks, never re-entering the engine
       for (const f of c.received) queueMicrotask(() => !closed && handlers.message(f)); // your_id, sent during connect
@@ -292,5 +304,5 @@ export function memoryTransport(server: MemoryServerLike): {
       },
     };
   };
-  return { factory, sockets, refuse };
+  return { factory, sockets, refuse, tokens };
 }

@@ -74,6 +74,13 @@ export const NodeEnvelope = Type.Union([
     key: Type.String({ minLength: 1, maxLength: 256 }),
     secret: Type.String({ maxLength: 256 }),
     received: Type.Integer({ minimum: 0 }),
+    /** Who the asking node's link is authorized as, when its host authorizes clients: a resume must match. */
+    asking: Type.Optional(
+      Type.Object({
+        subject: Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]),
+        tenant: Type.Union([Type.String({ maxLength: 256 }), Type.Null()]),
+      }),
+    ),
   }),
   /** The answer to the `take` of `ticket`. */
   Type.Object({

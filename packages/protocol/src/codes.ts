@@ -58,3 +58,15 @@ export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
 /** The URL tandem-client dials by default. */
 export const DEFAULT_URL = `ws://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+/**
+ * WebSocket subprotocols for a token (browsers cannot set an Authorization header): a client
+ * offers `tandem` and `tandem.token.<token>`, and a server answers `tandem`, never echoing the
+ * token. A server that authorizes no one ignores both; a v1 client offers neither.
+ */
+export const TANDEM_SUBPROTOCOL = 'tandem';
+export const TOKEN_SUBPROTOCOL_PREFIX = 'tandem.token.';
+/** The subprotocols a client offers to carry `token`. */
+export function tokenSubprotocols(token: string): string[] {
+  return [TANDEM_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`];
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // tandem-client: show your key or connect to another one, then chat over a WebRTC data channel.
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
 import { DEFAULT_URL } from '@tandem/protocol';
@@ -23,6 +24,18 @@ const program = new Command('tandem-client')
   .addOption(new Option('--no-resume', 'do not ask the server to keep the session through a dropped link'))
   .addOption(
     new Option(
+      '--token <token>',
+      'token for a server that requires one (sent as a WebSocket subprotocol, never in the URL); prefer --token-file or TANDEM_TOKEN: a command line is visible to every local user',
+    ).env('TANDEM_TOKEN'),
+  )
+  .addOption(
+    new Option(
+      '--token-file <file>',
+      'read the token from this file, again before every reconnect (so a token rotated in the file is picked up)',
+    ).env('TANDEM_TOKEN_FILE'),
+  )
+  .addOption(
+    new Option(
       '--ignore-pings',
       'do not answer pings and do not resume: behave like a dead client (to test a server timeout)',
     ).hideHelp(),
@@ -35,7 +48,22 @@ const opts = program.opts<{
   relayOnly?: boolean;
   ignorePings?: boolean;
   resume: boolean;
+  token?: string;
+  tokenFile?: string;
 }>();
+if (opts.token !== undefined && opts.tokenFile !== undefined)
+  program.error('error: give the token once: --token or --token-file');
+const tokenFile = opts.tokenFile;
+const token =
+  tokenFile === undefined
+    ? opts.token
+    : async () => {
+        try {
+          return (await readFile(tokenFile, 'utf8')).trim();
+        } catch (err) {
+          throw new Error(`cannot read --token-file: ${(err as Error).message}`);
+        }
+      };
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 out(`Connecting to ${opts.url}...`);
@@ -48,6 +76,7 @@ const client = createTandemClient({
   answerPings: !opts.ignorePings,
   answersControlPings: !opts.ignorePings,
   resume: opts.resume && !opts.ignorePings,
+  ...(token !== undefined ? { token } : {}),
 });
 /** `--pair` is asked once, as soon as the server assigned our ID. */
 let pairOnRegister = opts.pair ?? null;

@@ -27,10 +27,13 @@ import {
   refusalLine,
   serverLogLevel,
   serverLogLine,
+  subjectNames,
   type ClientNaming,
   type LogLevel,
 } from '../server-log.js';
 import { demoHandler } from '../demo/serve.js';
+import { jwtAuthorizer, type Authorize } from '../auth.js';
+import type { JSONWebKeySet } from 'jose';
 
 const num = (v: string) => {
   const n = Number(v);
@@ -281,6 +284,48 @@ const program = new Command('tandem-server')
   )
   .addOption(
     new Option(
+      '--auth-jwt-secret <secret>',
+      'require a JWT signed with this HS256 secret (at least 32 bytes) to connect; prefer --auth-jwt-secret-file or the variable',
+    ).env('TANDEM_AUTH_JWT_SECRET'),
+  )
+  .addOption(
+    new Option(
+      '--auth-jwt-secret-file <file>',
+      'read the HS256 secret from this file (a trailing newline is ignored)',
+    ).env('TANDEM_AUTH_JWT_SECRET_FILE'),
+  )
+  .addOption(
+    new Option(
+      '--auth-jwks-file <file>',
+      'require a JWT signed (RS256/ES256) by a key of this JWKS file to connect',
+    ).env('TANDEM_AUTH_JWKS_FILE'),
+  )
+  .addOption(
+    new Option(
+      '--auth-jwks-url <url>',
+      'require a JWT signed (RS256/ES256) by a key of the JWKS at this URL (cached; fetched again for an unknown kid)',
+    ).env('TANDEM_AUTH_JWKS_URL'),
+  )
+  .addOption(new Option('--auth-issuer <iss>', 'with JWT auth: the iss a token must carry').env('TANDEM_AUTH_ISSUER'))
+  .addOption(
+    new Option('--auth-audience <aud>', 'with JWT auth: the aud a token must carry').env('TANDEM_AUTH_AUDIENCE'),
+  )
+  .addOption(
+    new Option('--auth-clock-skew <seconds>', 'with JWT auth: skew allowed on exp and nbf')
+      .default(30)
+      .argParser(nonNegative)
+      .env('TANDEM_AUTH_CLOCK_SKEW'),
+  )
+  .addOption(
+    new Option(
+      '--auth-tenant-claim <claim>',
+      'with JWT auth: the claim naming a tenant; clients pair only within their tenant',
+    )
+      .default('tenant')
+      .env('TANDEM_AUTH_TENANT_CLAIM'),
+  )
+  .addOption(
+    new Option(
       '--log-key-file <file>',
       'key (any bytes) for the 8-hex-digit handles that name clients in the log; give every node the same file to follow a client across a cluster (default: a random key per process)',
     ).env('TANDEM_LOG_KEY_FILE'),
@@ -335,6 +380,14 @@ const opts = program.opts<{
   logKeyFile?: string;
   logFullIds?: boolean;
   logLevel: LogLevel | 'silent';
+  authJwtSecret?: string;
+  authJwtSecretFile?: string;
+  authJwksFile?: string;
+  authJwksUrl?: string;
+  authIssuer?: string;
+  authAudience?: string;
+  authClockSkew: number;
+  authTenantClaim: string;
 }>();
 if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
   program.error('error: --tls-cert and --tls-key go together');
@@ -366,6 +419,59 @@ const iceRoute = ((): ReturnType<typeof iceServersHandler> => {
   }
 })();
 
+const authorize = ((): Authorize | undefined => {
+  const given = [opts.authJwtSecret, opts.authJwtSecretFile, opts.authJwksFile, opts.authJwksUrl].filter(
+    (x) => x !== undefined,
+  );
+  if (given.length === 0) return undefined;
+  if (given.length > 1)
+    program.error(
+      'error: give one token check: --auth-jwt-secret, --auth-jwt-secret-file, --auth-jwks-file or --auth-jwks-url',
+    );
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      return program.error(`error: cannot read ${flag}: ${(err as Error).message}`);
+    }
+  };
+  try {
+    const common = {
+      clockToleranceS: opts.authClockSkew,
+      tenantClaim: opts.authTenantClaim,
+      ...(opts.authIssuer !== undefined ? { issuer: opts.authIssuer } : {}),
+      ...(opts.authAudience !== undefined ? { audience: opts.authAudience } : {}),
+    };
+    if (opts.authJwtSecret !== undefined) return jwtAuthorizer({ ...common, secret: Buffer.from(opts.authJwtSecret) });
+    if (opts.authJwtSecretFile !== undefined) {
+      const secret = read(opts.authJwtSecretFile, '--auth-jwt-secret-file')
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
+      return jwtAuthorizer({ ...common, secret: Buffer.from(secret) });
+    }
+    if (opts.authJwksFile !== undefined) {
+      const text = read(opts.authJwksFile, '--auth-jwks-file').toString('utf8');
+      let jwks: JSONWebKeySet;
+      try {
+        jwks = JSON.parse(text) as JSONWebKeySet;
+      } catch {
+        return program.error('error: --auth-jwks-file is not JSON');
+      }
+      if (!Array.isArray(jwks?.keys)) program.error('error: --auth-jwks-file has no "keys" array');
+      return jwtAuthorizer({ ...common, jwks });
+    }
+    let url: URL;
+    try {
+      url = new URL(opts.authJwksUrl!);
+    } catch {
+      return program.error(`error: --auth-jwks-url is not a URL`);
+    }
+    return jwtAuthorizer({ ...common, jwksUrl: url });
+  } catch (err) {
+    return program.error(`error: ${(err as Error).message}`);
+  }
+})();
+
 const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
 const json =
   opts.logFormat === 'json'
@@ -387,7 +493,8 @@ const naming = ((): ClientNaming => {
     return program.error(`error: cannot read --log-key-file: ${(err as Error).message}`);
   }
 })();
-const nameClient = clientHandle(naming);
+// a client authorized as a subject is named `<sub>#<handle>` while connected
+const names = subjectNames(clientHandle(naming));
 /** The handle in a client's TURN usernames: its log handle (a private one when the log shows full IDs). */
 const turnHandle = clientHandle(naming.full ? { full: false, key: processLogKey() } : naming);
 if (naming.full)
@@ -401,6 +508,11 @@ try {
   program.error(`error: cannot read the TLS files: ${(err as Error).message}`);
 }
 const scheme = tls ? 'wss' : 'ws';
+if (authorize)
+  say(
+    'info',
+    `Clients need a token to connect (JWT, ${opts.authJwksFile !== undefined || opts.authJwksUrl !== undefined ? 'RS256/ES256 against the JWKS' : 'HS256'}).`,
+  );
 say('info', `Server starting... ${scheme}://${opts.host}:${opts.port}`);
 
 // One port for both: the demo page (and, without --admin-port, the ops endpoints) over HTTP(S),
@@ -480,13 +592,20 @@ try {
       allowOrigins: opts.allowOrigin,
     },
     // relays and pings are hot: the engine builds only the events shown at this level or read by metrics
-    wantsLog: (type) => shows(serverLogLevel[type]) || (metrics?.wants(type) ?? false),
+    wantsLog: (type) =>
+      shows(serverLogLevel[type]) ||
+      (metrics?.wants(type) ?? false) ||
+      // the subjects that name clients in warnings are learned from these
+      (authorize !== undefined && (type === 'connected' || type === 'disconnected')),
     log: (e) => {
       metrics?.observe(e);
+      names.observe(e);
       const level = serverLogLevel[e.type];
-      if (!shows(level)) return;
-      const named = nameClients(e, nameClient);
-      say(level, json ? e.type : serverLogLine(named), named);
+      if (shows(level)) {
+        const named = nameClients(e, names.name);
+        say(level, json ? e.type : serverLogLine(named), named);
+      }
+      names.forget(e);
     },
     onRefused: (r) => {
       metrics?.refused(r);
@@ -494,6 +613,7 @@ try {
     },
     hooks: metrics ? { frameArrived: () => metrics.frameArrived() } : {},
     ...(directory ? { directory } : {}),
+    ...(authorize ? { authorize } : {}),
     // TURN usernames carry the client's log handle, never its ID (its key): coturn's log ties to ours
     ...(iceConfigured ? { iceServers: (id: string, now: number) => iceServersFor(ice, turnHandle(id), now)! } : {}),
   });

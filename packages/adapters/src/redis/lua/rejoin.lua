@@ -1,4 +1,4 @@
--- ARGV: prefix, node, ttl, then (id, local peer or '', its pairing's epoch or '', session key or '') per client.
+-- ARGV: prefix, node, ttl, then (id, local peer or '', its pairing's epoch or '', session key or '', tenant or '') per client.
 -- Takes the lease, forgets this node's records that are not listed, ends every pairing that is
 -- not a listed local one (publishing peer_left to a partner's node elsewhere), registers the listed.
 local p, node, ttl = ARGV[1], ARGV[2], ARGV[3]
@@ -13,7 +13,7 @@ local function release(id, keep)
   end
 end
 local live = {}
-for i = 4, #ARGV, 4 do live[ARGV[i]] = true end
+for i = 4, #ARGV, 5 do live[ARGV[i]] = true end
 for _, id in ipairs(redis.call('SMEMBERS', p..'nc:'..node)) do
   if not live[id] then
     if redis.call('HGET', p..'c:'..id, 'n') == node then
@@ -23,11 +23,12 @@ for _, id in ipairs(redis.call('SMEMBERS', p..'nc:'..node)) do
     redis.call('SREM', p..'nc:'..node, id)
   end
 end
-for i = 4, #ARGV, 4 do
-  local id, peer, epoch, skey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+for i = 4, #ARGV, 5 do
+  local id, peer, epoch, skey, tenant = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   release(id, peer ~= '' and peer or false)
   local key = p..'c:'..id
   redis.call('HSET', key, 'n', node)
+  if tenant ~= '' then redis.call('HSET', key, 't', tenant) else redis.call('HDEL', key, 't') end
   if peer ~= '' then redis.call('HSET', key, 'p', peer, 'e', epoch) else redis.call('HDEL', key, 'p', 'e') end
   redis.call('SADD', p..'nc:'..node, id)
   if skey ~= '' then
@@ -35,4 +36,4 @@ for i = 4, #ARGV, 4 do
     redis.call('HSET', key, 'k', skey)
   end
 end
-return (#ARGV - 3) / 4
+return (#ARGV - 3) / 5
