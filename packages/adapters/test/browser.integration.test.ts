@@ -1,7 +1,9 @@
 // The demo page in real Chromium (Debian's, driven by playwright-core): two pages chat through
 // tandem-server, one leaves and the other pairs with a third; a page and a tandem-client (werift)
 // chat in both roles. A screenshot of the connected page is saved to test-artifacts/.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -14,6 +16,8 @@ const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.
 let browser: Browser;
 let pageUrl: string;
 let wsUrl: string;
+/** A TCP proxy to the server that the page may be pointed at (--demo-allow-server names it). */
+let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
 
 beforeAll(async () => {
   await bundleDemo();
@@ -33,12 +37,15 @@ beforeAll(async () => {
       // then show up at werift as peer-reflexive candidates. See the adapters README.
     ],
   });
-  const { url } = await startServer(['--ping-interval', '5', '--ping-timeout', '5']);
+  proxy = await startTcpProxy(1); // its target is set once the server listens
+  const { url } = await startServer(['--ping-interval', '5', '--ping-timeout', '5', '--demo-allow-server', proxy.url]);
+  proxy.retarget(Number(new URL(url).port));
   wsUrl = url;
   pageUrl = url.replace(/^ws:/, 'http:') + '/';
 }, 60_000);
 
 afterAll(async () => {
+  await proxy?.close();
   await browser?.close();
   await killAll();
 });
@@ -178,28 +185,61 @@ describe('demo page in Chromium', () => {
   }, 90_000);
 
   it('keeps chatting through a 3 s reset of its signaling link, says so, and keeps its key', async () => {
-    const proxy = await startTcpProxy(Number(new URL(wsUrl).port));
-    try {
-      const page = await openPage(`?server=${encodeURIComponent(`${proxy.url}/`)}`);
-      const node = await startClient(wsUrl);
-      node.client.write(page.key);
-      await waitState(page, 'open');
-      await node.client.waitFor(/Data channel opened/);
-      const reset = proxy.reset(3_000);
-      await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('signaling link lost; resuming…');
-      await say(page, 'during the reset'); // the data channel does not need the server
-      await node.client.waitFor(/^< Peer: during the reset$/);
-      await reset;
-      await expect.poll(() => logText(page), { timeout: 15_000 }).toContain('signaling resumed');
-      expect(await logText(page)).not.toMatch(/ left \(/);
-      expect(await page.inputValue('#my-key')).toBe(page.key);
-      expect(node.client.count(/disconnected/)).toBe(0);
-      node.client.write('after the reset');
-      await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('peer: after the reset');
-      await page.close();
-      await node.client.waitFor(/Ready for new connection/);
-    } finally {
-      await proxy.close();
-    }
+    const page = await openPage(`?server=${encodeURIComponent(`${proxy.url}/`)}`);
+    const node = await startClient(wsUrl);
+    node.client.write(page.key);
+    await waitState(page, 'open');
+    await node.client.waitFor(/Data channel opened/);
+    const reset = proxy.reset(3_000);
+    await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('signaling link lost; resuming…');
+    await say(page, 'during the reset'); // the data channel does not need the server
+    await node.client.waitFor(/^< Peer: during the reset$/);
+    await reset;
+    await expect.poll(() => logText(page), { timeout: 15_000 }).toContain('signaling resumed');
+    expect(await logText(page)).not.toMatch(/ left \(/);
+    expect(await page.inputValue('#my-key')).toBe(page.key);
+    expect(node.client.count(/disconnected/)).toBe(0);
+    node.client.write('after the reset');
+    await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('peer: after the reset');
+    await page.close();
+    await node.client.waitFor(/Ready for new connection/);
   }, 60_000);
+
+  it('sends a policy (no framing, no referrer, signaling only to itself and the allowed servers)', async () => {
+    const res = await fetch(pageUrl);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain(`connect-src 'self' ${proxy.url}`);
+    expect(csp).toContain("default-src 'none'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('?server= may not point the page at a server the operator did not allow: it says so and uses its own', async () => {
+    const other = await startServer(['--no-demo']);
+    const page = await openPage(`?server=${encodeURIComponent(`${other.url}/`)}`);
+    await expect.poll(() => page.textContent('#error'), { timeout: 5_000 }).toContain('may not use the server');
+    await page.waitForTimeout(500);
+    expect(other.server.count(/Client \S+ connected/)).toBe(0);
+    await page.close();
+  });
+
+  it('#token= reaches a server that requires a token, and leaves the address bar', async () => {
+    const { SignJWT } = await import('jose');
+    const secret = 'a-page-secret-of-at-least-32-bytes-long';
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-page-auth-'));
+    writeFileSync(join(dir, 'secret'), secret);
+    const authed = await startServer(['--auth-jwt-secret-file', join(dir, 'secret')]);
+    const token = await new SignJWT({ sub: 'page-user' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('10m')
+      .sign(Buffer.from(secret));
+    const page = await browser.newPage();
+    await page.goto(`${authed.url.replace(/^ws:/, 'http:')}/#token=${token}`);
+    await expect.poll(() => page.inputValue('#my-key'), { timeout: 10_000 }).toMatch(/^[0-9a-f-]{36}$/);
+    expect(page.url()).not.toContain('token');
+    await authed.server.waitFor(/Client page-user#\w{8} connected/);
+    expect(authed.server.lines.filter((l) => l.includes(token.split('.')[2]!))).toEqual([]);
+    await page.close();
+  });
 });

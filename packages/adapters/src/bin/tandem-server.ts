@@ -269,6 +269,15 @@ const program = new Command('tandem-server')
       .env('TANDEM_DRAIN_TIMEOUT'),
   )
   .addOption(new Option('--no-demo', 'do not serve the demo chat page over HTTP on the same port'))
+  .addOption(
+    new Option(
+      '--demo-allow-server <origin...>',
+      "a signaling server (wss://host[:port]) the demo page's ?server= may point at besides this one (repeatable); default none",
+    )
+      .default([])
+      .argParser(list)
+      .env('TANDEM_DEMO_ALLOW_SERVER'),
+  )
   .addOption(new Option('--no-extensions', 'do not advertise v2 extensions in your_id (pure v1)'))
   .addOption(
     new Option('--log-format <format>', 'text lines (client strings escaped) or JSON (pino)')
@@ -376,6 +385,7 @@ const opts = program.opts<{
   drainTimeout: number;
   extensions: boolean;
   demo: boolean;
+  demoAllowServer: string[];
   logFormat: 'text' | 'json';
   logKeyFile?: string;
   logFullIds?: boolean;
@@ -518,7 +528,13 @@ say('info', `Server starting... ${scheme}://${opts.host}:${opts.port}`);
 // One port for both: the demo page (and, without --admin-port, the ops endpoints) over HTTP(S),
 // the signaling endpoint as a WebSocket upgrade.
 const page = opts.demo
-  ? demoHandler()
+  ? ((): ReturnType<typeof demoHandler> => {
+      try {
+        return demoHandler(undefined, { allowServers: opts.demoAllowServer });
+      } catch (err) {
+        return program.error(`error: ${(err as Error).message}`);
+      }
+    })()
   : (_req: IncomingMessage, res: ServerResponse) =>
       res
         .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })

@@ -82,10 +82,42 @@ const showError = (e: Extract<ClientPublicEvent, { type: 'error' }>) => {
   errorBox.title = `${e.source} (${e.code}): ${e.message}`;
 };
 
-const wsUrl =
-  new URLSearchParams(location.search).get('server') ??
-  `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
-const client = createTandemClient({ url: wsUrl, transport: browserTransport, createPeer: browserPeerFactory });
+const ownOrigin = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+const ownServer = `${ownOrigin}/`;
+/**
+ * `?server=` may name this page's own server, or one the operator allowed (--demo-allow-server,
+ * told in a meta tag): a link to the real page must not make it talk to someone else's server.
+ */
+const wsUrl = ((): string => {
+  const asked = new URLSearchParams(location.search).get('server');
+  if (asked === null) return ownServer;
+  const allowed = new Set(
+    (document.querySelector('meta[name="tandem-allow-server"]')?.getAttribute('content') ?? '')
+      .split(' ')
+      .filter(Boolean),
+  );
+  let origin: string | null = null;
+  try {
+    const u = new URL(asked);
+    if (u.protocol === 'ws:' || u.protocol === 'wss:') origin = `${u.protocol}//${u.host}`;
+  } catch {
+    origin = null;
+  }
+  if (origin !== null && (origin === ownOrigin || allowed.has(origin))) return asked;
+  queueMicrotask(() => {
+    errorBox.textContent = `This page may not use the server ${asked}: it talks to its own server unless the operator allows others (--demo-allow-server).`;
+  });
+  return ownServer;
+})();
+/** `#token=` (the fragment never reaches a server or a proxy log), then taken out of the address bar. */
+const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? undefined;
+if (token !== undefined) history.replaceState(null, '', location.pathname + location.search);
+const client = createTandemClient({
+  url: wsUrl,
+  transport: browserTransport,
+  createPeer: browserPeerFactory,
+  ...(token !== undefined ? { token } : {}),
+});
 // for people poking at it in devtools
 (globalThis as { tandem?: unknown }).tandem = client;
 

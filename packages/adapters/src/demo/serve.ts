@@ -19,10 +19,74 @@ const types: Record<string, string> = {
   'app.js.map': 'application/json',
 };
 
+/** How the page is served. */
+export interface DemoOptions {
+  /**
+   * Signaling servers other than the page's own that `?server=` may point the page at, as
+   * origins (`wss://signal.example.com`, `https://…` is read as `wss://…`). Default none: a link
+   * to this page can only make it talk to this server.
+   */
+  readonly allowServers?: readonly string[];
+}
+
+/** A server origin as the page compares it: ws(s)://host[:port], lower case. Throws on anything else. */
+export function serverOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`--demo-allow-server: not a URL: ${JSON.stringify(value)}`);
+  }
+  const scheme = { 'ws:': 'ws', 'wss:': 'wss', 'http:': 'ws', 'https:': 'wss' }[url.protocol];
+  if (scheme === undefined)
+    throw new Error(`--demo-allow-server: not a ws(s) or http(s) origin: ${JSON.stringify(value)}`);
+  return `${scheme}://${url.host}`;
+}
+
+const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+/**
+ * The page's policy: scripts and styles from the page only (the one inline stylesheet aside),
+ * signaling to its own origin and the allowed servers, no framing, no referrer. `'unsafe-eval'`
+ * stays until the protocol's validators are generated at build time (TypeBox compiles them with
+ * `new Function` in the page today).
+ */
+export function demoSecurityHeaders(allowServers: readonly string[]): Record<string, string> {
+  const connect = ["'self'", ...allowServers].join(' ');
+  return {
+    'content-security-policy':
+      `default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
+      `connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'cross-origin-opener-policy': 'same-origin',
+  };
+}
+
 /** A request handler for the page; anything else gets 404. Files are read once. */
-export function demoHandler(dir: string | null = demoDir()): (req: IncomingMessage, res: ServerResponse) => void {
+export function demoHandler(
+  dir: string | null = demoDir(),
+  options: DemoOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const allowServers = (options.allowServers ?? []).map(serverOrigin);
+  const security = demoSecurityHeaders(allowServers);
   const files = new Map<string, Buffer>();
   if (dir) for (const name of Object.keys(types)) if (existsSync(dir + name)) files.set(name, readFileSync(dir + name));
+  const page = files.get('index.html');
+  // the page learns which other servers it may be pointed at from the server that served it
+  if (page !== undefined)
+    files.set(
+      'index.html',
+      Buffer.from(
+        page
+          .toString('utf8')
+          .replace(
+            '</head>',
+            `  <meta name="tandem-allow-server" content="${escapeAttribute(allowServers.join(' '))}" />\n  </head>`,
+          ),
+      ),
+    );
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const name = path === '/' ? 'index.html' : path.slice(1);
@@ -40,7 +104,7 @@ export function demoHandler(dir: string | null = demoDir()): (req: IncomingMessa
         'content-type': types[name]!,
         'content-length': body.length,
         'cache-control': 'no-cache',
-        'x-content-type-options': 'nosniff',
+        ...security,
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     }
