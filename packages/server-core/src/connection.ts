@@ -155,6 +155,8 @@ export class ResumeSession {
   attached = true;
   /** When (ms, engine clock) a detached session ends unless resumed. */
   graceDeadline = 0;
+  /** Bytes this session adds to the engine's detached total while detached. */
+  heldBytes = 0;
   constructor(
     /** The token in force; a resume replaces it (single use). */
     public token: ResumeToken,

@@ -145,6 +145,12 @@ export interface EffectSink<H> {
    * When given, a connection whose queue passes `maxBufferedBytes` is closed as a slow consumer.
    */
   bufferedBytes?(handle: H): number;
+  /**
+   * A detached session left link `handle` (it resumed on another link, moved to another node, or
+   * ended): nothing of the engine's is on that link any more, so what the host counts for it
+   * (e.g. its slot under a connection cap) can be freed.
+   */
+  linkReleased?(handle: H): void;
   /** Optional structured log. */
   log?(event: ServerLogEvent): void;
   /**
@@ -196,4 +202,40 @@ export interface ServerStats {
   handedOver: number;
   /** Links closed because their authorization expired. */
   authExpired: number;
+  /** Bytes held for replay by detached sessions now. */
+  detachedBytes: number;
+  /** Sessions ended on a lost link because maxDetachedSessions (or the host's per-address cap) was full. */
+  detachRefused: number;
+}
+
+/** Every counter at zero: a fresh engine's stats. */
+export function zeroStats(): ServerStats {
+  return {
+    connections: 0,
+    pairs: 0,
+    opened: 0,
+    closed: 0,
+    relayed: 0,
+    relayedByType: { offer: 0, answer: 0, candidate: 0 },
+    errors: 0,
+    errorsByCode: {},
+    pings: 0,
+    timeouts: 0,
+    rateLimited: 0,
+    byteRateLimited: 0,
+    slowConsumers: 0,
+    detached: 0,
+    resumes: 0,
+    resumeFailures: 0,
+    resumeExpired: 0,
+    directoryAvailable: 1,
+    nodeMessagesInvalid: 0,
+    nodeMessagesSent: 0,
+    nodeMessagesReceived: 0,
+    clusterResets: 0,
+    handedOver: 0,
+    authExpired: 0,
+    detachedBytes: 0,
+    detachRefused: 0,
+  };
 }

@@ -14,6 +14,7 @@ import {
   type EffectSink,
   type ServerLogEvent,
   type ServerStats,
+  zeroStats,
 } from './effects.js';
 import { ID_ATTEMPTS, countError, type EngineContext, type IceServerPolicy, type Turn } from './engine-context.js';
 import { fromNode, resetCluster } from './from-nodes.js';
@@ -21,6 +22,7 @@ import { handleHeldFrame, receive } from './from-clients.js';
 import { yourIdExtras } from './hello.js';
 import { fileVisit, keepaliveDue, keepaliveEvent, noteHeard, pingDueAt } from './keepalive/keepalive-effects.js';
 import { drop, end, finishTurn } from './lifecycle.js';
+import { mayDetach } from './detached.js';
 import { handover } from './resume/handover.js';
 import { resolveSettings, type ServerSettings } from './settings.js';
 import { KeepaliveInput, PairingInput, PairingState } from './tables.js';
@@ -98,32 +100,7 @@ export class ServerEngine<H> {
       sessions: new Map(),
       moved: new Map(),
       wheel: new TimerWheel<Connection<H>>(settings.tickMs),
-      counters: {
-        connections: 0,
-        pairs: 0,
-        opened: 0,
-        closed: 0,
-        relayed: 0,
-        relayedByType: { offer: 0, answer: 0, candidate: 0 },
-        errors: 0,
-        errorsByCode: {},
-        pings: 0,
-        timeouts: 0,
-        rateLimited: 0,
-        byteRateLimited: 0,
-        slowConsumers: 0,
-        detached: 0,
-        resumes: 0,
-        resumeFailures: 0,
-        resumeExpired: 0,
-        directoryAvailable: 1,
-        nodeMessagesInvalid: 0,
-        nodeMessagesSent: 0,
-        nodeMessagesReceived: 0,
-        clusterResets: 0,
-        handedOver: 0,
-        authExpired: 0,
-      },
+      counters: zeroStats(),
       closes: Object.freeze({ ...connectionCloses, frame_too_large: frameTooLargeClose(settings.maxFrameBytes) }),
       watchesBuffers: sink.bufferedBytes !== undefined,
       logRelays: wants('relayed'),
@@ -150,7 +127,7 @@ export class ServerEngine<H> {
     });
   }
 
-  /** Ticks the timer wheel has scanned (empty ones included), to check that clock jumps stay cheap. */
+  /** Ticks the timer wheel has scanned (empty ones included): clock jumps must stay cheap. */
   get wheelTicksScanned(): number {
     return this.ctx.wheel.ticksScanned;
   }
@@ -160,7 +137,7 @@ export class ServerEngine<H> {
     const c = this.ctx.counters;
     return {
       ...c,
-      connections: this.ctx.local.size,
+      connections: this.ctx.local.size - c.detached, // live links; detached sessions are `detached`
       directoryAvailable: this.ctx.directory.available ? 1 : 0,
       nodeMessagesInvalid: this.ctx.directory.invalidMessages ?? 0,
       relayedByType: { ...c.relayedByType },
@@ -264,19 +241,26 @@ export class ServerEngine<H> {
   /**
    * The transport closed, with the WebSocket close code it saw (1006 when the link was lost).
    * A resumable session is detached rather than ended, unless the client closed on purpose
-   * (1000, 1001). Idempotent; a link whose session moved to a newer link is ignored.
+   * (1000, 1001), the host says not to (`detach` false: e.g. its per-address cap is full), or
+   * maxDetachedSessions are detached. Idempotent; a link whose session moved on is ignored.
    */
-  closed(link: Connection<H>, now: number, code: number = CloseCode.Normal): void {
+  closed(link: Connection<H>, now: number, code: number = CloseCode.Normal, detach = true): void {
     const turn = this.turn(now);
     const conn = sessionOf(link);
     if (conn === null) return;
     const reason = code === CloseCode.Abnormal ? 'connection lost' : 'closed';
     const r = conn.resume;
     if (r !== null && !r.attached) return; // already detached: this is its old link's close
-    if (r !== null && code !== CloseCode.Normal && code !== CloseCode.GoingAway)
+    if (r !== null && code !== CloseCode.Normal && code !== CloseCode.GoingAway && detach && mayDetach(this.ctx))
       keepaliveEvent(this.ctx, turn, conn, KeepaliveInput.lost, reason);
     else end(this.ctx, turn, conn, reason);
     finishTurn(this.ctx, turn);
+  }
+
+  /** Whether a detached session still sits on `link` (its client may come back to resume it). */
+  detachedOn(link: Connection<H>): boolean {
+    const session = link.resumedInto ?? link;
+    return session.handle === link.link && session.resume !== null && !session.resume.attached && !session.isClosed;
   }
 
   /** Time passed: send due pings and close connections whose ping deadline passed. */

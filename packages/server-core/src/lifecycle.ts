@@ -7,6 +7,7 @@ import type { EngineContext, Turn } from './engine-context.js';
 import type { CloseReasonCode, DisconnectReason } from './effects.js';
 import { pairingEvent, END } from './pairing/pairing-effects.js';
 import { forgetToken } from './resume/session.js';
+import { uncountDetached } from './detached.js';
 import { tellRemotePartner } from './to-nodes.js';
 import { KeepaliveInput, PairingInput, PairingState, keepaliveTable } from './tables.js';
 
@@ -40,7 +41,7 @@ export function end<H>(
   const r = conn.resume;
   if (r !== null) {
     forgetToken(ctx, conn, 'tell directory');
-    if (!r.attached) ctx.counters.detached--;
+    if (!r.attached) uncountDetached(ctx, conn);
     r.attached = false; // nothing more goes out on its link
   }
   ctx.sink.log?.({ type: 'disconnected', id: conn.id, reason });

@@ -36,6 +36,10 @@ export interface ServerSettings {
   readonly resumeBufferFrames: number;
   /** Bytes of such frames kept per session before it is ended. Default 1 048 576. */
   readonly resumeBufferBytes: number;
+  /** Sessions kept detached at once across the engine; past it, a lost link ends its session. Default 10 000. */
+  readonly maxDetachedSessions: number;
+  /** Bytes kept for replay across all detached sessions; a frame past it ends the session it was for. Default 67 108 864. */
+  readonly maxDetachedBytes: number;
   /** Advertise v2 extensions in `your_id` (optional fields a v1 client ignores). Default true. */
   readonly advertiseExtensions: boolean;
   /** Offer WebSocket control-frame pings to clients that ask for them (needs transport support). Default true. */
@@ -58,6 +62,8 @@ export const defaultServerSettings: ServerSettings = Object.freeze({
   maxBufferedBytes: 1_048_576,
   resumeGraceMs: 30_000,
   resumeBufferFrames: 256,
+  maxDetachedSessions: 10_000,
+  maxDetachedBytes: 67_108_864,
   resumeBufferBytes: 1_048_576,
   advertiseExtensions: true,
   wsPing: true,
@@ -89,6 +95,8 @@ const positiveSettings = [
   'maxBufferedBytes',
   'resumeBufferFrames',
   'resumeBufferBytes',
+  'maxDetachedSessions',
+  'maxDetachedBytes',
   'closeHandshakeTimeoutMs',
 ] as const;
 

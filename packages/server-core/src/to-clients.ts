@@ -19,8 +19,12 @@ export function deliver<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connectio
   const r = conn.resume;
   if (r === null) return ctx.sink.send(conn.handle, frame);
   r.ledger.sending(frame);
-  if (r.attached) ctx.sink.send(conn.handle, frame);
   const s = ctx.settings;
+  if (r.attached) ctx.sink.send(conn.handle, frame);
+  else {
+    r.heldBytes += frame.length;
+    if ((ctx.counters.detachedBytes += frame.length) > s.maxDetachedBytes) return endLater(turn, conn, 'overflow');
+  }
   if (r.ledger.retainedCount > s.resumeBufferFrames || r.ledger.retainedSize > s.resumeBufferBytes)
     endLater(turn, conn, 'overflow');
 }

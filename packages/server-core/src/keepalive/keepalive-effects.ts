@@ -5,6 +5,7 @@ import type { EngineContext, Turn } from '../engine-context.js';
 import type { DisconnectReason } from '../effects.js';
 import { refreshIceServersIfDue } from '../ice-servers.js';
 import { drop, end } from '../lifecycle.js';
+import { countDetached, mayDetach } from '../detached.js';
 import { KeepaliveInput, KeepaliveState, PairingState, keepaliveTable } from '../tables.js';
 
 /** When a live connection heard at `heardAt` is next due a ping (ms since epoch). */
@@ -25,7 +26,7 @@ export function fileVisit<H>(ctx: EngineContext<H>, conn: Connection<H>, at: num
 function authorizationExpired<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>): void {
   ctx.counters.authExpired++;
   ctx.sink.log?.({ type: 'auth_expired', id: conn.id });
-  if (conn.resume === null) return drop(ctx, turn, conn, 'auth_expired');
+  if (conn.resume === null || !mayDetach(ctx)) return drop(ctx, turn, conn, 'auth_expired');
   ctx.sink.close(conn.handle, ctx.closes.auth_expired);
   keepaliveEvent(ctx, turn, conn, KeepaliveInput.lost, ctx.closes.auth_expired.text);
 }
@@ -57,7 +58,7 @@ export function keepaliveDue<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Conn
           ctx,
           turn,
           conn,
-          conn.resume !== null ? KeepaliveInput.deadlineResumable : KeepaliveInput.deadline,
+          conn.resume !== null && mayDetach(ctx) ? KeepaliveInput.deadlineResumable : KeepaliveInput.deadline,
           'ping timeout',
         );
       return;
@@ -114,7 +115,7 @@ export function keepaliveEvent<H>(
         r.attached = false;
         r.graceDeadline = turn.now + s.resumeGraceMs;
         ctx.wheel.file(conn, r.graceDeadline);
-        ctx.counters.detached++;
+        countDetached(ctx, conn);
         ctx.sink.log?.({ type: 'detached', id: conn.id, reason: lostBecause, graceMs: s.resumeGraceMs });
         break;
       }

@@ -4,6 +4,7 @@ import { RemotePeer, type Holder } from '../connection.js';
 import type { EngineContext, Turn } from '../engine-context.js';
 import type { HandoverResult, PeerRef } from '../directory/directory.js';
 import { takeOut } from '../lifecycle.js';
+import { uncountDetached } from '../detached.js';
 import { post } from '../to-nodes.js';
 import { checkResume, forgetToken } from './session.js';
 
@@ -27,7 +28,7 @@ export function handover<H>(
   if (!check.ok) return check;
   const { session, resume: r, replay } = check;
   if (r.attached) ctx.sink.close(session.handle, ctx.closes.taken_over);
-  else ctx.counters.detached--;
+  else uncountDetached(ctx, session);
   const peer = session.peer;
   const epoch = session.pairEpoch!;
   let peerRef: PeerRef | null = null;

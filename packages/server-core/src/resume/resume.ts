@@ -9,6 +9,7 @@ import { awaitAnswer } from '../directory-turns.js';
 import { sendIceServers } from '../ice-servers.js';
 import { keepaliveEvent, noteHeard, pingDueAt } from '../keepalive/keepalive-effects.js';
 import { retireFreshLink } from '../lifecycle.js';
+import { uncountDetached } from '../detached.js';
 import { KeepaliveInput, PairingState } from '../tables.js';
 import { deliver } from '../to-clients.js';
 import { settle } from '../to-nodes.js';
@@ -57,13 +58,13 @@ export function resumeSession<H>(
   const tookOver = r.attached;
   if (tookOver) ctx.sink.close(here.handle, ctx.closes.taken_over);
   retireFreshLink(ctx, fresh);
+  if (!tookOver) uncountDetached(ctx, here); // while the old link is still its handle, for the host to free it
   fresh.resumedInto = here;
   here.handle = fresh.link;
   r.attached = true;
   if (tookOver) noteHeard(ctx, turn, here);
   else {
     here.heardAt = turn.now;
-    ctx.counters.detached--;
     keepaliveEvent(ctx, turn, here, KeepaliveInput.resumed);
   }
   ctx.counters.resumes++;

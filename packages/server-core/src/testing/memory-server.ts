@@ -40,6 +40,8 @@ export class MemoryServer {
   readonly engine: ServerEngine<MemoryClient>;
   /** Every structured log event, in order. */
   readonly logs: ServerLogEvent[] = [];
+  /** Links the engine said no longer carry a detached session, in order. */
+  readonly released: MemoryClient[] = [];
   /** Current time in ms. */
   now = 1_000_000;
   private seq = 0;
@@ -77,6 +79,7 @@ export class MemoryServer {
           c.onClose?.(close.code, close.text);
         },
         log: (e) => this.logs.push(e),
+        linkReleased: (c) => this.released.push(c),
       },
     });
   }
