@@ -13,7 +13,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { TANDEM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@tandem/protocol';
+import { TOKEN_SUBPROTOCOL_PREFIX } from '@tandem/protocol';
 import type { Principal } from '@tandem/server-core';
 
 export type { Principal } from '@tandem/server-core';
@@ -56,14 +56,6 @@ export function tokenOf(request: IncomingMessage): string | null {
       if (p.trim().startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return p.trim().slice(TOKEN_SUBPROTOCOL_PREFIX.length);
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   return bearer ? bearer[1]! : null;
-}
-
-/**
- * The subprotocol a server answers: `tandem` when offered (a token subprotocol is never echoed),
- * otherwise none, as a v1 client expects.
- */
-export function chooseSubprotocol(offered: Set<string>): string | false {
-  return offered.has(TANDEM_SUBPROTOCOL) ? TANDEM_SUBPROTOCOL : false;
 }
 
 /** How tokens are checked. Give `secret`, `jwks` or `jwksUrl`. */

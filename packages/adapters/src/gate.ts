@@ -122,6 +122,11 @@ export class ConnectionGate {
   private readonly allows: (origin: string | undefined) => boolean;
   private readonly byAddress = new Map<string, number>();
   private total = 0;
+  /** Detached sessions (resumable, link-less) by the address their link came from: they hold their slot. */
+  private readonly heldByAddress = new Map<string, number>();
+  private heldTotal = 0;
+  /** Links admitted over a cap on the strength of a detached session of their address (they must resume it). */
+  private readonly borrowedByAddress = new Map<string, number>();
   /** Set while draining: every upgrade is refused with 503. */
   draining = false;
 
@@ -143,6 +148,16 @@ export class ConnectionGate {
     return this.total;
   }
 
+  /** Detached sessions holding a slot now. */
+  get held(): number {
+    return this.heldTotal;
+  }
+
+  /** Detached sessions holding a slot of `address`. */
+  heldFrom(address: string): number {
+    return this.heldByAddress.get(address) ?? 0;
+  }
+
   /** Open connections from `address`. */
   connectionsFrom(address: string): number {
     return this.byAddress.get(address) ?? 0;
@@ -153,18 +168,26 @@ export class ConnectionGate {
     remote: string,
     forwardedFor: string | string[] | undefined,
     origin: string | undefined,
-  ): { address: string; refusal: Refusal | null } {
+  ): { address: string; refusal: Refusal | null; borrowed: boolean } {
     const address = clientAddress(remote, forwardedFor, this.trusted);
     const refuse = (reason: RefusalReason, status: Refusal['status'], message: string) => ({
       address,
       refusal: { reason, status, message, address, origin },
+      borrowed: false,
     });
     if (this.draining) return refuse('draining', 503, 'server draining: connect to another node');
     if (!this.allows(origin)) return refuse('origin', 403, `origin not allowed: ${origin}`);
-    if (this.total >= this.limits.maxConnections)
-      return refuse('max_connections', 503, `server full (limit ${this.limits.maxConnections} connections)`);
+    // detached sessions count against the caps; a link over them is let in only while its address
+    // has a detached session no other such link came for (it may be that session's client, resuming)
     const mine = this.byAddress.get(address) ?? 0;
-    if (mine >= this.limits.maxConnectionsPerIp)
+    const held = this.heldByAddress.get(address) ?? 0;
+    const borrowed = this.borrowedByAddress.get(address) ?? 0;
+    const overTotal = this.total + this.heldTotal >= this.limits.maxConnections;
+    const overMine = mine + held >= this.limits.maxConnectionsPerIp;
+    const borrow = (overTotal || overMine) && held > borrowed;
+    if (overTotal && !borrow)
+      return refuse('max_connections', 503, `server full (limit ${this.limits.maxConnections} connections)`);
+    if (overMine && !borrow)
       return refuse(
         'max_connections_per_ip',
         429,
@@ -172,15 +195,38 @@ export class ConnectionGate {
       );
     this.byAddress.set(address, mine + 1);
     this.total++;
-    return { address, refusal: null };
+    if (borrow) this.borrowedByAddress.set(address, borrowed + 1);
+    return { address, refusal: null, borrowed: borrow };
+  }
+
+  /** A link admitted over a cap resumed its address's detached session, or closed: it borrows no more. */
+  unborrow(address: string): void {
+    decrement(this.borrowedByAddress, address);
+  }
+
+  /** A counted connection's link closed but its session waits, detached: it keeps its slot. */
+  hold(address: string): void {
+    this.release(address);
+    this.heldByAddress.set(address, (this.heldByAddress.get(address) ?? 0) + 1);
+    this.heldTotal++;
+  }
+
+  /** A detached session that held a slot resumed elsewhere, moved or ended. */
+  releaseHeld(address: string): void {
+    if (decrement(this.heldByAddress, address)) this.heldTotal--;
   }
 
   /** A counted connection ended. */
   release(address: string): void {
-    const mine = this.byAddress.get(address);
-    if (mine === undefined) return;
-    if (mine <= 1) this.byAddress.delete(address);
-    else this.byAddress.set(address, mine - 1);
-    this.total--;
+    if (decrement(this.byAddress, address)) this.total--;
   }
+}
+
+/** Count one off `address` in `counts`; false when it had none. */
+function decrement(counts: Map<string, number>, address: string): boolean {
+  const n = counts.get(address);
+  if (n === undefined) return false;
+  if (n <= 1) counts.delete(address);
+  else counts.set(address, n - 1);
+  return true;
 }

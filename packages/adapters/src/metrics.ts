@@ -67,6 +67,12 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
     (s) => s.slowConsumers,
   );
   gauge('detached_sessions', 'Resumable sessions waiting for their client to come back', (s) => s.detached);
+  gauge('detached_bytes', 'Bytes detached sessions hold for replay', (s) => s.detachedBytes);
+  total(
+    'detach_refused_total',
+    'Sessions ended on a lost link because a detached-session cap was full',
+    (s) => s.detachRefused,
+  );
   total('resumes_total', 'Sessions resumed on a new link', (s) => s.resumes);
   total('resume_failures_total', 'Resume attempts refused', (s) => s.resumeFailures);
   total('resume_expired_total', 'Detached sessions ended (grace over or replay buffer full)', (s) => s.resumeExpired);

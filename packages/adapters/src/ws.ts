@@ -13,7 +13,14 @@ export {
   type Refusal,
   type RefusalReason,
 } from './gate.js';
-import { CloseCode, DEFAULT_CLIENT_MAX_BYTES, DEFAULT_HOST, DEFAULT_PORT, tokenSubprotocols } from '@tandem/protocol';
+import {
+  CloseCode,
+  DEFAULT_CLIENT_MAX_BYTES,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  TANDEM_SUBPROTOCOL,
+  tokenSubprotocols,
+} from '@tandem/protocol';
 import {
   ServerEngine,
   type ServerEngineOptions,
@@ -27,9 +34,10 @@ import {
   type ServerSettings,
   type ServerStats,
   type Principal,
+  type Connection,
 } from '@tandem/server-core';
 import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
-import { chooseSubprotocol, type Authorize } from './auth.js';
+import type { Authorize } from './auth.js'; // types only: jose loads only where tokens are checked
 import { batchWrites, linkSocket, unsentBytes } from './ws-batching.js';
 import type { TransportFactory } from '@tandem/client-core';
 
@@ -94,10 +102,26 @@ export interface EngineBinding {
   close(reason?: 'shutdown' | 'drain', timeoutMs?: number): Promise<void>;
 }
 
-/** Per-frame hooks of the binding (metrics). */
+/** Per-frame and per-link hooks of the binding (metrics, admission). */
 export interface BindingHooks {
   /** Called just before each frame is handed to the engine. */
   frameArrived?(): void;
+  /** Whether a session whose link `ws` was lost may wait detached (e.g. a per-address cap). Default yes. */
+  mayDetach?(ws: WebSocket): boolean;
+  /** Link `ws` of `conn` closed; `detached`: its session waits for a resume. */
+  linkClosed?(ws: WebSocket, conn: Connection<WebSocket>, detached: boolean): void;
+  /** Link `ws` opened as `conn`. */
+  linkOpened?(ws: WebSocket, conn: Connection<WebSocket>): void;
+  /** Link `ws` took a session over (a resume); told once. */
+  linkResumed?(ws: WebSocket): void;
+}
+
+/**
+ * The subprotocol a server answers: `tandem` when offered (a token subprotocol is never echoed),
+ * otherwise none, as a v1 client expects.
+ */
+export function chooseSubprotocol(offered: Set<string>): string | false {
+  return offered.has(TANDEM_SUBPROTOCOL) ? TANDEM_SUBPROTOCOL : false;
 }
 
 /** The principal each upgrade was authorized as, for `attachEngine` to hand to the engine. */
@@ -117,6 +141,8 @@ export function attachEngine(
   wss.on('connection', (ws, req) => {
     linkSocket(ws, req.socket);
     const conn = engine.open(ws, timers.now(), principals.get(req));
+    let resumeUntold = hooks.linkResumed !== undefined;
+    hooks.linkOpened?.(ws, conn);
     schedule.poke();
     // ws checks its payload limit before anyone sees the frame and then closes with a bare 1009;
     // it has no hook in between, so that one close is routed through the engine, which closes
@@ -135,10 +161,15 @@ export function attachEngine(
           ? new Uint8Array(data)
           : data;
       engine.receive(conn, isBinary ? bytes : bytes.toString(), timers.now(), isBinary, bytes.byteLength);
+      if (resumeUntold && conn.resumedInto !== null) {
+        resumeUntold = false;
+        hooks.linkResumed?.(ws);
+      }
     });
     ws.on('pong', () => engine.heard(conn, timers.now()));
     ws.on('close', (code) => {
-      engine.closed(conn, timers.now(), code);
+      engine.closed(conn, timers.now(), code, hooks.mayDetach?.(ws) ?? true);
+      hooks.linkClosed?.(ws, conn, engine.detachedOn(conn));
       schedule.poke(); // a detached session's grace may end before anything else is due
     });
     // a protocol error (bad UTF-8, bad opcode, oversized) arrives while ws closes with its code:
@@ -202,7 +233,9 @@ export interface WsServerOptions {
   /** Told of every upgrade refused before it became a WebSocket. */
   onRefused?: (refusal: Refusal) => void;
   /** Per-frame hooks (metrics). */
-  hooks?: BindingHooks;
+  hooks?: Pick<BindingHooks, 'frameArrived'>;
+  /** How long a link let in over a cap (for a detached session of its address) has to resume it. Default 5 000 ms. */
+  resumeWindowMs?: number;
   /** The cluster directory (e.g. a started RedisDirectory); a private in-memory one by default. Its owner closes it after the server. */
   directory?: Directory;
   /**
@@ -268,11 +301,56 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     clientTracking: true,
     handleProtocols: chooseSubprotocol,
   });
-  const binding = attachEngine(wss, engine, nodeTimers, options.hooks);
+  // detached sessions keep their link's slot under the caps until they resume, move or end
+  const links = new WeakMap<WebSocket, { address: string; borrowed: boolean; held: boolean }>();
+  sink.linkReleased = (ws) => {
+    const link = links.get(ws);
+    if (link?.held !== true) return;
+    link.held = false;
+    gate.releaseHeld(link.address);
+  };
+  const resumeWindowMs = options.resumeWindowMs ?? 5_000;
+  const binding = attachEngine(wss, engine, nodeTimers, {
+    ...options.hooks,
+    mayDetach: (ws) => {
+      const link = links.get(ws);
+      return link === undefined || gate.heldFrom(link.address) < gate.limits.maxConnectionsPerIp;
+    },
+    linkOpened: (ws, conn) => {
+      const link = links.get(ws);
+      if (link?.borrowed !== true) return;
+      // let in over a cap for a detached session of its address: it must resume one, soon
+      nodeTimers.setTimeout(() => {
+        if (!link.borrowed) return;
+        link.borrowed = false;
+        gate.unborrow(link.address);
+        if (conn.resumedInto === null && ws.readyState === WebSocket.OPEN)
+          ws.close(CloseCode.PolicyViolation, `too many connections from this address`);
+      }, resumeWindowMs);
+    },
+    linkResumed: (ws) => {
+      const link = links.get(ws);
+      if (link?.borrowed !== true) return;
+      link.borrowed = false; // it resumed: it holds the session's slot now
+      gate.unborrow(link.address);
+    },
+    linkClosed: (ws, _conn, detached) => {
+      const link = links.get(ws);
+      if (link === undefined) return;
+      if (link.borrowed) {
+        link.borrowed = false;
+        gate.unborrow(link.address);
+      }
+      if (detached) {
+        link.held = true;
+        gate.hold(link.address);
+      } else gate.release(link.address);
+    },
+  });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (options.path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== options.path)
       return refuseUpgrade(socket, 404, 'not a tandem endpoint');
-    const { address, refusal } = gate.admit(
+    const { address, refusal, borrowed } = gate.admit(
       req.socket.remoteAddress ?? '',
       req.headers['x-forwarded-for'],
       req.headers.origin,
@@ -282,8 +360,20 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
       options.onRefused?.(refusal);
       return;
     }
-    socket.once('close', () => gate.release(address));
-    const upgrade = () => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    // until it is a WebSocket the socket holds the slot; after, its link does (see the hooks above)
+    let upgraded = false;
+    socket.once('close', () => {
+      if (!upgraded) {
+        gate.release(address);
+        if (borrowed) gate.unborrow(address);
+      }
+    });
+    const upgrade = () =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        upgraded = true;
+        links.set(ws, { address, borrowed, held: false });
+        wss.emit('connection', ws, req);
+      });
     const authorize = options.authorize;
     if (authorize === undefined) return upgrade();
     const origin = req.headers.origin;

@@ -5,9 +5,9 @@
 import type { Connection } from './connection.js';
 import type { EngineContext } from './engine-context.js';
 
-/** Whether one more session may detach (else it ends as a v1 client's would). */
-export function mayDetach<H>(ctx: EngineContext<H>): boolean {
-  if (ctx.counters.detached < ctx.settings.maxDetachedSessions) return true;
+/** Whether one more session may detach, the host willing (else it ends as a v1 client's would). */
+export function mayDetach<H>(ctx: EngineContext<H>, hostWilling = true): boolean {
+  if (hostWilling && ctx.counters.detached < ctx.settings.maxDetachedSessions) return true;
   ctx.counters.detachRefused++;
   return false;
 }

@@ -251,7 +251,7 @@ export class ServerEngine<H> {
     const reason = code === CloseCode.Abnormal ? 'connection lost' : 'closed';
     const r = conn.resume;
     if (r !== null && !r.attached) return; // already detached: this is its old link's close
-    if (r !== null && code !== CloseCode.Normal && code !== CloseCode.GoingAway && detach && mayDetach(this.ctx))
+    if (r !== null && code !== CloseCode.Normal && code !== CloseCode.GoingAway && mayDetach(this.ctx, detach))
       keepaliveEvent(this.ctx, turn, conn, KeepaliveInput.lost, reason);
     else end(this.ctx, turn, conn, reason);
     finishTurn(this.ctx, turn);

@@ -147,6 +147,21 @@ const program = new Command('tandem-server')
       .env('TANDEM_RESUME_BUFFER_BYTES'),
   )
   .addOption(
+    new Option(
+      '--max-detached-sessions <n>',
+      'resumable sessions kept link-less at once (each also holds its slot under the connection caps); past it a lost link ends its session',
+    )
+      .default(defaultServerSettings.maxDetachedSessions)
+      .argParser(int)
+      .env('TANDEM_MAX_DETACHED_SESSIONS'),
+  )
+  .addOption(
+    new Option('--max-detached-bytes <bytes>', 'bytes all detached sessions together keep for replay')
+      .default(defaultServerSettings.maxDetachedBytes)
+      .argParser(int)
+      .env('TANDEM_MAX_DETACHED_BYTES'),
+  )
+  .addOption(
     new Option('--max-connections <n>', 'open connections in all; more get HTTP 503')
       .default(limits.maxConnections, `${limits.maxConnections}: the file limit less a reserve`)
       .argParser(int)
@@ -365,6 +380,8 @@ const opts = program.opts<{
   resumeBufferFrames: number;
   resumeBufferBytes: number;
   maxConnections: number;
+  maxDetachedSessions: number;
+  maxDetachedBytes: number;
   maxConnectionsPerIp: number;
   trustProxy: string[];
   allowOrigin: string[];
@@ -599,6 +616,8 @@ try {
       resumeGraceMs: opts.resumeGrace * 1000,
       resumeBufferFrames: opts.resumeBufferFrames,
       resumeBufferBytes: opts.resumeBufferBytes,
+      maxDetachedSessions: opts.maxDetachedSessions,
+      maxDetachedBytes: opts.maxDetachedBytes,
       advertiseExtensions: opts.extensions,
     },
     limits: {
