@@ -18,6 +18,13 @@ export interface ConnectionLimits {
    * (non-browser clients: tandem-client, werift, curl) are not browsers and are not checked.
    */
   readonly allowOrigins: readonly string[];
+  /**
+   * Sockets from one address that have not become WebSockets (an HTTP request on its way, or none
+   * yet): past it, a new socket from that address is closed at accept. They count against
+   * `maxConnections` too. Trusted proxies are exempt (every client behind them shares their
+   * address). Default 16 (a browser keeps up to 6 per host).
+   */
+  readonly maxPendingPerIp: number;
 }
 
 /** Files the process keeps for itself beyond client sockets (listening sockets, logs, Redis, DNS): 256, or a quarter of a small limit. */
@@ -43,6 +50,7 @@ export function defaultConnectionLimits(fileLimit: number | null = openFileLimit
   return Object.freeze({
     maxConnections: fileLimit === null ? FALLBACK_MAX_CONNECTIONS : Math.max(1, fileLimit - fileReserve(fileLimit)),
     maxConnectionsPerIp: 1_024,
+    maxPendingPerIp: 16,
     trustProxy: [],
     allowOrigins: [],
   });
@@ -127,12 +135,15 @@ export class ConnectionGate {
   private heldTotal = 0;
   /** Links admitted over a cap on the strength of a detached session of their address (they must resume it). */
   private readonly borrowedByAddress = new Map<string, number>();
+  /** Sockets accepted that are not WebSockets (yet), by their peer address. */
+  private readonly pendingByAddress = new Map<string, number>();
+  private pendingTotal = 0;
   /** Set while draining: every upgrade is refused with 503. */
   draining = false;
 
   constructor(limits: Partial<ConnectionLimits> = {}) {
     this.limits = Object.freeze({ ...defaultConnectionLimits(), ...limits });
-    for (const name of ['maxConnections', 'maxConnectionsPerIp'] as const) {
+    for (const name of ['maxConnections', 'maxConnectionsPerIp', 'maxPendingPerIp'] as const) {
       const v = this.limits[name];
       if (!(Number.isInteger(v) && v > 0))
         throw new RangeError(`ConnectionLimits.${name} must be a positive integer, got ${v}`);
@@ -146,6 +157,30 @@ export class ConnectionGate {
   /** Open connections counted now. */
   get connections(): number {
     return this.total;
+  }
+
+  /** Sockets accepted that are not WebSockets (yet). */
+  get pending(): number {
+    return this.pendingTotal;
+  }
+
+  /**
+   * A TCP socket was accepted from `remote`: whether to keep it (counted as pending until
+   * `settled`) or close it at once (its address has too many pending, or the server is full).
+   */
+  accept(remote: string): { address: string; keep: boolean } {
+    const address = normalizeAddress(remote);
+    const mine = this.pendingByAddress.get(address) ?? 0;
+    const full = this.total + this.heldTotal + this.pendingTotal >= this.limits.maxConnections;
+    if (full || (mine >= this.limits.maxPendingPerIp && !this.trusted.has(address))) return { address, keep: false };
+    this.pendingByAddress.set(address, mine + 1);
+    this.pendingTotal++;
+    return { address, keep: true };
+  }
+
+  /** A pending socket became a WebSocket request (it is admitted or refused next) or closed. */
+  settled(address: string): void {
+    if (decrement(this.pendingByAddress, address)) this.pendingTotal--;
   }
 
   /** Detached sessions holding a slot now. */

@@ -236,6 +236,11 @@ export interface WsServerOptions {
   hooks?: Pick<BindingHooks, 'frameArrived'>;
   /** How long a link let in over a cap (for a detached session of its address) has to resume it. Default 5 000 ms. */
   resumeWindowMs?: number;
+  /**
+   * How long a socket may take from accept to a whole first HTTP request head (its upgrade, or a
+   * page or /healthz request) before it is closed. Default 10 000 ms.
+   */
+  headerTimeoutMs?: number;
   /** The cluster directory (e.g. a started RedisDirectory); a private in-memory one by default. Its owner closes it after the server. */
   directory?: Directory;
   /**
@@ -294,6 +299,32 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
         .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
         .end('This is a tandem signaling server: connect with a WebSocket.\n'),
     );
+  // a socket that never finishes a request holds a file: it gets a short deadline, and it counts
+  // (per address and in all) from accept until it is a WebSocket or gone
+  // (Node's own headersTimeout does not close a socket that sends nothing, so the deadline is ours)
+  const headerTimeoutMs = options.headerTimeoutMs ?? 10_000;
+  /** Pending sockets by remote address and port (a TLS socket and its TCP socket share them). */
+  const pending = new Map<string, { address: string; deadline: ReturnType<typeof setTimeout> | null }>();
+  const peerKey = (s: { remoteAddress?: string; remotePort?: number }) => `${s.remoteAddress}|${s.remotePort}`;
+  http.on('connection', (socket: Duplex & { remoteAddress?: string; remotePort?: number }) => {
+    const { address, keep } = gate.accept(socket.remoteAddress ?? '');
+    if (!keep) return void socket.destroy();
+    const key = peerKey(socket);
+    const entry = { address, deadline: setTimeout(() => socket.destroy(), headerTimeoutMs).unref() };
+    pending.set(key, entry);
+    socket.once('close', () => {
+      if (entry.deadline !== null) clearTimeout(entry.deadline);
+      if (pending.get(key) === entry && pending.delete(key)) gate.settled(address);
+    });
+  });
+  // a request head arrived in time: the socket is an HTTP client now (Node's keep-alive timeout ends it when idle)
+  http.on('request', (req: IncomingMessage) => {
+    const entry = pending.get(peerKey(req.socket));
+    if (entry?.deadline != null) {
+      clearTimeout(entry.deadline);
+      entry.deadline = null;
+    }
+  });
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -348,6 +379,12 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     },
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const key = peerKey(req.socket);
+    const accepted = pending.get(key);
+    if (accepted !== undefined && pending.delete(key)) {
+      if (accepted.deadline !== null) clearTimeout(accepted.deadline);
+      gate.settled(accepted.address); // admitted or refused below
+    }
     if (options.path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== options.path)
       return refuseUpgrade(socket, 404, 'not a tandem endpoint');
     const { address, refusal, borrowed } = gate.admit(

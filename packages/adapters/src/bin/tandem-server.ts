@@ -175,6 +175,21 @@ const program = new Command('tandem-server')
   )
   .addOption(
     new Option(
+      '--max-pending-per-ip <n>',
+      'sockets from one address that are not WebSockets yet (a request on its way, or none); more are closed at accept',
+    )
+      .default(limits.maxPendingPerIp)
+      .argParser(int)
+      .env('TANDEM_MAX_PENDING_PER_IP'),
+  )
+  .addOption(
+    new Option('--header-timeout <seconds>', 'time a socket has to send a whole HTTP request head before it is closed')
+      .default(10)
+      .argParser(num)
+      .env('TANDEM_HEADER_TIMEOUT'),
+  )
+  .addOption(
+    new Option(
       '--trust-proxy <address...>',
       "reverse proxy whose X-Forwarded-For names the client's address (repeatable)",
     )
@@ -383,6 +398,8 @@ const opts = program.opts<{
   maxDetachedSessions: number;
   maxDetachedBytes: number;
   maxConnectionsPerIp: number;
+  maxPendingPerIp: number;
+  headerTimeout: number;
   trustProxy: string[];
   allowOrigin: string[];
   redis?: string;
@@ -604,6 +621,7 @@ const metrics = opts.metrics ? createMetrics(() => server.stats()) : null;
 try {
   server = createWsServer({
     server: http,
+    headerTimeoutMs: Math.round(opts.headerTimeout * 1000),
     settings: {
       pingIntervalMs: opts.pingInterval * 1000,
       pingTimeoutMs: opts.pingTimeout * 1000,
@@ -623,6 +641,7 @@ try {
     limits: {
       maxConnections: opts.maxConnections,
       maxConnectionsPerIp: opts.maxConnectionsPerIp,
+      maxPendingPerIp: opts.maxPendingPerIp,
       trustProxy: opts.trustProxy,
       allowOrigins: opts.allowOrigin,
     },
