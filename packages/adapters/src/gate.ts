@@ -20,11 +20,16 @@ export interface ConnectionLimits {
   readonly allowOrigins: readonly string[];
   /**
    * Sockets from one address that have not become WebSockets (an HTTP request on its way, or none
-   * yet): past it, a new socket from that address is closed at accept. They count against
-   * `maxConnections` too. Trusted proxies are exempt (every client behind them shares their
-   * address). Default 16 (a browser keeps up to 6 per host).
+   * yet): past it, a new socket from that address is closed at accept. Trusted proxies are
+   * exempt (every client behind them shares their address). Default 64.
    */
   readonly maxPendingPerIp: number;
+  /**
+   * Sockets past `maxConnections` (live and pending together) before new sockets are closed at
+   * accept: room to answer a burst's upgrades with 503 and the reason while the files last. Default:
+   * half the files kept in reserve beyond `maxConnections`, at least 16.
+   */
+  readonly maxPending: number;
 }
 
 /** Files the process keeps for itself beyond client sockets (listening sockets, logs, Redis, DNS): 256, or a quarter of a small limit. */
@@ -50,7 +55,8 @@ export function defaultConnectionLimits(fileLimit: number | null = openFileLimit
   return Object.freeze({
     maxConnections: fileLimit === null ? FALLBACK_MAX_CONNECTIONS : Math.max(1, fileLimit - fileReserve(fileLimit)),
     maxConnectionsPerIp: 1_024,
-    maxPendingPerIp: 16,
+    maxPendingPerIp: 64,
+    maxPending: Math.max(16, Math.floor(fileReserve(fileLimit ?? FALLBACK_MAX_CONNECTIONS) / 2)),
     trustProxy: [],
     allowOrigins: [],
   });
@@ -143,7 +149,7 @@ export class ConnectionGate {
 
   constructor(limits: Partial<ConnectionLimits> = {}) {
     this.limits = Object.freeze({ ...defaultConnectionLimits(), ...limits });
-    for (const name of ['maxConnections', 'maxConnectionsPerIp', 'maxPendingPerIp'] as const) {
+    for (const name of ['maxConnections', 'maxConnectionsPerIp', 'maxPendingPerIp', 'maxPending'] as const) {
       const v = this.limits[name];
       if (!(Number.isInteger(v) && v > 0))
         throw new RangeError(`ConnectionLimits.${name} must be a positive integer, got ${v}`);
@@ -166,13 +172,15 @@ export class ConnectionGate {
 
   /**
    * A TCP socket was accepted from `remote`: whether to keep it (counted as pending until
-   * `settled`) or close it at once (its address has too many pending, or the server is full).
+   * `settled`) or close it at once: too many pending from its address, or no file to spare (live
+   * and pending past maxConnections + maxPending). Within that, a full server keeps it to answer
+   * its upgrade with 503 and the reason.
    */
   accept(remote: string): { address: string; keep: boolean } {
     const address = normalizeAddress(remote);
     const mine = this.pendingByAddress.get(address) ?? 0;
-    const full = this.total + this.heldTotal + this.pendingTotal >= this.limits.maxConnections;
-    if (full || (mine >= this.limits.maxPendingPerIp && !this.trusted.has(address))) return { address, keep: false };
+    const noFile = this.total + this.pendingTotal >= this.limits.maxConnections + this.limits.maxPending;
+    if (noFile || (mine >= this.limits.maxPendingPerIp && !this.trusted.has(address))) return { address, keep: false };
     this.pendingByAddress.set(address, mine + 1);
     this.pendingTotal++;
     return { address, keep: true };

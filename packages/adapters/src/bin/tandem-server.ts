@@ -183,6 +183,15 @@ const program = new Command('tandem-server')
       .env('TANDEM_MAX_PENDING_PER_IP'),
   )
   .addOption(
+    new Option(
+      '--max-pending <n>',
+      'sockets beyond --max-connections (live and not yet WebSockets together) before new ones are closed at accept',
+    )
+      .default(limits.maxPending, `${limits.maxPending}: half the files kept in reserve`)
+      .argParser(int)
+      .env('TANDEM_MAX_PENDING'),
+  )
+  .addOption(
     new Option('--header-timeout <seconds>', 'time a socket has to send a whole HTTP request head before it is closed')
       .default(10)
       .argParser(num)
@@ -399,6 +408,7 @@ const opts = program.opts<{
   maxDetachedBytes: number;
   maxConnectionsPerIp: number;
   maxPendingPerIp: number;
+  maxPending: number;
   headerTimeout: number;
   trustProxy: string[];
   allowOrigin: string[];
@@ -642,6 +652,7 @@ try {
       maxConnections: opts.maxConnections,
       maxConnectionsPerIp: opts.maxConnectionsPerIp,
       maxPendingPerIp: opts.maxPendingPerIp,
+      maxPending: opts.maxPending,
       trustProxy: opts.trustProxy,
       allowOrigins: opts.allowOrigin,
     },
