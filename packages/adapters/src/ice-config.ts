@@ -2,7 +2,7 @@
 // servers with short-lived TURN credentials (coturn's `use-auth-secret`, the "TURN REST API"):
 // username `<expiry unix time>:<client ID>`, password base64(HMAC-SHA1(secret, username)). The
 // secret never leaves the server; the client ID in the username ties TURN logs to a session.
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IceServer } from '@tandem/protocol';
 import { takeToken, type TokenBucketState } from '@tandem/server-core';
@@ -100,16 +100,26 @@ export const defaultIceRouteLimits: IceRouteLimits = Object.freeze({
   maxAddresses: 10_000,
 });
 
+/** Who asks the route, once proven: the name its TURN username carries; or why not. */
+export type IceRouteProof =
+  | { readonly ok: true; readonly name: string }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+/** What proves a caller may have TURN credentials. Default: nothing does (every request gets 401). */
+export type IceRouteProver = (req: IncomingMessage) => IceRouteProof | Promise<IceRouteProof>;
+
 /**
  * `GET /ice-servers` for apps with their own signaling: `{"iceServers":[…]}`, usable as an
- * RTCConfiguration, each answer with credentials of its own (a fresh random user). A browser
- * origin outside `allowOrigins` gets 403; an address past its rate gets 429 with `Retry-After`.
- * tandem's own clients never need it (a v2 client gets its servers in `welcome`). Returns false
- * for other paths.
+ * RTCConfiguration, with credentials whose username carries the name `prove` gives the caller.
+ * A browser origin outside `allowOrigins` gets 403; an address past its rate gets 429 with
+ * `Retry-After`; a caller `prove` refuses gets its status (401 by default: knowing a client's ID
+ * is no proof, it is the thing protected). tandem's own clients never need it (a v2 client gets
+ * its servers in `welcome`). Returns false for other paths.
  */
 export function iceServersHandler(
   s: IceSettings,
   limits: Partial<IceRouteLimits> = {},
+  prove: IceRouteProver = () => ({ ok: false, status: 401, message: 'proof of a live session required' }),
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const l = { ...defaultIceRouteLimits, ...limits };
   const allows = originMatcher(l.allowOrigins);
@@ -141,11 +151,20 @@ export function iceServersHandler(
       });
       return true;
     }
-    const given = iceServersFor(s, `http-${randomUUID()}`, now);
-    const body = JSON.stringify({ iceServers: given?.servers ?? [] });
-    res
-      .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      .end(req.method === 'HEAD' ? undefined : body);
+    // only a caller that proves it holds a live session (or is authorized) gets credentials;
+    // the rate limit comes first, so guessing proofs is as slow as asking
+    void (async () => prove(req))().then(
+      (proof) => {
+        if (!proof.ok)
+          return text(res, proof.status, proof.message, proof.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+        const given = iceServersFor(s, proof.name, Date.now());
+        const body = JSON.stringify({ iceServers: given?.servers ?? [] });
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(req.method === 'HEAD' ? undefined : body);
+      },
+      () => text(res, 503, 'cannot check the proof now'),
+    );
     return true;
   };
 }

@@ -17,6 +17,13 @@ const exitOf = async (args: string[]) => {
   return { code, out: p.lines.join('\n') };
 };
 
+/** A live session's current resume token: the proof GET /ice-servers asks for. */
+async function liveToken(url: string): Promise<string> {
+  const c = await connect(url);
+  c.send({ type: 'hello', version: 2, capabilities: ['resume'] });
+  return String((await c.next((m) => m['type'] === 'welcome', 'welcome'))['resume_token']);
+}
+
 describe('tandem-server ICE settings', () => {
   it.each([
     [['--turn-url', 'turn:turn.test:3478'], /needs --turn-secret/],
@@ -64,7 +71,7 @@ describe('tandem-server ICE settings', () => {
     const v1 = await connect(url);
     expect(v1.frames[0]!['capabilities']).toContain('ice-servers');
     const c = await connect(url);
-    c.send({ type: 'hello', version: 2, capabilities: ['ice-servers'] });
+    c.send({ type: 'hello', version: 2, capabilities: ['ice-servers', 'resume'] });
     const w = await c.next((m) => m['type'] === 'welcome', 'welcome');
     expect(w['ice_servers_ttl_ms']).toBe(600_000);
     const [stun, turn] = w['ice_servers'] as { urls: string[]; username?: string; credential?: string }[];
@@ -80,12 +87,20 @@ describe('tandem-server ICE settings', () => {
     expect(v1.frames.filter((m) => m['type'] !== 'your_id' && m['type'] !== 'ping')).toEqual([]);
 
     const http = url.replace('ws://', 'http://');
-    const res = await fetch(`${http}/ice-servers`);
+    // only with proof of a live session: its current resume token (an ID is no proof: it is the key)
+    for (const authorization of [undefined, `Bearer ${c.id}`, `Bearer ${String(w['resume_token'])}x`]) {
+      const refused = await fetch(`${http}/ice-servers`, authorization ? { headers: { authorization } } : {});
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).not.toMatch(/credential/);
+    }
+    const res = await fetch(`${http}/ice-servers`, {
+      headers: { authorization: `Bearer ${String(w['resume_token'])}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = (await res.json()) as { iceServers: { urls: string[]; username?: string; credential?: string }[] };
     expect(body.iceServers[0]).toEqual({ urls: ['stun:stun.test:3478'] });
-    expect(body.iceServers[1]!.username).toMatch(/^\d+:http-[0-9a-f-]{36}$/);
+    expect(body.iceServers[1]!.username).toMatch(new RegExp(`^\\d+:${logHandle(c.id)}$`)); // that session's handle
     expect(body.iceServers[1]!.credential).toBe(
       createHmac('sha1', secret).update(body.iceServers[1]!.username!).digest('base64'),
     );
@@ -98,7 +113,8 @@ describe('tandem-server ICE settings', () => {
     const { url } = await startServer(['--ice-servers-route']);
     const c = await connect(url);
     expect(c.frames[0]!['capabilities']).not.toContain('ice-servers');
-    const body = (await (await fetch(`${url.replace('ws://', 'http://')}/ice-servers`)).json()) as {
+    const headers = { authorization: `Bearer ${await liveToken(url)}` };
+    const body = (await (await fetch(`${url.replace('ws://', 'http://')}/ice-servers`, { headers })).json()) as {
       iceServers: unknown[];
     };
     expect(body.iceServers).toEqual([]);
@@ -117,10 +133,11 @@ describe('tandem-server ICE settings', () => {
     it('refuses a browser origin outside --allow-origin; a page of an allowed one gets its servers', async () => {
       const { url } = await startServer([...turn, '--ice-servers-route', '--allow-origin', 'https://app.example']);
       const at = `${url.replace('ws://', 'http://')}/ice-servers`;
-      const evil = await fetch(at, { headers: { origin: 'https://evil.example' } });
+      const authorization = `Bearer ${await liveToken(url)}`;
+      const evil = await fetch(at, { headers: { origin: 'https://evil.example', authorization } });
       expect(evil.status).toBe(403);
       expect(await evil.text()).not.toMatch(/credential/);
-      const good = await fetch(at, { headers: { origin: 'https://app.example' } });
+      const good = await fetch(at, { headers: { origin: 'https://app.example', authorization } });
       expect(good.status).toBe(200);
       expect(((await good.json()) as { iceServers: unknown[] }).iceServers).toHaveLength(1);
     });
@@ -130,8 +147,9 @@ describe('tandem-server ICE settings', () => {
       const at = `${url.replace('ws://', 'http://')}/ice-servers`;
       const statuses: number[] = [];
       const credentials = new Set<string>();
+      const headers = { authorization: `Bearer ${await liveToken(url)}` };
       for (let i = 0; i < 200; i++) {
-        const res = await fetch(at);
+        const res = await fetch(at, { headers });
         statuses.push(res.status);
         if (res.status === 200) {
           const body = (await res.json()) as { iceServers: { credential?: string }[] };
@@ -141,8 +159,10 @@ describe('tandem-server ICE settings', () => {
           await res.text();
         }
       }
-      expect(credentials.size).toBeGreaterThanOrEqual(10);
-      expect(credentials.size).toBeLessThanOrEqual(12); // the burst, plus what refilled during the loop
+      const granted = statuses.filter((x) => x === 200).length;
+      expect(granted).toBeGreaterThanOrEqual(10);
+      expect(granted).toBeLessThanOrEqual(12); // the burst, plus what refilled during the loop
+      expect(credentials.size).toBeLessThanOrEqual(granted);
       expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(188);
     });
   });

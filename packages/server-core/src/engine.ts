@@ -24,6 +24,7 @@ import { fileVisit, keepaliveDue, keepaliveEvent, noteHeard, pingDueAt } from '.
 import { drop, end, finishTurn } from './lifecycle.js';
 import { mayDetach } from './detached.js';
 import { handover } from './resume/handover.js';
+import { liveSessionId } from './resume/session.js';
 import { resolveSettings, type ServerSettings } from './settings.js';
 import { KeepaliveInput, PairingInput, PairingState } from './tables.js';
 import { TimerWheel } from './timer-wheel.js';
@@ -255,6 +256,11 @@ export class ServerEngine<H> {
       keepaliveEvent(this.ctx, turn, conn, KeepaliveInput.lost, reason);
     else end(this.ctx, turn, conn, reason);
     finishTurn(this.ctx, turn);
+  }
+
+  /** The ID of the live session whose current resume token is `token` (proof a caller holds it), else null. */
+  sessionWithToken(token: string): string | null {
+    return liveSessionId(this.ctx, token);
   }
 
   /** Whether a detached session still sits on `link` (its client may come back to resume it). */

@@ -467,7 +467,22 @@ const iceConfigured = ice.stunUrls.length > 0 || ice.turnUrls.length > 0;
 const iceRoute = ((): ReturnType<typeof iceServersHandler> => {
   if (!opts.iceServersRoute) return () => false;
   try {
-    return iceServersHandler(ice, { allowOrigins: opts.allowOrigin, trustProxy: opts.trustProxy });
+    // proof: the current resume token of a live session (its TURN username is that client's), or,
+    // when the server authorizes clients, a valid token of its own
+    return iceServersHandler(ice, { allowOrigins: opts.allowOrigin, trustProxy: opts.trustProxy }, async (req) => {
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+      const id = bearer === undefined ? null : server.engine.sessionWithToken(bearer);
+      if (id !== null) return { ok: true, name: turnHandle(id) };
+      if (authorize === undefined)
+        return {
+          ok: false,
+          status: 401,
+          message: "proof of a live session required: Authorization: Bearer <the session's resume token>",
+        };
+      const decision = await authorize(req);
+      if (!decision.ok) return decision;
+      return { ok: true, name: `http-${turnHandle(decision.principal.subject ?? 'anonymous')}` };
+    });
   } catch (err) {
     return program.error(`error: ${(err as Error).message}`);
   }

@@ -86,6 +86,18 @@ export function checkResume<H>(
   return { ok: true, session, resume: r, replay };
 }
 
+/**
+ * The ID of the live (attached) session whose current resume token is `presented`, else null:
+ * proof that a caller holds that session (e.g. for TURN credentials over HTTP).
+ */
+export function liveSessionId<H>(ctx: EngineContext<H>, presented: string): string | null {
+  const token = parseToken(presented);
+  const session = token === null ? undefined : ctx.sessions.get(token.key);
+  const r = session?.resume ?? null;
+  if (r === null || !r.attached || session!.pairingState === PairingState.closed) return null;
+  return constantTimeEqual(token!.secret, r.token.secret) ? session!.id : null;
+}
+
 /** Compare two strings in time that depends only on their length (tokens have a fixed length). */
 function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
