@@ -55,8 +55,13 @@ async function openPage(query = ''): Promise<Page & { key: string }> {
   page.on('pageerror', (e) => console.error('page error:', e.message));
   // record every state the status line shows, in order
   await page.addInitScript(() => {
-    const w = window as unknown as { states: string[] };
+    const w = window as unknown as { states: string[]; violations: string[] };
     w.states = [];
+    // the page runs under its server's Content-Security-Policy: nothing may be blocked
+    w.violations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.violations.push(`${e.violatedDirective}: ${e.blockedURI}`),
+    );
     document.addEventListener('DOMContentLoaded', () => {
       const el = document.getElementById('status')!;
       const push = () => w.states.at(-1) !== el.dataset['state'] && w.states.push(el.dataset['state']!);
@@ -68,6 +73,7 @@ async function openPage(query = ''): Promise<Page & { key: string }> {
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 10_000 }).toMatch(/^[0-9a-f-]{36}$/);
   return Object.assign(page, { key: await page.inputValue('#my-key') });
 }
+const violations = (page: Page) => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
 const states = (page: Page) => page.evaluate(() => (window as unknown as { states: string[] }).states);
 const state = (page: Page) => page.getAttribute('#status', 'data-state');
 const waitState = (page: Page, s: string) => expect.poll(() => state(page), { timeout: 15_000 }).toBe(s);
@@ -128,6 +134,9 @@ describe('demo page in Chromium', () => {
       'open',
     ]);
     expect(await states(a)).toEqual(['connecting', 'waiting', 'negotiating', 'open']);
+    // decoding, pairing and chat under default-src 'none'; script-src 'self': nothing blocked
+    expect(await violations(a)).toEqual([]);
+    expect(await violations(b)).toEqual([]);
 
     await b.close();
     await waitState(a, 'peer-left');
@@ -211,6 +220,7 @@ describe('demo page in Chromium', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain(`connect-src 'self' ${proxy.url}`);
     expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self';"); // no 'unsafe-eval': the validators are generated at build time
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   });

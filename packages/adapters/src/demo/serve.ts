@@ -46,16 +46,15 @@ export function serverOrigin(value: string): string {
 const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /**
- * The page's policy: scripts and styles from the page only (the one inline stylesheet aside),
- * signaling to its own origin and the allowed servers, no framing, no referrer. `'unsafe-eval'`
- * stays until the protocol's validators are generated at build time (TypeBox compiles them with
- * `new Function` in the page today).
+ * The page's policy: scripts from the page only and no evaluated strings (the protocol's
+ * validators are generated at build time), styles from the page (the one inline stylesheet
+ * aside), signaling to its own origin and the allowed servers, no framing, no referrer.
  */
 export function demoSecurityHeaders(allowServers: readonly string[]): Record<string, string> {
   const connect = ["'self'", ...allowServers].join(' ');
   return {
     'content-security-policy':
-      `default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
+      `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
       `connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
