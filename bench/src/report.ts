@@ -4,6 +4,7 @@ import * as vega from 'vega';
 import type { ResumeFigure } from './resume.js';
 import type { ClusterFigures } from './cluster.js';
 import type { NatFigures } from './nat.js';
+import type { AccessFigures } from './access.js';
 import type {
   AttackFigure,
   ChurnFigure,
@@ -22,6 +23,7 @@ export interface Results {
   commit: string;
   relay?: RelayFigure[];
   attack?: AttackFigure[];
+  access?: AccessFigures;
   resume?: ResumeFigure;
   memory?: MemoryFigure[];
   latency?: LatencyFigure[];
@@ -236,6 +238,37 @@ export function rows(r: Results): Row[] {
       target: `≤ baseline + cap × attackers + 64 MiB (${f(bound, 0)} MiB)`,
       met: c.rssPeakMiB <= bound,
     });
+  }
+  if (r.access) {
+    const b = r.access.flood.find((x) => x.variant === 'bounded')!;
+    const u = r.access.flood.find((x) => x.variant === 'unbounded')!;
+    out.push({
+      figure: `detached sessions held after ${b.attempts} cut sessions from one address (cap 100 per address): bounds vs none`,
+      tandem: `${b.detachedAfterFlood}, RSS ${f(b.rssAfterFloodMiB, 0)} MiB`,
+      baseline: `${u.detachedAfterFlood}, RSS ${f(u.rssAfterFloodMiB, 0)} MiB`,
+      ratio: b.detachedAfterFlood / u.detachedAfterFlood,
+      target: '≤ 100 held; a fresh link from that address does not stay',
+      met: b.detachedAfterFlood <= 100 && !b.freshStays,
+    });
+    out.push({
+      figure: `RSS with ${b.attempts} cut sessions and 400 replay buffers filled (960 kB each): bounds vs none`,
+      tandem: `${f(b.rssAfterBuffersMiB, 0)} MiB (${f(b.detachedBytes / 2 ** 20, 0)} MiB held)`,
+      baseline: `${f(u.rssAfterBuffersMiB, 0)} MiB (${f(u.detachedBytes / 2 ** 20, 0)} MiB held)`,
+      ratio: b.rssAfterBuffersMiB / u.rssAfterBuffersMiB,
+      target: '≤ 0.7; held ≤ 64 MiB (--max-detached-bytes)',
+      met: b.rssAfterBuffersMiB / u.rssAfterBuffersMiB <= 0.7 && b.detachedBytes <= 64 * 2 ** 20,
+    });
+    const none = r.access.tokens.find((x) => x.variant === 'none')!;
+    for (const t of r.access.tokens.filter((x) => x.variant !== 'none'))
+      out.push({
+        figure: `connection open+close with a ${t.variant === 'hs256' ? 'HS256 JWT' : 'ES256 JWT (JWKS file)'} vs no token check`,
+        tandem: `${f(t.usPerConnection, 0)} µs`,
+        baseline: `${f(none.usPerConnection, 0)} µs`,
+        ratio: t.usPerConnection / none.usPerConnection,
+        // an ECDSA verification costs a few hundred µs by itself; HMAC next to nothing
+        target: t.variant === 'hs256' ? '≤ 1.5' : '≤ 2.0',
+        met: t.usPerConnection / none.usPerConnection <= (t.variant === 'hs256' ? 1.5 : 2.0),
+      });
   }
   if (r.relay) {
     const t = by(r.relay, 'tandem');

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,resume,cluster,nat]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,cluster,nat]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { chart, rows, table, type Results } from './report.js';
 import { resumeFigures } from './resume.js';
 import { clusterFigures } from './cluster.js';
 import { natFigures } from './nat.js';
+import { accessFigures } from './access.js';
 
 const all = [
   'relay',
@@ -29,6 +30,7 @@ const all = [
   'churn',
   'design',
   'attack',
+  'access',
   'resume',
   'cluster',
   'nat',
@@ -95,6 +97,7 @@ results.keepalive = await step('keepalive', () => keepaliveTraffic(sizes));
 results.churn = await step('churn', () => churn(sizes));
 results.design = await step('design', () => designCheck(sizes));
 results.attack = await step('attack', () => slowConsumerAttack(sizes));
+results.access = await step('access', () => accessFigures(quick));
 results.resume = await step('resume', () => resumeFigures(20));
 results.cluster = await step('cluster', () =>
   clusterFigures(

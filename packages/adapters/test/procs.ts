@@ -36,7 +36,7 @@ export const logHandle = (id: string): string => createHmac('sha256', testLogKey
 export function start(
   name: 'tandem-server' | 'tandem-client',
   args: string[],
-  options: { fileLimit?: number; netns?: string } = {},
+  options: { fileLimit?: number; netns?: string; env?: Record<string, string> } = {},
 ): Proc {
   const naming =
     name === 'tandem-server' && !args.includes('--log-full-ids') && !args.includes('--log-key-file')
@@ -50,7 +50,7 @@ export function start(
   const [cmd, ...rest] = argv;
   const child = spawn(cmd!, rest, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ...options.env },
   });
   const lines: string[] = [];
   const waiters = new Set<() => void>();

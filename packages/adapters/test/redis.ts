@@ -37,7 +37,12 @@ const live = new Set<ChildProcess>();
 
 /** Start redis-server on a free port and wait until it answers. */
 export async function startRedis(
-  options: { port?: number; acl?: { user: string; password: string } } = {},
+  options: {
+    port?: number;
+    acl?: { user: string; password: string };
+    /** Serve TLS only (rediss://) with this PEM certificate and key; `ca` is what clients trust. */
+    tls?: { cert: string; key: string; ca: string };
+  } = {},
 ): Promise<RedisProc> {
   const port = options.port ?? (await freePort());
   let child: ChildProcess;
@@ -45,8 +50,22 @@ export async function startRedis(
     child = spawn(
       REDIS_SERVER,
       [
-        '--port',
-        String(port),
+        ...(options.tls
+          ? [
+              '--port',
+              '0',
+              '--tls-port',
+              String(port),
+              '--tls-cert-file',
+              options.tls.cert,
+              '--tls-key-file',
+              options.tls.key,
+              '--tls-ca-cert-file',
+              options.tls.ca,
+              '--tls-auth-clients',
+              'no',
+            ]
+          : ['--port', String(port)]),
         '--bind',
         '127.0.0.1',
         '--save',
@@ -82,7 +101,7 @@ export async function startRedis(
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${out}`);
-      if (await answers(port)) return;
+      if (await answers(port, options.tls?.ca)) return;
       if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not answer within 10 s: ${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -90,9 +109,9 @@ export async function startRedis(
   await launch();
   return {
     port,
-    url: options.acl
-      ? `redis://${options.acl.user}:${encodeURIComponent(options.acl.password)}@127.0.0.1:${port}`
-      : `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://${
+      options.acl ? `${options.acl.user}:${encodeURIComponent(options.acl.password)}@` : ''
+    }127.0.0.1:${port}`,
     get pid() {
       return child.pid!;
     },
@@ -108,18 +127,21 @@ export async function startRedis(
 }
 
 /** Whether a Redis answers PING on the port (PONG, or NOAUTH from one that wants a password first). */
-function answers(port: number): Promise<boolean> {
+function answers(port: number, tlsCa?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    import('node:net').then(
-      ({ connect }) => {
-        const s = connect(port, '127.0.0.1');
+    Promise.all([import('node:net'), import('node:tls'), import('node:fs')]).then(
+      ([{ connect }, tls, fs]) => {
+        const s =
+          tlsCa === undefined
+            ? connect(port, '127.0.0.1')
+            : tls.connect({ port, host: '127.0.0.1', ca: fs.readFileSync(tlsCa) });
         const done = (ok: boolean) => {
           s.destroy();
           resolve(ok);
         };
         s.setTimeout(500, () => done(false));
         s.on('error', () => done(false));
-        s.on('connect', () => s.write('PING\r\n'));
+        s.on(tlsCa === undefined ? 'connect' : 'secureConnect', () => s.write('PING\r\n'));
         s.on('data', (d) => done(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH')));
       },
       () => resolve(false),
