@@ -157,6 +157,31 @@ describe('JWT auth (HS256 secret file)', () => {
   });
 });
 
+describe('JWT expiry with tandem-clients (HS256)', () => {
+  it('an expired token ends the signaling link, not the call: they keep chatting; a token rotated in --token-file resumes', async () => {
+    const { server, url } = await startServer(['--auth-jwt-secret-file', secretFile, '--auth-clock-skew', '0']);
+    const fileA = join(dir, 'short.token');
+    writeFileSync(fileA, await token({ sub: 'short' }, Math.floor(Date.now() / 1000) + 12));
+    const a = await startClient(url, ['--token-file', fileA]);
+    const b = await startClient(url, ['--token', await token({ sub: 'long' })]);
+    b.client.write(a.id);
+    await a.client.waitFor(/Data channel opened/, 20_000);
+    await b.client.waitFor(/Data channel opened/, 20_000);
+    await server.waitFor(new RegExp(`Authorization of short#${logHandle(a.id)} expired`), 20_000);
+    await a.client.waitFor(/\*\*\* Signaling link lost; resuming\.\.\. \*\*\*/);
+    await server.waitFor(/Refused connection from 127\.0\.0\.1: 401 token expired/);
+    a.client.write('after expiry');
+    await b.client.waitFor(/^< Peer: after expiry$/);
+    b.client.write('still here');
+    await a.client.waitFor(/^< Peer: still here$/);
+    writeFileSync(fileA, await token({ sub: 'short' }));
+    await a.client.waitFor(/\*\*\* Signaling resumed\. \*\*\*/, 10_000);
+    expect(a.client.count(/disconnected/)).toBe(0);
+    expect(b.client.count(/disconnected/)).toBe(0);
+    noSecretIn(server);
+  }, 60_000);
+});
+
 describe('JWT auth with key sets', () => {
   let jwksServer: Server | null = null;
   afterAll(() => jwksServer?.close());
