@@ -158,7 +158,11 @@ async function detachedFlood(variant: 'bounded' | 'unbounded', sized: Sized): Pr
         await until(b.frames, 'paired');
         a.ws.terminate();
         await sleep(2);
-        for (let k = 0; k < 16; k++) b.ws.send(JSON.stringify({ type: 'offer', sdp }));
+        // paced as a patient attacker would, so what passes through is collected as it goes
+        for (let k = 0; k < 16; k++) {
+          b.ws.send(JSON.stringify({ type: 'offer', sdp }));
+          await sleep(1);
+        }
         partners.push(b.ws);
       } catch {
         // refused or ended: the next one

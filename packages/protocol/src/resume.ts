@@ -81,6 +81,15 @@ export class ResumeLedger {
     return true;
   }
 
+  /**
+   * The session ended (or moved on with a copy): forget the kept frames. The record may outlive
+   * the session a while (a timer wheel's stale filing), and must not keep its frames alive.
+   */
+  discard(): void {
+    this.retained = [];
+    this.retainedSize = 0;
+  }
+
   /** After a resume in which the other side said it holds `count`: the frames to send again, in order; null when `count` is impossible. */
   replayAfter(count: number): readonly string[] | null {
     return this.acknowledged(count) ? [...this.retained] : null;

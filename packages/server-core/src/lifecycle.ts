@@ -43,6 +43,7 @@ export function end<H>(
     forgetToken(ctx, conn, 'tell directory');
     if (!r.attached) uncountDetached(ctx, conn);
     r.attached = false; // nothing more goes out on its link
+    r.ledger.discard(); // its record may wait in a stale wheel filing: not with up to a MiB of frames
   }
   ctx.sink.log?.({ type: 'disconnected', id: conn.id, reason });
 }

@@ -59,5 +59,6 @@ export function handover<H>(
     received: ledger.received,
     retained: [...replay],
   };
+  ledger.discard(); // the frames travel with the session; this record may wait in a stale wheel filing
   return { ok: true, session: session.ice !== null ? { ...moved, iceServers: true } : moved };
 }
