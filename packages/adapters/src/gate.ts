@@ -21,7 +21,8 @@ export interface ConnectionLimits {
   /**
    * Sockets from one address that have not become WebSockets (an HTTP request on its way, or none
    * yet): past it, a new socket from that address is closed at accept. Trusted proxies are
-   * exempt (every client behind them shares their address). Default 64.
+   * exempt (every client behind them shares their address). Default: a quarter of
+   * `maxConnections`, at most 256, at least 16.
    */
   readonly maxPendingPerIp: number;
   /**
@@ -52,10 +53,13 @@ export function openFileLimit(): number | null {
 
 /** Defaults that keep the process under its file limit. */
 export function defaultConnectionLimits(fileLimit: number | null = openFileLimit()): ConnectionLimits {
+  const maxConnections =
+    fileLimit === null ? FALLBACK_MAX_CONNECTIONS : Math.max(1, fileLimit - fileReserve(fileLimit));
   return Object.freeze({
-    maxConnections: fileLimit === null ? FALLBACK_MAX_CONNECTIONS : Math.max(1, fileLimit - fileReserve(fileLimit)),
+    maxConnections,
     maxConnectionsPerIp: 1_024,
-    maxPendingPerIp: 64,
+    // room for a burst of handshakes from one address (a NAT, a load test), never most of the server
+    maxPendingPerIp: Math.max(16, Math.min(256, Math.floor(maxConnections / 4))),
     maxPending: Math.max(16, Math.floor(fileReserve(fileLimit ?? FALLBACK_MAX_CONNECTIONS) / 2)),
     trustProxy: [],
     allowOrigins: [],

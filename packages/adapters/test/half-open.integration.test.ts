@@ -29,16 +29,15 @@ const closedWithin = (s: Socket, ms: number) =>
 
 describe('half-open HTTP sockets', () => {
   it('320 silent sockets from one address under a file limit of 300 do not lock out other clients', async () => {
-    const { url } = await startServer(['--header-timeout', '1', '--max-pending-per-ip', '16', '--no-demo'], {
-      fileLimit: 300,
-    });
+    // the defaults under that limit: 225 connections, 56 pending from one address, 37 pending past the cap
+    const { url } = await startServer(['--header-timeout', '1', '--no-demo'], { fileLimit: 300 });
     const port = Number(new URL(url).port);
     const sockets: Socket[] = [];
     for (let i = 0; i < 320; i++) sockets.push(await silent(port));
     await new Promise((r) => setTimeout(r, 200));
     const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open');
     // only the first few were kept; the others were closed at accept
-    expect(open.length).toBeLessThanOrEqual(16);
+    expect(open.length).toBeLessThanOrEqual(56);
     // a client from another address gets in, and /healthz answers, while they are there
     const other = await connect(url, { localAddress: '127.0.0.2' } as object);
     expect(other.id).toMatch(/\S/);
