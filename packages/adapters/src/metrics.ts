@@ -26,6 +26,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Metric name prefix. Default `tandem_`. */
   prefix?: string;
+  /** Log lines dropped because standard output fell behind or went away (the host's log writer). */
+  logDropped?: () => number;
 }
 
 /** Metrics over a server's counters. `stats` is read on every scrape. */
@@ -56,6 +58,17 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
       },
     });
   gauge('connections', 'Open client connections', (s) => s.connections);
+  const logDropped = options.logDropped;
+  if (logDropped)
+    new Counter({
+      name: `${p}log_lines_dropped_total`,
+      help: 'Log lines dropped because standard output fell behind or went away',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(logDropped());
+      },
+    });
   gauge('pairs', 'Current pairs', (s) => s.pairs);
   total('connections_opened_total', 'Connections accepted', (s) => s.opened);
   total('connections_closed_total', 'Connections ended, for any reason', (s) => s.closed);

@@ -32,6 +32,7 @@ import {
   type LogLevel,
 } from '../server-log.js';
 import { demoHandler } from '../demo/serve.js';
+import { logOutput } from '../log-output.js';
 import { jwtAuthorizer, type Authorize } from '../auth.js';
 import type { JSONWebKeySet } from 'jose';
 
@@ -178,7 +179,7 @@ const program = new Command('tandem-server')
       '--max-pending-per-ip <n>',
       'sockets from one address that are not WebSockets yet (a request on its way, or none); more are closed at accept',
     )
-      .default(limits.maxPendingPerIp)
+      .default(limits.maxPendingPerIp, `${limits.maxPendingPerIp}: a quarter of --max-connections, at most 256`)
       .argParser(int)
       .env('TANDEM_MAX_PENDING_PER_IP'),
   )
@@ -542,15 +543,27 @@ const authorize = ((): Authorize | undefined => {
 })();
 
 const rank = { debug: 10, info: 20, warn: 30, silent: 99 } as const;
+// the log never blocks or kills the server: asynchronous writes, dropped (and counted) when the
+// reader falls behind, off when it goes away (`| head -3`)
+const output = logOutput();
 const json =
   opts.logFormat === 'json'
-    ? pino({ level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } })
+    ? pino(
+        { level: opts.logLevel === 'silent' ? 'silent' : opts.logLevel, base: { service: 'tandem-server' } },
+        output.destination,
+      )
     : null;
 const shows = (level: LogLevel) => rank[level] >= rank[opts.logLevel];
 const say = (level: LogLevel, line: string, fields: object = {}) => {
   if (!shows(level)) return;
   if (json) json[level](fields, line);
-  else process.stdout.write(`${line}\n`);
+  else output.line(line);
+};
+/** Where it listens is said at every level but silent: with --port 0 it is the only way to learn the port. */
+const sayAlways = (line: string, fields: object = {}) => {
+  if (opts.logLevel === 'silent') return;
+  if (json) json.warn(fields, line);
+  else output.line(line);
 };
 
 const naming = ((): ClientNaming => {
@@ -642,7 +655,7 @@ const directory =
       });
 
 let server: WsTandemServer;
-const metrics = opts.metrics ? createMetrics(() => server.stats()) : null;
+const metrics = opts.metrics ? createMetrics(() => server.stats(), { logDropped: () => output.dropped }) : null;
 try {
   server = createWsServer({
     server: http,
@@ -712,7 +725,7 @@ if (opts.allowOrigin.length === 0 && !loopback(opts.host)) {
 }
 const fail = (err: Error) => {
   say('warn', `Cannot listen: ${err.message}`);
-  process.exit(1);
+  void output.settle().then(() => process.exit(1));
 };
 http.on('error', fail);
 // a cluster node joins before it listens; if Redis is away it listens anyway, not ready, and joins when Redis is back
@@ -723,7 +736,7 @@ if (directory) {
 http.listen(opts.port, opts.host, () => {
   const a = http.address() as AddressInfo;
   const host = a.address.includes(':') ? `[${a.address}]` : a.address;
-  say('info', `Listening on ${scheme}://${host}:${a.port}`, { host: a.address, port: a.port });
+  sayAlways(`Listening on ${scheme}://${host}:${a.port}`, { host: a.address, port: a.port });
   if (opts.demo) say('info', `Demo page: ${tls ? 'https' : 'http'}://${host}:${a.port}/`);
 });
 let admin: Server | null = null;
@@ -749,8 +762,11 @@ if (opts.adminPort !== undefined) {
 let stopping = false;
 const stop = (signal: NodeJS.Signals) => {
   if (stopping) {
-    say('warn', `Received ${signal} again; exiting now.`);
-    process.exit(1);
+    try {
+      say('warn', `Received ${signal} again; exiting now.`);
+    } finally {
+      process.exit(1); // the second signal always exits, whatever the log does
+    }
   }
   stopping = true;
   const draining = signal === 'SIGTERM';
@@ -762,6 +778,7 @@ const stop = (signal: NodeJS.Signals) => {
     await directory?.close();
     admin?.close();
     say('info', 'Server stopped.');
+    await output.settle();
     process.exit(0);
   });
 };
