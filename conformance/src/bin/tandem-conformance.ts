@@ -3,12 +3,15 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_URL, tokenSubprotocols } from '@tandem/protocol';
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { WebSocket } from 'ws';
 import { formatResult, runSuite, suiteDefaults, summary } from '../suite.js';
 import { htmlReport, jsonReport, type RunInfo } from '../report.js';
 
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 const opts = new Command('tandem-conformance')
   .description('Check a signaling server against the tandem / wire-v1 protocol')
+  .version(`tandem-conformance ${version}`, '-V, --version', 'print tandem-conformance and its version')
   .requiredOption(
     '--url <url...>',
     `server URL, e.g. ${DEFAULT_URL}; give several nodes of one cluster (--url A --url B) to spread each case's clients across them, so every pair crosses nodes`,

@@ -1,9 +1,14 @@
 // Where tandem-server's log goes: standard output, written so that logging can never block or kill
-// the server. Writes are asynchronous (sonic-boom, pino's own destination, on the libuv pool), a
-// reader that falls behind makes lines past `maxBufferedBytes` be dropped and counted, and a
-// reader that goes away (`| head -3`: EPIPE) turns the log off, counted, instead of crashing the
-// process or wedging its event loop.
-import { pino } from 'pino';
+// the server. Writes are asynchronous (sonic-boom, pino's own writer), a reader that falls behind
+// makes lines past `maxBufferedBytes` be dropped and counted, and a reader that goes away (`| head
+// -3`: EPIPE) turns the log off, counted, instead of crashing the process or wedging its event loop.
+// The SonicBoom is made here, not with `pino.destination()`, whose exit hook flushes synchronously
+// and so loops forever on a pipe nobody reads: a second signal could never end the process.
+import type { pino } from 'pino';
+import sonicBoom from 'sonic-boom';
+
+// a CommonJS module: its default export is the class (its typings name it a namespace)
+const SonicBoom = sonicBoom as unknown as typeof import('sonic-boom').SonicBoom;
 
 /** Standard output for log lines, never blocking, never throwing. */
 export interface LogOutput {
@@ -20,11 +25,7 @@ export interface LogOutput {
 }
 
 export function logOutput(options: { fd?: number; maxBufferedBytes?: number } = {}): LogOutput {
-  const dest = pino.destination({
-    dest: options.fd ?? 1,
-    sync: false,
-    maxLength: options.maxBufferedBytes ?? 1 << 20,
-  });
+  const dest = new SonicBoom({ fd: options.fd ?? 1, sync: false, maxLength: options.maxBufferedBytes ?? 1 << 20 });
   let dropped = 0;
   let closed = false;
   dest.on('drop', () => dropped++);

@@ -25,6 +25,7 @@ export {
 export { createSignalingDriver, type SignalingDriver, type SignalingEffect } from './signaling-driver.js';
 export { createPeerDriver, type PeerDriver, type PeerEffect } from './peer-driver.js';
 export { exponentialBackoff } from './ports.js';
+export { plainWords, unreachableWords } from './words.js';
 export type {
   CandidateType,
   Clock,

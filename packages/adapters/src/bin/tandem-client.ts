@@ -2,21 +2,37 @@
 // tandem-client: show your key or connect to another one, then chat over a WebRTC data channel.
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_URL } from '@tandem/protocol';
-import { createTandemClient } from '@tandem/client-core';
+import { createTandemClient, plainWords, unreachableWords } from '@tandem/client-core';
+import { urlOf, versionLine } from './cli-args.js';
 import { wsTransport } from '../ws.js';
 import { weriftPeerFactory } from '../werift.js';
 
 const program = new Command('tandem-client')
   .description('Pair with another client through a tandem (or any wire-v1) server and chat over WebRTC')
-  .addOption(new Option('--url <url>', 'signaling server URL').default(DEFAULT_URL).env('TANDEM_URL'))
-  .addOption(new Option('--pair <id>', "pair with this client's ID as soon as we have our own"))
+  .version(versionLine('tandem-client'), '-V, --version', 'print tandem-client and its version')
+  .addOption(
+    new Option('--url <url>', 'signaling server URL (ws:// or wss://)')
+      .default(DEFAULT_URL)
+      .argParser(urlOf(['ws:', 'wss:']))
+      .env('TANDEM_URL'),
+  )
+  .addOption(
+    new Option('--pair <id>', "pair with this client's ID as soon as we have our own").argParser((v) => {
+      if (v.trim() === '') throw new InvalidArgumentError('an empty key');
+      return v.trim();
+    }),
+  )
   .addOption(
     new Option(
       '--ice-server <url...>',
       'STUN/TURN server URL(s), used with those the server hands out; none by default (no third-party server is ever contacted)',
-    ),
+    ).argParser((v: string, previous: string[] = []) => {
+      if (!/^(stun|stuns|turn|turns):[^\s]+$/.test(v))
+        throw new InvalidArgumentError(`not a stun:, stuns:, turn: or turns: URL: ${v}`);
+      return [...previous, v];
+    }),
   )
   .addOption(
     new Option('--relay-only', "connect through TURN relays only, so the peer never learns this host's addresses"),
@@ -104,10 +120,27 @@ client.on('peerLeft', ({ peerId }) => {
   out(`*** Peer ${peerId} disconnected. ***`);
   out('Ready for new connection.');
 });
-client.on('error', ({ message, source }) =>
-  out(source === 'server' ? `Server error: ${message}` : `Error: ${message}`),
-);
-client.on('reconnecting', ({ attempt, delayMs, resuming }) => {
+client.on('error', ({ code, message, source }) => {
+  out(source === 'server' ? `Server error: ${message}` : `Error: ${message}`);
+  // the wire text stays (scripts match it); the same plain words as the page follow it
+  const words = plainWords[code];
+  if (words !== undefined) out(`  ${words}`);
+});
+/** Whether the server ever gave us an ID: until then a failed connect is "cannot reach", said once. */
+let everConnected = false;
+let unreachableSaid = '';
+client.on('id', () => {
+  everConnected = true;
+  unreachableSaid = '';
+});
+client.on('reconnecting', ({ attempt, delayMs, resuming, reason }) => {
+  if (!everConnected) {
+    // never connected: say why once (and again only if the reason changes), keep retrying quietly
+    const words = unreachableWords(opts.url, reason);
+    if (words !== unreachableSaid) out(`*** ${words} ***`);
+    unreachableSaid = words;
+    return;
+  }
   // while resuming, the peer connection (and the chat) carry on: say so once per loss
   if (resuming && attempt === 1) out('*** Signaling link lost; resuming... ***');
   else if (!resuming) out(`Signaling connection lost; reconnecting in ${delayMs} ms (attempt ${attempt})...`);

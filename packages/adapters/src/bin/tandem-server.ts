@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { atLeast, host, int, list, nonNegative, num, port, versionLine } from './cli-args.js';
 import { pino } from 'pino';
 import { DEFAULT_HOST, DEFAULT_PORT } from '@tandem/protocol';
 import { defaultServerSettings } from '@tandem/server-core';
@@ -36,37 +37,17 @@ import { logOutput } from '../log-output.js';
 import { jwtAuthorizer, type Authorize } from '../auth.js';
 import type { JSONWebKeySet } from 'jose';
 
-const num = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`not a positive number: ${v}`);
-  return n;
-};
-const int = (v: string) => {
-  const n = num(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`not a whole number: ${v}`);
-  return n;
-};
-const nonNegative = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`not zero or a positive number: ${v}`);
-  return n;
-};
-/** A repeatable option; an environment variable may list several values separated by commas. */
-const list = (v: string, previous: string[] = []) => [
-  ...previous,
-  ...v
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean),
-];
 const limits = defaultConnectionLimits();
 const program = new Command('tandem-server')
   .description('WebRTC pairing and signaling server (wire-v1 compatible)')
-  .addOption(new Option('--host <host>', 'address to listen on').default(DEFAULT_HOST).env('TANDEM_HOST'))
+  .version(versionLine('tandem-server'), '-V, --version', 'print tandem-server and its version')
+  .addOption(
+    new Option('--host <host>', 'address to listen on').default(DEFAULT_HOST).argParser(host).env('TANDEM_HOST'),
+  )
   .addOption(
     new Option('--port <port>', 'port to listen on (0 picks a free one)')
       .default(DEFAULT_PORT)
-      .argParser(Number)
+      .argParser(port)
       .env('TANDEM_PORT'),
   )
   .addOption(
@@ -87,7 +68,7 @@ const program = new Command('tandem-server')
       'largest accepted frame; larger ones close the connection with 1009 and the limit in words',
     )
       .default(defaultServerSettings.maxFrameBytes)
-      .argParser(int)
+      .argParser(atLeast(4_096, 'an offer or answer carries a whole SDP'))
       .env('TANDEM_MAX_FRAME_BYTES'),
   )
   .addOption(
@@ -227,11 +208,14 @@ const program = new Command('tandem-server')
       '--admin-port <port>',
       'serve /healthz, /readyz and /metrics on this port only (on --admin-host), not the public one',
     )
-      .argParser(Number)
+      .argParser(port)
       .env('TANDEM_ADMIN_PORT'),
   )
   .addOption(
-    new Option('--admin-host <host>', 'address for --admin-port').default('127.0.0.1').env('TANDEM_ADMIN_HOST'),
+    new Option('--admin-host <host>', 'address for --admin-port')
+      .default('127.0.0.1')
+      .argParser(host)
+      .env('TANDEM_ADMIN_HOST'),
   )
   .addOption(new Option('--no-metrics', 'do not serve /metrics'))
   .addOption(
@@ -444,6 +428,17 @@ const opts = program.opts<{
   authClockSkew: number;
   authTenantClaim: string;
 }>();
+// checked here, not by commander, whose own message would quote the value (and its password)
+if (opts.redis !== undefined && !/^rediss?:\/\/[^\s]+$/.test(opts.redis))
+  program.error('error: --redis is not a redis:// or rediss:// URL (its value is not shown: it may hold a password)');
+for (const [flag, value] of [
+  ['--max-buffered-bytes', opts.maxBufferedBytes],
+  ['--resume-buffer-bytes', opts.resumeBufferBytes],
+] as const)
+  if (value < opts.maxFrameBytes)
+    program.error(`error: ${flag} ${value} is smaller than one frame (--max-frame-bytes ${opts.maxFrameBytes})`);
+if (opts.adminPort !== undefined && opts.adminPort === opts.port && opts.port !== 0)
+  program.error('error: --admin-port must differ from --port');
 if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
   program.error('error: --tls-cert and --tls-key go together');
 if (opts.turnSecret !== undefined && opts.turnSecretFile !== undefined)

@@ -3,6 +3,7 @@
 // Bundled with esbuild (scripts/bundle-demo.mjs) from @tandem/client-core and the browser adapter.
 import {
   createTandemClient,
+  plainWords,
   type ClientErrorCode,
   type ClientPublicEvent,
   type ClientStatus,
@@ -70,13 +71,7 @@ const note = (text: string, cls: 'me' | 'peer' | 'note') => {
 };
 
 /** Errors in plain words, by code (the wire text stays visible on hover, for searching). */
-const plain: Partial<Record<ClientErrorCode, string>> = {
-  target_not_found: 'No one is online with that key. Check that you copied all of it.',
-  cannot_pair_with_self: "That's your own key — paste the other person's key.",
-  target_already_paired: 'That person is already talking to someone else.',
-  already_paired: 'You are already connected to someone.',
-  not_registered: 'Still connecting to the server — try again in a moment.',
-};
+const plain = plainWords;
 const showError = (e: Extract<ClientPublicEvent, { type: 'error' }>) => {
   errorBox.textContent = plain[e.code] ?? e.message;
   errorBox.title = `${e.source} (${e.code}): ${e.message}`;
