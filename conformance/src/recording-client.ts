@@ -102,7 +102,7 @@ export class RecordingClient {
       };
       const t = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Failure(`${this.label}: no ${what} within ${ms} ms`));
+        reject(new Failure(`${this.label}: waited ${ms} ms for ${what}`));
       }, ms);
       this.waiters.add(check);
       check();

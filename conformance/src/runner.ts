@@ -42,7 +42,12 @@ export interface SuiteOptions {
 }
 
 /** Run the suite (or the filtered part) and report every case. */
-export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult) => void): Promise<CaseResult[]> {
+export async function runSuite(
+  options: SuiteOptions,
+  onResult?: (r: CaseResult) => void,
+  /** Told as each case starts (its name), for progress on long runs. */
+  onStart?: (name: string) => void,
+): Promise<CaseResult[]> {
   const urls = options.urls ?? (options.url !== undefined ? [options.url] : []);
   if (!options.dial && urls.length === 0) throw new TypeError('runSuite needs a url or a dial function');
   const dials =
@@ -66,6 +71,7 @@ export async function runSuite(options: SuiteOptions, onResult?: (r: CaseResult)
   const results: CaseResult[] = [];
   for (const c of cases) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;
+    onStart?.(c.name);
     const log: string[] = [];
     const clients: RecordingClient[] = [];
     const missed: string[] = [];

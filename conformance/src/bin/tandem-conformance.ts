@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tandem-conformance: check any signaling server URL against wire v1 and tandem's extensions.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_URL, tokenSubprotocols } from '@tandem/protocol';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +9,16 @@ import { formatResult, runSuite, suiteDefaults, summary } from '../suite.js';
 import { htmlReport, jsonReport, type RunInfo } from '../report.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const positive = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`not a positive number: ${v}`);
+  return n;
+};
+const zeroOrMore = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`not zero or more: ${v}`);
+  return n;
+};
 const opts = new Command('tandem-conformance')
   .description('Check a signaling server against the tandem / wire-v1 protocol')
   .version(`tandem-conformance ${version}`, '-V, --version', 'print tandem-conformance and its version')
@@ -17,29 +27,32 @@ const opts = new Command('tandem-conformance')
     `server URL, e.g. ${DEFAULT_URL}; give several nodes of one cluster (--url A --url B) to spread each case's clients across them, so every pair crosses nodes`,
   )
   .addOption(
-    new Option('--ping-interval <seconds>', "the server's ping interval")
+    new Option(
+      '--ping-interval <seconds>',
+      "the server's ping interval (a v2 server states its own in welcome, and that is used)",
+    )
       .default(suiteDefaults.pingIntervalMs / 1000)
-      .argParser(Number),
+      .argParser(positive),
   )
   .addOption(
-    new Option('--ping-timeout <seconds>', "the server's ping timeout")
+    new Option('--ping-timeout <seconds>', "the server's ping timeout (likewise)")
       .default(suiteDefaults.pingTimeoutMs / 1000)
-      .argParser(Number),
+      .argParser(positive),
   )
   .addOption(
     new Option('--tolerance <ms>', 'lateness allowed on timing bounds')
       .default(suiteDefaults.toleranceMs)
-      .argParser(Number),
+      .argParser(zeroOrMore),
   )
   .addOption(
     new Option('--early-tolerance <ms>', 'earliness allowed on timing bounds (clock granularity)')
       .default(suiteDefaults.earlyToleranceMs)
-      .argParser(Number),
+      .argParser(zeroOrMore),
   )
   .addOption(
     new Option('--answer-timeout <ms>', 'how long to wait for an answer that has no timing rule of its own')
       .default(suiteDefaults.answerTimeoutMs)
-      .argParser(Number),
+      .argParser(positive),
   )
   .addOption(
     new Option(
@@ -86,13 +99,58 @@ const serverInfo = (): Promise<RunInfo['server']> =>
     ws.once('error', () => done(undefined));
     setTimeout(() => done(undefined), 5_000).unref();
   });
+/**
+ * The keepalive timings a v2 server states in `welcome` (null from a v1 server, or when it cannot
+ * be reached): the timing cases use them, so the suite's defaults never fail a server for its own
+ * settings.
+ */
+const statedTimings = (): Promise<{ intervalMs: number; timeoutMs: number } | null> =>
+  new Promise((resolve) => {
+    const ws = new WebSocket(opts.url[0]!, opts.token === undefined ? [] : tokenSubprotocols(opts.token));
+    const done = (v: { intervalMs: number; timeoutMs: number } | null) => {
+      ws.terminate();
+      resolve(v);
+    };
+    ws.on('message', (d) => {
+      try {
+        const m = JSON.parse(d.toString()) as Record<string, unknown>;
+        if (m['type'] === 'your_id') {
+          if (!Array.isArray(m['capabilities'])) return done(null);
+          ws.send(JSON.stringify({ type: 'hello', version: 2, capabilities: [] }));
+        } else if (m['type'] === 'welcome') {
+          const interval = m['ping_interval_ms'];
+          const timeout = m['ping_timeout_ms'];
+          done(
+            typeof interval === 'number' && typeof timeout === 'number'
+              ? { intervalMs: interval, timeoutMs: timeout }
+              : null,
+          );
+        }
+      } catch {
+        done(null);
+      }
+    });
+    ws.once('error', () => done(null));
+    setTimeout(() => done(null), 5_000).unref();
+  });
+let pingIntervalMs = opts.pingInterval * 1000;
+let pingTimeoutMs = opts.pingTimeout * 1000;
+const stated = await statedTimings();
+if (stated !== null && (stated.intervalMs !== pingIntervalMs || stated.timeoutMs !== pingTimeoutMs)) {
+  console.error(
+    `warning: the server states a ${stated.intervalMs / 1000} s ping interval and ${stated.timeoutMs / 1000} s timeout; ` +
+      `--ping-interval ${pingIntervalMs / 1000} --ping-timeout ${pingTimeoutMs / 1000} disagree, so the server's are used`,
+  );
+  pingIntervalMs = stated.intervalMs;
+  pingTimeoutMs = stated.timeoutMs;
+}
 const startedAt = new Date();
 
 const results = await runSuite(
   {
     urls: opts.url,
-    pingIntervalMs: opts.pingInterval * 1000,
-    pingTimeoutMs: opts.pingTimeout * 1000,
+    pingIntervalMs,
+    pingTimeoutMs,
     toleranceMs: opts.tolerance,
     earlyToleranceMs: opts.earlyTolerance,
     answerTimeoutMs: opts.answerTimeout,
@@ -100,6 +158,8 @@ const results = await runSuite(
     ...(opts.token !== undefined ? { token: opts.token } : {}),
   },
   (r) => console.log(formatResult(r)),
+  // progress on standard error: timing cases can take a while (interval + timeout, several times)
+  (name) => process.stderr.write(`… ${name}\n`),
 );
 console.log(summary(results));
 if (opts.json || opts.html) {
@@ -109,8 +169,8 @@ if (opts.json || opts.html) {
     durationMs: Date.now() - startedAt.getTime(),
     server: await serverInfo(),
     timing: {
-      pingIntervalMs: opts.pingInterval * 1000,
-      pingTimeoutMs: opts.pingTimeout * 1000,
+      pingIntervalMs,
+      pingTimeoutMs,
       toleranceMs: opts.tolerance,
       earlyToleranceMs: opts.earlyTolerance,
       answerTimeoutMs: opts.answerTimeout,
