@@ -1,4 +1,4 @@
-// A wire-v1 server written straight from ../shared/wire-v1.md by someone who never saw tandem's
+// A wire-v1 server written straight from docs/wire-v1.md by someone who never saw tandem's
 // code: no @tandem imports, no extensions, JSON pings, and an extra field or two that receivers
 // must ignore. Used to prove tandem-client works with "any server written to that page".
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 // Every message of the tandem signaling protocol, as data. The wire-v1 contract
-// (../../shared/wire-v1.md) is the floor: schemas accept unknown extra fields
+// (docs/wire-v1.md in the repository) is the floor: schemas accept unknown extra fields
 // (receivers ignore them) and every addition beyond v1 is optional.
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 
