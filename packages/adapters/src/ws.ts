@@ -282,6 +282,8 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
   });
   const engine = new ServerEngine<WebSocket>({
     generateId: randomUUID,
+    // the keys are lower-case UUIDs: one typed in capitals (or pasted with spaces) is the same key
+    keyOf: (k) => k.trim().toLowerCase(),
     random: Math.random,
     settings,
     sink,

@@ -77,8 +77,9 @@ describe('tandem-server with tandem-client processes', () => {
 
   it('stage 5: a client that ignores pings is dropped after interval + timeout, and its partner is told', async () => {
     const { server, url } = await startServer(['--ping-interval', '1', '--ping-timeout', '1']);
-    const mute = await startClient(url, ['--ignore-pings']);
+    // the partner first, so the mute one (which times out 2 s after it connects) is asked at once
     const other = await startClient(url);
+    const mute = await startClient(url, ['--ignore-pings']);
     other.client.write(mute.id);
     await mute.client.waitFor(/Paired with/);
     const t0 = Date.now();

@@ -214,6 +214,26 @@ describe('demo page in Chromium', () => {
     await node.client.waitFor(/Ready for new connection/);
   }, 60_000);
 
+  it('a share link (#pair=<key>, in the fragment) pairs on open; a long unbroken message wraps', async () => {
+    const a = await openPage();
+    const link = await a.getAttribute('#share-link', 'href');
+    expect(link).toBe(`${pageUrl}#pair=${a.key}`);
+    const b = await browser.newPage({ viewport: { width: 760, height: 640 } });
+    await b.goto(link!);
+    await waitState(a, 'open');
+    await waitState(b, 'open');
+    expect(b.url()).not.toContain('#pair='); // taken out of the address bar
+    await say(b, 'x'.repeat(2_000));
+    await expect.poll(() => logText(a), { timeout: 10_000 }).toContain('x'.repeat(100));
+    const overflow = await a.evaluate(() => {
+      const el = document.getElementById('log')!;
+      return el.scrollWidth - el.clientWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await a.close();
+    await b.close();
+  }, 60_000);
+
   it('sends a policy (no framing, no referrer, signaling only to itself and the allowed servers)', async () => {
     const res = await fetch(pageUrl);
     const csp = res.headers.get('content-security-policy') ?? '';

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './redis.js';
 import { killAll, start, startClient, startServer } from './procs.js';
+import { connect } from './ws-client.js';
 
 afterAll(killAll);
 
@@ -104,6 +105,32 @@ describe('what the binaries say', () => {
     await server.waitFor(/Listening on/);
     await client.waitFor(/\*\*\* Your Client ID: \S+ \*\*\*/, 20_000);
   }, 40_000);
+
+  it('tandem-client commands: /help lists them, an unknown one says so, /quit exits; end of piped input does not', async () => {
+    const { url } = await startServer(['--no-demo']);
+    const c = await startClient(url);
+    c.client.write('/help');
+    await c.client.waitFor(/^ {2}\/quit +close the chat and exit/);
+    c.client.write('/nope');
+    await c.client.waitFor(/^Unknown command \/nope; \/help lists them\.$/);
+    c.client.child.stdin.end(); // a pipe at its end: the client stays
+    await new Promise((r) => setTimeout(r, 500));
+    expect(c.client.child.exitCode).toBeNull();
+    const again = await startClient(url);
+    again.client.write('/quit');
+    expect(await new Promise((r) => again.client.child.once('exit', r))).toBe(0);
+  });
+
+  it('a key typed in capitals, or pasted with spaces, is the same key', async () => {
+    const { url } = await startServer(['--no-demo']);
+    const a = await connect(url);
+    const b = await connect(url);
+    b.send({ type: 'pair_request', target_id: `  ${a.id.toUpperCase()} ` });
+    expect(await b.next((m) => m['type'] === 'paired' || m['type'] === 'error', 'the answer')).toMatchObject({
+      type: 'paired',
+      peer_id: a.id,
+    });
+  });
 
   it('a server error keeps its wire text and adds the plain words the page shows', async () => {
     const { url } = await startServer(['--no-demo']);

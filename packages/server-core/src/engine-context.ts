@@ -62,6 +62,8 @@ export interface EngineContext<H> {
   /** Secret generator for resume tokens; null when `resume` is not offered. */
   readonly generateToken: (() => string) | null;
   readonly iceServers: IceServerPolicy | null;
+  /** A presented key as the engine looks it up (e.g. lower case, for keys the host makes lower case). */
+  readonly keyOf: (presented: string) => string;
   /** Engine ms → the host's clock (ICE policies read real time). */
   readonly hostTime: (t: number) => number;
   /**

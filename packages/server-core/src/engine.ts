@@ -59,6 +59,12 @@ export interface ServerEngineOptions<H> {
    * offered. The engine sends fresh ones once 80% of `ttlMs` has passed.
    */
   readonly iceServers?: (clientId: string, now: number) => { readonly servers: IceServer[]; readonly ttlMs: number };
+  /**
+   * How a key a client presents (a pair request's target) is read before it is looked up, e.g.
+   * `(k) => k.toLowerCase()` when `generateId` makes lower-case keys, so a key read aloud or typed
+   * in capitals still pairs. Default: as presented.
+   */
+  readonly keyOf?: (presented: string) => string;
 }
 
 /** The sans-I/O signaling server. Create one per process (or per shard) and feed it events. */
@@ -108,6 +114,7 @@ export class ServerEngine<H> {
       logPings: wants('pinged'),
       generateToken: this.resumeOffered ? options.generateToken! : null,
       hostTime: (t) => (this.epoch ?? 0) + t,
+      keyOf: options.keyOf ?? ((k) => k),
       afterAnswer: (conn, work) =>
         this.calledBack((turn) =>
           continueAfterAnswer(

@@ -101,7 +101,7 @@ function dispatch<H>(
         frame: raw ?? encode(message),
       });
     case 'pair_request':
-      return pairRequest(ctx, turn, conn, message.target_id);
+      return pairRequest(ctx, turn, conn, ctx.keyOf(message.target_id));
     case 'pong':
       return; // proof of life already recorded
     case 'hello':

@@ -149,10 +149,24 @@ client.on('resumed', () => out('*** Signaling resumed. ***'));
 client.on('pathLost', () => out('*** Connection path lost; restarting ICE... ***'));
 client.on('pathRestored', () => out('*** Connection path restored. ***'));
 
+const commands: Record<string, { help: string; run: () => void }> = {
+  '/help': { help: 'list these commands', run: () => help() },
+  '/quit': { help: 'close the chat and exit (as Ctrl+C does)', run: () => stop() },
+};
+const help = () => {
+  out('Type a key to connect, or a message once connected. Commands:');
+  for (const [name, c] of Object.entries(commands)) out(`  ${name.padEnd(6)} ${c.help}`);
+};
 const rl = createInterface({ input: process.stdin, terminal: false });
 rl.on('line', (raw) => {
   const line = raw.trim();
   if (line === '') return;
+  // a line starting with / is a command, never chat or a key
+  if (line.startsWith('/')) {
+    const command = commands[line.split(/\s/)[0]!];
+    if (command === undefined) return out(`Unknown command ${line.split(/\s/)[0]}; /help lists them.`);
+    return command.run();
+  }
   switch (client.status) {
     case 'open':
       return client.send(line);
@@ -166,13 +180,16 @@ rl.on('line', (raw) => {
       return out('Not registered yet; waiting for the server...');
   }
 });
-// EOF on stdin does not end the client: it keeps chatting and answering pings until signalled.
-rl.on('close', () => undefined);
+// End of input from a terminal (Ctrl+D) ends the client; from a pipe or /dev/null it does not:
+// scripts and background runs keep chatting and answering pings until signalled.
+rl.on('close', () => {
+  if (process.stdin.isTTY) stop();
+});
 
-const stop = () => {
+function stop(): void {
   out('Shutting down...');
   client.close();
   setTimeout(() => process.exit(0), 200).unref();
-};
+}
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

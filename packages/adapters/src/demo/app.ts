@@ -21,6 +21,7 @@ const log = $<HTMLDivElement>('log');
 const form = $<HTMLFormElement>('chat');
 const message = $<HTMLInputElement>('message');
 const send = $<HTMLButtonElement>('send');
+const shareLink = $<HTMLAnchorElement>('share-link');
 
 /** What the status line shows: the client's own status, plus "your peer left" until the next pairing. */
 type UiState =
@@ -104,9 +105,14 @@ const wsUrl = ((): string => {
   });
   return ownServer;
 })();
-/** `#token=` (the fragment never reaches a server or a proxy log), then taken out of the address bar. */
-const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? undefined;
-if (token !== undefined) history.replaceState(null, '', location.pathname + location.search);
+/**
+ * `#token=` and `#pair=<key>` (the fragment never reaches a server or a proxy log), then taken out
+ * of the address bar: a share link pairs with that key as soon as this page has its own.
+ */
+const fragment = new URLSearchParams(location.hash.slice(1));
+const token = fragment.get('token') ?? undefined;
+let pairOnOpen = fragment.get('pair')?.trim() || null;
+if (token !== undefined || pairOnOpen !== null) history.replaceState(null, '', location.pathname + location.search);
 const client = createTandemClient({
   url: wsUrl,
   transport: browserTransport,
@@ -120,6 +126,14 @@ client.on('status', render);
 client.on('id', ({ id }) => {
   myKey.value = id;
   copy.disabled = false;
+  // a link that pairs on open, with the key in the fragment: no server ever logs it
+  shareLink.href = `${location.origin}${location.pathname}${location.search}#pair=${encodeURIComponent(id)}`;
+  shareLink.hidden = false;
+  if (pairOnOpen !== null) {
+    peerKey.value = pairOnOpen;
+    client.pair(pairOnOpen);
+    pairOnOpen = null;
+  }
 });
 client.on('paired', ({ peerId }) => {
   errorBox.textContent = '';
