@@ -1,29 +1,11 @@
 // tandem-conformance out of the box: against a v2 server whose keepalive timings differ from the
 // flags, it says so and uses the server's own (the README's example works against `npm start`),
 // shows each case as it starts, and refuses a flag that is not a number.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runCli } from './run-cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll, startServer } from '../../packages/adapters/test/procs.js';
 
 afterAll(killAll);
-const cli = fileURLToPath(new URL('../src/bin/tandem-conformance.ts', import.meta.url));
-function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', cli, ...args], {
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const t = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 describe('tandem-conformance CLI', () => {
   it('uses the timings a v2 server states when the flags disagree, says so, and shows each case as it starts', async () => {

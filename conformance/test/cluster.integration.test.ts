@@ -1,8 +1,7 @@
 // Cluster mode: tandem-conformance --url A --url B against two tandem-server nodes sharing a real
 // redis-server. Every case runs with its clients spread across the nodes, so each pair crosses
 // them; every case must pass, or be skipped for a stated reason.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runCli } from './run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, start, type Proc } from '../../packages/adapters/test/procs.js';
 import { startRedis, stopAllRedis, type RedisProc } from '../../packages/adapters/test/redis.js';
@@ -33,24 +32,6 @@ afterAll(async () => {
   await killAll();
   await stopAllRedis();
 });
-
-const cli = fileURLToPath(new URL('../src/bin/tandem-conformance.ts', import.meta.url));
-
-function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', cli, ...args], {
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const t = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, out });
-    });
-  });
-}
 
 describe('tandem-conformance in cluster mode', () => {
   it('passes every case against two nodes, with every pair split across them', async () => {

@@ -1,10 +1,9 @@
 // tandem-conformance --token against a tandem-server that requires a JWT: with the token every
 // case of the staged spec passes; without it the suite says it could not connect.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli } from './run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { killAll, startServer, type Proc } from '../../packages/adapters/test/procs.js';
@@ -27,22 +26,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(killAll);
 
-const cli = fileURLToPath(new URL('../src/bin/tandem-conformance.ts', import.meta.url));
-function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=@tandem/source', '--import', 'tsx', cli, ...args], {
-      env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const t = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, out });
-    });
-  });
-}
 const common = () => [
   '--url',
   url,

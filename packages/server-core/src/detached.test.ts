@@ -2,7 +2,7 @@
 // wait at once, a cap on the bytes they hold for replay across the engine, the host's say per
 // link, and the host told when a link no longer carries a session.
 import { describe, expect, it } from 'vitest';
-import { MemoryServer, ResumingMemoryClient as Client } from './testing/memory-server.js';
+import { MemoryServer, ResumingMemoryClient as Client, pairResumable } from './testing/memory-server.js';
 
 function server(settings = {}) {
   let n = 0;
@@ -12,19 +12,11 @@ function server(settings = {}) {
   });
   return { s, released: s.released };
 }
-const pair = (s: MemoryServer) => {
-  const a = new Client(s);
-  const b = new Client(s);
-  a.send({ type: 'pair_request', target_id: b.id });
-  a.pump();
-  b.pump();
-  return { a, b };
-};
 
 describe('detached sessions', () => {
   it('past maxDetachedSessions a lost link ends its session (the partner is told), and live links are counted apart', () => {
     const { s } = server({ maxDetachedSessions: 2 });
-    const pairs = [pair(s), pair(s), pair(s)];
+    const pairs = [pairResumable(s), pairResumable(s), pairResumable(s)];
     for (const { a } of pairs) a.breakLink('close', 0);
     for (const { b } of pairs) b.pump();
     expect(pairs.map(({ b }) => b.peerDisconnects.length)).toEqual([0, 0, 1]);
@@ -33,8 +25,8 @@ describe('detached sessions', () => {
 
   it('bytes held for replay are capped across the engine: the frame past it ends the session it was for', () => {
     const { s } = server({ maxDetachedBytes: 1_000 });
-    const one = pair(s);
-    const two = pair(s);
+    const one = pairResumable(s);
+    const two = pairResumable(s);
     one.a.breakLink('close', 0);
     two.a.breakLink('close', 0);
     one.b.send({ type: 'offer', sdp: 'x'.repeat(600) });
@@ -55,7 +47,7 @@ describe('detached sessions', () => {
 
   it('the host may refuse a detach (its per-address cap), and hears when a link carries no session any more', () => {
     const { s, released } = server();
-    const { a, b } = pair(s);
+    const { a, b } = pairResumable(s);
     const old = a.link;
     a.breakLink('half-open', 0);
     s.engine.closed(old.conn, s.now, 1006, true);
@@ -69,7 +61,7 @@ describe('detached sessions', () => {
     b.pump();
     expect(b.peerDisconnects).toEqual([a.id]);
     expect(s.engine.detachedOn(again.conn)).toBe(false);
-    const c = pair(s);
+    const c = pairResumable(s);
     c.a.breakLink('close', 0);
     s.advance(5_100); // grace over
     expect(released).toEqual([old, c.a.link]);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encode } from '@tandem/protocol';
-import { MemoryServer, ResumingMemoryClient as Client } from './testing/memory-server.js';
+import { MemoryServer, ResumingMemoryClient as Client, pairResumable } from './testing/memory-server.js';
 
 const GRACE = 5_000;
 function server(settings = {}) {
@@ -19,15 +19,6 @@ function server(settings = {}) {
     },
     generateToken: () => `t${(++n).toString(36).padStart(23, '0')}`,
   });
-}
-
-function pairUp(s: MemoryServer) {
-  const a = new Client(s);
-  const b = new Client(s);
-  a.send({ type: 'pair_request', target_id: b.id });
-  a.pump();
-  b.pump();
-  return { a, b };
 }
 
 describe('resume', () => {
@@ -50,7 +41,7 @@ describe('resume', () => {
 
   it('a lost link detaches the session: the partner hears nothing, frames for it wait, and resume replays them once', () => {
     const s = server();
-    const { a, b } = pairUp(s);
+    const { a, b } = pairResumable(s);
     a.breakLink('close', 0);
     b.send({ type: 'offer', sdp: 'while-away-1' });
     b.send({ type: 'offer', sdp: 'while-away-2' });
@@ -68,7 +59,7 @@ describe('resume', () => {
 
   it('frames lost in flight either way are replayed, none twice', () => {
     const s = server();
-    const { a, b } = pairUp(s);
+    const { a, b } = pairResumable(s);
     b.send({ type: 'offer', sdp: 'b1' });
     a.breakLink('close', 1); // b1 reached a's old link but a never read it
     a.send({ type: 'offer', sdp: 'a1' }); // sent into the dead link
@@ -80,7 +71,7 @@ describe('resume', () => {
 
   it('a token works once; after a resume the old one fails and that connection goes on as a fresh session', () => {
     const s = server();
-    const { a } = pairUp(s);
+    const { a } = pairResumable(s);
     const old = a.token;
     a.breakLink('close', 0);
     a.resume();
@@ -102,7 +93,7 @@ describe('resume', () => {
 
   it('after the grace period the session ends as a departure: the partner is told, the ID is free', () => {
     const s = server({ pingIntervalMs: 60_000, pingTimeoutMs: 60_000 });
-    const { a, b } = pairUp(s);
+    const { a, b } = pairResumable(s);
     a.breakLink('close', 0);
     s.advance(GRACE - 100);
     b.pump();
@@ -117,7 +108,7 @@ describe('resume', () => {
 
   it('a detached session whose held frames pass the limit ends at once', () => {
     const s = server({ resumeBufferFrames: 3 });
-    const { a, b } = pairUp(s);
+    const { a, b } = pairResumable(s);
     a.breakLink('close', 0);
     for (let i = 0; i < 4; i++) b.send({ type: 'offer', sdp: `x${i}` });
     b.pump();
@@ -127,7 +118,7 @@ describe('resume', () => {
 
   it('silence past the ping deadline cuts the link but keeps the session; a half-open link is taken over with a stated close', () => {
     const s = server();
-    const { a, b } = pairUp(s);
+    const { a, b } = pairResumable(s);
     s.advance(1_000); // a does not pump: no pong
     b.pump();
     s.advance(1_100);
@@ -151,7 +142,7 @@ describe('resume', () => {
 
   it('a deliberate close (1000) ends the session at once, as for v1 clients', () => {
     const s = server();
-    const { a, b } = pairUp(s);
+    const { a, b } = pairResumable(s);
     a.link.close(1000);
     b.pump();
     expect(b.peerDisconnects).toEqual([a.id]);
@@ -159,7 +150,7 @@ describe('resume', () => {
 
   it('acknowledgements keep the held frames bounded while attached', () => {
     const s = server();
-    const { a, b } = pairUp(s);
+    const { a, b } = pairResumable(s);
     for (let i = 0; i < 100; i++) {
       b.send({ type: 'offer', sdp: `n${i}` });
       a.pump();
@@ -197,7 +188,7 @@ describe('resume', () => {
     fc.assert(
       fc.property(fc.array(cmd, { maxLength: 60 }), (cmds) => {
         const s = server({ resumeGraceMs: 60_000 });
-        const { a, b } = pairUp(s);
+        const { a, b } = pairResumable(s);
         const clients = [a, b];
         const sent: string[][] = [[], []];
         for (const c of cmds) {

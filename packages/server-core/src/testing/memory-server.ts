@@ -196,5 +196,15 @@ export class ResumingMemoryClient {
   }
 }
 
+/** Two resumable clients of `s`, the first paired with the second, both having read the answer. */
+export function pairResumable(s: MemoryServer): { a: ResumingMemoryClient; b: ResumingMemoryClient } {
+  const a = new ResumingMemoryClient(s);
+  const b = new ResumingMemoryClient(s);
+  a.send({ type: 'pair_request', target_id: b.id });
+  a.pump();
+  b.pump();
+  return { a, b };
+}
+
 /** One macrotask turn of Node's loop, for `MemoryHub.flush` (the core owns no scheduler). */
 export const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
