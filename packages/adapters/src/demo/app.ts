@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // The demo page: show your key, connect to another, chat. State and errors in plain words.
-// Bundled with esbuild (scripts/bundle-demo.mjs) from @tandem/client-core and the browser adapter.
+// Bundled with esbuild (src/demo/bundle.ts, run by the package build and the browser tests) from @tandem/client-core and the browser adapter.
 import {
   createTandemClient,
   plainWords,
