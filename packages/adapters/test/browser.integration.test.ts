@@ -230,6 +230,13 @@ describe('demo page in Chromium', () => {
       return el.scrollWidth - el.clientWidth;
     });
     expect(overflow).toBeLessThanOrEqual(0);
+    // Leave ends the pairing on both sides; both keep their keys
+    expect(await a.isDisabled('#leave')).toBe(false);
+    await a.click('#leave');
+    await expect.poll(() => logText(a), { timeout: 10_000 }).toContain('you left');
+    await waitState(b, 'peer-left');
+    expect(await a.isDisabled('#leave')).toBe(true);
+    expect(await a.inputValue('#my-key')).toBe(a.key);
     await a.close();
     await b.close();
   }, 60_000);

@@ -121,6 +121,20 @@ describe('what the binaries say', () => {
     expect(await new Promise((r) => again.client.child.once('exit', r))).toBe(0);
   });
 
+  it('tandem-client /leave ends the pairing on both sides; they can pair again', async () => {
+    const { url } = await startServer(['--no-demo']);
+    const a = await startClient(url);
+    const b = await startClient(url);
+    b.client.write(a.id);
+    await a.client.waitFor(/Data channel opened/, 20_000);
+    await b.client.waitFor(/Data channel opened/, 20_000);
+    a.client.write('/leave');
+    await a.client.waitFor(new RegExp(`^\\*\\*\\* Left ${b.id}\\. \\*\\*\\*$`));
+    await b.client.waitFor(new RegExp(`^\\*\\*\\* Peer ${a.id} disconnected\\. \\*\\*\\*$`));
+    b.client.write(a.id);
+    await b.client.waitFor(new RegExp(`Paired with ${a.id}`), 10_000);
+  }, 60_000);
+
   it('a key typed in capitals, or pasted with spaces, is the same key', async () => {
     const { url } = await startServer(['--no-demo']);
     const a = await connect(url);

@@ -18,7 +18,8 @@ describe('tandem-server operations', () => {
     a.send({ type: 'pair_request', target_id: 'x\nClient FORGED connected.' });
     a.send('{"type":"offer\\nClient FORGED2 connected.","sdp":"x"}');
     await a.next((m) => m['type'] === 'error' && String(m['message']).includes('FORGED2'), 'error for the forged type');
-    await server.waitFor(/Pair request from .* for x\\nClient FORGED connected\. failed: Target client not found$/);
+    // (keys are read in lower case, so the target is logged as it was looked up)
+    await server.waitFor(/Pair request from .* for x\\nclient forged connected\. failed: Target client not found$/i);
     await server.waitFor(/Rejected frame from .*FORGED2/);
     expect(server.lines.filter((l) => /^Client FORGED2? connected\.$/.test(l))).toEqual([]);
   });

@@ -88,6 +88,7 @@ export const clientMachine = setup({
     sameGen: ({ context, event }) => 'gen' in event && event.gen === context.gen,
     answersPings: ({ context }) => context.input.answerPings,
     hasId: ({ context }) => context.id !== null,
+    canLeave: ({ context }) => context.canLeave,
     /** A server that advertised capabilities this client wants gets a hello; v1 servers never see one. */
     serverOffersWanted: ({ context, event }) =>
       event.type === 'server.your_id' && wantedCapabilities(context.input, event.message.capabilities ?? []).length > 0,
@@ -602,6 +603,24 @@ export const clientMachine = setup({
                   { guard: 'candidateSeen' }, // a duplicate: ignore
                   { guard: 'remoteSet', actions: 'addRemoteCandidate' },
                   { actions: 'holdRemoteCandidate' },
+                ],
+                // this side ends the pairing: the server tells the partner, both may pair anew
+                LEAVE: [
+                  {
+                    guard: 'canLeave',
+                    target: '#client.running.session.idle',
+                    actions: ['leavePair', { type: 'announcePeerLeft', params: { reason: 'left' } }],
+                  },
+                  {
+                    actions: {
+                      type: 'reportError',
+                      params: {
+                        code: 'leave_unsupported',
+                        message: 'This server cannot end a pairing (wire v1): reconnect to leave',
+                        source: 'client',
+                      },
+                    },
+                  },
                 ],
                 'server.peer_disconnected': {
                   target: 'idle',

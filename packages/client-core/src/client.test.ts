@@ -239,6 +239,28 @@ describe('client core against the server core', () => {
     expect(of(a.events, 'error').at(-1)).toMatchObject({ source: 'signaling' });
   });
 
+  it('leave() ends the pairing and the call on both sides; both stay registered and may pair again', async () => {
+    const { w, a, b } = await pairedWorld();
+    expect(a.client.status).toBe('open');
+    a.client.leave();
+    await settle();
+    expect(of(a.events, 'peerLeft')).toMatchObject([{ reason: 'left', peerId: b.client.id }]);
+    // the partner hears it once: from the server, or from its channel closing, whichever comes first
+    const heard = of(b.events, 'peerLeft') as { reason: string; peerId: string }[];
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.peerId).toBe(a.client.id);
+    expect(['peer_disconnected', 'channel_closed']).toContain(heard[0]!.reason);
+    expect(a.client.status).toBe('registered');
+    expect(b.client.status).toBe('registered');
+    expect(w.net.live()).toEqual([]);
+    // the server heard A leave and told B (not the other way round)
+    expect(w.server.logs).toContainEqual({ type: 'peer_notified', id: b.client.id, peerId: a.client.id });
+    b.client.pair(a.client.id!);
+    await settle();
+    expect(a.client.status).toBe('open');
+    expect(b.client.status).toBe('open');
+  });
+
   it('close() tears everything down once and leaves no live peer', async () => {
     const { w, a, b } = await pairedWorld();
     a.client.close();

@@ -64,6 +64,12 @@ export interface TandemClient {
   on<T extends TandemClientEvent['type']>(type: T, listener: Listener<T>): () => void;
   /** Ask the server to pair with the client whose key (ID) is `key`. */
   pair(key: string): void;
+  /**
+   * End the pairing and the call, staying registered: the server tells the partner, and both may
+   * pair anew. On a server that did not grant `leave` (wire v1) it is an `error` event
+   * (`leave_unsupported`): there, only reconnecting ends a pairing.
+   */
+  leave(): void;
   /** Send text or bytes to the peer; queued (bounded) while the channel opens, an `error` event otherwise. */
   send(data: PeerData): void;
   /** Close the peer and the signaling socket; idempotent. */
@@ -138,6 +144,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       return () => set.delete(l);
     },
     pair: (key) => actor.send({ type: 'PAIR', key }),
+    leave: () => actor.send({ type: 'LEAVE' }),
     send: (data) => actor.send({ type: 'SEND', data }),
     close: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning

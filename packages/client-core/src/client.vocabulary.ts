@@ -89,6 +89,8 @@ export function serverEvent(message: ServerMessage): ServerEvent {
 /** Events the driver feeds in. */
 export type ClientEvent =
   | { type: 'PAIR'; key: string }
+  /** End the pairing (and the call), stay registered: both sides may pair anew. */
+  | { type: 'LEAVE' }
   | { type: 'SEND'; data: PeerData }
   | { type: 'CLOSE' }
   | { type: 'WS_OPEN' }
@@ -154,11 +156,13 @@ export type ClientErrorCode =
   /** The data channel did not open in time. */
   | 'negotiation_timeout'
   /** ICE/DTLS failed or the peer connection closed. */
-  | 'peer_failed';
+  | 'peer_failed'
+  /** `leave()` on a server that did not grant `leave` (wire v1 has no way to end a pairing but reconnecting). */
+  | 'leave_unsupported';
 
 /** Why a peer session ended. */
 export type PeerLeftReason =
-  'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed';
+  'peer_disconnected' | 'channel_closed' | 'failed' | 'timeout' | 'signaling_lost' | 'closed' | 'left';
 
 /** Typed events for the embedder. */
 export type ClientPublicEvent =

@@ -18,6 +18,7 @@ export const plainWords: Readonly<Partial<Record<ClientErrorCode, string>>> = Ob
   peer_failed: 'The connection to the other person failed.',
   signaling_lost: 'Lost the server before the connection was made: try again.',
   signaling_gone: 'Gave up reconnecting to the server.',
+  leave_unsupported: 'This server cannot end a pairing: reload to leave.',
 });
 
 /**

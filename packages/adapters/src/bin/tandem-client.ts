@@ -116,8 +116,8 @@ client.on('open', () => {
   });
 });
 client.on('message', ({ data }) => out(`< Peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`));
-client.on('peerLeft', ({ peerId }) => {
-  out(`*** Peer ${peerId} disconnected. ***`);
+client.on('peerLeft', ({ peerId, reason }) => {
+  out(reason === 'left' ? `*** Left ${peerId}. ***` : `*** Peer ${peerId} disconnected. ***`);
   out('Ready for new connection.');
 });
 client.on('error', ({ code, message, source }) => {
@@ -151,6 +151,7 @@ client.on('pathRestored', () => out('*** Connection path restored. ***'));
 
 const commands: Record<string, { help: string; run: () => void }> = {
   '/help': { help: 'list these commands', run: () => help() },
+  '/leave': { help: 'end this connection; you keep your key and can connect again', run: () => client.leave() },
   '/quit': { help: 'close the chat and exit (as Ctrl+C does)', run: () => stop() },
 };
 const help = () => {

@@ -22,6 +22,7 @@ const form = $<HTMLFormElement>('chat');
 const message = $<HTMLInputElement>('message');
 const send = $<HTMLButtonElement>('send');
 const shareLink = $<HTMLAnchorElement>('share-link');
+const leaveBtn = $<HTMLButtonElement>('leave');
 
 /** What the status line shows: the client's own status, plus "your peer left" until the next pairing. */
 type UiState =
@@ -61,6 +62,7 @@ const render = () => {
   status.dataset['resuming'] = String(client.resuming);
   connectBtn.disabled = s !== 'registered';
   message.disabled = send.disabled = s !== 'open';
+  leaveBtn.disabled = s !== 'open' && s !== 'negotiating';
   if (s === 'open') message.focus();
 };
 const note = (text: string, cls: 'me' | 'peer' | 'note') => {
@@ -146,7 +148,7 @@ client.on('message', ({ data }) =>
   note(`peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`, 'peer'),
 );
 client.on('peerLeft', ({ peerId, reason }) => {
-  note(`${peerId} left (${reason.replace('_', ' ')})`, 'note');
+  note(reason === 'left' ? `you left ${peerId}` : `${peerId} left (${reason.replace('_', ' ')})`, 'note');
   peerJustLeft = true;
   render();
 });
@@ -178,6 +180,7 @@ const connect = () => {
   client.pair(key);
 };
 connectBtn.onclick = connect;
+leaveBtn.onclick = () => client.leave();
 peerKey.onkeydown = (e) => e.key === 'Enter' && connect();
 form.onsubmit = (e) => {
   e.preventDefault();
