@@ -54,15 +54,18 @@ describe('binaries link on a fresh clone', () => {
 });
 
 describe('what the packages ship', () => {
-  it.each(workspaces)('%s ships a README and a LICENSE and no test files; the wire spec is in the repository', (dir) => {
-    const listing = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-      cwd: `${root}${dir}`,
-      encoding: 'utf8',
-    });
-    const files = (JSON.parse(listing) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toContain('LICENSE');
-    expect(files).toContain('README.md');
-    expect(files.filter((f) => /\.test\.(ts|js|d\.ts)$|\.test\.js\.map$/.test(f))).toEqual([]);
-    expect(tracked.has('docs/wire-v1.md')).toBe(true);
-  });
+  it.each(workspaces)(
+    '%s ships a README and a LICENSE and no test files; the wire spec is in the repository',
+    (dir) => {
+      const listing = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: `${root}${dir}`,
+        encoding: 'utf8',
+      });
+      const files = (JSON.parse(listing) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+      expect(files).toContain('LICENSE');
+      expect(files).toContain('README.md');
+      expect(files.filter((f) => /\.test\.(ts|js|d\.ts)$|\.test\.js\.map$/.test(f))).toEqual([]);
+      expect(tracked.has('docs/wire-v1.md')).toBe(true);
+    },
+  );
 });
