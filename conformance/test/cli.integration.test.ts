@@ -1,7 +1,7 @@
 // tandem-conformance out of the box: against a v2 server whose keepalive timings differ from the
 // flags, it says so and uses the server's own (the README's example works against `npm start`),
 // shows each case as it starts, and refuses a flag that is not a number.
-import { runCli } from './run-cli.js';
+import { runCli, verdictLines } from './run-cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll, startServer } from '../../packages/adapters/test/procs.js';
 
@@ -24,7 +24,7 @@ describe('tandem-conformance CLI', () => {
       "warning: the server states a 1 s ping interval and 1 s timeout; --ping-interval 25 --ping-timeout 20 disagree, so the server's are used",
     );
     const started = err.split('\n').filter((l) => l.startsWith('… stage5.'));
-    const verdicts = out.split('\n').filter((l) => /^(PASS|FAIL|SKIP|NON-STRICT|INFORMATIONAL)\s/.test(l));
+    const verdicts = verdictLines(out);
     expect(started.length).toBe(verdicts.length);
     expect(verdicts.length).toBeGreaterThanOrEqual(2);
     expect(

@@ -1,7 +1,7 @@
 // Cluster mode: tandem-conformance --url A --url B against two tandem-server nodes sharing a real
 // redis-server. Every case runs with its clients spread across the nodes, so each pair crosses
 // them; every case must pass, or be skipped for a stated reason.
-import { runCli } from './run-cli.js';
+import { runCli, verdictLines } from './run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, start, type Proc } from '../../packages/adapters/test/procs.js';
 import { startRedis, stopAllRedis, type RedisProc } from '../../packages/adapters/test/redis.js';
@@ -48,7 +48,7 @@ describe('tandem-conformance in cluster mode', () => {
       '1000',
     ]);
     const lines = out.split('\n');
-    const verdicts = lines.filter((l) => /^(PASS|FAIL|SKIP|NON-STRICT|INFORMATIONAL)\s/.test(l));
+    const verdicts = verdictLines(out);
     expect(verdicts.length, out).toBeGreaterThanOrEqual(18);
     expect(
       verdicts.filter((l) => !l.startsWith('PASS') && !l.startsWith('SKIP')),

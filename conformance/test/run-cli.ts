@@ -26,3 +26,7 @@ export function runCli(
     });
   });
 }
+
+/** The verdict lines of a run's output (one per case). */
+export const verdictLines = (out: string): string[] =>
+  out.split('\n').filter((l) => /^(PASS|FAIL|SKIP|NON-STRICT|INFORMATIONAL)\s/.test(l));

@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './run-cli.js';
+import { runCli, verdictLines } from './run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { killAll, startServer, type Proc } from '../../packages/adapters/test/procs.js';
@@ -46,7 +46,7 @@ describe('tandem-conformance --token', () => {
       .setExpirationTime('10m')
       .sign(Buffer.from(SECRET));
     const { code, out } = await runCli(common(), { TANDEM_TOKEN: token });
-    const verdicts = out.split('\n').filter((l) => /^(PASS|FAIL|SKIP|NON-STRICT|INFORMATIONAL)\s/.test(l));
+    const verdicts = verdictLines(out);
     expect(verdicts.length, out).toBeGreaterThanOrEqual(8);
     expect(
       verdicts.filter((l) => !l.startsWith('PASS')),

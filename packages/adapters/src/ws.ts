@@ -39,6 +39,7 @@ import {
 import { ConnectionGate, type ConnectionLimits, type Refusal } from './gate.js';
 import type { Authorize } from './auth.js'; // types only: jose loads only where tokens are checked
 import { batchWrites, linkSocket, unsentBytes } from './ws-batching.js';
+import { linkSlots, trackPendingSockets } from './ws-admission.js';
 import type { TransportFactory } from '@tandem/client-core';
 
 /** The wall clock and Node's timers, unref'd so a schedule never keeps a process alive. */
@@ -301,32 +302,8 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
         .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
         .end('This is a tandem signaling server: connect with a WebSocket.\n'),
     );
-  // a socket that never finishes a request holds a file: it gets a short deadline, and it counts
-  // (per address and in all) from accept until it is a WebSocket or gone
-  // (Node's own headersTimeout does not close a socket that sends nothing, so the deadline is ours)
-  const headerTimeoutMs = options.headerTimeoutMs ?? 10_000;
-  /** Pending sockets by remote address and port (a TLS socket and its TCP socket share them). */
-  const pending = new Map<string, { address: string; deadline: ReturnType<typeof setTimeout> | null }>();
-  const peerKey = (s: { remoteAddress?: string; remotePort?: number }) => `${s.remoteAddress}|${s.remotePort}`;
-  http.on('connection', (socket: Duplex & { remoteAddress?: string; remotePort?: number }) => {
-    const { address, keep } = gate.accept(socket.remoteAddress ?? '');
-    if (!keep) return void socket.destroy();
-    const key = peerKey(socket);
-    const entry = { address, deadline: setTimeout(() => socket.destroy(), headerTimeoutMs).unref() };
-    pending.set(key, entry);
-    socket.once('close', () => {
-      if (entry.deadline !== null) clearTimeout(entry.deadline);
-      if (pending.get(key) === entry && pending.delete(key)) gate.settled(address);
-    });
-  });
-  // a request head arrived in time: the socket is an HTTP client now (Node's keep-alive timeout ends it when idle)
-  http.on('request', (req: IncomingMessage) => {
-    const entry = pending.get(peerKey(req.socket));
-    if (entry?.deadline != null) {
-      clearTimeout(entry.deadline);
-      entry.deadline = null;
-    }
-  });
+  // a socket that never finishes a request holds a file: it counts from accept and has a deadline
+  const sockets = trackPendingSockets(http, gate, options.headerTimeoutMs ?? 10_000);
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -335,58 +312,10 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     handleProtocols: chooseSubprotocol,
   });
   // detached sessions keep their link's slot under the caps until they resume, move or end
-  const links = new WeakMap<WebSocket, { address: string; borrowed: boolean; held: boolean }>();
-  sink.linkReleased = (ws) => {
-    const link = links.get(ws);
-    if (link?.held !== true) return;
-    link.held = false;
-    gate.releaseHeld(link.address);
-  };
-  const resumeWindowMs = options.resumeWindowMs ?? 5_000;
-  const binding = attachEngine(wss, engine, nodeTimers, {
-    ...options.hooks,
-    mayDetach: (ws) => {
-      const link = links.get(ws);
-      return link === undefined || gate.heldFrom(link.address) < gate.limits.maxConnectionsPerIp;
-    },
-    linkOpened: (ws, conn) => {
-      const link = links.get(ws);
-      if (link?.borrowed !== true) return;
-      // let in over a cap for a detached session of its address: it must resume one, soon
-      nodeTimers.setTimeout(() => {
-        if (!link.borrowed) return;
-        link.borrowed = false;
-        gate.unborrow(link.address);
-        if (conn.resumedInto === null && ws.readyState === WebSocket.OPEN)
-          ws.close(CloseCode.PolicyViolation, `too many connections from this address`);
-      }, resumeWindowMs);
-    },
-    linkResumed: (ws) => {
-      const link = links.get(ws);
-      if (link?.borrowed !== true) return;
-      link.borrowed = false; // it resumed: it holds the session's slot now
-      gate.unborrow(link.address);
-    },
-    linkClosed: (ws, _conn, detached) => {
-      const link = links.get(ws);
-      if (link === undefined) return;
-      if (link.borrowed) {
-        link.borrowed = false;
-        gate.unborrow(link.address);
-      }
-      if (detached) {
-        link.held = true;
-        gate.hold(link.address);
-      } else gate.release(link.address);
-    },
-  });
+  const slots = linkSlots(gate, sink, options.resumeWindowMs ?? 5_000, nodeTimers);
+  const binding = attachEngine(wss, engine, nodeTimers, { ...options.hooks, ...slots.hooks });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const key = peerKey(req.socket);
-    const accepted = pending.get(key);
-    if (accepted !== undefined && pending.delete(key)) {
-      if (accepted.deadline !== null) clearTimeout(accepted.deadline);
-      gate.settled(accepted.address); // admitted or refused below
-    }
+    sockets.upgrading(req.socket); // admitted or refused below
     if (options.path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== options.path)
       return refuseUpgrade(socket, 404, 'not a tandem endpoint');
     const { address, refusal, borrowed } = gate.admit(
@@ -410,7 +339,7 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     const upgrade = () =>
       wss.handleUpgrade(req, socket, head, (ws) => {
         upgraded = true;
-        links.set(ws, { address, borrowed, held: false });
+        slots.admitted(ws, address, borrowed);
         wss.emit('connection', ws, req);
       });
     const authorize = options.authorize;
