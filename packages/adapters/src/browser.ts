@@ -4,6 +4,9 @@
 import { CloseCode, tokenSubprotocols, type IceCandidate } from '@tandem/protocol';
 import type {
   CandidateType,
+  DataChannelHandlers,
+  DataChannelInit,
+  DataChannelPort,
   PeerFactory,
   PeerHandlers,
   PeerSession,
@@ -55,7 +58,12 @@ class BrowserPeer implements PeerSession {
         sdpMLineIndex: j.sdpMLineIndex ?? null,
       });
     };
-    this.pc.ondatachannel = (e) => this.attach(e.channel);
+    // the first channel is chat; every later one is the app's or the library's
+    this.pc.ondatachannel = (e) => {
+      if (this.channel === null) this.attach(e.channel);
+      else if (this.handlers?.channel) this.handlers.channel(new BrowserChannel(e.channel));
+      else e.channel.close();
+    };
     // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
     this.pc.oniceconnectionstatechange = () => this.handlers?.iceState(this.pc.iceConnectionState);
     this.pc.onconnectionstatechange = () => {
@@ -64,8 +72,18 @@ class BrowserPeer implements PeerSession {
         this.handlers?.failed('connection failed');
     };
   }
-  createDataChannel(label: string): void {
-    this.attach(this.pc.createDataChannel(label));
+  createDataChannel(label: string, init?: DataChannelInit): void {
+    this.attach(this.pc.createDataChannel(label, init?.protocol ? { protocol: init.protocol } : {}));
+  }
+  openChannel(label: string, init: DataChannelInit = {}): DataChannelPort {
+    return new BrowserChannel(
+      this.pc.createDataChannel(label, {
+        ordered: init.ordered ?? true,
+        ...(init.maxRetransmits !== undefined ? { maxRetransmits: init.maxRetransmits } : {}),
+        ...(init.maxPacketLifeTime !== undefined ? { maxPacketLifeTime: init.maxPacketLifeTime } : {}),
+        ...(init.protocol ? { protocol: init.protocol } : {}),
+      }),
+    );
   }
   /** The selected candidate pair's types, from getStats (the transport's selectedCandidatePairId). */
   async selectedPath(): Promise<SelectedPath | null> {
@@ -132,9 +150,56 @@ class BrowserPeer implements PeerSession {
   private attach(dc: RTCDataChannel): void {
     this.channel = dc;
     dc.binaryType = 'arraybuffer';
-    dc.onopen = () => this.handlers?.channelOpen();
+    dc.onopen = () => this.handlers?.channelOpen(dc.protocol);
     dc.onclose = () => this.handlers?.channelClose();
     dc.onmessage = (e) =>
       this.handlers?.channelMessage(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer));
+  }
+}
+
+/** A browser RTCDataChannel as client-core's DataChannelPort. */
+class BrowserChannel implements DataChannelPort {
+  private handlers: DataChannelHandlers | null = null;
+  constructor(private readonly dc: RTCDataChannel) {
+    dc.binaryType = 'arraybuffer';
+    dc.onopen = () => this.handlers?.open();
+    dc.onclose = () => this.handlers?.close();
+    dc.onbufferedamountlow = () => this.handlers?.bufferedAmountLow();
+    dc.onmessage = (e) =>
+      this.handlers?.message(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer));
+  }
+  get label() {
+    return this.dc.label;
+  }
+  get protocol() {
+    return this.dc.protocol;
+  }
+  get readyState() {
+    return this.dc.readyState;
+  }
+  get bufferedAmount() {
+    return this.dc.bufferedAmount;
+  }
+  get bufferedAmountLowThreshold() {
+    return this.dc.bufferedAmountLowThreshold;
+  }
+  set bufferedAmountLowThreshold(value: number) {
+    this.dc.bufferedAmountLowThreshold = value;
+  }
+  send(data: string | Uint8Array): void {
+    if (this.dc.readyState !== 'open') throw new Error('data channel is not open');
+    if (typeof data === 'string') this.dc.send(data);
+    else this.dc.send(data as Uint8Array<ArrayBuffer>);
+  }
+  close(): void {
+    const h = this.handlers;
+    this.handlers = null;
+    this.dc.onopen = this.dc.onclose = this.dc.onmessage = this.dc.onbufferedamountlow = null;
+    this.dc.close();
+    h?.close();
+  }
+  setHandlers(handlers: DataChannelHandlers | null): void {
+    this.handlers = handlers;
+    if (handlers !== null && this.dc.readyState === 'open') queueMicrotask(() => this.handlers?.open());
   }
 }

@@ -2,7 +2,16 @@
 // decision (who offers, when candidates apply, when to tear down) is the machine's.
 import { RTCPeerConnection, type RTCDataChannel } from 'werift';
 import type { IceCandidate } from '@tandem/protocol';
-import type { CandidateType, PeerFactory, PeerHandlers, PeerSession, SelectedPath } from '@tandem/client-core';
+import type {
+  CandidateType,
+  DataChannelHandlers,
+  DataChannelInit,
+  DataChannelPort,
+  PeerFactory,
+  PeerHandlers,
+  PeerSession,
+  SelectedPath,
+} from '@tandem/client-core';
 
 /** Options for the werift peer factory. */
 export interface WeriftPeerOptions {
@@ -86,7 +95,12 @@ class WeriftPeer implements PeerSession {
           sdpMLineIndex: j.sdpMLineIndex ?? null,
         });
       }),
-      this.pc.onDataChannel.subscribe((dc) => this.attach(dc)),
+      // the first channel is chat; every later one is the app's or the library's
+      this.pc.onDataChannel.subscribe((dc) => {
+        if (this.channel === null) this.attach(dc);
+        else if (this.handlers?.channel) this.handlers.channel(new WeriftChannel(dc));
+        else dc.close();
+      }),
       // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
       this.pc.iceConnectionStateChange.subscribe((state) => this.handlers?.iceState(state)),
       this.pc.connectionStateChange.subscribe((state) => {
@@ -110,8 +124,19 @@ class WeriftPeer implements PeerSession {
     return Promise.resolve(null);
   }
 
-  createDataChannel(label: string): void {
-    this.attach(this.pc.createDataChannel(label));
+  createDataChannel(label: string, init?: DataChannelInit): void {
+    this.attach(this.pc.createDataChannel(label, { ...(init?.protocol ? { protocol: init.protocol } : {}) }));
+  }
+  openChannel(label: string, init: DataChannelInit = {}): DataChannelPort {
+    if (this.closed) throw new Error('the peer connection is closed');
+    return new WeriftChannel(
+      this.pc.createDataChannel(label, {
+        ordered: init.ordered ?? true,
+        ...(init.maxRetransmits !== undefined ? { maxRetransmits: init.maxRetransmits } : {}),
+        ...(init.maxPacketLifeTime !== undefined ? { maxPacketLifeTime: init.maxPacketLifeTime } : {}),
+        ...(init.protocol ? { protocol: init.protocol } : {}),
+      }),
+    );
   }
   async createOffer(): Promise<string> {
     const offer = await this.pc.createOffer();
@@ -164,13 +189,62 @@ class WeriftPeer implements PeerSession {
     this.channel = dc;
     this.subs.push(
       dc.stateChanged.subscribe((state) => {
-        if (state === 'open') this.handlers?.channelOpen();
+        if (state === 'open') this.handlers?.channelOpen(dc.protocol);
         if (state === 'closed') this.handlers?.channelClose();
       }),
       dc.onMessage.subscribe((data) =>
         this.handlers?.channelMessage(typeof data === 'string' ? data : new Uint8Array(data)),
       ),
     );
-    if (dc.readyState === 'open') queueMicrotask(() => this.handlers?.channelOpen());
+    if (dc.readyState === 'open') queueMicrotask(() => this.handlers?.channelOpen(dc.protocol));
+  }
+}
+
+/** A werift data channel as client-core's DataChannelPort. */
+class WeriftChannel implements DataChannelPort {
+  private handlers: DataChannelHandlers | null = null;
+  private readonly subs: { unSubscribe(): void }[];
+  constructor(private readonly dc: RTCDataChannel) {
+    this.subs = [
+      dc.stateChanged.subscribe((state) => {
+        if (state === 'open') this.handlers?.open();
+        if (state === 'closed') this.handlers?.close();
+      }),
+      dc.onMessage.subscribe((data) => this.handlers?.message(typeof data === 'string' ? data : new Uint8Array(data))),
+      dc.bufferedAmountLow.subscribe(() => this.handlers?.bufferedAmountLow()),
+    ];
+  }
+  get label() {
+    return this.dc.label;
+  }
+  get protocol() {
+    return this.dc.protocol;
+  }
+  get readyState() {
+    return this.dc.readyState;
+  }
+  get bufferedAmount() {
+    return this.dc.bufferedAmount;
+  }
+  get bufferedAmountLowThreshold() {
+    return this.dc.bufferedAmountLowThreshold;
+  }
+  set bufferedAmountLowThreshold(value: number) {
+    this.dc.bufferedAmountLowThreshold = value;
+  }
+  send(data: string | Uint8Array): void {
+    if (this.dc.readyState !== 'open') throw new Error('data channel is not open');
+    this.dc.send(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+  close(): void {
+    for (const s of this.subs) s.unSubscribe();
+    const h = this.handlers;
+    this.handlers = null;
+    if (this.dc.readyState !== 'closed') this.dc.close();
+    h?.close();
+  }
+  setHandlers(handlers: DataChannelHandlers | null): void {
+    this.handlers = handlers;
+    if (handlers !== null && this.dc.readyState === 'open') queueMicrotask(() => this.handlers?.open());
   }
 }

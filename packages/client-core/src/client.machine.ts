@@ -234,7 +234,9 @@ export const clientMachine = setup({
     announcePaired: emit(
       ({ context }) => ({ type: 'paired', peerId: context.peerId!, initiator: context.initiator }) as const,
     ),
-    createPeer: emit(({ context }) => ({ type: 'peer.create', gen: context.gen }) as const),
+    createPeer: emit(
+      ({ context }) => ({ type: 'peer.create', gen: context.gen, initiator: context.initiator }) as const,
+    ),
     /** The initiator opens the channel and offers; the responder waits for the offer. */
     startOfferIfInitiator: enqueueActions(({ context, enqueue }) => {
       if (!context.initiator) return;

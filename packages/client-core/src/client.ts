@@ -24,6 +24,9 @@ import {
 } from './ports.js';
 import { createSignalingDriver, type SignalingEffect } from './signaling-driver.js';
 import { createPeerDriver, type PeerEffect } from './peer-driver.js';
+import { ChannelError, type ChannelLimits, type TandemChannel } from './channels.js';
+import type { ChannelHub, PeerFeatures } from './channel-hub.js';
+import type { DataChannelInit } from './ports.js';
 
 /** Options of a tandem client. */
 export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
@@ -47,6 +50,15 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
    * (reconnects and resumes too), so a long session can refresh it. Default none.
    */
   token?: TokenSource;
+  /**
+   * What this client does beyond chat with a tandem peer: `channels` (named channels for the
+   * app), `files` (transfers). Default both; `[]` makes it a chat-only client, like wire v1.
+   */
+  features?: readonly string[];
+  /** Limits of every channel beyond chat (buffer, message size, backpressure threshold). */
+  channelLimits?: ChannelLimits;
+  /** How long an initiator waits, once chat is open, for a tandem peer to say so. Default 3 000 ms. */
+  peerWaitMs?: number;
 }
 
 /** A coarse, human-facing summary of where the client is. */
@@ -54,7 +66,13 @@ export type ClientStatus =
   'connecting' | 'reconnecting' | 'registered' | 'requesting' | 'negotiating' | 'open' | 'offline' | 'closed';
 
 /** Every event a client reports: the machine's public events, plus `status` when the status changes. */
-export type TandemClientEvent = ClientPublicEvent | { type: 'status'; status: ClientStatus; resuming: boolean };
+export type TandemClientEvent =
+  | ClientPublicEvent
+  | { type: 'status'; status: ClientStatus; resuming: boolean }
+  /** The peer opened a channel for the app. */
+  | { type: 'channel'; channel: TandemChannel }
+  /** What the peer of the current call turned out to be (once per call, soon after chat opens). */
+  | { type: 'peerFeatures'; peerId: string; tandem: boolean; features: readonly string[] };
 
 type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClientEvent, { type: T }>) => void;
 
@@ -72,6 +90,14 @@ export interface TandemClient {
   leave(): void;
   /** Send text or bytes to the peer; queued (bounded) while the channel opens, an `error` event otherwise. */
   send(data: PeerData): void;
+  /**
+   * Open a named data channel to the peer of the current call. Waits until the peer has said it is
+   * a tandem client; rejects with a ChannelError (`peer_unsupported` for a wire-v1 peer, `closed`
+   * with no call).
+   */
+  channel(label: string, init?: DataChannelInit, limits?: ChannelLimits): Promise<TandemChannel>;
+  /** What the peer of the current call is, once known (null before, or with no call). */
+  readonly peer: PeerFeatures | null;
   /** Close the peer and the signaling socket; idempotent. */
   close(): void;
   /** The candidate pair the peer connection uses (e.g. `relay` through TURN), once connected; null if unknown. */
@@ -102,6 +128,9 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     decode,
     reconnect = exponentialBackoff(),
     token,
+    features = ['channels', 'files'],
+    channelLimits,
+    peerWaitMs,
     ...input
   } = options;
   const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
@@ -116,6 +145,19 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     createPeer,
     () => [...iceServers, ...signaling.iceServers()],
     relayOnly ? 'relay' : 'all',
+    {
+      features,
+      ...(clock ? { clock } : {}),
+      ...(peerWaitMs !== undefined ? { peerWaitMs } : {}),
+      ...(channelLimits ? { limits: channelLimits } : {}),
+      onHub: (hub: ChannelHub) => {
+        hub.onChannel((channel) => notify({ type: 'channel', channel }));
+        hub.onPeer((peer) => {
+          const peerId = actor.getSnapshot().context.peerId;
+          if (peerId !== null) notify({ type: 'peerFeatures', peerId, ...peer });
+        });
+      },
+    },
   );
   actor.on('*', (emitted) => {
     const e = emitted as ClientEmitted;
@@ -146,6 +188,14 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     pair: (key) => actor.send({ type: 'PAIR', key }),
     leave: () => actor.send({ type: 'LEAVE' }),
     send: (data) => actor.send({ type: 'SEND', data }),
+    channel: async (label, init, limits) => {
+      const hub = peers.hub();
+      if (hub === null) throw new ChannelError('closed', 'not in a call: pair first');
+      return hub.open(label, init, limits);
+    },
+    get peer() {
+      return peers.hub()?.peer ?? null;
+    },
     close: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning
     },

@@ -119,7 +119,7 @@ export type ClientEffect =
   | { type: 'ws.close' }
   /** The link is dead (nothing from the server in time): cut it without waiting. */
   | { type: 'ws.drop'; reason: string }
-  | { type: 'peer.create'; gen: number }
+  | { type: 'peer.create'; gen: number; initiator: boolean }
   | { type: 'peer.createDataChannel'; gen: number; label: string }
   | { type: 'peer.createOffer'; gen: number }
   | { type: 'peer.acceptOffer'; gen: number; sdp: string }

@@ -26,9 +26,26 @@ export { createSignalingDriver, type SignalingDriver, type SignalingEffect } fro
 export { createPeerDriver, type PeerDriver, type PeerEffect } from './peer-driver.js';
 export { exponentialBackoff } from './ports.js';
 export { plainWords, unreachableWords } from './words.js';
+export {
+  TandemChannel,
+  ChannelError,
+  channelLimitDefaults,
+  fragmentsOf,
+  maxMessageSizeOf,
+  Reassembler,
+  INTEROPERABLE_MESSAGE_BYTES,
+  type ChannelErrorCode,
+  type ChannelEvents,
+  type ChannelLimits,
+} from './channels.js';
+export { ChannelHub, CHAT_PROTOCOL, CONTROL_LABEL, type PeerFeatures, type ChannelHubOptions } from './channel-hub.js';
+export type { PeerChannelOptions } from './peer-driver.js';
 export type {
   CandidateType,
   Clock,
+  DataChannelHandlers,
+  DataChannelInit,
+  DataChannelPort,
   IceServer,
   PeerFactory,
   SelectedPath,

@@ -2,7 +2,9 @@
 // generation, and feeds their callbacks back tagged with that generation so the machine can
 // ignore a closed session's late callbacks. Failures of async calls become PEER_FAILED.
 import type { ClientActor, ClientEffect, PeerData } from './client.machine.js';
-import type { IceServer, PeerFactory, PeerHandlers, PeerSession, SelectedPath } from './ports.js';
+import type { Clock, IceServer, PeerFactory, PeerHandlers, PeerSession, SelectedPath } from './ports.js';
+import { CHAT_PROTOCOL, ChannelHub } from './channel-hub.js';
+import type { ChannelLimits } from './channels.js';
 
 /** The `peer.*` effects. */
 export type PeerEffect = Extract<ClientEffect, { type: `peer.${string}` }>;
@@ -12,6 +14,19 @@ export interface PeerDriver {
   perform(effect: PeerEffect): void;
   /** The candidate pair the newest session uses, if it can tell. */
   selectedPath(): Promise<SelectedPath | null>;
+  /** The channels of the newest session, while it exists. */
+  hub(): ChannelHub | null;
+}
+
+/** How sessions carry channels beyond chat. */
+export interface PeerChannelOptions {
+  /** This side's features (`channels`, `files`); none: chat only, as a wire-v1 client. */
+  readonly features?: readonly string[];
+  readonly clock?: Clock;
+  readonly peerWaitMs?: number;
+  readonly limits?: ChannelLimits;
+  /** A session's hub was made (before its first channel can open). */
+  readonly onHub?: (hub: ChannelHub, gen: number) => void;
 }
 
 /** A peer driver feeding `actor`. */
@@ -20,11 +35,21 @@ export function createPeerDriver(
   createPeer: PeerFactory,
   iceServers: () => readonly IceServer[],
   iceTransportPolicy: 'all' | 'relay' = 'all',
+  channels: PeerChannelOptions = {},
 ): PeerDriver {
   const sessions = new Map<number, PeerSession>();
+  const hubs = new Map<number, ChannelHub>();
   const handlersFor = (gen: number): PeerHandlers => ({
     iceCandidate: (candidate) => actor.send({ type: 'LOCAL_CANDIDATE', gen, candidate }),
-    channelOpen: () => actor.send({ type: 'CHANNEL_OPEN', gen }),
+    channelOpen: (protocol) => {
+      actor.send({ type: 'CHANNEL_OPEN', gen });
+      hubs.get(gen)?.chatOpened(protocol ?? '');
+    },
+    channel: (port) => {
+      const hub = hubs.get(gen);
+      if (hub === undefined) port.close();
+      else hub.incoming(port);
+    },
     channelMessage: (data: PeerData) => actor.send({ type: 'CHANNEL_MESSAGE', gen, data }),
     channelClose: () => actor.send({ type: 'CHANNEL_CLOSE', gen }),
     failed: (reason) => actor.send({ type: 'PEER_FAILED', gen, reason }),
@@ -61,14 +86,33 @@ export function createPeerDriver(
     async selectedPath() {
       return (await sessions.get(Math.max(...sessions.keys()))?.selectedPath?.()) ?? null;
     },
+    hub() {
+      return hubs.get(Math.max(...hubs.keys())) ?? null;
+    },
     perform(effect) {
       const gen = effect.gen;
       switch (effect.type) {
-        case 'peer.create':
-          sessions.set(gen, createPeer({ iceServers: iceServers(), iceTransportPolicy, handlers: handlersFor(gen) }));
+        case 'peer.create': {
+          const session = createPeer({ iceServers: iceServers(), iceTransportPolicy, handlers: handlersFor(gen) });
+          sessions.set(gen, session);
+          const hub = new ChannelHub(session, {
+            initiator: effect.initiator,
+            features: channels.features ?? [],
+            ...(channels.clock ? { clock: channels.clock } : {}),
+            ...(channels.peerWaitMs !== undefined ? { peerWaitMs: channels.peerWaitMs } : {}),
+            ...(channels.limits ? { limits: channels.limits } : {}),
+          });
+          hubs.set(gen, hub);
+          channels.onHub?.(hub, gen);
           return;
-        case 'peer.createDataChannel':
-          return withSession(gen, (s) => s.createDataChannel(effect.label));
+        }
+        case 'peer.createDataChannel': {
+          // a tandem client that can do more says so in chat's subprotocol; a v1 peer ignores it
+          const capable = hubs.get(gen)?.capable === true;
+          return withSession(gen, (s) =>
+            s.createDataChannel(effect.label, capable ? { protocol: CHAT_PROTOCOL } : undefined),
+          );
+        }
         case 'peer.createOffer':
           return negotiate(gen, (s) =>
             s.createOffer().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })),
@@ -80,6 +124,7 @@ export function createPeerDriver(
         case 'peer.rollback':
           return negotiate(gen, (s) => s.rollback());
         case 'peer.acceptOffer':
+          hubs.get(gen)?.remoteDescription(effect.sdp);
           return negotiate(gen, (s) =>
             s.acceptOffer(effect.sdp).then((sdp) => {
               actor.send({ type: 'REMOTE_SET', gen });
@@ -87,6 +132,7 @@ export function createPeerDriver(
             }),
           );
         case 'peer.acceptAnswer':
+          hubs.get(gen)?.remoteDescription(effect.sdp);
           return negotiate(gen, (s) =>
             s.acceptAnswer(effect.sdp).then(() => void actor.send({ type: 'REMOTE_SET', gen })),
           );
@@ -99,6 +145,8 @@ export function createPeerDriver(
           const session = sessions.get(gen);
           sessions.delete(gen);
           chains.delete(gen);
+          hubs.get(gen)?.close();
+          hubs.delete(gen);
           session?.close();
           return;
         }

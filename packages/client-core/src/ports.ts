@@ -53,9 +53,15 @@ export interface IceServer {
 export interface PeerHandlers {
   /** A local ICE candidate was gathered; `null` means gathering is complete. */
   iceCandidate(candidate: IceCandidate | null): void;
-  channelOpen(): void;
+  /** The first (chat) channel opened; `protocol` is its DCEP subprotocol (a tandem peer names itself there). */
+  channelOpen(protocol?: string): void;
   channelMessage(data: string | Uint8Array): void;
   channelClose(): void;
+  /**
+   * The peer opened another data channel (any but the first, which is chat). Only a stack with
+   * `openChannel` calls it; the channel starts without handlers.
+   */
+  channel?(port: DataChannelPort): void;
   /** The connection closed for good (not an ICE failure: that is `iceState`, and can be restarted). */
   failed(reason: string): void;
   /** The ICE connection state changed (RTCIceConnectionState); `disconnected`/`failed` ask for an ICE restart. */
@@ -65,10 +71,51 @@ export interface PeerHandlers {
 /** RTCIceConnectionState. */
 export type IceConnectionState = 'new' | 'checking' | 'connected' | 'completed' | 'disconnected' | 'failed' | 'closed';
 
-/** One WebRTC peer connection with at most one data channel. */
+/** How a data channel is opened (RTCDataChannelInit, as far as tandem passes it on). */
+export interface DataChannelInit {
+  /** In order (default true). */
+  readonly ordered?: boolean;
+  /** Partial reliability: give up after this many retransmissions. */
+  readonly maxRetransmits?: number;
+  /** Partial reliability: give up after this many milliseconds. */
+  readonly maxPacketLifeTime?: number;
+  /** The DCEP subprotocol. */
+  readonly protocol?: string;
+}
+
+/** Callbacks of one data channel. */
+export interface DataChannelHandlers {
+  open(): void;
+  message(data: string | Uint8Array): void;
+  /** The buffered amount fell to or below `bufferedAmountLowThreshold`. */
+  bufferedAmountLow(): void;
+  close(): void;
+}
+
+/** One data channel of a stack, as thin as RTCDataChannel (the port a tandem channel wraps). */
+export interface DataChannelPort {
+  readonly label: string;
+  readonly protocol: string;
+  readonly readyState: 'connecting' | 'open' | 'closing' | 'closed';
+  /** Bytes queued in the stack, not yet handed to the network. */
+  readonly bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  /** Throws when the channel is not open. */
+  send(data: string | Uint8Array): void;
+  close(): void;
+  /** Set (or, with null, detach) the callbacks; a channel that is already open gets `open` once set. */
+  setHandlers(handlers: DataChannelHandlers | null): void;
+}
+
+/** One WebRTC peer connection: the chat channel, and more channels where the stack has `openChannel`. */
 export interface PeerSession {
-  /** Initiator only: create the data channel (before the offer). */
-  createDataChannel(label: string): void;
+  /** Initiator only: create the (chat) data channel, before the offer. */
+  createDataChannel(label: string, init?: DataChannelInit): void;
+  /**
+   * Open another data channel on the connected session (SCTP needs no renegotiation once the
+   * first channel is up). Stacks without it carry chat only.
+   */
+  openChannel?(label: string, init?: DataChannelInit): DataChannelPort;
   /** Create an offer and set it as the local description; resolves to its SDP. */
   createOffer(): Promise<string>;
   /** Set a remote offer, create and set the answer; resolves to the answer's SDP. */

@@ -3,7 +3,15 @@
 // only after an offer, candidates only from the peer described), and a transport to a
 // server-core MemoryServer. Deliveries go through microtasks, like a real event loop.
 import type { IceCandidate } from '@tandem/protocol';
-import type { PeerFactory, PeerHandlers, PeerSession, TransportFactory } from './ports.js';
+import type {
+  DataChannelHandlers,
+  DataChannelInit,
+  DataChannelPort,
+  PeerFactory,
+  PeerHandlers,
+  PeerSession,
+  TransportFactory,
+} from './ports.js';
 
 /** Counters that let tests check the fake peers were used correctly. */
 export interface FakeNetworkStats {
@@ -15,6 +23,23 @@ export interface FakeNetworkStats {
   /** Candidates naming a peer other than the one described (late ones from a former pairing). */
   foreignCandidates: number;
   duplicateCandidates: number;
+  /** Data channels opened beyond chat, and the labels they had. */
+  channelsOpened: number;
+  channelLabels: string[];
+  /** The most bytes any one channel held in its send buffer. */
+  maxBufferedAmount: number;
+}
+
+/** Options of a fake network. */
+export interface FakeNetworkOptions {
+  /** false puts candidates in the SDP, like aiortc. Default true. */
+  trickle?: boolean;
+  /** false: peers carry chat only (no `openChannel`), like a stack without it. Default true. */
+  channels?: boolean;
+  /** The `a=max-message-size` peers state (and enforce on what they receive); default 262 144, as Chromium. */
+  maxMessageSize?: number;
+  /** Bytes one delivery turn (a macrotask) moves per channel: the link's speed. Default 256 KiB. */
+  bytesPerTurn?: number;
 }
 
 let tokens = 0;
@@ -33,11 +58,17 @@ export class FakeNetwork {
     candidatesBeforeRemote: 0,
     foreignCandidates: 0,
     duplicateCandidates: 0,
+    channelsOpened: 0,
+    channelLabels: [],
+    maxBufferedAmount: 0,
   };
-  constructor(readonly options: { trickle?: boolean } = {}) {}
+  constructor(readonly options: FakeNetworkOptions = {}) {}
   /** A PeerFactory for createTandemClient; `trickle: false` puts candidates in the SDP like aiortc. */
   readonly createPeer: PeerFactory = ({ handlers }) => {
-    const p = new FakePeer(this, handlers, this.options.trickle ?? true);
+    const p =
+      this.options.channels === false
+        ? new FakePeer(this, handlers, this.options.trickle ?? true)
+        : new ChannelFakePeer(this, handlers, this.options.trickle ?? true);
     this.peers.set(p.token, p);
     this.stats.created++;
     return p;
@@ -62,6 +93,10 @@ export class FakePeer implements PeerSession {
   /** Offers, answers, ICE restarts and rollbacks this peer went through. */
   readonly history: string[] = [];
   private hasChannel = false;
+  /** The chat channel's DCEP subprotocol, as its creator set it. */
+  chatProtocol = '';
+  /** This peer's extra data channels. */
+  protected readonly channels = new Set<FakeChannel>();
   private described = false;
   private remote: string | null = null;
   private remoteCandidates = new Set<string>();
@@ -72,14 +107,15 @@ export class FakePeer implements PeerSession {
   private readonly held: (string | Uint8Array)[] = [];
   private handlers: PeerHandlers | null;
   constructor(
-    private readonly net: FakeNetwork,
+    protected readonly net: FakeNetwork,
     handlers: PeerHandlers,
     private readonly trickle: boolean,
   ) {
     this.handlers = handlers;
   }
-  createDataChannel(): void {
+  createDataChannel(_label: string, init?: DataChannelInit): void {
     this.hasChannel = true;
+    this.chatProtocol = init?.protocol ?? '';
   }
   async createOffer(): Promise<string> {
     if (!this.hasChannel) throw new Error('fake: offer without a data channel has nothing to negotiate');
@@ -143,6 +179,7 @@ export class FakePeer implements PeerSession {
     this.closed = true;
     this.net.stats.closed++;
     this.handlers = null; // detach: nothing fires after close
+    for (const c of [...this.channels]) c.close();
     if (this.open) {
       this.open = false;
       const other = this.other();
@@ -170,12 +207,14 @@ export class FakePeer implements PeerSession {
     this.gather();
     return this.sdp('offer');
   }
-  private other(): FakePeer | undefined {
+  protected other(): FakePeer | undefined {
     return this.remote === null ? undefined : this.net.peers.get(this.remote);
   }
   private sdp(role: string): string {
     const cands = this.trickle ? '' : `a=candidate:fake ${this.token} ${this.iceGen}1\r\n`;
-    return `v=0\r\no=fake ${this.token} ${role}\r\na=ice-gen:${this.iceGen}\r\n${cands}`;
+    const max =
+      this.net.options.maxMessageSize === undefined ? '' : `a=max-message-size:${this.net.options.maxMessageSize}\r\n`;
+    return `v=0\r\no=fake ${this.token} ${role}\r\na=ice-gen:${this.iceGen}\r\n${cands}${max}`;
   }
   /** Set the remote description; returns its ICE generation. */
   private setRemote(sdp: string, role: string): number {
@@ -222,8 +261,121 @@ export class FakePeer implements PeerSession {
     this.net.stats.opened++;
     this.handlers?.iceState('connected');
     other.handlers?.iceState('connected');
-    this.handlers?.channelOpen();
-    other.handlers?.channelOpen();
+    const protocol = this.chatProtocol || other.chatProtocol;
+    this.handlers?.channelOpen(protocol);
+    other.handlers?.channelOpen(protocol);
+  }
+
+  /** The handlers, for the channel subclass. */
+  protected get peerHandlers(): PeerHandlers | null {
+    return this.handlers;
+  }
+  /** Whether this peer's path is down (messages wait). */
+  get pathIsDown(): boolean {
+    return this.net.pathDown.has(this.token);
+  }
+}
+
+/** A fake peer that also opens data channels beyond chat, with a send buffer that drains at the link's speed. */
+export class ChannelFakePeer extends FakePeer implements PeerSession {
+  openChannel(label: string, init: DataChannelInit = {}): DataChannelPort {
+    if (!this.open) throw new Error('InvalidStateError: the SCTP association is not up');
+    const other = this.other() as ChannelFakePeer | undefined;
+    if (other === undefined || other.closed) throw new Error('InvalidStateError: no peer');
+    const mine = new FakeChannel(this.net, this, label, init.protocol ?? '');
+    const theirs = new FakeChannel(this.net, other, label, init.protocol ?? '');
+    mine.remote = theirs;
+    theirs.remote = mine;
+    this.channels.add(mine);
+    other.channels.add(theirs);
+    this.net.stats.channelsOpened++;
+    this.net.stats.channelLabels.push(label);
+    queueMicrotask(() => {
+      if (theirs.readyState === 'closed') return;
+      const handlers = other.peerHandlers;
+      if (handlers?.channel === undefined) return theirs.close();
+      handlers.channel(theirs);
+      queueMicrotask(() => {
+        mine.opened();
+        theirs.opened();
+      });
+    });
+    return mine;
+  }
+  /** Forget a closed channel. */
+  dropChannel(c: FakeChannel): void {
+    this.channels.delete(c);
+  }
+}
+
+/** One end of a fake data channel. */
+export class FakeChannel implements DataChannelPort {
+  readyState: DataChannelPort['readyState'] = 'connecting';
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  remote: FakeChannel | null = null;
+  private handlers: DataChannelHandlers | null = null;
+  private readonly queue: (string | Uint8Array)[] = [];
+  private pumping = false;
+  constructor(
+    private readonly net: FakeNetwork,
+    private readonly owner: ChannelFakePeer,
+    readonly label: string,
+    readonly protocol: string,
+  ) {}
+  setHandlers(handlers: DataChannelHandlers | null): void {
+    this.handlers = handlers;
+    if (handlers !== null && this.readyState === 'open') queueMicrotask(() => this.handlers?.open());
+  }
+  opened(): void {
+    if (this.readyState !== 'connecting') return;
+    this.readyState = 'open';
+    this.handlers?.open();
+  }
+  send(data: string | Uint8Array): void {
+    if (this.readyState !== 'open') throw new Error('InvalidStateError: data channel is not open');
+    const size = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : data.byteLength;
+    const max = this.net.options.maxMessageSize ?? 262_144;
+    if (size > max) throw new TypeError(`fake: a ${size}-byte message is over the peer's max-message-size ${max}`);
+    this.bufferedAmount += size;
+    this.net.stats.maxBufferedAmount = Math.max(this.net.stats.maxBufferedAmount, this.bufferedAmount);
+    this.queue.push(typeof data === 'string' ? data : data.slice());
+    this.schedule();
+  }
+  close(): void {
+    if (this.readyState === 'closed') return;
+    this.readyState = 'closed';
+    this.queue.length = 0;
+    this.bufferedAmount = 0;
+    this.owner.dropChannel(this);
+    const h = this.handlers;
+    this.handlers = null;
+    h?.close();
+    const remote = this.remote;
+    if (remote !== null) queueMicrotask(() => remote.close());
+  }
+  /** Deliver at the link's speed: one turn (a macrotask) moves `bytesPerTurn`; nothing moves while the path is down. */
+  private schedule(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    setTimeout(() => {
+      this.pumping = false;
+      if (this.readyState !== 'open') return;
+      if (this.owner.pathIsDown) return this.schedule();
+      let budget = this.net.options.bytesPerTurn ?? 256 * 1024;
+      const before = this.bufferedAmount;
+      while (this.queue.length > 0 && budget > 0) {
+        const data = this.queue.shift()!;
+        const size = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : data.byteLength;
+        budget -= size;
+        this.bufferedAmount -= size;
+        const remote = this.remote;
+        if (remote !== null && remote.readyState === 'open') remote.handlers?.message(data);
+      }
+      if (before > this.bufferedAmountLowThreshold && this.bufferedAmount <= this.bufferedAmountLowThreshold)
+        this.handlers?.bufferedAmountLow();
+      if (this.queue.length > 0) this.schedule();
+    }, 0);
   }
 }
 
