@@ -64,6 +64,7 @@ export class ChannelHub {
   private waiting: unknown = null;
   private remoteMax = 65_536;
   private closed = false;
+  private readonly closeListeners: (() => void)[] = [];
   private readonly clock: Clock;
 
   constructor(
@@ -71,6 +72,11 @@ export class ChannelHub {
     private readonly options: ChannelHubOptions,
   ) {
     this.clock = options.clock ?? realClock;
+  }
+
+  /** Whether this side offered (and opened chat). */
+  get initiator(): boolean {
+    return this.options.initiator;
   }
 
   /** The peer's features once known, else null. */
@@ -191,10 +197,16 @@ export class ChannelHub {
     return channel;
   }
 
+  /** Call `listener` when the session's channels close. */
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
   /** Close every channel (the session ended). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const l of this.closeListeners.splice(0)) l();
     if (this.waiting !== null) this.clock.clearTimeout(this.waiting);
     for (const c of [...this.channels]) c.close();
     for (const port of this.early.splice(0)) port.close();

@@ -27,6 +27,7 @@ import { createPeerDriver, type PeerEffect } from './peer-driver.js';
 import { ChannelError, type ChannelLimits, type TandemChannel } from './channels.js';
 import type { ChannelHub, PeerFeatures } from './channel-hub.js';
 import type { DataChannelInit } from './ports.js';
+import { FileTransfers, type FileSource, type FilesOptions, type OfferHandler, type Transfer } from './files.js';
 
 /** Options of a tandem client. */
 export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
@@ -59,6 +60,13 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
   channelLimits?: ChannelLimits;
   /** How long an initiator waits, once chat is open, for a tandem peer to say so. Default 3 000 ms. */
   peerWaitMs?: number;
+  /** File transfer settings (window, chunk size, hasher, identity for resumes). */
+  files?: FilesOptions;
+  /**
+   * Decides on each file the peer offers: `{ accept: sink }` or `{ decline: reason }`. Default:
+   * decline every offer (a client takes files only when its app says where they go).
+   */
+  onFileOffer?: OfferHandler;
 }
 
 /** A coarse, human-facing summary of where the client is. */
@@ -72,7 +80,9 @@ export type TandemClientEvent =
   /** The peer opened a channel for the app. */
   | { type: 'channel'; channel: TandemChannel }
   /** What the peer of the current call turned out to be (once per call, soon after chat opens). */
-  | { type: 'peerFeatures'; peerId: string; tandem: boolean; features: readonly string[] };
+  | { type: 'peerFeatures'; peerId: string; tandem: boolean; features: readonly string[] }
+  /** A file transfer began (sent by this side, or offered by the peer). */
+  | { type: 'transfer'; transfer: Transfer };
 
 type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClientEvent, { type: T }>) => void;
 
@@ -96,6 +106,14 @@ export interface TandemClient {
    * with no call).
    */
   channel(label: string, init?: DataChannelInit, limits?: ChannelLimits): Promise<TandemChannel>;
+  /**
+   * Send a file to the peer of the current call (a tandem peer that takes files). The transfer
+   * reports progress and ends `done` once the receiver has checked the SHA-256 of what it wrote.
+   * Sending the same file to the same peer after a cut resumes from what it holds.
+   */
+  sendFile(source: FileSource): Transfer;
+  /** Transfers in flight in the current call. */
+  readonly transfers: readonly Transfer[];
   /** What the peer of the current call is, once known (null before, or with no call). */
   readonly peer: PeerFeatures | null;
   /** Close the peer and the signaling socket; idempotent. */
@@ -131,8 +149,18 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     features = ['channels', 'files'],
     channelLimits,
     peerWaitMs,
+    files: filesOptions,
+    onFileOffer = () => ({ decline: 'this client takes no files' }),
     ...input
   } = options;
+  // one identity for resumes across this client's calls
+  const fileSettings: FilesOptions = {
+    ...filesOptions,
+    identity:
+      filesOptions?.identity ??
+      Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''),
+  };
+  const transfers = new Map<ChannelHub, FileTransfers>();
   const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
   const listeners = new Map<string, Set<(e: TandemClientEvent) => void>>();
   const notify = (event: TandemClientEvent) => {
@@ -156,6 +184,19 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
           const peerId = actor.getSnapshot().context.peerId;
           if (peerId !== null) notify({ type: 'peerFeatures', peerId, ...peer });
         });
+        if (!features.includes('files')) return;
+        const files = new FileTransfers(
+          hub,
+          onFileOffer,
+          (transfer) => notify({ type: 'transfer', transfer }),
+          fileSettings,
+        );
+        transfers.set(hub, files);
+        hub.onClose(() => {
+          files.close();
+          transfers.delete(hub);
+        });
+        files.start(hub.initiator);
       },
     },
   );
@@ -195,6 +236,20 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     },
     get peer() {
       return peers.hub()?.peer ?? null;
+    },
+    sendFile: (source) => {
+      const hub = peers.hub();
+      const files = hub === null ? undefined : transfers.get(hub);
+      if (files === undefined)
+        return FileTransfers.refused(
+          source,
+          hub === null ? 'not in a call: pair first' : 'this client does not send files',
+        );
+      return files.send(source);
+    },
+    get transfers() {
+      const hub = peers.hub();
+      return (hub === null ? undefined : transfers.get(hub))?.active ?? [];
     },
     close: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning

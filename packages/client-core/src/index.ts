@@ -40,6 +40,24 @@ export {
 } from './channels.js';
 export { ChannelHub, CHAT_PROTOCOL, CONTROL_LABEL, type PeerFeatures, type ChannelHubOptions } from './channel-hub.js';
 export type { PeerChannelOptions } from './peer-driver.js';
+export {
+  FileTransfers,
+  FILES_LABEL,
+  FILE_DATA_PREFIX,
+  nobleSha256,
+  numberedName,
+  safeFileName,
+  type FileOffer,
+  type FileSink,
+  type FileSource,
+  type FilesOptions,
+  type Hasher,
+  type HasherFactory,
+  type OfferDecision,
+  type OfferHandler,
+  type Transfer,
+  type TransferEvent,
+} from './files.js';
 export type {
   CandidateType,
   Clock,

@@ -12,6 +12,14 @@ import type {
   PeerSession,
   TransportFactory,
 } from './ports.js';
+import {
+  numberedName,
+  safeFileName,
+  type FileOffer,
+  type FileSink,
+  type FileSource,
+  type OfferHandler,
+} from './files.js';
 
 /** Counters that let tests check the fake peers were used correctly. */
 export interface FakeNetworkStats {
@@ -457,4 +465,63 @@ export function memoryTransport(
     };
   };
   return { factory, sockets, refuse, tokens };
+}
+
+/** An in-memory file store for tests: saved files by name, parts kept for resumes by (hash, size, sender). */
+export function memoryFileStore(options: { maxFileSize?: number; slowWrites?: boolean } = {}): {
+  decide: OfferHandler;
+  saved: Map<string, Uint8Array>;
+  parts: Map<string, Uint8Array>;
+  offers: FileOffer[];
+} {
+  const saved = new Map<string, Uint8Array>();
+  const parts = new Map<string, Uint8Array>();
+  const offers: FileOffer[] = [];
+  const decide: OfferHandler = (offer) => {
+    offers.push(offer);
+    if (offer.size > (options.maxFileSize ?? Infinity)) return { decline: 'too large' };
+    const key = `${offer.sha256}:${offer.size}:${offer.from}`;
+    let part = parts.get(key) ?? new Uint8Array(0);
+    parts.set(key, part);
+    const tick = () => (options.slowWrites ? new Promise((r) => setTimeout(r, 1)) : Promise.resolve());
+    const sink: FileSink = {
+      held: part.byteLength,
+      readHeld: async (offset, length) => part.slice(offset, offset + length),
+      truncate: async () => {
+        part = new Uint8Array(0);
+        parts.set(key, part);
+      },
+      write: async (bytes) => {
+        await tick();
+        const next = new Uint8Array(part.byteLength + bytes.byteLength);
+        next.set(part);
+        next.set(bytes, part.byteLength);
+        part = next;
+        parts.set(key, part);
+      },
+      commit: async () => {
+        const base = safeFileName(offer.name);
+        let n = 0;
+        while (saved.has(numberedName(base, n))) n++;
+        saved.set(numberedName(base, n), part);
+        parts.delete(key);
+        return numberedName(base, n);
+      },
+      abort: async (keep) => {
+        if (!keep) parts.delete(key);
+      },
+    };
+    return { accept: sink };
+  };
+  return { decide, saved, parts, offers };
+}
+
+/** A file source over bytes in memory. */
+export function memoryFileSource(name: string, bytes: Uint8Array, type = ''): FileSource {
+  return {
+    name,
+    size: bytes.byteLength,
+    type,
+    read: async (offset, length) => bytes.slice(offset, offset + length),
+  };
 }
