@@ -125,7 +125,7 @@ export async function startServer(
 export async function startClient(
   url: string,
   args: string[] = [],
-  options: { netns?: string } = {},
+  options: { netns?: string; env?: Record<string, string> } = {},
 ): Promise<{ client: Proc; id: string }> {
   const client = start('tandem-client', ['--url', url, ...args], options);
   const m = await client.waitFor(/\*\*\* Your Client ID: (\S+) \*\*\*/);

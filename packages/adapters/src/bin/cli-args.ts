@@ -68,3 +68,13 @@ export const list = (v: string, previous: string[] = []): string[] => [
     .map((x) => x.trim())
     .filter(Boolean),
 ];
+
+/** A size in bytes, with an optional unit: `1048576`, `64K`, `512M`, `2G` (powers of 1024). */
+export const byteSize = (v: string): number => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?)?\s*$/i.exec(v);
+  if (m === null) throw new InvalidArgumentError(`not a size: ${v} (e.g. 500M or 2G)`);
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  const bytes = Math.floor(Number(m[1]) * 1024 ** (unit === undefined ? 0 : 'kmgt'.indexOf(unit) + 1));
+  if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError(`too large: ${v}`);
+  return bytes;
+};

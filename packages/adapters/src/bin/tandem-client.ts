@@ -1,11 +1,22 @@
 #!/usr/bin/env node
 // tandem-client: show your key or connect to another one, then chat over a WebRTC data channel.
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_URL } from '@tandem/protocol';
-import { createTandemClient, plainWords, unreachableWords } from '@tandem/client-core';
-import { urlOf, versionLine } from './cli-args.js';
+import {
+  createTandemClient,
+  plainWords,
+  unreachableWords,
+  type FileOffer,
+  type OfferDecision,
+  type Transfer,
+} from '@tandem/client-core';
+import { byteSize, urlOf, versionLine } from './cli-args.js';
+import { nodeFileSource, nodeFileStore, nodeSha256 } from '../files.js';
 import { wsTransport } from '../ws.js';
 import { weriftPeerFactory } from '../werift.js';
 
@@ -52,6 +63,18 @@ const program = new Command('tandem-client')
   )
   .addOption(
     new Option(
+      '--download-dir <dir>',
+      'take files the peer sends into this folder without asking (up to --max-file-size); without it, a terminal is asked and anything else declines',
+    ).env('TANDEM_DOWNLOAD_DIR'),
+  )
+  .addOption(
+    new Option('--max-file-size <size>', 'largest file taken (e.g. 500M, 2G)')
+      .default(2 * 1024 ** 3, '2G')
+      .argParser(byteSize),
+  )
+  .addOption(new Option('--send <path>', 'send this file as soon as the call is open (like /send)'))
+  .addOption(
+    new Option(
       '--ignore-pings',
       'do not answer pings and do not resume: behave like a dead client (to test a server timeout)',
     ).hideHelp(),
@@ -66,6 +89,9 @@ const opts = program.opts<{
   resume: boolean;
   token?: string;
   tokenFile?: string;
+  downloadDir?: string;
+  maxFileSize: number;
+  send?: string;
 }>();
 if (opts.token !== undefined && opts.tokenFile !== undefined)
   program.error('error: give the token once: --token or --token-file');
@@ -80,7 +106,102 @@ const token =
           throw new Error(`cannot read --token-file: ${(err as Error).message}`);
         }
       };
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = (line: string) => {
+  progress.clear();
+  process.stdout.write(`${line}\n`);
+  progress.draw();
+};
+
+/** One status line on stderr while files move, when it is a terminal (bytes, MiB/s, ETA). */
+const progress = (() => {
+  const tty = process.stderr.isTTY === true;
+  const shown = new Map<Transfer, { start: number; from: number }>();
+  let line = '';
+  const mib = (n: number) => (n / 1048576).toFixed(1);
+  const render = () => {
+    const now = Date.now();
+    return [...shown]
+      .map(([t, { start, from }]) => {
+        const rate = (t.bytes - from) / Math.max(0.001, (now - start) / 1000);
+        const eta = rate > 0 ? Math.ceil((t.size - t.bytes) / rate) : null;
+        const pct = t.size === 0 ? 100 : Math.floor((t.bytes / t.size) * 100);
+        return `${t.direction === 'send' ? '↑' : '↓'} ${t.name} ${pct}% ${mib(t.bytes)}/${mib(t.size)} MiB ${mib(rate)} MiB/s${eta === null ? '' : ` ETA ${eta} s`}`;
+      })
+      .join(' | ');
+  };
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    track(t: Transfer) {
+      if (!tty) return;
+      shown.set(t, { start: Date.now(), from: t.bytes });
+      timer ??= setInterval(() => {
+        this.clear();
+        this.draw();
+      }, 250);
+      const forget = () => {
+        this.clear();
+        shown.delete(t);
+        if (shown.size === 0 && timer !== null) {
+          clearInterval(timer);
+          timer = null;
+        }
+        this.draw();
+      };
+      t.on('done', forget);
+      t.on('failed', forget);
+    },
+    clear() {
+      if (tty && line !== '') process.stderr.write('\r\x1b[2K');
+      line = '';
+    },
+    draw() {
+      if (!tty || shown.size === 0) return;
+      line = render().slice(0, Math.max(20, (process.stderr.columns ?? 80) - 1));
+      process.stderr.write(line);
+    },
+  };
+})();
+
+/** This user's identity for file resumes, kept across runs so a file sent again after a restart resumes too. */
+async function fileIdentity(): Promise<string> {
+  const dir = join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'tandem');
+  const file = join(dir, 'file-identity');
+  try {
+    const kept = (await readFile(file, 'utf8')).trim();
+    if (/^[0-9a-f]{32}$/.test(kept)) return kept;
+  } catch {
+    // none yet
+  }
+  const fresh = randomBytes(16).toString('hex');
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(file, fresh, { mode: 0o600 });
+  } catch {
+    // a read-only home: resumes then work within this run only
+  }
+  return fresh;
+}
+
+const downloadDir = opts.downloadDir === undefined ? undefined : resolve(opts.downloadDir);
+if (downloadDir !== undefined) {
+  const isDir = await stat(downloadDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir)
+    program.error(`error: option '--download-dir <dir>' argument '${opts.downloadDir}' is invalid. not a folder`);
+}
+const store = nodeFileStore({ dir: downloadDir ?? process.cwd(), maxFileSize: opts.maxFileSize });
+/** Offers waiting for a y/n on the terminal, oldest first. */
+const asking: { offer: FileOffer; answer: (yes: boolean) => void }[] = [];
+const onFileOffer = async (offer: FileOffer): Promise<OfferDecision> => {
+  if (downloadDir !== undefined) return store.decide(offer);
+  if (!process.stdin.isTTY) return { decline: 'this client takes files only with --download-dir' };
+  if (offer.size > opts.maxFileSize) return store.decide(offer); // declined with the reason
+  out(`*** ${offer.name} (${offer.size} bytes) offered: take it into ${process.cwd()}? [y/N] ***`);
+  const yes = await new Promise<boolean>((answer) => asking.push({ offer, answer }));
+  return yes ? store.decide(offer) : { decline: 'declined by the user' };
+};
 
 out(`Connecting to ${opts.url}...`);
 const client = createTandemClient({
@@ -93,7 +214,33 @@ const client = createTandemClient({
   answersControlPings: !opts.ignorePings,
   resume: opts.resume && !opts.ignorePings,
   ...(token !== undefined ? { token } : {}),
+  files: { createHash: nodeSha256, identity: await fileIdentity() },
+  onFileOffer,
 });
+client.on('transfer', ({ transfer }) => {
+  progress.track(transfer);
+  if (transfer.direction === 'receive')
+    transfer.on('done', ({ name, size, sha256, resumedFrom }) => {
+      if (resumedFrom > 0) out(`*** Resumed ${name} at ${resumedFrom} bytes (a part kept from an earlier try) ***`);
+      out(`*** Received ${name} (${size} bytes, sha256 ${sha256}) ***`);
+    });
+  else transfer.on('done', ({ size }) => out(`*** Sent ${transfer.name} (${size} bytes) ***`));
+  transfer.on('failed', ({ reason }) => out(`*** Transfer failed: ${transfer.name}: ${reason} ***`));
+});
+/** Send a file from disk (the path is relative to the current folder). */
+async function sendFile(path: string): Promise<void> {
+  let source;
+  try {
+    source = await nodeFileSource(resolve(path));
+  } catch (err) {
+    return out(
+      `*** Transfer failed: ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message} ***`,
+    );
+  }
+  out(`*** Sending ${source.name} (${source.size} bytes)... ***`);
+  client.sendFile(source);
+}
+let sendOnOpen = opts.send ?? null;
 /** `--pair` is asked once, as soon as the server assigned our ID. */
 let pairOnRegister = opts.pair ?? null;
 client.on('id', ({ id }) => {
@@ -107,6 +254,11 @@ client.on('id', ({ id }) => {
 client.on('paired', ({ peerId, initiator }) => out(`*** Paired with ${peerId}! (initiator=${initiator}) ***`));
 client.on('open', () => {
   out('*** Data channel opened! Type a message and press Enter. ***');
+  if (sendOnOpen !== null) {
+    const path = sendOnOpen;
+    sendOnOpen = null;
+    void sendFile(path);
+  }
   // which path the call took: host (direct), srflx (through a NAT, via STUN), relay (through TURN)
   void client.selectedPath().then((path) => {
     if (path !== null)
@@ -149,24 +301,41 @@ client.on('resumed', () => out('*** Signaling resumed. ***'));
 client.on('pathLost', () => out('*** Connection path lost; restarting ICE... ***'));
 client.on('pathRestored', () => out('*** Connection path restored. ***'));
 
-const commands: Record<string, { help: string; run: () => void }> = {
+const commands: Record<string, { help: string; run: (rest: string) => void }> = {
   '/help': { help: 'list these commands', run: () => help() },
+  '/send': {
+    help: 'send a file: /send PATH (relative to this folder, no quoting)',
+    run: (rest) => {
+      if (rest === '') return out('Usage: /send PATH');
+      if (client.status !== 'open') return out('Not connected to a peer: connect first, then /send.');
+      void sendFile(rest);
+    },
+  },
   '/leave': { help: 'end this connection; you keep your key and can connect again', run: () => client.leave() },
   '/quit': { help: 'close the chat and exit (as Ctrl+C does)', run: () => stop() },
 };
 const help = () => {
   out('Type a key to connect, or a message once connected. Commands:');
   for (const [name, c] of Object.entries(commands)) out(`  ${name.padEnd(6)} ${c.help}`);
+  out('  //...  send a line that starts with /');
 };
 const rl = createInterface({ input: process.stdin, terminal: false });
 rl.on('line', (raw) => {
-  const line = raw.trim();
+  let line = raw.trim();
   if (line === '') return;
-  // a line starting with / is a command, never chat or a key
-  if (line.startsWith('/')) {
-    const command = commands[line.split(/\s/)[0]!];
-    if (command === undefined) return out(`Unknown command ${line.split(/\s/)[0]}; /help lists them.`);
-    return command.run();
+  // an offer waiting on the terminal takes the next y/n
+  const ask = asking[0];
+  if (ask !== undefined && /^(y|yes|n|no)$/i.test(line)) {
+    asking.shift();
+    return ask.answer(/^y/i.test(line));
+  }
+  // a line starting with / is a command, never chat or a key; // sends a literal /
+  if (line.startsWith('//')) line = line.slice(1);
+  else if (line.startsWith('/')) {
+    const name = line.split(/\s/)[0]!;
+    const command = commands[name];
+    if (command === undefined) return out(`Unknown command ${name}; /help lists them.`);
+    return command.run(line.slice(name.length).trim());
   }
   switch (client.status) {
     case 'open':
