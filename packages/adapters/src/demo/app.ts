@@ -7,8 +7,11 @@ import {
   type ClientErrorCode,
   type ClientPublicEvent,
   type ClientStatus,
+  type FileOffer,
+  type OfferDecision,
+  type Transfer,
 } from '@tandem/client-core';
-import { browserPeerFactory, browserTransport } from '../browser.js';
+import { browserFileSource, browserFileStore, browserPeerFactory, browserTransport } from '../browser.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLSpanElement>('status');
@@ -23,6 +26,11 @@ const message = $<HTMLInputElement>('message');
 const send = $<HTMLButtonElement>('send');
 const shareLink = $<HTMLAnchorElement>('share-link');
 const leaveBtn = $<HTMLButtonElement>('leave');
+const sendFileBtn = $<HTMLButtonElement>('send-file');
+const fileInput = $<HTMLInputElement>('file-input');
+const filesHint = $<HTMLSpanElement>('files-hint');
+const transfersBox = $<HTMLDivElement>('transfers');
+const dropZone = $<HTMLDivElement>('drop-zone');
 
 /** What the status line shows: the client's own status, plus "your peer left" until the next pairing. */
 type UiState =
@@ -63,6 +71,12 @@ const render = () => {
   connectBtn.disabled = s !== 'registered';
   message.disabled = send.disabled = s !== 'open';
   leaveBtn.disabled = s !== 'open' && s !== 'negotiating';
+  const takesFiles = s === 'open' && client.peer?.features.includes('files') === true;
+  sendFileBtn.disabled = !takesFiles;
+  filesHint.textContent =
+    s === 'open' && client.peer !== null && !takesFiles
+      ? 'your peer cannot take files (it only chats)'
+      : 'or drop files on the page';
   if (s === 'open') message.focus();
 };
 const note = (text: string, cls: 'me' | 'peer' | 'note') => {
@@ -115,10 +129,22 @@ const fragment = new URLSearchParams(location.hash.slice(1));
 const token = fragment.get('token') ?? undefined;
 let pairOnOpen = fragment.get('pair')?.trim() || null;
 if (token !== undefined || pairOnOpen !== null) history.replaceState(null, '', location.pathname + location.search);
+const store = browserFileStore();
+/** Offers waiting for Accept/Decline, by transfer id. */
+const asking = new Map<string, (yes: boolean) => void>();
+const onFileOffer = async (offer: FileOffer): Promise<OfferDecision> => {
+  const yes = await new Promise<boolean>((resolve) => {
+    asking.set(offer.id, resolve);
+    rowOf(offer.id)?.showChoice(offer);
+  });
+  asking.delete(offer.id);
+  return yes ? store.decide(offer) : { decline: 'declined by the user' };
+};
 const client = createTandemClient({
   url: wsUrl,
   transport: browserTransport,
   createPeer: browserPeerFactory,
+  onFileOffer,
   ...(token !== undefined ? { token } : {}),
 });
 // for people poking at it in devtools
@@ -162,6 +188,123 @@ client.on('pathLost', () => note('direct connection lost; restarting ICE…', 'n
 client.on('pathRestored', () => note('direct connection restored', 'note'));
 client.on('resumed', () => note('signaling resumed', 'note'));
 client.on('dropped', ({ count }) => note(`${count} message(s) dropped: the send queue was full`, 'note'));
+
+client.on('peerFeatures', render);
+
+/** One transfer's row: name, progress bar, speed, then the SHA-256 and a download link (or the reason it failed). */
+interface Row {
+  showChoice(offer: FileOffer): void;
+}
+const rows = new Map<string, Row>();
+const rowOf = (id: string) => rows.get(id);
+const mib = (n: number) => (n / 1048576).toFixed(1);
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text = '') => {
+  const e = document.createElement(tag);
+  e.className = cls;
+  e.textContent = text;
+  return e;
+};
+client.on('transfer', ({ transfer }) => {
+  const box = el('div', 'transfer');
+  box.dataset['id'] = transfer.id;
+  box.dataset['direction'] = transfer.direction;
+  box.dataset['state'] = transfer.state;
+  const top = el('div', 'line');
+  const name = el('span', 'name', `${transfer.direction === 'send' ? '↑' : '↓'} ${transfer.name}`);
+  const bar = el('progress', 'bar');
+  bar.max = Math.max(1, transfer.size);
+  bar.value = 0;
+  const speed = el('span', 'speed', transfer.direction === 'send' ? 'waiting for your peer…' : '');
+  const cancel = el('button', 'cancel', 'Cancel');
+  cancel.type = 'button';
+  cancel.onclick = () => transfer.cancel('cancelled');
+  top.append(name, bar, speed, cancel);
+  const detail = el('div', 'detail');
+  box.append(top, detail);
+  transfersBox.append(box);
+  let started = 0;
+  let from = 0;
+  const set = (state: Transfer['state']) => (box.dataset['state'] = state);
+  transfer.on('progress', ({ bytes, size }) => {
+    if (started === 0) {
+      started = performance.now();
+      from = bytes;
+    }
+    set(transfer.state);
+    bar.value = bytes;
+    const rate = (bytes - from) / Math.max(0.001, (performance.now() - started) / 1000);
+    const eta = rate > 0 ? Math.ceil((size - bytes) / rate) : null;
+    speed.textContent = `${mib(bytes)}/${mib(size)} MiB · ${mib(rate)} MiB/s${eta === null ? '' : ` · ${eta} s left`}`;
+  });
+  transfer.on('done', ({ name: saved, size, sha256, resumedFrom }) => {
+    set('done');
+    bar.value = bar.max;
+    cancel.remove();
+    speed.textContent = `${size} bytes${resumedFrom > 0 ? ` (resumed at ${resumedFrom})` : ''}`;
+    detail.replaceChildren(el('div', 'sha256', `sha256 ${sha256}`));
+    if (transfer.direction === 'receive') {
+      const blob = store.saved(saved);
+      if (blob !== undefined) {
+        const a = el('a', 'download', `Save ${saved}`);
+        a.href = URL.createObjectURL(blob);
+        a.download = saved;
+        detail.append(a);
+      }
+      note(`received ${saved}`, 'note');
+    } else note(`sent ${transfer.name}`, 'note');
+  });
+  transfer.on('failed', ({ reason }) => {
+    set('failed');
+    cancel.remove();
+    speed.textContent = '';
+    detail.textContent = reason;
+    asking.get(transfer.id)?.(false);
+  });
+  rows.set(transfer.id, {
+    showChoice(offer) {
+      speed.textContent = `${offer.size} bytes offered`;
+      const accept = el('button', 'accept', 'Accept');
+      const decline = el('button', 'decline', 'Decline');
+      accept.type = decline.type = 'button';
+      const answer = (yes: boolean) => {
+        accept.remove();
+        decline.remove();
+        speed.textContent = yes ? 'accepted' : 'declined';
+        asking.get(offer.id)?.(yes);
+      };
+      accept.onclick = () => answer(true);
+      decline.onclick = () => answer(false);
+      top.insertBefore(accept, cancel);
+      top.insertBefore(decline, cancel);
+    },
+  });
+});
+const sendFiles = (files: FileList | File[]) => {
+  if (sendFileBtn.disabled) return void (errorBox.textContent = 'Connect to a peer that takes files first.');
+  for (const f of Array.from(files)) client.sendFile(browserFileSource(f));
+};
+sendFileBtn.onclick = () => fileInput.click();
+fileInput.onchange = () => {
+  if (fileInput.files) sendFiles(fileInput.files);
+  fileInput.value = '';
+};
+// drop files anywhere on the page
+let dragDepth = 0;
+document.addEventListener('dragenter', (e) => {
+  if (!e.dataTransfer?.types.includes('Files')) return;
+  dragDepth++;
+  dropZone.hidden = sendFileBtn.disabled;
+});
+document.addEventListener('dragleave', () => {
+  if (--dragDepth <= 0) dropZone.hidden = true;
+});
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  dropZone.hidden = true;
+  if (e.dataTransfer?.files.length) sendFiles(e.dataTransfer.files);
+});
 
 copy.onclick = async () => {
   try {
