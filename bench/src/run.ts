@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,cluster,nat]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,cluster,nat,files]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { resumeFigures } from './resume.js';
 import { clusterFigures } from './cluster.js';
 import { natFigures } from './nat.js';
 import { accessFigures } from './access.js';
+import { filesFigures } from './files.js';
 
 const all = [
   'relay',
@@ -34,6 +35,7 @@ const all = [
   'resume',
   'cluster',
   'nat',
+  'files',
 ] as const;
 const opts = new Command('tandem-bench')
   .description('tandem-server against PeerServer and a bare ws relay, ratios from one run')
@@ -107,6 +109,7 @@ results.cluster = await step('cluster', () =>
   ),
 );
 results.nat = await step('nat', () => natFigures(quick ? 4 : 12));
+results.files = await step('files', () => filesFigures(quick));
 
 const rs = rows(results);
 console.log(
