@@ -5,6 +5,7 @@
 // negotiation settles the glare; A's offer waits in its resume buffer while its signaling is
 // down), A resumes its signaling, ICE finds the new path, and the same data channel carries
 // messages both ways.
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,8 +90,23 @@ describe.skipIf(unavailable !== null)(
       await say(b, 'before the outage');
       await expect.poll(() => logText(a), { timeout: 10_000 }).toContain('peer: before the outage');
 
+      // a file in flight from B to A when A's network goes: it carries on through the ICE restart
+      const file = randomBytes(160 * 1024 * 1024);
+      const path = join(mkdtempSync(join(tmpdir(), 'tandem-ns-file-')), 'through the outage.bin');
+      writeFileSync(path, file);
+      await expect.poll(() => b.isDisabled('#send-file'), { timeout: 10_000 }).toBe(false);
+      await b.setInputFiles('#file-input', path);
+      const incoming = a.locator('.transfer[data-direction="receive"]');
+      await incoming.locator('button.accept').click({ timeout: 20_000 });
+      await expect
+        .poll(() => incoming.locator('progress').evaluate((p: HTMLProgressElement) => p.value), { timeout: 20_000 })
+        .toBeGreaterThan(0);
+
       const offersBefore = server.count(/^Relaying offer from /);
-      await home1.cut(12_000, { renumber: true });
+      const cut = home1.cut(12_000, { renumber: true });
+      const atCut = await incoming.locator('progress').evaluate((p: HTMLProgressElement) => [p.value, p.max]);
+      expect(atCut[0], 'the file was still in flight when the network went').toBeLessThan(atCut[1]!);
+      await cut;
       await expect.poll(() => logText(a), { timeout: 30_000 }).toContain('signaling resumed');
       for (const p of [a, b]) {
         await expect.poll(() => logText(p), { timeout: 30_000 }).toContain('direct connection lost; restarting ICE…');
@@ -106,6 +122,11 @@ describe.skipIf(unavailable !== null)(
         expect(text).not.toMatch(/ left \(/);
       }
       expect(await a.inputValue('#my-key')).toBe(keyA);
+      // the file arrived whole over the restarted path, checked by its hash
+      await expect.poll(() => incoming.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+      expect(await incoming.locator('.sha256').textContent()).toBe(
+        `sha256 ${createHash('sha256').update(file).digest('hex')}`,
+      );
       // the restart went over signaling: ICE-restart offers were relayed after the outage began
       expect(server.count(/^Relaying offer from /)).toBeGreaterThan(offersBefore);
       expect(server.count(/^Relaying answer from /)).toBeGreaterThanOrEqual(2);

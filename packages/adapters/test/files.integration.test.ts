@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, startClient, startServer } from './procs.js';
+import { startTcpProxy } from './tcp-proxy.js';
 import { nodeFileStore } from '../src/files.js';
 
 afterEach(killAll);
@@ -77,6 +78,41 @@ describe('files between tandem-client processes', () => {
     await a.client.waitFor(/^\*\*\* Transfer failed: .*nope\.bin: no such file \*\*\*$/);
     expect(readdirSync(inbox)).toEqual([]);
   }, 90_000);
+
+  it('a transfer survives a signaling blip without a word from the user (resume keeps the call)', async () => {
+    const inbox = temp('inbox');
+    const outbox = temp('outbox');
+    const data = randomBytes(12 * 1024 * 1024);
+    const path = join(outbox, 'steady.bin');
+    writeFileSync(path, data);
+    const { url } = await startServer(['--resume-grace', '30']);
+    const proxy = await startTcpProxy(Number(new URL(url).port));
+    try {
+      const b = await startClient(url, ['--download-dir', inbox], { env: env() });
+      // the sender's signaling goes through the proxy, which will cut it mid-transfer
+      const a = await startClient(proxy.url, ['--pair', b.id, '--send', path], { env: env() });
+      await b.client.waitFor(/Data channel opened/, 30_000);
+      const partPath = join(inbox, 'steady.bin.part');
+      const until = Date.now() + 60_000;
+      while (!(existsSync(partPath) && readFileSync(partPath).length > 1024 * 1024)) {
+        if (Date.now() > until) throw new Error('no part grew');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await proxy.reset(2_000);
+      await a.client.waitFor(/\*\*\* Signaling link lost; resuming\.\.\. \*\*\*/, 20_000);
+      await a.client.waitFor(/\*\*\* Signaling resumed\. \*\*\*/, 30_000);
+      const m = await b.client.waitFor(
+        /^\*\*\* Received steady\.bin \((\d+) bytes, sha256 ([0-9a-f]{64})\) \*\*\*$/,
+        90_000,
+      );
+      expect(m[2]).toBe(sha(data));
+      await a.client.waitFor(/^\*\*\* Sent steady\.bin/, 30_000);
+      expect(a.client.count(/Transfer failed|disconnected/)).toBe(0);
+      expect(b.client.count(/Transfer failed|disconnected|Resumed steady/)).toBe(0); // not even a resume of the file
+    } finally {
+      await proxy.close();
+    }
+  }, 180_000);
 
   it('a transfer cut by the sender dying resumes from the receiver’s verified part when sent again', async () => {
     const inbox = temp('inbox');

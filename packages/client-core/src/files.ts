@@ -108,7 +108,7 @@ export interface Transfer {
 export interface FilesOptions {
   /** Bytes a sender may have sent beyond what the receiver has written. Default 4 MiB. */
   readonly windowBytes?: number;
-  /** Size of each read from the source and of each message on the data channel. Default 64 KiB. */
+  /** Size of each read from the source and of each message on the data channel. Default 256 KiB. */
   readonly chunkBytes?: number;
   readonly createHash?: HasherFactory;
   /** This side's identity for resumes; default a random one per client. */
@@ -117,6 +117,17 @@ export interface FilesOptions {
   readonly maxTransfers?: number;
 }
 
+/** The most bytes written to a sink at once. */
+const COALESCE_BYTES = 1024 * 1024;
+const joinBytes = (parts: Uint8Array[], total: number) => {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+};
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const HEX64 = /^[0-9a-f]{64}$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -232,7 +243,7 @@ export class FileTransfers {
   ) {
     this.opts = {
       windowBytes: options.windowBytes ?? 4 * 1024 * 1024,
-      chunkBytes: options.chunkBytes ?? 64 * 1024,
+      chunkBytes: options.chunkBytes ?? 256 * 1024,
       createHash: options.createHash ?? nobleSha256,
       maxTransfers: options.maxTransfers ?? 8,
       identity: options.identity ?? hex(crypto.getRandomValues(new Uint8Array(16))),
@@ -537,6 +548,8 @@ class Incoming extends TransferState {
   private offset = -1;
   private held = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** Received, not yet written (the first of them may be being written). */
+  private readonly queued: Uint8Array[] = [];
   private data: TandemChannel | null = null;
   expectsData = false;
   constructor(
@@ -631,16 +644,28 @@ class Incoming extends TransferState {
     if (this.received - this.written > this.opts.windowBytes) return this.failHere('the sender went past its window');
     this.peakHeld = Math.max(this.peakHeld, this.received - this.written);
     this.noteHeld(this.peakHeld);
+    // chunks that arrive while a write is under way are written together (fewer, larger writes:
+    // each one is a system call, or an IPC to the browser's storage)
+    this.queued.push(data);
+    if (this.queued.length > 1) return;
     const sink = this.sink;
     this.chain = this.chain
       .then(async () => {
-        if (this.over) return;
-        await sink.write(data);
-        this.hasher.update(data);
-        this.written += data.byteLength;
-        this.progress(this.written);
-        this.reply({ t: 'ack', bytes: this.written });
-        if (this.written === this.offer.size) await this.finish(sink);
+        while (this.queued.length > 0 && !this.over) {
+          let take = 0;
+          let bytes = 0;
+          while (take < this.queued.length && (take === 0 || bytes + this.queued[take]!.byteLength <= COALESCE_BYTES))
+            bytes += this.queued[take++]!.byteLength;
+          const parts = this.queued.slice(0, take);
+          const block = take === 1 ? parts[0]! : joinBytes(parts, bytes);
+          await sink.write(block);
+          this.queued.splice(0, take);
+          this.hasher.update(block);
+          this.written += bytes;
+          this.progress(this.written);
+          this.reply({ t: 'ack', bytes: this.written });
+          if (this.written === this.offer.size) await this.finish(sink);
+        }
       })
       .catch((err: unknown) => this.failHere(`cannot write: ${(err as Error).message}`));
   }
