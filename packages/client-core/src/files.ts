@@ -115,6 +115,8 @@ export interface FilesOptions {
   readonly identity?: string;
   /** Transfers in flight at once, each way. Default 8. */
   readonly maxTransfers?: number;
+  /** The data channel's backpressure threshold: how much of the file may wait in the stack. Default 64 KiB. */
+  readonly dataThreshold?: number;
 }
 
 /** The most bytes written to a sink at once. */
@@ -246,6 +248,7 @@ export class FileTransfers {
       chunkBytes: options.chunkBytes ?? 256 * 1024,
       createHash: options.createHash ?? nobleSha256,
       maxTransfers: options.maxTransfers ?? 8,
+      dataThreshold: options.dataThreshold ?? 64 * 1024,
       identity: options.identity ?? hex(crypto.getRandomValues(new Uint8Array(16))),
     };
     let resolveReady!: (c: TandemChannel) => void;
@@ -475,7 +478,14 @@ class Outgoing extends TransferState {
       this.acks = offset;
       this.state = 'transferring';
       this.progress(offset);
-      const data = await this.hub.open(`${FILE_DATA_PREFIX}${this.id}`, { ordered: true }, undefined, 'files');
+      // a low threshold keeps little of the file queued in the stack ahead of chat (werift sends
+      // every channel's messages from one queue, in order)
+      const data = await this.hub.open(
+        `${FILE_DATA_PREFIX}${this.id}`,
+        { ordered: true },
+        { bufferedAmountLowThreshold: this.opts.dataThreshold },
+        'files',
+      );
       this.data = data;
       data.on('close', () => {
         if (!this.over && this.state === 'transferring' && this.acks < this.size) this.fail('the data channel closed');

@@ -12,7 +12,7 @@ function harness() {
   const from = (m: ServerMessage) => link.receive(encode(m), m);
   const out = (m: ClientMessage) => {
     const text = encode(m);
-    if (link.sending(text, m.type)) sent.push(text);
+    if (link.sending(text, m)) sent.push(text);
   };
   return { link, sent, told, from, out };
 }
@@ -55,6 +55,27 @@ describe('resume link', () => {
       { type: 'server.your_id', message: { type: 'your_id', id: 'fresh' } },
     ]);
     expect(h.link.lost(1006)).toBe(false); // no session any more
+  });
+  it('counts from the hello that asks for resume, as the server does: a pair request sent before welcome is the first frame', () => {
+    const h = harness();
+    h.out({ type: 'hello', version: 2, capabilities: ['resume'] });
+    h.out({ type: 'pair_request', target_id: 'b' }); // --pair: sent the moment the ID arrived, before welcome
+    h.from(welcome);
+    h.out({ type: 'offer', sdp: 'one' });
+    h.link.lost(1006);
+    h.from({ type: 'your_id', id: 'fresh' });
+    // the server counted both: a resume that says so is good, and nothing is replayed
+    expect(
+      h.from({ type: 'resumed', id: 'me', peer_id: 'b', received: 2, resume_token: 'k2.s2', resume_grace_ms: 30_000 }),
+    ).toBe(true);
+    expect(h.told).toEqual([{ type: 'RESUMED', id: 'me', peerId: 'b' }]);
+  });
+  it('a hello without resume, or a welcome that grants none, counts nothing', () => {
+    const h = harness();
+    h.out({ type: 'hello', version: 2, capabilities: ['leave'] });
+    h.out({ type: 'pair_request', target_id: 'b' });
+    h.from({ type: 'welcome', version: 2, capabilities: ['leave'] });
+    expect(h.link.lost(1006)).toBe(false);
   });
   it('a deliberate close by the server ends the session; without a grant nothing is counted', () => {
     const h = harness();

@@ -3,6 +3,7 @@
 // new link it answers `your_id` with `resume`, holds outbound frames until the answer, replays
 // what the server missed, and reports RESUMED — or RESUME_FAILED, then the fresh `your_id`.
 import {
+  Capability,
   CloseCode,
   ResumeLedger,
   encode,
@@ -19,6 +20,11 @@ type YourId = Extract<ServerMessage, { type: 'your_id' }>;
 type Phase =
   /** No session: the server did not grant one, or it ended. */
   | { readonly name: 'none' }
+  /**
+   * `hello` asked for resume and `welcome` has not answered yet: the server counts from the hello,
+   * so what goes out now (a pair request sent the moment the ID arrived) is counted here too.
+   */
+  | { readonly name: 'asked'; readonly ledger: ResumeLedger }
   /** A session on the current link: both directions counted. */
   | { readonly name: 'live'; readonly token: string; readonly ledger: ResumeLedger }
   /** A new link: `resume` sent, the answer awaited; `fresh` is that link's own ID, for a refusal. */
@@ -35,7 +41,7 @@ export interface ResumeLink {
   /** A frame from the server: true when it was the session's business (the machine does not hear it). */
   receive(text: string, message: ServerMessage): boolean;
   /** An outbound frame: counted and kept when it must be; true when it may go out on the link now. */
-  sending(text: string, type: ClientMessage['type']): boolean;
+  sending(text: string, message: ClientMessage): boolean;
   /** The link closed with `code`: true when the session lives on (resume on the next link). */
   lost(code: number): boolean;
   /** The client closes on purpose: the session ends. */
@@ -74,9 +80,16 @@ export function createResumeLink(io: ResumeLinkIo): ResumeLink {
         answer(phase, message);
         return true;
       }
-      if (phase.name === 'none') {
-        if (message.type === 'welcome' && message.resume_token !== undefined) {
-          phase = { name: 'live', token: message.resume_token, ledger: new ResumeLedger() };
+      if (phase.name === 'none' || phase.name === 'asked') {
+        if (message.type === 'welcome') {
+          phase =
+            message.resume_token !== undefined
+              ? {
+                  name: 'live',
+                  token: message.resume_token,
+                  ledger: phase.name === 'asked' ? phase.ledger : new ResumeLedger(),
+                }
+              : { name: 'none' };
         }
         return false;
       }
@@ -96,15 +109,24 @@ export function createResumeLink(io: ResumeLinkIo): ResumeLink {
       }
       return false;
     },
-    sending(text, type) {
-      if (phase.name === 'none') return true;
+    sending(text, message) {
+      const type = message.type;
+      if (phase.name === 'none') {
+        if (type === 'hello' && message.capabilities.includes(Capability.Resume))
+          phase = { name: 'asked', ledger: new ResumeLedger() };
+        return true;
+      }
+      if (phase.name === 'asked') {
+        if (!uncountedClientTypes.has(type)) phase.ledger.sending(text);
+        return true;
+      }
       // kept until acknowledged: replayed after a resume if the link ate it
       if (!uncountedClientTypes.has(type)) phase.ledger.sending(text);
       return phase.name === 'live';
     },
     lost(code) {
       // a deliberate close by the server (1000) ends the session; anything else may be resumed
-      if (phase.name === 'none' || code === CloseCode.Normal) {
+      if (phase.name === 'none' || phase.name === 'asked' || code === CloseCode.Normal) {
         phase = { name: 'none' };
         return false;
       }

@@ -80,7 +80,7 @@ export function createSignalingDriver(
         }
         case 'ws.send': {
           const text = encode(effect.message);
-          if (resume.sending(text, effect.message.type)) socket?.send(text);
+          if (resume.sending(text, effect.message)) socket?.send(text);
           return;
         }
         case 'ws.drop': {
