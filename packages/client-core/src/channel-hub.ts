@@ -65,6 +65,8 @@ export class ChannelHub {
   private remoteMax = 65_536;
   private closed = false;
   private readonly closeListeners: (() => void)[] = [];
+  private readonly controlClosedListeners: (() => void)[] = [];
+  private readonly controlListeners = new Set<(message: { t: string } & Record<string, unknown>) => void>();
   private readonly clock: Clock;
 
   constructor(
@@ -197,6 +199,23 @@ export class ChannelHub {
     return channel;
   }
 
+  /** Control messages from the peer (other than hello), e.g. `{t: 'rekey', id}`. */
+  onControl(listener: (message: { t: string } & Record<string, unknown>) => void): () => void {
+    this.controlListeners.add(listener);
+    return () => this.controlListeners.delete(listener);
+  }
+
+  /** Send a control message to the peer over the call; false when there is no control channel. */
+  sendControl(message: { t: string } & Record<string, unknown>): boolean {
+    if (this.control === null || this.peerFeatures?.tandem !== true) return false;
+    try {
+      this.control.send(JSON.stringify(message));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Call `listener` when the session's channels close. */
   onClose(listener: () => void): void {
     this.closeListeners.push(listener);
@@ -220,8 +239,16 @@ export class ChannelHub {
     return channel;
   }
 
+  /** The control channel closed while the session is open (the call is going). */
+  onControlClosed(listener: () => void): void {
+    this.controlClosedListeners.push(listener);
+  }
+
   private useControl(control: TandemChannel): void {
     this.control = control;
+    control.on('close', () => {
+      if (!this.closed) for (const l of this.controlClosedListeners) l();
+    });
     control.on('message', ({ data }) => {
       if (typeof data !== 'string') return;
       let hello: { t?: unknown; features?: unknown };
@@ -230,7 +257,12 @@ export class ChannelHub {
       } catch {
         return;
       }
-      if (hello.t !== 'hello' || !Array.isArray(hello.features)) return;
+      if (hello.t !== 'hello') {
+        if (typeof hello.t === 'string' && this.peerFeatures?.tandem === true)
+          for (const l of this.controlListeners) l(hello as { t: string } & Record<string, unknown>);
+        return;
+      }
+      if (!Array.isArray(hello.features)) return;
       const theirs = hello.features.filter((f): f is string => typeof f === 'string').slice(0, 64);
       this.settle({ tandem: true, features: this.options.features.filter((f) => theirs.includes(f)) });
     });

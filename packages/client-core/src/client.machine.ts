@@ -5,7 +5,7 @@
 // public events (`id`, `paired`, `open`, …) for the embedder. Server frames arrive as one event
 // per message type (`server.paired`, …). Every guard and action is named in `setup`; time comes
 // from the actor's clock (`createActor(machine, { clock })`), so tests use a SimulatedClock.
-import { and, assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, cancel, emit, enqueueActions, raise, setup, type ActorRefFrom } from 'xstate';
 import {
   Capability,
   CloseCode,
@@ -69,6 +69,11 @@ const freshSession = {
   outCandidates: [],
   seenCandidates: [],
   queue: [],
+  peerTandem: false,
+  restoring: false,
+  peerNewId: null,
+  repairSent: false,
+  heldSignals: [],
 };
 
 /** The client machine; drive it with `createTandemClient` or your own driver. */
@@ -106,6 +111,14 @@ export const clientMachine = setup({
       event.type === 'server.candidate' && context.seenCandidates.includes(candidateKey(event.message.candidate)),
     remoteSet: ({ context }) => context.remoteSet,
     localSent: ({ context }) => context.localSent,
+    /** The peer is a tandem client with the call's control channel up: signaling can be restored around the call. */
+    peerIsTandem: ({ context }) => context.peerTandem,
+    restoring: ({ context }) => context.restoring,
+    /** The pair the server just made is the call's, restored (our own request, or the peer's for our new ID). */
+    restoredPair: ({ context, event }) =>
+      event.type === 'server.paired' &&
+      context.restoring &&
+      (context.peerNewId === null || event.message.peer_id === context.peerNewId),
   },
   actions: {
     connect: emit(({ context }) => ({ type: 'ws.connect', url: context.input.url }) as const),
@@ -269,20 +282,63 @@ export const clientMachine = setup({
     /** Our SDP goes out, then the candidates gathered before it, in order. */
     sendLocalDescription: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'LOCAL_SDP') return;
-      enqueue.emit({
-        type: 'ws.send',
-        message: event.kind === 'offer' ? { type: 'offer', sdp: event.sdp } : { type: 'answer', sdp: event.sdp },
-      });
-      for (const c of context.outCandidates) enqueue.emit({ type: 'ws.send', message: candidateMessage(c) });
+      const frames: ClientMessage[] = [
+        event.kind === 'offer' ? { type: 'offer', sdp: event.sdp } : { type: 'answer', sdp: event.sdp },
+        ...context.outCandidates.map(candidateMessage),
+      ];
+      // while signaling is being restored around the call, they wait for the pair to be back
+      if (context.restoring) enqueue.assign({ heldSignals: [...context.heldSignals, ...frames] });
+      else for (const message of frames) enqueue.emit({ type: 'ws.send', message });
       enqueue.assign({ localSent: true, outCandidates: [] });
     }),
-    sendLocalCandidate: emit(
-      ({ event }) =>
-        ({
-          type: 'ws.send',
-          message: candidateMessage(event.type === 'LOCAL_CANDIDATE' ? event.candidate : null),
-        }) as const,
-    ),
+    sendLocalCandidate: enqueueActions(({ context, event, enqueue }) => {
+      const message = candidateMessage(event.type === 'LOCAL_CANDIDATE' ? event.candidate : null);
+      if (context.restoring) enqueue.assign({ heldSignals: [...context.heldSignals, message] });
+      else enqueue.emit({ type: 'ws.send', message });
+    }),
+    recordPeerFeatures: assign(({ event }) => ({ peerTandem: event.type === 'PEER_FEATURES' && event.tandem })),
+    /**
+     * The server lost the call's pairing (a refused resume, or the partner's session gone) while
+     * the call is up: keep the call, and restore signaling around it through the call itself.
+     */
+    beginRestore: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ restoring: true, repairSent: false });
+      enqueue.emit({ type: 'restoring', peerId: context.peerId! });
+      enqueue.raise({ type: 'RESTORE_TIMEOUT' }, { id: 'restore', delay: context.input.restoreTimeoutMs });
+    }),
+    /**
+     * Tell the peer over the call the ID this client has at the server now (its fresh one after a
+     * refused resume, or its own if only the peer's session went); the initiator pairs once it
+     * knows both.
+     */
+    rekey: enqueueActions(({ context, event, enqueue }) => {
+      const id = event.type === 'server.your_id' ? event.message.id : context.id;
+      if (id === null) return;
+      enqueue.emit({ type: 'peer.rekey', gen: context.gen, id });
+      if (context.initiator && context.peerNewId !== null && !context.repairSent) {
+        enqueue.emit({ type: 'ws.send', message: { type: 'pair_request', target_id: context.peerNewId } });
+        enqueue.assign({ repairSent: true });
+      }
+    }),
+    recordPeerRekey: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'PEER_REKEY') return;
+      enqueue.assign({ peerNewId: event.id });
+      // registered (an ID of our own) and restoring: the initiator asks for the pair again
+      if (context.restoring && context.initiator && !context.repairSent && context.id !== null) {
+        enqueue.emit({ type: 'ws.send', message: { type: 'pair_request', target_id: event.id } });
+        enqueue.assign({ repairSent: true });
+      }
+    }),
+    /** The server pairs the call's two ends again: the held signaling goes out, nothing in the call changed. */
+    finishRestore: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'server.paired') return;
+      enqueue.cancel('restore');
+      for (const message of context.heldSignals) enqueue.emit({ type: 'ws.send', message });
+      enqueue.assign({ restoring: false, peerId: event.message.peer_id, peerNewId: null, heldSignals: [] });
+      enqueue.emit({ type: 'signalingRestored', id: context.id ?? '', peerId: event.message.peer_id });
+    }),
+    /** A re-pair the server refused: ask again when the peer next tells its ID. */
+    repairRefused: assign({ repairSent: false }),
     holdLocalCandidate: assign(({ context, event }) => ({
       outCandidates:
         event.type === 'LOCAL_CANDIDATE' ? [...context.outCandidates, event.candidate] : context.outCandidates,
@@ -533,6 +589,31 @@ export const clientMachine = setup({
                   on: {
                     SEND: { actions: 'sendToPeer' },
                     CHANNEL_MESSAGE: { guard: 'sameGen', actions: 'deliverMessage' },
+                    // The server lost this call's pairing, but the call is up and the peer is a tandem
+                    // client: restore signaling around the call instead of ending it (a v1 peer's call
+                    // ends as before: the parent's transitions take these when the guard fails).
+                    RESUME_FAILED: { guard: 'peerIsTandem', actions: 'beginRestore' },
+                    'server.peer_disconnected': { guard: 'peerIsTandem', actions: ['beginRestore', 'rekey'] },
+                    // the fresh ID after a refused resume: tell the peer over the call
+                    'server.your_id': { guard: 'restoring', actions: 'rekey' },
+                    PEER_REKEY: { guard: 'sameGen', actions: 'recordPeerRekey' },
+                    'server.paired': { guard: 'restoredPair', actions: 'finishRestore' },
+                    'server.error': { guard: 'restoring', actions: 'repairRefused' },
+                    RESTORE_TIMEOUT: {
+                      guard: 'restoring',
+                      target: '#client.running.session.idle',
+                      actions: [
+                        { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } },
+                        {
+                          type: 'reportError',
+                          params: {
+                            code: 'signaling_lost',
+                            message: 'Signaling could not be restored around the call in time',
+                            source: 'signaling',
+                          },
+                        },
+                      ],
+                    },
                   },
                   initial: 'connected',
                   states: {
@@ -593,6 +674,7 @@ export const clientMachine = setup({
                   { guard: 'sameGen', actions: 'holdLocalCandidate' },
                 ],
                 REMOTE_SET: { guard: 'sameGen', actions: 'applyHeldCandidates' },
+                PEER_FEATURES: { guard: 'sameGen', actions: 'recordPeerFeatures' },
                 // perfect negotiation: either side may offer at any time (ICE restarts); on glare the
                 // impolite side (the initiator) keeps its offer, the polite side rolls back
                 'server.offer': [

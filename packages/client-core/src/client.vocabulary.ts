@@ -31,6 +31,11 @@ export interface ClientInput {
    * before they expire); they are used alongside the client's own. Default true.
    */
   serverIceServers?: boolean;
+  /**
+   * How long a live call waits for signaling to be restored around it (fresh IDs exchanged over
+   * the call, the pair requested anew) after the server lost its session. Default 30 000 ms.
+   */
+  restoreTimeoutMs?: number;
 }
 
 /** The defaults of the optional inputs. */
@@ -42,6 +47,7 @@ export const clientInputDefaults = Object.freeze({
   answerPings: true,
   resume: true,
   serverIceServers: true,
+  restoreTimeoutMs: 30_000,
 });
 
 /** Everything the machine remembers. */
@@ -74,6 +80,16 @@ export interface ClientContext {
   seenCandidates: string[];
   queue: PeerData[];
   dropped: number;
+  /** The peer is a tandem client with the control channel up: signaling can be restored around the call. */
+  peerTandem: boolean;
+  /** The server lost this call's pairing while the call is up: restoring it through the call. */
+  restoring: boolean;
+  /** The ID the peer told us over the call while restoring. */
+  peerNewId: string | null;
+  /** Our pair request to the peer's new ID is out. */
+  repairSent: boolean;
+  /** Signaling frames (offer, answer, candidates) held while restoring, sent once the pair is back. */
+  heldSignals: ClientMessage[];
 }
 
 /** One event per server message type: `server.<type>` carrying the decoded message. */
@@ -110,7 +126,13 @@ export type ClientEvent =
   | { type: 'CHANNEL_OPEN'; gen: number }
   | { type: 'CHANNEL_MESSAGE'; gen: number; data: PeerData }
   | { type: 'CHANNEL_CLOSE'; gen: number }
-  | { type: 'PEER_FAILED'; gen: number; reason: string };
+  | { type: 'PEER_FAILED'; gen: number; reason: string }
+  /** What the peer is (from the call's control channel, or its absence). */
+  | { type: 'PEER_FEATURES'; gen: number; tandem: boolean }
+  /** The peer told us over the call the ID it now has at the server. */
+  | { type: 'PEER_REKEY'; gen: number; id: string }
+  /** Restoring signaling around the call took too long (raised by the machine itself). */
+  | { type: 'RESTORE_TIMEOUT' };
 
 /** Effects for the driver to carry out. */
 export type ClientEffect =
@@ -128,7 +150,9 @@ export type ClientEffect =
   | { type: 'peer.acceptAnswer'; gen: number; sdp: string }
   | { type: 'peer.addCandidate'; gen: number; candidate: IceCandidate }
   | { type: 'peer.send'; gen: number; data: PeerData }
-  | { type: 'peer.close'; gen: number };
+  | { type: 'peer.close'; gen: number }
+  /** Tell the peer over the call's control channel our current ID (restoring signaling around the call). */
+  | { type: 'peer.rekey'; gen: number; id: string };
 
 /** Where a client error came from. */
 export type ClientErrorSource = 'server' | 'client' | 'peer' | 'signaling';
@@ -179,6 +203,10 @@ export type ClientPublicEvent =
   | { type: 'pathRestored'; peerId: string }
   /** The signaling link is back and the session with it: same ID, same pairing. */
   | { type: 'resumed'; id: string; peerId: string | null }
+  /** The server lost the session but the call is up: restoring signaling around it (fresh keys, through the call). */
+  | { type: 'restoring'; peerId: string }
+  /** Signaling is back around the live call: this client's new key, and the peer's. */
+  | { type: 'signalingRestored'; id: string; peerId: string }
   | { type: 'dropped'; count: number }
   | { type: 'closed' };
 

@@ -103,6 +103,15 @@ export function createPeerDriver(
             ...(channels.limits ? { limits: channels.limits } : {}),
           });
           hubs.set(gen, hub);
+          hub.onPeer((peer) => actor.send({ type: 'PEER_FEATURES', gen, tandem: peer.tandem }));
+          // the call's control channel closing while the session lives means the call is going
+          hub.onControlClosed(() =>
+            actor.send({ type: 'PEER_FAILED', gen, reason: "the call's control channel closed" }),
+          );
+          hub.onControl((m) => {
+            if (m.t === 'rekey' && typeof m.id === 'string' && m.id.length > 0 && m.id.length <= 256)
+              actor.send({ type: 'PEER_REKEY', gen, id: m.id });
+          });
           channels.onHub?.(hub, gen);
           return;
         }
@@ -141,6 +150,9 @@ export function createPeerDriver(
           return withSession(gen, (s) => s.addCandidate(effect.candidate).catch(() => undefined));
         case 'peer.send':
           return withSession(gen, (s) => s.send(effect.data));
+        case 'peer.rekey':
+          hubs.get(gen)?.sendControl({ t: 'rekey', id: effect.id });
+          return;
         case 'peer.close': {
           const session = sessions.get(gen);
           sessions.delete(gen);

@@ -194,6 +194,13 @@ export class FakePeer implements PeerSession {
       queueMicrotask(() => other?.remoteClosed());
     }
   }
+  /** ICE reported `disconnected` but data still flows (a transient path change): the machine restarts ICE. */
+  flapping = false;
+  iceFlap(): void {
+    if (this.closed) return;
+    this.flapping = true;
+    this.handlers?.iceState('disconnected');
+  }
   /** The network path under this pair broke (a network change): ICE fails; the channel waits. */
   pathLost(): void {
     if (this.closed) return;
@@ -257,9 +264,11 @@ export class FakePeer implements PeerSession {
     if (this.open) {
       // an ICE restart completed on both sides: the path is back under the same channel
       const restarted = this.iceGen === other.remoteIceGen && other.iceGen === this.remoteIceGen && this.iceGen > 0;
-      if (!restarted || !this.net.pathDown.has(this.token) || !this.net.restorable) return;
+      const down = this.net.pathDown.has(this.token) || this.flapping || other.flapping;
+      if (!restarted || !down || !this.net.restorable) return;
       for (const p of [this, other]) {
         this.net.pathDown.delete(p.token);
+        p.flapping = false;
         p.handlers?.iceState('connected');
       }
       for (const p of [this, other]) for (const data of p.held.splice(0)) p.send(data);
