@@ -65,7 +65,6 @@ export class ChannelHub {
   private remoteMax = 65_536;
   private closed = false;
   private readonly closeListeners: (() => void)[] = [];
-  private readonly controlClosedListeners: (() => void)[] = [];
   private readonly controlListeners = new Set<(message: { t: string } & Record<string, unknown>) => void>();
   private readonly clock: Clock;
 
@@ -239,16 +238,8 @@ export class ChannelHub {
     return channel;
   }
 
-  /** The control channel closed while the session is open (the call is going). */
-  onControlClosed(listener: () => void): void {
-    this.controlClosedListeners.push(listener);
-  }
-
   private useControl(control: TandemChannel): void {
     this.control = control;
-    control.on('close', () => {
-      if (!this.closed) for (const l of this.controlClosedListeners) l();
-    });
     control.on('message', ({ data }) => {
       if (typeof data !== 'string') return;
       let hello: { t?: unknown; features?: unknown };

@@ -12,13 +12,16 @@ const settle = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
-function world(opts: { trickle?: boolean; settings?: object; resume?: boolean } = {}) {
+function world(opts: { trickle?: boolean; settings?: object; resume?: boolean; channels?: boolean } = {}) {
   let tokens = 0;
   const server = new MemoryServer({
     settings: { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, tickMs: 100, ...opts.settings },
     ...(opts.resume ? { generateToken: () => `tok${(++tokens).toString().padStart(20, '0')}` } : {}),
   });
-  const net = new FakeNetwork({ trickle: opts.trickle ?? true });
+  const net = new FakeNetwork({
+    trickle: opts.trickle ?? true,
+    ...(opts.channels === false ? { channels: false } : {}),
+  });
   const link = memoryTransport(server);
   const clock = new SimulatedClock();
   const clients: { client: TandemClient; events: ClientPublicEvent[] }[] = [];
@@ -52,7 +55,7 @@ function world(opts: { trickle?: boolean; settings?: object; resume?: boolean } 
   return { server, net, link, clock, spawn };
 }
 /** A world with two clients, A having paired with B and both settled. */
-async function pairedWorld(opts: { resume?: boolean } = {}) {
+async function pairedWorld(opts: { resume?: boolean; channels?: boolean } = {}) {
   const w = world(opts);
   const a = w.spawn();
   const b = w.spawn();
@@ -353,8 +356,9 @@ describe('client core against the server core', () => {
       expect(w.server.engine.stats()).toMatchObject({ resumes: 1, connections: 1 });
     });
 
-    it('a refused resume (the session expired) starts a fresh session and says the peer is gone', async () => {
-      const { w, a, b } = await pairedWorld({ resume: true });
+    it('a refused resume (the session expired) with a chat-only peer starts a fresh session and says the peer is gone', async () => {
+      // (with a tandem peer the call would carry on and signaling be restored around it: restore.test.ts)
+      const { w, a, b } = await pairedWorld({ resume: true, channels: false });
       w.link.refuse.on = true;
       w.link.sockets[0]!.drop();
       await settle();

@@ -104,10 +104,6 @@ export function createPeerDriver(
           });
           hubs.set(gen, hub);
           hub.onPeer((peer) => actor.send({ type: 'PEER_FEATURES', gen, tandem: peer.tandem }));
-          // the call's control channel closing while the session lives means the call is going
-          hub.onControlClosed(() =>
-            actor.send({ type: 'PEER_FAILED', gen, reason: "the call's control channel closed" }),
-          );
           hub.onControl((m) => {
             if (m.t === 'rekey' && typeof m.id === 'string' && m.id.length > 0 && m.id.length <= 256)
               actor.send({ type: 'PEER_REKEY', gen, id: m.id });

@@ -193,7 +193,7 @@ describe('a call outlives its signaling server', () => {
     w.link.refuse.on = true; // the server stays away for now
     w.restart();
     await until(() => a.client.resuming && b.client.resuming, 'resuming');
-    w.net.live()[0]!.close(); // the call goes too (one side's peer connection closes)
+    w.net.live()[0]!.fail(); // the call goes too
     w.link.refuse.on = false;
     await until(() => count(a, 'peerLeft') === 1 && count(b, 'peerLeft') === 1, 'both told', 8_000);
     await until(() => a.client.status === 'registered' && b.client.status === 'registered', 'registered again');
@@ -220,7 +220,7 @@ describe('any interleaving of link loss, refused resume, call failure and re-pai
           try {
             for (const op of ops) {
               if (op === 'restart') w.restart();
-              else if (op === 'failCall') for (const p of w.net.live()) p.close();
+              else if (op === 'failCall') w.net.live()[0]?.fail();
               else if (op === 'dropA' || op === 'dropB') w.link.sockets.at(op === 'dropA' ? 0 : 1)?.drop();
               await new Promise((r) => setTimeout(r, op === 'wait' ? 50 : 5));
             }

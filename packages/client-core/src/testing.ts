@@ -194,6 +194,13 @@ export class FakePeer implements PeerSession {
       queueMicrotask(() => other?.remoteClosed());
     }
   }
+  /** The connection failed for good (DTLS/SCTP gone, not ICE): both sides hear it, as from a real stack. */
+  fail(): void {
+    if (this.closed) return;
+    const other = this.other();
+    this.handlers?.failed('connection failed');
+    if (other !== undefined && !other.closed) queueMicrotask(() => other.handlers?.failed('connection failed'));
+  }
   /** ICE reported `disconnected` but data still flows (a transient path change): the machine restarts ICE. */
   flapping = false;
   iceFlap(): void {
