@@ -215,6 +215,18 @@ export class ChannelHub {
     }
   }
 
+  /** Resolves once what was sent on the control channel has gone out, or after `ms`. */
+  async flushControl(ms: number): Promise<void> {
+    const control = this.control;
+    if (control === null) return;
+    let timer: unknown = null;
+    await Promise.race([
+      control.drained().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = this.clock.setTimeout(() => resolve(), ms))),
+    ]);
+    if (timer !== null) this.clock.clearTimeout(timer);
+  }
+
   /** Call `listener` when the session's channels close. */
   onClose(listener: () => void): void {
     this.closeListeners.push(listener);

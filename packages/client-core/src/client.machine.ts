@@ -710,6 +710,12 @@ export const clientMachine = setup({
                   target: 'idle',
                   actions: { type: 'announcePeerLeft', params: { reason: 'peer_disconnected' } },
                 },
+                // the peer said, over the call, that it ends it: no restoring around a call that is gone
+                PEER_BYE: {
+                  guard: 'sameGen',
+                  target: 'idle',
+                  actions: { type: 'announcePeerLeft', params: { reason: 'peer_disconnected' } },
+                },
                 RESUME_FAILED: {
                   target: 'idle',
                   actions: { type: 'announcePeerLeft', params: { reason: 'signaling_lost' } },

@@ -131,6 +131,8 @@ export type ClientEvent =
   | { type: 'PEER_FEATURES'; gen: number; tandem: boolean }
   /** The peer told us over the call the ID it now has at the server. */
   | { type: 'PEER_REKEY'; gen: number; id: string }
+  /** The peer ended the call (said so over the call before closing its side). */
+  | { type: 'PEER_BYE'; gen: number }
   /** Restoring signaling around the call took too long (raised by the machine itself). */
   | { type: 'RESTORE_TIMEOUT' };
 

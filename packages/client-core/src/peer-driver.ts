@@ -39,10 +39,14 @@ export function createPeerDriver(
 ): PeerDriver {
   const sessions = new Map<number, PeerSession>();
   const hubs = new Map<number, ChannelHub>();
+  /** An event from the session of `gen`, dropped once that session is closed (it may linger while its "bye" goes out). */
+  const tell = (gen: number, event: Parameters<ClientActor['send']>[0]) => {
+    if (sessions.has(gen)) actor.send(event);
+  };
   const handlersFor = (gen: number): PeerHandlers => ({
-    iceCandidate: (candidate) => actor.send({ type: 'LOCAL_CANDIDATE', gen, candidate }),
+    iceCandidate: (candidate) => tell(gen, { type: 'LOCAL_CANDIDATE', gen, candidate }),
     channelOpen: (protocol) => {
-      actor.send({ type: 'CHANNEL_OPEN', gen });
+      tell(gen, { type: 'CHANNEL_OPEN', gen });
       hubs.get(gen)?.chatOpened(protocol ?? '');
     },
     channel: (port) => {
@@ -50,10 +54,10 @@ export function createPeerDriver(
       if (hub === undefined) port.close();
       else hub.incoming(port);
     },
-    channelMessage: (data: PeerData) => actor.send({ type: 'CHANNEL_MESSAGE', gen, data }),
-    channelClose: () => actor.send({ type: 'CHANNEL_CLOSE', gen }),
-    failed: (reason) => actor.send({ type: 'PEER_FAILED', gen, reason }),
-    iceState: (state) => actor.send({ type: 'ICE_STATE', gen, state }),
+    channelMessage: (data: PeerData) => tell(gen, { type: 'CHANNEL_MESSAGE', gen, data }),
+    channelClose: () => tell(gen, { type: 'CHANNEL_CLOSE', gen }),
+    failed: (reason) => tell(gen, { type: 'PEER_FAILED', gen, reason }),
+    iceState: (state) => tell(gen, { type: 'ICE_STATE', gen, state }),
   });
   /** Each session's negotiation steps run one after another (a rollback must finish before the offer it makes room for). */
   const chains = new Map<number, Promise<void>>();
@@ -103,10 +107,11 @@ export function createPeerDriver(
             ...(channels.limits ? { limits: channels.limits } : {}),
           });
           hubs.set(gen, hub);
-          hub.onPeer((peer) => actor.send({ type: 'PEER_FEATURES', gen, tandem: peer.tandem }));
+          hub.onPeer((peer) => tell(gen, { type: 'PEER_FEATURES', gen, tandem: peer.tandem }));
           hub.onControl((m) => {
             if (m.t === 'rekey' && typeof m.id === 'string' && m.id.length > 0 && m.id.length <= 256)
-              actor.send({ type: 'PEER_REKEY', gen, id: m.id });
+              tell(gen, { type: 'PEER_REKEY', gen, id: m.id });
+            if (m.t === 'bye') tell(gen, { type: 'PEER_BYE', gen });
           });
           channels.onHub?.(hub, gen);
           return;
@@ -151,10 +156,21 @@ export function createPeerDriver(
           return;
         case 'peer.close': {
           const session = sessions.get(gen);
+          const hub = hubs.get(gen);
           sessions.delete(gen);
           chains.delete(gen);
-          hubs.get(gen)?.close();
           hubs.delete(gen);
+          // a tandem peer is told the call ends here ("bye", over the call), so it does not wait to
+          // restore signaling around a call that is gone; the connection closes once that went out
+          // (or after a short while), its callbacks already ignored
+          if (hub?.sendControl({ t: 'bye' })) {
+            void hub.flushControl(300).finally(() => {
+              hub.close();
+              session?.close();
+            });
+            return;
+          }
+          hub?.close();
           session?.close();
           return;
         }

@@ -243,7 +243,15 @@ async function sendFile(path: string): Promise<void> {
 let sendOnOpen = opts.send ?? null;
 /** `--pair` is asked once, as soon as the server assigned our ID. */
 let pairOnRegister = opts.pair ?? null;
+/** Signaling is being restored around a live call: its fresh key is told in one line when done. */
+let restoring = false;
+client.on('restoring', () => (restoring = true));
+client.on('signalingRestored', ({ id }) => {
+  restoring = false;
+  out(`*** Signaling restored (new key ${id}) ***`);
+});
 client.on('id', ({ id }) => {
+  if (restoring) return; // the call goes on: no "Connected." or new-ID banner in the middle of it
   out('Connected.');
   out(`*** Your Client ID: ${id} ***`);
   if (pairOnRegister) {
@@ -343,6 +351,9 @@ rl.on('line', (raw) => {
     case 'negotiating':
       return out('Waiting for data channel...');
     case 'registered':
+      // a key only if it has the shape of the keys this server hands out (judged by our own)
+      if (client.id !== null && !keyShaped(line, client.id))
+        return out('not a key; type a key to connect, or wait for your peer');
       return client.pair(line);
     case 'requesting':
       return out('Waiting for the pairing answer...');
@@ -355,6 +366,20 @@ rl.on('line', (raw) => {
 rl.on('close', () => {
   if (process.stdin.isTTY) stop();
 });
+
+/** Whether `line` looks like a key of this server's: our own key's length, separators and kind of characters. */
+function keyShaped(line: string, own: string): boolean {
+  if (line.length !== own.length) return false;
+  const hex = /^[0-9a-f\W_]*$/i.test(own);
+  for (let i = 0; i < own.length; i++) {
+    const o = own[i]!;
+    const c = line[i]!;
+    if (/[A-Za-z0-9]/.test(o)) {
+      if (!(hex ? /[0-9a-f]/i : /[A-Za-z0-9]/).test(c)) return false;
+    } else if (c !== o) return false;
+  }
+  return true;
+}
 
 function stop(): void {
   out('Shutting down...');

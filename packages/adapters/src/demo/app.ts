@@ -55,6 +55,8 @@ const uiStateOf: Record<ClientStatus, UiState> = {
   offline: 'offline',
   closed: 'offline',
 };
+/** The server lost the session but the call is up: signaling is being restored around it. */
+let restoringSignaling = false;
 /** Set when a peer leaves, cleared by the next pairing: the one thing the status cannot say. */
 let peerJustLeft = false;
 let reconnectDetail = '';
@@ -66,7 +68,12 @@ const render = () => {
   status.textContent =
     labels[ui] +
     (ui === 'reconnecting' ? reconnectDetail : '') +
-    (client.resuming ? ' · signaling link lost; resuming…' : '');
+    (restoringSignaling
+      ? ' · the server lost this call; restoring signaling through it…'
+      : client.resuming
+        ? ' · signaling link lost; resuming…'
+        : '');
+  status.dataset['restoring'] = String(restoringSignaling);
   status.dataset['resuming'] = String(client.resuming);
   connectBtn.disabled = s !== 'registered';
   message.disabled = send.disabled = s !== 'open';
@@ -151,6 +158,15 @@ const client = createTandemClient({
 (globalThis as { tandem?: unknown }).tandem = client;
 
 client.on('status', render);
+client.on('restoring', () => {
+  restoringSignaling = true;
+  render();
+});
+client.on('signalingRestored', ({ id }) => {
+  restoringSignaling = false;
+  note(`signaling restored (new key ${id})`, 'note');
+  render();
+});
 client.on('id', ({ id }) => {
   myKey.value = id;
   copy.disabled = false;
@@ -176,6 +192,7 @@ client.on('message', ({ data }) =>
 client.on('peerLeft', ({ peerId, reason }) => {
   note(reason === 'left' ? `you left ${peerId}` : `${peerId} left (${reason.replace('_', ' ')})`, 'note');
   peerJustLeft = true;
+  restoringSignaling = false;
   render();
 });
 client.on('error', showError);
