@@ -3,8 +3,11 @@
 // No Node imports: bundle it with client-core for a page.
 import { CloseCode, tokenSubprotocols, type IceCandidate } from '@tandem/protocol';
 import {
+  nobleSha256,
   numberedName,
   safeFileName,
+  type Hasher,
+  type HasherFactory,
   type FileOffer,
   type FileSink,
   type FileSource,
@@ -327,4 +330,67 @@ export function browserFileStore(options: BrowserFileStoreOptions = {}): {
     return { accept: sink };
   }
   return { decide, saved: (name) => files.get(name), kind };
+}
+
+/**
+ * SHA-256 in a dedicated worker (hash-worker.js, served beside the page), so hashing a file never
+ * holds up the page's main thread, where the data channels' messages arrive. `update` posts a
+ * copy and returns at once; past `maxQueuedBytes` (default 16 MiB) in flight it waits for the
+ * worker. Falls back to hashing on the main thread where a worker cannot start.
+ */
+export function workerSha256(url: string | URL, options: { maxQueuedBytes?: number } = {}): HasherFactory {
+  const maxQueued = options.maxQueuedBytes ?? 16 * 1024 * 1024;
+  let worker: Worker | null = null;
+  try {
+    worker = new Worker(url, { type: 'module' });
+  } catch {
+    return nobleSha256;
+  }
+  const w = worker;
+  let nextId = 0;
+  let queued = 0;
+  const drainWaiters: (() => void)[] = [];
+  const digests = new Map<number, (d: Uint8Array) => void>();
+  let broken = false;
+  w.onerror = () => {
+    broken = true;
+    for (const r of drainWaiters.splice(0)) r();
+  };
+  w.onmessage = (e: MessageEvent<{ id: number; acked?: number; digest?: Uint8Array | null }>) => {
+    const m = e.data;
+    if (m.acked !== undefined) {
+      queued -= m.acked;
+      if (queued <= maxQueued) for (const r of drainWaiters.splice(0)) r();
+    }
+    if (m.digest !== undefined) {
+      digests.get(m.id)?.(m.digest ?? new Uint8Array(32));
+      digests.delete(m.id);
+    }
+  };
+  const make = (id: number): Hasher => ({
+    update(bytes) {
+      const copy = bytes.slice();
+      queued += copy.byteLength;
+      w.postMessage({ op: 'update', id, bytes: copy }, [copy.buffer]);
+      if (queued <= maxQueued || broken) return;
+      return new Promise<void>((resolve) => drainWaiters.push(resolve));
+    },
+    digest() {
+      if (broken) return Promise.reject(new Error('the hashing worker failed'));
+      return new Promise<Uint8Array>((resolve) => {
+        digests.set(id, resolve);
+        w.postMessage({ op: 'digest', id });
+      });
+    },
+    clone() {
+      const to = ++nextId;
+      w.postMessage({ op: 'clone', id, to });
+      return make(to);
+    },
+  });
+  return () => {
+    const id = ++nextId;
+    w.postMessage({ op: 'new', id });
+    return make(id);
+  };
 }

@@ -5,7 +5,7 @@
 // public events (`id`, `paired`, `open`, …) for the embedder. Server frames arrive as one event
 // per message type (`server.paired`, …). Every guard and action is named in `setup`; time comes
 // from the actor's clock (`createActor(machine, { clock })`), so tests use a SimulatedClock.
-import { and, assign, cancel, emit, enqueueActions, raise, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, cancel, emit, enqueueActions, not, setup, type ActorRefFrom } from 'xstate';
 import {
   Capability,
   CloseCode,
@@ -72,8 +72,10 @@ const freshSession = {
   peerTandem: false,
   restoring: false,
   peerNewId: null,
-  repairSent: false,
+  repairTarget: null,
   heldSignals: [],
+  peerAlive: false,
+  restoreCause: 'signaling_lost' as const,
 };
 
 /** The client machine; drive it with `createTandemClient` or your own driver. */
@@ -114,11 +116,12 @@ export const clientMachine = setup({
     /** The peer is a tandem client with the call's control channel up: signaling can be restored around the call. */
     peerIsTandem: ({ context }) => context.peerTandem,
     restoring: ({ context }) => context.restoring,
+    peerSilent: ({ context }) => context.restoring && !context.peerAlive,
     /** The pair the server just made is the call's, restored (our own request, or the peer's for our new ID). */
-    restoredPair: ({ context, event }) =>
-      event.type === 'server.paired' &&
-      context.restoring &&
-      (context.peerNewId === null || event.message.peer_id === context.peerNewId),
+    // Any pairing while restoring is the call's: our own request, or the peer's for our new key,
+    // which only the peer knows (it was told over the call; keys are unguessable). The peer's key
+    // told earlier may be stale (another restart since), so it is not required to match.
+    restoredPair: ({ context, event }) => event.type === 'server.paired' && context.restoring,
   },
   actions: {
     connect: emit(({ context }) => ({ type: 'ws.connect', url: context.input.url }) as const),
@@ -301,10 +304,18 @@ export const clientMachine = setup({
      * The server lost the call's pairing (a refused resume, or the partner's session gone) while
      * the call is up: keep the call, and restore signaling around it through the call itself.
      */
-    beginRestore: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ restoring: true, repairSent: false });
+    beginRestore: enqueueActions(({ context, event, enqueue }) => {
+      const cause = event.type === 'server.peer_disconnected' ? 'peer_disconnected' : 'signaling_lost';
+      enqueue.assign({ restoring: true, repairTarget: null, peerAlive: false, restoreCause: cause });
       enqueue.emit({ type: 'restoring', peerId: context.peerId! });
+      // is the peer still there? (a killed peer's call looks up until ICE consent runs out)
+      enqueue.emit({ type: 'peer.probe', gen: context.gen });
+      enqueue.raise({ type: 'PROBE_TIMEOUT' }, { id: 'probe', delay: context.input.probeTimeoutMs });
       enqueue.raise({ type: 'RESTORE_TIMEOUT' }, { id: 'restore', delay: context.input.restoreTimeoutMs });
+    }),
+    peerAnswered: enqueueActions(({ enqueue }) => {
+      enqueue.assign({ peerAlive: true });
+      enqueue.cancel('probe');
     }),
     /**
      * Tell the peer over the call the ID this client has at the server now (its fresh one after a
@@ -315,30 +326,31 @@ export const clientMachine = setup({
       const id = event.type === 'server.your_id' ? event.message.id : context.id;
       if (id === null) return;
       enqueue.emit({ type: 'peer.rekey', gen: context.gen, id });
-      if (context.initiator && context.peerNewId !== null && !context.repairSent) {
+      if (context.initiator && context.peerNewId !== null && context.peerNewId !== context.repairTarget) {
         enqueue.emit({ type: 'ws.send', message: { type: 'pair_request', target_id: context.peerNewId } });
-        enqueue.assign({ repairSent: true });
+        enqueue.assign({ repairTarget: context.peerNewId });
       }
     }),
     recordPeerRekey: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'PEER_REKEY') return;
       enqueue.assign({ peerNewId: event.id });
       // registered (an ID of our own) and restoring: the initiator asks for the pair again
-      if (context.restoring && context.initiator && !context.repairSent && context.id !== null) {
+      if (context.restoring && context.initiator && event.id !== context.repairTarget && context.id !== null) {
         enqueue.emit({ type: 'ws.send', message: { type: 'pair_request', target_id: event.id } });
-        enqueue.assign({ repairSent: true });
+        enqueue.assign({ repairTarget: event.id });
       }
     }),
     /** The server pairs the call's two ends again: the held signaling goes out, nothing in the call changed. */
     finishRestore: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.paired') return;
       enqueue.cancel('restore');
+      enqueue.cancel('probe');
       for (const message of context.heldSignals) enqueue.emit({ type: 'ws.send', message });
       enqueue.assign({ restoring: false, peerId: event.message.peer_id, peerNewId: null, heldSignals: [] });
       enqueue.emit({ type: 'signalingRestored', id: context.id ?? '', peerId: event.message.peer_id });
     }),
-    /** A re-pair the server refused: ask again when the peer next tells its ID. */
-    repairRefused: assign({ repairSent: false }),
+    /** A re-pair request lost with its link: ask again on the next one. */
+    repairLost: assign({ repairTarget: null }),
     holdLocalCandidate: assign(({ context, event }) => ({
       outCandidates:
         event.type === 'LOCAL_CANDIDATE' ? [...context.outCandidates, event.candidate] : context.outCandidates,
@@ -593,12 +605,31 @@ export const clientMachine = setup({
                     // client: restore signaling around the call instead of ending it (a v1 peer's call
                     // ends as before: the parent's transitions take these when the guard fails).
                     RESUME_FAILED: { guard: 'peerIsTandem', actions: 'beginRestore' },
+                    // a link lost with no session to resume (resume not granted): the same, from scratch
+                    WS_CLOSED: [
+                      { guard: and(['peerIsTandem', not('restoring')]), actions: 'beginRestore' },
+                      // a re-pair request out on that link died with it: ask again on the next
+                      { guard: 'restoring', actions: 'repairLost' },
+                    ],
                     'server.peer_disconnected': { guard: 'peerIsTandem', actions: ['beginRestore', 'rekey'] },
                     // the fresh ID after a refused resume: tell the peer over the call
                     'server.your_id': { guard: 'restoring', actions: 'rekey' },
                     PEER_REKEY: { guard: 'sameGen', actions: 'recordPeerRekey' },
                     'server.paired': { guard: 'restoredPair', actions: 'finishRestore' },
-                    'server.error': { guard: 'restoring', actions: 'repairRefused' },
+                    PEER_PONG: { guard: and(['sameGen', 'restoring']), actions: 'peerAnswered' },
+                    // no answer over the call: the peer is gone with its session; end as before
+                    PROBE_TIMEOUT: {
+                      guard: 'peerSilent',
+                      target: '#client.running.session.idle',
+                      actions: [
+                        cancel('restore'),
+                        'leavePair',
+                        {
+                          type: 'announcePeerLeft',
+                          params: ({ context }) => ({ reason: context.restoreCause }),
+                        },
+                      ],
+                    },
                     RESTORE_TIMEOUT: {
                       guard: 'restoring',
                       target: '#client.running.session.idle',

@@ -377,8 +377,8 @@ describe('client core against the server core', () => {
       expect(a.client.resuming, 'a refused resume is over: nothing is being resumed').toBe(false);
     });
 
-    it('a v1 server (no resume offered) keeps the old behaviour', async () => {
-      const { w, a, b } = await pairedWorld();
+    it('a v1 server (no resume offered) with chat-only peers keeps the old behaviour', async () => {
+      const { w, a, b } = await pairedWorld({ channels: false });
       w.link.sockets[0]!.drop();
       await settle();
       expect(of(a.events, 'resumed')).toEqual([]);

@@ -175,6 +175,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     relayOnly ? 'relay' : 'all',
     {
       features,
+      answerProbes: input.answerPings !== false,
       ...(clock ? { clock } : {}),
       ...(peerWaitMs !== undefined ? { peerWaitMs } : {}),
       ...(channelLimits ? { limits: channelLimits } : {}),

@@ -36,6 +36,11 @@ export interface ClientInput {
    * the call, the pair requested anew) after the server lost its session. Default 30 000 ms.
    */
   restoreTimeoutMs?: number;
+  /**
+   * When the server loses the call's pairing, the peer is asked over the call whether it is still
+   * there; without an answer in this long the call is taken for gone and ends. Default 3 000 ms.
+   */
+  probeTimeoutMs?: number;
 }
 
 /** The defaults of the optional inputs. */
@@ -48,6 +53,7 @@ export const clientInputDefaults = Object.freeze({
   resume: true,
   serverIceServers: true,
   restoreTimeoutMs: 30_000,
+  probeTimeoutMs: 3_000,
 });
 
 /** Everything the machine remembers. */
@@ -86,10 +92,14 @@ export interface ClientContext {
   restoring: boolean;
   /** The ID the peer told us over the call while restoring. */
   peerNewId: string | null;
-  /** Our pair request to the peer's new ID is out. */
-  repairSent: boolean;
+  /** The key our last re-pair request asked for (null: none out); a newer key from the peer is asked for again. */
+  repairTarget: string | null;
   /** Signaling frames (offer, answer, candidates) held while restoring, sent once the pair is back. */
   heldSignals: ClientMessage[];
+  /** The peer answered over the call since restoring began: it is there. */
+  peerAlive: boolean;
+  /** What to tell if the call turns out gone while restoring. */
+  restoreCause: PeerLeftReason;
 }
 
 /** One event per server message type: `server.<type>` carrying the decoded message. */
@@ -131,6 +141,10 @@ export type ClientEvent =
   | { type: 'PEER_FEATURES'; gen: number; tandem: boolean }
   /** The peer told us over the call the ID it now has at the server. */
   | { type: 'PEER_REKEY'; gen: number; id: string }
+  /** The peer answered our probe over the call. */
+  | { type: 'PEER_PONG'; gen: number }
+  /** No answer from the peer over the call in time (raised by the machine itself). */
+  | { type: 'PROBE_TIMEOUT' }
   /** The peer ended the call (said so over the call before closing its side). */
   | { type: 'PEER_BYE'; gen: number }
   /** Restoring signaling around the call took too long (raised by the machine itself). */
@@ -154,7 +168,9 @@ export type ClientEffect =
   | { type: 'peer.send'; gen: number; data: PeerData }
   | { type: 'peer.close'; gen: number }
   /** Tell the peer over the call's control channel our current ID (restoring signaling around the call). */
-  | { type: 'peer.rekey'; gen: number; id: string };
+  | { type: 'peer.rekey'; gen: number; id: string }
+  /** Ask the peer over the call whether it is still there (it answers PEER_PONG). */
+  | { type: 'peer.probe'; gen: number };
 
 /** Where a client error came from. */
 export type ClientErrorSource = 'server' | 'client' | 'peer' | 'signaling';

@@ -25,8 +25,9 @@ export const FILE_DATA_PREFIX = 'tandem.file.';
 
 /** A streaming SHA-256 (WebCrypto cannot hash incrementally). */
 export interface Hasher {
-  update(bytes: Uint8Array): void;
-  digest(): Uint8Array;
+  /** Take bytes (the caller does not touch them afterwards). A promise makes the caller wait (backpressure). */
+  update(bytes: Uint8Array): void | Promise<void>;
+  digest(): Uint8Array | Promise<Uint8Array>;
   /** A copy with the same state (to digest a prefix and go on hashing). */
   clone(): Hasher;
 }
@@ -542,10 +543,10 @@ class Outgoing extends TransferState {
     for (let at = 0; at < length && !this.over;) {
       const bytes = await this.source.read(at, Math.min(step, length - at));
       if (bytes.byteLength === 0) throw new Error('the file is shorter than its size');
-      h.update(bytes);
+      await h.update(bytes);
       at += bytes.byteLength;
     }
-    return hex(h.digest());
+    return hex(await h.digest());
   }
 }
 
@@ -589,11 +590,11 @@ class Incoming extends TransferState {
           held = at;
           break;
         }
-        this.hasher.update(bytes);
+        await this.hasher.update(bytes);
         at += bytes.byteLength;
       }
       if (this.over) return;
-      const prefix = held > 0 ? hex(this.hasher.clone().digest()) : '';
+      const prefix = held > 0 ? hex(await this.hasher.clone().digest()) : '';
       this.written = this.received = held;
       this.expectsData = true;
       this.reply({ t: 'accept', offset: held, prefix });
@@ -670,7 +671,7 @@ class Incoming extends TransferState {
           const block = take === 1 ? parts[0]! : joinBytes(parts, bytes);
           await sink.write(block);
           this.queued.splice(0, take);
-          this.hasher.update(block);
+          await this.hasher.update(block);
           this.written += bytes;
           this.progress(this.written);
           this.reply({ t: 'ack', bytes: this.written });
@@ -682,7 +683,7 @@ class Incoming extends TransferState {
 
   private async finish(sink: FileSink): Promise<void> {
     this.state = 'verifying';
-    const got = hex(this.hasher.digest());
+    const got = hex(await this.hasher.digest());
     if (got !== this.offer.sha256) {
       await sink.abort(false).catch(() => undefined);
       this.reply({ t: 'failed', reason: 'sha256 mismatch' });

@@ -25,6 +25,8 @@ export interface PeerChannelOptions {
   readonly clock?: Clock;
   readonly peerWaitMs?: number;
   readonly limits?: ChannelLimits;
+  /** Answer the peer's probes over the call (false only to play a dead client in tests). Default true. */
+  readonly answerProbes?: boolean;
   /** A session's hub was made (before its first channel can open). */
   readonly onHub?: (hub: ChannelHub, gen: number) => void;
 }
@@ -112,6 +114,9 @@ export function createPeerDriver(
             if (m.t === 'rekey' && typeof m.id === 'string' && m.id.length > 0 && m.id.length <= 256)
               tell(gen, { type: 'PEER_REKEY', gen, id: m.id });
             if (m.t === 'bye') tell(gen, { type: 'PEER_BYE', gen });
+            // a probe is answered here, whatever the machine is doing (unless this client plays dead)
+            if (m.t === 'ping' && channels.answerProbes !== false) hub.sendControl({ t: 'pong' });
+            if (m.t === 'pong') tell(gen, { type: 'PEER_PONG', gen });
           });
           channels.onHub?.(hub, gen);
           return;
@@ -151,6 +156,9 @@ export function createPeerDriver(
           return withSession(gen, (s) => s.addCandidate(effect.candidate).catch(() => undefined));
         case 'peer.send':
           return withSession(gen, (s) => s.send(effect.data));
+        case 'peer.probe':
+          hubs.get(gen)?.sendControl({ t: 'ping' });
+          return;
         case 'peer.rekey':
           hubs.get(gen)?.sendControl({ t: 'rekey', id: effect.id });
           return;

@@ -11,7 +11,7 @@ import {
   type OfferDecision,
   type Transfer,
 } from '@tandem/client-core';
-import { browserFileSource, browserFileStore, browserPeerFactory, browserTransport } from '../browser.js';
+import { browserFileSource, browserFileStore, browserPeerFactory, browserTransport, workerSha256 } from '../browser.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLSpanElement>('status');
@@ -152,6 +152,8 @@ const client = createTandemClient({
   transport: browserTransport,
   createPeer: browserPeerFactory,
   onFileOffer,
+  // files are hashed in a worker, off the thread the data channels' messages arrive on
+  files: { createHash: workerSha256(new URL('./hash-worker.js', import.meta.url)) },
   ...(token !== undefined ? { token } : {}),
 });
 // for people poking at it in devtools

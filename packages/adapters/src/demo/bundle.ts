@@ -25,6 +25,19 @@ export async function bundleDemo(
     legalComments: 'none',
     logLevel: 'warning',
   });
+  // the hashing worker, on its own (a page under script-src 'self' starts it from this origin)
+  await build({
+    entryPoints: [fileURLToPath(new URL('../../src/hash-worker.ts', import.meta.url))],
+    outfile: `${outDir}/hash-worker.js`,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@tandem/source'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
   copyFileSync(src('index.html'), `${outDir}/index.html`);
   return outDir;
 }

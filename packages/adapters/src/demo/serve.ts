@@ -17,6 +17,7 @@ const types: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'app.js.map': 'application/json',
+  'hash-worker.js': 'text/javascript; charset=utf-8',
 };
 
 /** How the page is served. */
