@@ -114,7 +114,7 @@ export const clientMachine = setup({
     remoteSet: ({ context }) => context.remoteSet,
     localSent: ({ context }) => context.localSent,
     /** The peer is a tandem client with the call's control channel up: signaling can be restored around the call. */
-    peerIsTandem: ({ context }) => context.peerTandem,
+    peerIsTandem: ({ context }) => context.peerTandem && context.input.restoreCalls,
     restoring: ({ context }) => context.restoring,
     peerSilent: ({ context }) => context.restoring && !context.peerAlive,
     /** The pair the server just made is the call's, restored (our own request, or the peer's for our new ID). */

@@ -37,6 +37,11 @@ export interface ClientInput {
    */
   restoreTimeoutMs?: number;
   /**
+   * Restore signaling around a live call with a tandem peer when the server loses the session
+   * (false: the call ends then, as with a wire-v1 peer). Default true.
+   */
+  restoreCalls?: boolean;
+  /**
    * When the server loses the call's pairing, the peer is asked over the call whether it is still
    * there; without an answer in this long the call is taken for gone and ends. Default 3 000 ms.
    */
@@ -53,6 +58,7 @@ export const clientInputDefaults = Object.freeze({
   resume: true,
   serverIceServers: true,
   restoreTimeoutMs: 30_000,
+  restoreCalls: true,
   probeTimeoutMs: 3_000,
 });
 

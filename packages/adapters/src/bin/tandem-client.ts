@@ -213,6 +213,7 @@ const client = createTandemClient({
   answerPings: !opts.ignorePings,
   answersControlPings: !opts.ignorePings,
   resume: opts.resume && !opts.ignorePings,
+  restoreCalls: !opts.ignorePings, // a client playing dead does not restore its calls either
   ...(token !== undefined ? { token } : {}),
   files: { createHash: nodeSha256, identity: await fileIdentity() },
   onFileOffer,
