@@ -24,6 +24,13 @@ const wrap = (h: ReturnType<typeof createHash>): Hasher => ({
   clone: () => wrap(h.copy()),
 });
 
+/** Up to `length` bytes of an open file at `offset` (fewer only at its end). */
+async function readAt(handle: FileHandle, offset: number, length: number): Promise<Uint8Array> {
+  const buf = Buffer.allocUnsafe(length);
+  const { bytesRead } = await handle.read(buf, 0, length, offset);
+  return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
+}
+
 /** A file on disk as a transfer's source; the name offered is its base name. */
 export async function nodeFileSource(path: string, type = ''): Promise<FileSource> {
   const handle = await open(path, 'r');
@@ -37,11 +44,7 @@ export async function nodeFileSource(path: string, type = ''): Promise<FileSourc
     name: basename(path),
     size,
     type,
-    async read(offset, length) {
-      const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(buf, 0, length, offset);
-      return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
-    },
+    read: (offset, length) => readAt(handle, offset, length),
     async close() {
       if (closed) return;
       closed = true;
@@ -134,11 +137,7 @@ export function nodeFileStore(options: NodeFileStoreOptions): { decide: (offer: 
     };
     const sink: FileSink = {
       held,
-      async readHeld(offset, length) {
-        const buf = Buffer.allocUnsafe(length);
-        const { bytesRead } = await handle.read(buf, 0, length, offset);
-        return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
-      },
+      readHeld: (offset, length) => readAt(handle, offset, length),
       async truncate() {
         await handle.truncate(0);
         position = 0;

@@ -15,7 +15,7 @@
 // against its own file and continues from there, or from 0 if it differs. Either way the receiver
 // hashes the whole file as written and keeps it only if it matches the offered hash.
 import { sha256 } from '@noble/hashes/sha2';
-import { ChannelError, type TandemChannel } from './channels.js';
+import { ChannelError, concat, type TandemChannel } from './channels.js';
 import type { ChannelHub } from './channel-hub.js';
 
 /** The control channel of file transfers. */
@@ -122,15 +122,6 @@ export interface FilesOptions {
 
 /** The most bytes written to a sink at once. */
 const COALESCE_BYTES = 1024 * 1024;
-const joinBytes = (parts: Uint8Array[], total: number) => {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-};
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const HEX64 = /^[0-9a-f]{64}$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -668,7 +659,7 @@ class Incoming extends TransferState {
           while (take < this.queued.length && (take === 0 || bytes + this.queued[take]!.byteLength <= COALESCE_BYTES))
             bytes += this.queued[take++]!.byteLength;
           const parts = this.queued.slice(0, take);
-          const block = take === 1 ? parts[0]! : joinBytes(parts, bytes);
+          const block = take === 1 ? parts[0]! : concat(parts, bytes);
           await sink.write(block);
           this.queued.splice(0, take);
           await this.hasher.update(block);

@@ -12,32 +12,23 @@ export async function bundleDemo(
   outDir = fileURLToPath(new URL('../../dist/demo/', import.meta.url)),
 ): Promise<string> {
   mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: [src('app.ts')],
-    outfile: `${outDir}/app.js`,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['@tandem/source'],
-    minify: true,
-    sourcemap: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  const bundle = (entry: string, outfile: string, sourcemap: boolean) =>
+    build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      conditions: ['@tandem/source'],
+      minify: true,
+      sourcemap,
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+  await bundle(src('app.ts'), `${outDir}/app.js`, true);
   // the hashing worker, on its own (a page under script-src 'self' starts it from this origin)
-  await build({
-    entryPoints: [fileURLToPath(new URL('../../src/hash-worker.ts', import.meta.url))],
-    outfile: `${outDir}/hash-worker.js`,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['@tandem/source'],
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  await bundle(fileURLToPath(new URL('../../src/hash-worker.ts', import.meta.url)), `${outDir}/hash-worker.js`, false);
   copyFileSync(src('index.html'), `${outDir}/index.html`);
   return outDir;
 }
