@@ -484,15 +484,26 @@ class Outgoing extends TransferState {
       });
       await data.opened();
       await data.write(JSON.stringify({ offset }));
-      for (let at = offset; at < this.source.size && !this.over;) {
-        while (at - this.acks >= this.opts.windowBytes && !this.over)
+      // each chunk is read while the one before goes out (a read is an IPC or a system call: the
+      // channel must not run dry waiting for it); nothing goes out past the receiver's window
+      const chunk = Math.min(this.opts.chunkBytes, this.opts.windowBytes);
+      const read = (from: number) => {
+        const p = this.source.read(from, Math.min(chunk, this.source.size - from));
+        p.catch(() => undefined); // a read left behind by a cancel must not go unhandled
+        return p;
+      };
+      let at = offset;
+      let next = at < this.source.size ? read(at) : null;
+      while (next !== null && !this.over) {
+        const bytes = await next;
+        if (bytes.byteLength === 0) throw new Error('the file got shorter while it was sent');
+        const after = at + bytes.byteLength;
+        next = after < this.source.size ? read(after) : null;
+        while (after - this.acks > this.opts.windowBytes && !this.over)
           await new Promise<void>((resolve) => (this.wake = resolve));
         if (this.over) break;
-        const room = Math.min(this.opts.chunkBytes, this.opts.windowBytes - (at - this.acks), this.source.size - at);
-        const bytes = await this.source.read(at, room);
-        if (bytes.byteLength === 0) throw new Error('the file got shorter while it was sent');
         await data.write(bytes);
-        at += bytes.byteLength;
+        at = after;
       }
       if (!this.over) this.state = 'verifying';
     } catch (err) {
