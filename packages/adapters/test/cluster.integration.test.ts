@@ -412,3 +412,47 @@ describe('the seed scenario with real tandem-client processes (werift) split acr
     await Promise.all([a.client.kill(), b.client.kill(), c.client.kill()]);
   }, 90_000);
 });
+
+describe('a call outlives a cluster node killed with -9, its clients re-homed by a load balancer', () => {
+  it('the two ends on different nodes; one node dies: its client comes back through a live node, signaling is restored around the call, and leaving is announced after', async () => {
+    const doomed = await startNode();
+    // A reaches the cluster through a TCP proxy standing in for a load balancer
+    const proxy = await startTcpProxy(Number(new URL(doomed.url).port));
+    try {
+      const a = await startClient(proxy.url);
+      const b = await startClient(nodes[0]!.url, ['--pair', a.id]);
+      await a.client.waitFor(/Data channel opened/, 30_000);
+      await b.client.waitFor(/Data channel opened/, 30_000);
+      await new Promise((r) => setTimeout(r, 500)); // the control channel is up: both are tandem clients
+      a.client.write('before the node died');
+      await b.client.waitFor(/^< Peer: before the node died$/);
+      // the balancer takes the dead node out: A's next connection goes to node 2
+      proxy.retarget(Number(new URL(nodes[1]!.url).port));
+      await doomed.proc.kill('SIGKILL');
+      a.client.write('while A is re-homed');
+      await b.client.waitFor(/^< Peer: while A is re-homed$/);
+      b.client.write('and back');
+      await a.client.waitFor(/^< Peer: and back$/);
+      // A's session died with its node: A takes a new key on node 2, B keeps or renews its own, and
+      // the two pair again through the call
+      const newA = (await a.client.waitFor(/^\*\*\* Signaling restored \(new key (\S+)\) \*\*\*$/, 40_000))[1]!;
+      const newB = (await b.client.waitFor(/^\*\*\* Signaling restored \(new key (\S+)\) \*\*\*$/, 40_000))[1]!;
+      expect(newA).not.toBe(a.id);
+      expect(newB).toBe(b.id); // B's session on node 1 lived: it keeps its key
+      a.client.write('after the node died');
+      await b.client.waitFor(/^< Peer: after the node died$/);
+      for (const c of [a, b]) {
+        expect(c.client.count(/disconnected|left|Ready for new connection/)).toBe(0);
+        expect(c.client.count(/Your Client ID/)).toBe(1);
+      }
+      for (const n of [nodes[0]!, nodes[1]!])
+        expect(n.proc.lines.some((l) => l.includes('after the node died'))).toBe(false);
+      // the cluster pairs them again: A leaving (on node 2) is announced to B (on node 1)
+      a.client.write('/leave');
+      await b.client.waitFor(new RegExp(`^\\*\\*\\* Peer ${newA} disconnected\\. \\*\\*\\*$`), 20_000);
+      await Promise.all([a.client.kill(), b.client.kill()]);
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+});
