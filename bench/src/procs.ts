@@ -44,7 +44,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitPort(port: number, child: ChildProcess, ms = 20_000): Promise<void> {
+async function waitPort(port: number, child: ChildProcess, ms = 20_000, everyMs = 50): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
@@ -56,7 +56,7 @@ async function waitPort(port: number, child: ChildProcess, ms = 20_000): Promise
       s.on('error', () => r(false));
     });
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`port ${port} not open within ${ms} ms`);
 }
@@ -92,8 +92,13 @@ const tandemLoadArgs = [
 ];
 
 /** Extra tandem-server flags per figure (e.g. ping settings). */
-export async function startSystem(name: SystemName, tandemArgs: string[] = []): Promise<RunningSystem> {
-  const port = await freePort();
+export async function startSystem(
+  name: SystemName,
+  tandemArgs: string[] = [],
+  /** A port to listen on (a server started again where its clients look for it); default a free one. */
+  onPort?: number,
+): Promise<RunningSystem> {
+  const port = onPort ?? (await freePort());
   const node = process.execPath;
   const argv: Record<SystemName, string[]> = {
     // the shipped binary; relay logging off and the rate limit out of the way (load streams far
@@ -107,7 +112,7 @@ export async function startSystem(name: SystemName, tandemArgs: string[] = []): 
   };
   const [cmd, args] = pinned(0, argv[name]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitPort(port, child);
+  await waitPort(port, child, 20_000, onPort === undefined ? 50 : 5); // a restart is timed from here: look often
   // taskset execs node, so the pid is the server's
   return {
     name,

@@ -6,6 +6,7 @@ import type { ClusterFigures } from './cluster.js';
 import type { NatFigures } from './nat.js';
 import type { AccessFigures } from './access.js';
 import type { FilesFigures } from './files.js';
+import type { RestoreFigures } from './restore.js';
 import type {
   AttackFigure,
   ChurnFigure,
@@ -26,6 +27,7 @@ export interface Results {
   attack?: AttackFigure[];
   access?: AccessFigures;
   resume?: ResumeFigure;
+  restore?: RestoreFigures;
   memory?: MemoryFigure[];
   latency?: LatencyFigure[];
   keepalive?: { figures: KeepaliveFigure[]; dead: DeadClientFigure };
@@ -177,6 +179,7 @@ export function rows(r: Results): Row[] {
       met: true,
     });
   }
+  if (r.restore) restoreRows(r.restore, out);
   if (r.resume) {
     const x = r.resume;
     const ps = x.peerServer;
@@ -560,4 +563,26 @@ export async function chart(rs: Row[], title: string): Promise<string> {
   };
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   return view.toSVG();
+}
+
+function restoreRows(r: RestoreFigures, out: Row[]): void {
+  for (const o of r.outages) {
+    const s = `${o.outageMs / 1000} s`;
+    out.push({
+      figure: `server back after a ${s} kill -9 → call's pair restored p50 (${o.samples} restarts, werift)`,
+      tandem: `${f(o.restoredP50, 0)} ms`,
+      baseline: `plain resume, same outage: ${f(o.resumedP50, 0)} ms`,
+      ratio: o.restoredP50 / Math.max(1, o.resumedP50),
+      target: 'stated',
+      met: o.callsEnded === 0 && o.linesLost === 0,
+    });
+    out.push({
+      figure: `server back after a ${s} kill -9 → pair restored p95; calls ended, lines lost`,
+      tandem: `${f(o.restoredP95, 0)} ms; ${o.callsEnded}, ${o.linesLost}`,
+      baseline: `plain resume p95 ${f(o.resumedP95, 0)} ms; 0, 0`,
+      ratio: o.restoredP95 / Math.max(1, o.resumedP95),
+      target: 'no call ends, no line lost',
+      met: o.callsEnded === 0 && o.linesLost === 0,
+    });
+  }
 }

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,cluster,nat,files]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,restore,cluster,nat,files]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { clusterFigures } from './cluster.js';
 import { natFigures } from './nat.js';
 import { accessFigures } from './access.js';
 import { filesFigures } from './files.js';
+import { restoreFigures } from './restore.js';
 
 const all = [
   'relay',
@@ -33,6 +34,7 @@ const all = [
   'attack',
   'access',
   'resume',
+  'restore',
   'cluster',
   'nat',
   'files',
@@ -101,6 +103,7 @@ results.design = await step('design', () => designCheck(sizes));
 results.attack = await step('attack', () => slowConsumerAttack(sizes));
 results.access = await step('access', () => accessFigures(quick));
 results.resume = await step('resume', () => resumeFigures(20));
+results.restore = await step('restore', () => restoreFigures(quick));
 results.cluster = await step('cluster', () =>
   clusterFigures(
     quick
