@@ -3,6 +3,7 @@
 // No Node imports: bundle it with client-core for a page. Files for pages are in browser-files.ts.
 import { CloseCode, tokenSubprotocols, type IceCandidate } from '@tandem/protocol';
 import {
+  fingerprintsOf,
   nobleSha256,
   numberedName,
   safeFileName,
@@ -15,6 +16,7 @@ import {
 } from '@tandem/client-core';
 import type {
   CandidateType,
+  PeerFingerprints,
   DataChannelHandlers,
   DataChannelInit,
   DataChannelPort,
@@ -95,6 +97,16 @@ class BrowserPeer implements PeerSession {
         ...(init.protocol ? { protocol: init.protocol } : {}),
       }),
     );
+  }
+  /**
+   * The certificates of the call, from the descriptions in force: a browser's DTLS accepts only
+   * the fingerprint of its current remote description.
+   */
+  fingerprints(): PeerFingerprints {
+    return {
+      local: fingerprintsOf(this.pc.localDescription?.sdp ?? ''),
+      remote: fingerprintsOf(this.pc.currentRemoteDescription?.sdp ?? this.pc.remoteDescription?.sdp ?? ''),
+    };
   }
   /** The selected candidate pair's types, from getStats (the transport's selectedCandidatePairId). */
   async selectedPath(): Promise<SelectedPath | null> {

@@ -8,6 +8,7 @@ import type {
   DataChannelInit,
   DataChannelPort,
   PeerFactory,
+  PeerFingerprints,
   PeerHandlers,
   PeerSession,
   SelectedPath,
@@ -48,6 +49,10 @@ interface WeriftIceTransport {
     stunServer?: unknown;
     nominated?: { localCandidate: { type: string }; remoteCandidate: { type: string } };
   };
+}
+interface WeriftDtlsParameters {
+  localParameters?: { fingerprints: { algorithm: string; value: string }[] };
+  remoteParameters?: { fingerprints: { algorithm: string; value: string }[] };
 }
 interface WeriftDtlsTransport {
   iceTransport: WeriftIceTransport;
@@ -109,6 +114,22 @@ class WeriftPeer implements PeerSession {
           this.handlers?.failed('connection failed');
       }),
     );
+  }
+
+  /**
+   * The certificates of the call, from werift's DTLS transports themselves: what it sends, and
+   * every remote fingerprint it would accept (werift 0.24 keeps those of earlier remote
+   * descriptions too, so they are all listed: the safety code covers each).
+   */
+  fingerprints(): PeerFingerprints {
+    const local = new Set<string>();
+    const remote = new Set<string>();
+    const line = (f: { algorithm: string; value: string }) => `${f.algorithm} ${f.value}`;
+    for (const t of this.pc.dtlsTransports as unknown as WeriftDtlsParameters[]) {
+      for (const f of t.localParameters?.fingerprints ?? []) local.add(line(f));
+      for (const f of t.remoteParameters?.fingerprints ?? []) remote.add(line(f));
+    }
+    return { local: [...local], remote: [...remote] };
   }
 
   /** The nominated candidate pair's types, once ICE has one. */

@@ -27,6 +27,11 @@ describe('tandem-server with tandem-client processes', () => {
     await server.waitFor(/Relaying candidate from/);
     await a.client.waitFor(/\*\*\* Data channel opened!/);
     await b.client.waitFor(/\*\*\* Data channel opened!/);
+    // both print the call's safety code, the same on both sides (nobody answered either side itself)
+    const codeA = (await a.client.waitFor(/^\*\*\* Safety code: (\d{4} \d{4}) \*\*\*$/))[1];
+    const codeB = (await b.client.waitFor(/^\*\*\* Safety code: (\d{4} \d{4}) \*\*\*$/))[1];
+    expect(codeA).toBe(codeB);
+    expect(server.lines.some((l) => l.includes(codeA!))).toBe(false);
 
     b.client.write('Hello A!');
     await a.client.waitFor(/^< Peer: Hello A!$/);

@@ -117,6 +117,11 @@ describe('demo page in Chromium', () => {
     await expect.poll(() => logText(a)).toContain('peer: hello from B');
     await say(a, 'hi B, this is A');
     await expect.poll(() => logText(b)).toContain('peer: hi B, this is A');
+    // both pages show the call's safety code, the same on both (Chromium's own DTLS fingerprints)
+    for (const p of [a, b]) await expect.poll(() => p.isVisible('#safety-code'), { timeout: 10_000 }).toBe(true);
+    const codeA = await a.textContent('#safety-code');
+    expect(codeA).toMatch(/^\d{4} \d{4}$/);
+    expect(await b.textContent('#safety-code')).toBe(codeA);
 
     mkdirSync(artifacts, { recursive: true });
     await a.screenshot({ path: `${artifacts}browser-connected.png` });
@@ -177,6 +182,9 @@ describe('demo page in Chromium', () => {
     await node.client.waitFor(/^< Peer: from chromium$/);
     node.client.write('from werift');
     await expect.poll(() => logText(page), { timeout: 10_000 }).toContain('peer: from werift'); // werift → Chromium takes about 1 s here (measured), so not the 1 s default
+    // the two stacks tell their certificates differently (SDP there, DTLS transports here): same code
+    const nodeCode = (await node.client.waitFor(/^\*\*\* Safety code: (\d{4} \d{4}) \*\*\*$/))[1];
+    await expect.poll(() => page.textContent('#safety-code'), { timeout: 10_000 }).toBe(nodeCode);
     await page.close();
     await node.client.waitFor(/Ready for new connection/);
 
@@ -190,6 +198,9 @@ describe('demo page in Chromium', () => {
     await expect.poll(() => logText(page2), { timeout: 10_000 }).toContain('peer: werift offered');
     await say(page2, 'chromium answered');
     await node.client.waitFor(/^< Peer: chromium answered$/);
+    await expect.poll(() => node.client.count(/^\*\*\* Safety code: /)).toBe(2);
+    const nodeCode2 = /(\d{4} \d{4})/.exec(node.client.lines.filter((l) => l.startsWith('*** Safety code: ')).at(-1)!)![1];
+    await expect.poll(() => page2.textContent('#safety-code'), { timeout: 10_000 }).toBe(nodeCode2);
     await page2.close();
   }, 90_000);
 

@@ -26,7 +26,8 @@ import { createSignalingDriver, type SignalingEffect } from './signaling-driver.
 import { createPeerDriver, type PeerEffect } from './peer-driver.js';
 import { ChannelError, type ChannelLimits, type TandemChannel } from './channels.js';
 import type { ChannelHub, PeerFeatures } from './channel-hub.js';
-import type { DataChannelInit } from './ports.js';
+import type { DataChannelInit, PeerSession } from './ports.js';
+import { runSafetyExchange, SAFETY_FEATURE } from './safety-code.js';
 import { FileTransfers, type FileSource, type FilesOptions, type OfferHandler, type Transfer } from './files.js';
 
 /** Options of a tandem client. */
@@ -53,7 +54,8 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
   token?: TokenSource;
   /**
    * What this client does beyond chat with a tandem peer: `channels` (named channels for the
-   * app), `files` (transfers). Default both; `[]` makes it a chat-only client, like wire v1.
+   * app), `files` (transfers), `safety` (safety codes compared over the call). Default all three;
+   * `[]` makes it a chat-only client, like wire v1.
    */
   features?: readonly string[];
   /** Limits of every channel beyond chat (buffer, message size, backpressure threshold). */
@@ -82,7 +84,14 @@ export type TandemClientEvent =
   /** What the peer of the current call turned out to be (once per call, soon after chat opens). */
   | { type: 'peerFeatures'; peerId: string; tandem: boolean; features: readonly string[] }
   /** A file transfer began (sent by this side, or offered by the peer). */
-  | { type: 'transfer'; transfer: Transfer };
+  | { type: 'transfer'; transfer: Transfer }
+  /**
+   * The call's safety code (`1234 5678`): the same on both sides when no one in the signaling
+   * path answered either side itself. People compare it out loud or on screen.
+   */
+  | { type: 'safetyCode'; peerId: string; code: string }
+  /** No safety code can be trusted for this call (the exchange was altered, or cannot run). */
+  | { type: 'safetyCodeFailed'; peerId: string; reason: string };
 
 type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClientEvent, { type: T }>) => void;
 
@@ -116,6 +125,8 @@ export interface TandemClient {
   readonly transfers: readonly Transfer[];
   /** What the peer of the current call is, once known (null before, or with no call). */
   readonly peer: PeerFeatures | null;
+  /** The current call's safety code once both sides have worked it out (see the `safetyCode` event), else null. */
+  readonly safetyCode: string | null;
   /** Close the peer and the signaling socket; idempotent. */
   close(): void;
   /** The candidate pair the peer connection uses (e.g. `relay` through TURN), once connected; null if unknown. */
@@ -146,7 +157,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     decode,
     reconnect = exponentialBackoff(),
     token,
-    features = ['channels', 'files'],
+    features = ['channels', 'files', SAFETY_FEATURE],
     channelLimits,
     peerWaitMs,
     files: filesOptions,
@@ -161,6 +172,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''),
   };
   const transfers = new Map<ChannelHub, FileTransfers>();
+  const safetyCodes = new Map<ChannelHub, string>();
   const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
   const listeners = new Map<string, Set<(e: TandemClientEvent) => void>>();
   const notify = (event: TandemClientEvent) => {
@@ -179,12 +191,23 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       ...(clock ? { clock } : {}),
       ...(peerWaitMs !== undefined ? { peerWaitMs } : {}),
       ...(channelLimits ? { limits: channelLimits } : {}),
-      onHub: (hub: ChannelHub) => {
+      onHub: (hub: ChannelHub, _gen: number, session: PeerSession) => {
         hub.onChannel((channel) => notify({ type: 'channel', channel }));
         hub.onPeer((peer) => {
           const peerId = actor.getSnapshot().context.peerId;
           if (peerId !== null) notify({ type: 'peerFeatures', peerId, ...peer });
+          if (!peer.tandem || !peer.features.includes(SAFETY_FEATURE)) return;
+          runSafetyExchange(hub, session, (outcome) => {
+            const peerId = actor.getSnapshot().context.peerId ?? '';
+            if (outcome.ok) safetyCodes.set(hub, outcome.code);
+            notify(
+              outcome.ok
+                ? { type: 'safetyCode', peerId, code: outcome.code }
+                : { type: 'safetyCodeFailed', peerId, reason: outcome.reason },
+            );
+          });
         });
+        hub.onClose(() => safetyCodes.delete(hub));
         if (!features.includes('files')) return;
         const files = new FileTransfers(
           hub,
@@ -237,6 +260,10 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     },
     get peer() {
       return peers.hub()?.peer ?? null;
+    },
+    get safetyCode() {
+      const hub = peers.hub();
+      return (hub === null ? undefined : safetyCodes.get(hub)) ?? null;
     },
     sendFile: (source) => {
       const hub = peers.hub();

@@ -41,6 +41,15 @@ export {
 export { ChannelHub, CHAT_PROTOCOL, CONTROL_LABEL, type PeerFeatures, type ChannelHubOptions } from './channel-hub.js';
 export type { PeerChannelOptions } from './peer-driver.js';
 export {
+  fingerprintsOf,
+  normalizeFingerprint,
+  runSafetyExchange,
+  safetyCode,
+  safetyCommitment,
+  SAFETY_FEATURE,
+  type SafetyOutcome,
+} from './safety-code.js';
+export {
   FileTransfers,
   FILES_LABEL,
   FILE_DATA_PREFIX,
@@ -66,6 +75,7 @@ export type {
   DataChannelPort,
   IceServer,
   PeerFactory,
+  PeerFingerprints,
   SelectedPath,
   PeerHandlers,
   PeerSession,

@@ -28,7 +28,7 @@ export interface PeerChannelOptions {
   /** Answer the peer's probes over the call (false only to play a dead client in tests). Default true. */
   readonly answerProbes?: boolean;
   /** A session's hub was made (before its first channel can open). */
-  readonly onHub?: (hub: ChannelHub, gen: number) => void;
+  readonly onHub?: (hub: ChannelHub, gen: number, session: PeerSession) => void;
 }
 
 /** A peer driver feeding `actor`. */
@@ -118,7 +118,7 @@ export function createPeerDriver(
             if (m.t === 'ping' && channels.answerProbes !== false) hub.sendControl({ t: 'pong' });
             if (m.t === 'pong') tell(gen, { type: 'PEER_PONG', gen });
           });
-          channels.onHub?.(hub, gen);
+          channels.onHub?.(hub, gen, session);
           return;
         }
         case 'peer.createDataChannel': {

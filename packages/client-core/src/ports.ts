@@ -128,12 +128,24 @@ export interface PeerSession {
   rollback(): Promise<void>;
   /** The candidate pair in use once connected (null before, or if the stack cannot tell). */
   selectedPath?(): Promise<SelectedPath | null>;
+  /**
+   * The DTLS certificate fingerprints of the call: this side's own (`local`), and every one its
+   * stack would accept from the peer (`remote`; a stack that keeps fingerprints of earlier remote
+   * descriptions lists those too), as `sha-256 AB:CD:…`. Stacks without it get no safety code.
+   */
+  fingerprints?(): PeerFingerprints;
   /** Add a remote candidate (only after the remote description is set). */
   addCandidate(candidate: IceCandidate): Promise<void>;
   /** Send over the open data channel. */
   send(data: string | Uint8Array): void;
   /** Close the channel and the connection; must be idempotent and detach all handlers. */
   close(): void;
+}
+
+/** A call's DTLS fingerprints, as `PeerSession.fingerprints` tells them. */
+export interface PeerFingerprints {
+  readonly local: readonly string[];
+  readonly remote: readonly string[];
 }
 
 /** Creates a peer session for one pairing. */

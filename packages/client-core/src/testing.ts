@@ -3,11 +3,14 @@
 // only after an offer, candidates only from the peer described), and a transport to a
 // server-core MemoryServer. Deliveries go through microtasks, like a real event loop.
 import type { IceCandidate } from '@tandem/protocol';
+import { sha256 } from '@noble/hashes/sha2';
+import { utf8ToBytes } from '@noble/hashes/utils';
 import type {
   DataChannelHandlers,
   DataChannelInit,
   DataChannelPort,
   PeerFactory,
+  PeerFingerprints,
   PeerHandlers,
   PeerSession,
   TransportFactory,
@@ -70,6 +73,11 @@ export class FakeNetwork {
     channelLabels: [],
     maxBufferedAmount: 0,
   };
+  /**
+   * A relay in the signaling path that answers each side itself would hand each side its own
+   * certificate: set this to rewrite the fingerprint `to` reads in a remote description.
+   */
+  rewriteFingerprint: ((fingerprint: string, to: FakePeer) => string) | null = null;
   constructor(readonly options: FakeNetworkOptions = {}) {}
   /** A PeerFactory for createTandemClient; `trickle: false` puts candidates in the SDP like aiortc. */
   readonly createPeer: PeerFactory = ({ handlers }) => {
@@ -108,6 +116,10 @@ export class FakePeer implements PeerSession {
   private described = false;
   private remote: string | null = null;
   private remoteCandidates = new Set<string>();
+  /** This side's DTLS certificate fingerprint (one per peer, as a real stack's). */
+  readonly fingerprint = fakeFingerprint(this.token);
+  /** Every fingerprint a remote description carried (kept, as werift keeps them). */
+  private readonly remoteFingerprints = new Set<string>();
   /** ICE generation of this side's current description; an ICE restart starts the next. */
   private iceGen = 0;
   private remoteIceGen = 0;
@@ -173,6 +185,9 @@ export class FakePeer implements PeerSession {
     this.remoteCandidates.add(c.candidate);
     queueMicrotask(() => this.tryConnect());
   }
+  fingerprints(): PeerFingerprints {
+    return { local: [this.fingerprint], remote: [...this.remoteFingerprints] };
+  }
   send(data: string | Uint8Array): void {
     if (!this.open) throw new Error('InvalidStateError: data channel is not open');
     if (this.net.pathDown.has(this.token)) {
@@ -236,13 +251,15 @@ export class FakePeer implements PeerSession {
     const cands = this.trickle ? '' : `a=candidate:fake ${this.token} ${this.iceGen}1\r\n`;
     const max =
       this.net.options.maxMessageSize === undefined ? '' : `a=max-message-size:${this.net.options.maxMessageSize}\r\n`;
-    return `v=0\r\no=fake ${this.token} ${role}\r\na=ice-gen:${this.iceGen}\r\n${cands}${max}`;
+    return `v=0\r\no=fake ${this.token} ${role}\r\na=ice-gen:${this.iceGen}\r\na=fingerprint:${this.fingerprint}\r\n${cands}${max}`;
   }
   /** Set the remote description; returns its ICE generation. */
   private setRemote(sdp: string, role: string): number {
     const m = /o=fake (\w+) (\w+)/.exec(sdp);
     if (m === null || m[2] !== role) throw new Error(`InvalidAccessError: not a fake ${role}`);
     this.remote = m[1]!;
+    for (const f of sdp.matchAll(/^a=fingerprint:(.+?)\r?$/gm))
+      this.remoteFingerprints.add(this.net.rewriteFingerprint?.(f[1]!, this) ?? f[1]!);
     const inline = /a=(candidate:fake \w+ \d+)/.exec(sdp);
     if (inline) this.remoteCandidates.add(inline[1]!);
     return Number(/a=ice-gen:(\d+)/.exec(sdp)?.[1] ?? 0);
@@ -298,6 +315,11 @@ export class FakePeer implements PeerSession {
   get pathIsDown(): boolean {
     return this.net.pathDown.has(this.token);
   }
+}
+
+/** A certificate fingerprint for a fake peer: SHA-256 of its token, as a stack prints it. */
+export function fakeFingerprint(seed: string): string {
+  return `sha-256 ${Array.from(sha256(utf8ToBytes(seed)), (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
 }
 
 /** A fake peer that also opens data channels beyond chat, with a send buffer that drains at the link's speed. */

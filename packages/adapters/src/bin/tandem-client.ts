@@ -228,6 +228,9 @@ client.on('open', () => {
       );
   });
 });
+// compare it with the peer's, out loud or on screen: a relay answering each side itself makes them differ
+client.on('safetyCode', ({ code }) => out(`*** Safety code: ${code} ***`));
+client.on('safetyCodeFailed', ({ reason }) => out(`*** Safety code unavailable: ${reason} ***`));
 client.on('message', ({ data }) => out(`< Peer: ${typeof data === 'string' ? data : `<${data.byteLength} bytes>`}`));
 client.on('peerLeft', ({ peerId, reason }) => {
   out(reason === 'left' ? `*** Left ${peerId}. ***` : `*** Peer ${peerId} disconnected. ***`);

@@ -210,6 +210,26 @@ client.on('dropped', ({ count }) => note(`${count} message(s) dropped: the send 
 
 client.on('peerFeatures', render);
 
+// the call's safety code, for the two people to compare; it goes with the call
+const safety = $<HTMLDivElement>('safety');
+const safetyCode = $<HTMLElement>('safety-code');
+const safetyHint = $<HTMLElement>('safety-hint');
+client.on('safetyCode', ({ code }) => {
+  safetyCode.textContent = code;
+  safetyHint.textContent = 'the same on your peer’s screen: nobody is in between';
+  safety.hidden = false;
+});
+client.on('safetyCodeFailed', ({ reason }) => {
+  safetyCode.textContent = '—';
+  safetyHint.textContent = `no safety code for this call: ${reason}`;
+  safety.hidden = false;
+});
+const hideSafety = () => {
+  safety.hidden = true;
+  safetyCode.textContent = '';
+};
+client.on('peerLeft', hideSafety);
+
 /** One transfer's row: name, progress bar, speed, then the SHA-256 and a download link (or the reason it failed). */
 interface Row {
   showChoice(offer: FileOffer): void;
