@@ -87,6 +87,12 @@ export function createMetrics(stats: () => ServerStats, options: MetricsOptions 
     (s) => s.detachRefused,
   );
   total('resumes_total', 'Sessions resumed on a new link', (s) => s.resumes);
+  total('codes_confirmed_total', 'Code pairings both sides confirmed', (s) => s.codesConfirmed);
+  total(
+    'nameplates_burnt_total',
+    'Nameplates burnt by a claim that did not end in confirmation (a wrong code, an abort, a timeout)',
+    (s) => s.nameplatesBurnt,
+  );
   total('resume_failures_total', 'Resume attempts refused', (s) => s.resumeFailures);
   total('resume_expired_total', 'Detached sessions ended (grace over or replay buffer full)', (s) => s.resumeExpired);
   gauge(

@@ -74,6 +74,7 @@ export const serverLogLevel: Readonly<Record<ServerLogEvent['type'], LogLevel>> 
   connected: 'info',
   disconnected: 'info',
   paired: 'info',
+  nameplate: 'info',
   pair_failed: 'info',
   relayed: 'info',
   peer_notified: 'info',
@@ -156,6 +157,28 @@ export function serverLogLine(e: ServerLogEvent): string {
       return `Client ${e.id} resumed through node ${e.node}; its session moved there.`;
     case 'auth_expired':
       return `Authorization of ${e.id} expired; closing its link (4003).`;
+    case 'nameplate':
+      return nameplateLine(e.id, e.event);
+  }
+}
+
+/** A nameplate's event (never its number's words: the server has none, nor the number's owner's secret). */
+function nameplateLine(id: string, event: Extract<ServerLogEvent, { type: 'nameplate' }>['event']): string {
+  switch (event) {
+    case 'allocated':
+      return `Client ${id} was given a nameplate.`;
+    case 'claimed':
+      return `Client ${id} claimed a nameplate; pairing it with the owner.`;
+    case 'claim_refused':
+      return `Client ${id} claimed a nameplate that cannot be claimed.`;
+    case 'confirmed':
+      return `Code pairing of ${id}'s nameplate confirmed by both sides; nameplate released.`;
+    case 'burnt':
+      return `Nameplate of ${id} burnt: a claim did not end in confirmation (a wrong code, an abort or a timeout).`;
+    case 'expired':
+      return `Nameplate of ${id} expired unclaimed.`;
+    case 'replaced':
+      return `Client ${id} replaced its nameplate with a new one.`;
   }
 }
 

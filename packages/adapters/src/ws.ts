@@ -281,8 +281,11 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     wantsLog: options.wantsLog,
     closeHandshakeTimeoutMs: settings.closeHandshakeTimeoutMs,
   });
+  // each link's client address (after the gate's proxy rules), for the engine's per-address limits
+  const addresses = new WeakMap<WebSocket, string>();
   const engine = new ServerEngine<WebSocket>({
     generateId: randomUUID,
+    addressOf: (ws) => addresses.get(ws) ?? null,
     // the keys are lower-case UUIDs: one typed in capitals (or pasted with spaces) is the same key
     keyOf: (k) => k.trim().toLowerCase(),
     random: Math.random,
@@ -339,6 +342,7 @@ export function createWsServer(options: WsServerOptions = {}): WsTandemServer {
     const upgrade = () =>
       wss.handleUpgrade(req, socket, head, (ws) => {
         upgraded = true;
+        addresses.set(ws, address);
         slots.admitted(ws, address, borrowed);
         wss.emit('connection', ws, req);
       });

@@ -53,7 +53,11 @@ export function generatorString(dsi: Uint8Array, prs: Uint8Array, ci: Uint8Array
 }
 
 /** The password-derived generator g. */
-export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): InstanceType<typeof RistrettoPoint> {
+export function calculateGenerator(
+  prs: Uint8Array,
+  ci: Uint8Array,
+  sid: Uint8Array,
+): InstanceType<typeof RistrettoPoint> {
   return RistrettoPoint.hashToCurve(sha512(generatorString(CPACE_DSI, prs, ci, sid)));
 }
 

@@ -7,13 +7,7 @@ import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClientEvent } from './client.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { PeerFingerprints, PeerSession } from './ports.js';
-import {
-  fingerprintsOf,
-  runSafetyExchange,
-  safetyCode,
-  safetyCommitment,
-  type SafetyOutcome,
-} from './safety-code.js';
+import { fingerprintsOf, runSafetyExchange, safetyCode, safetyCommitment, type SafetyOutcome } from './safety-code.js';
 import { fakeFingerprint, FakeNetwork, memoryTransport } from './testing.js';
 
 const until = async (cond: () => boolean, what: string, ms = 5_000) => {
@@ -82,7 +76,10 @@ describe('safety codes between two client cores', () => {
     const b = w.spawn(1);
     await until(() => a.client.id !== null && b.client.id !== null, 'ids');
     b.client.pair(a.client.id!);
-    await until(() => a.events.some((e) => e.type === 'peerFeatures') && b.events.some((e) => e.type === 'peerFeatures'), 'hello');
+    await until(
+      () => a.events.some((e) => e.type === 'peerFeatures') && b.events.some((e) => e.type === 'peerFeatures'),
+      'hello',
+    );
     await new Promise((r) => setTimeout(r, 50));
     for (const c of [a, b]) expect(c.events.filter((e) => e.type.startsWith('safety'))).toEqual([]);
     expect(a.client.safetyCode).toBeNull();
@@ -123,21 +120,29 @@ function exchange(
   return out;
 }
 
-const arbFp = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => fakeFingerprint(Buffer.from(b).toString('hex')));
+const arbFp = fc
+  .uint8Array({ minLength: 32, maxLength: 32 })
+  .map((b) => fakeFingerprint(Buffer.from(b).toString('hex')));
 
 describe('the commit-then-reveal exchange', () => {
   it('both sides get the same code iff each sees the other’s certificate (fast-check)', () => {
     fc.assert(
-      fc.property(arbFp, arbFp, fc.option(arbFp, { nil: undefined }), fc.option(arbFp, { nil: undefined }), (fa, fb, seenByA, seenByB) => {
-        const out = exchange({
-          initiator: { local: [fa], remote: [seenByA ?? fb] },
-          responder: { local: [fb], remote: [seenByB ?? fa] },
-        });
-        expect(out.initiator?.ok && out.responder?.ok).toBe(true);
-        const same = (out.initiator as { code: string }).code === (out.responder as { code: string }).code;
-        const honest = (seenByA ?? fb) === fb && (seenByB ?? fa) === fa;
-        expect(same).toBe(honest);
-      }),
+      fc.property(
+        arbFp,
+        arbFp,
+        fc.option(arbFp, { nil: undefined }),
+        fc.option(arbFp, { nil: undefined }),
+        (fa, fb, seenByA, seenByB) => {
+          const out = exchange({
+            initiator: { local: [fa], remote: [seenByA ?? fb] },
+            responder: { local: [fb], remote: [seenByB ?? fa] },
+          });
+          expect(out.initiator?.ok && out.responder?.ok).toBe(true);
+          const same = (out.initiator as { code: string }).code === (out.responder as { code: string }).code;
+          const honest = (seenByA ?? fb) === fb && (seenByB ?? fa) === fa;
+          expect(same).toBe(honest);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -146,22 +151,27 @@ describe('the commit-then-reveal exchange', () => {
     const fa = fakeFingerprint('a');
     const fb = fakeFingerprint('b');
     fc.assert(
-      fc.property(fc.constantFrom('sas.commit', 'sas.nonce', 'sas.reveal'), fc.nat(63), fc.integer({ min: 1, max: 15 }), (which, at, flip) => {
-        const out = exchange(
-          { initiator: { local: [fa], remote: [fb] }, responder: { local: [fb], remote: [fa] } },
-          (m) => {
-            if (m['t'] !== which) return m;
-            const key = which === 'sas.commit' ? 'c' : 'n';
-            const hex = String(m[key]);
-            const digit = (parseInt(hex[at]!, 16) ^ flip).toString(16);
-            return { ...m, [key]: hex.slice(0, at) + digit + hex.slice(at + 1) };
-          },
-        );
-        const i = out.initiator;
-        const r = out.responder;
-        const agreed = i?.ok === true && r?.ok === true && i.code === r.code;
-        expect(agreed).toBe(false);
-      }),
+      fc.property(
+        fc.constantFrom('sas.commit', 'sas.nonce', 'sas.reveal'),
+        fc.nat(63),
+        fc.integer({ min: 1, max: 15 }),
+        (which, at, flip) => {
+          const out = exchange(
+            { initiator: { local: [fa], remote: [fb] }, responder: { local: [fb], remote: [fa] } },
+            (m) => {
+              if (m['t'] !== which) return m;
+              const key = which === 'sas.commit' ? 'c' : 'n';
+              const hex = String(m[key]);
+              const digit = (parseInt(hex[at]!, 16) ^ flip).toString(16);
+              return { ...m, [key]: hex.slice(0, at) + digit + hex.slice(at + 1) };
+            },
+          );
+          const i = out.initiator;
+          const r = out.responder;
+          const agreed = i?.ok === true && r?.ok === true && i.code === r.code;
+          expect(agreed).toBe(false);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -180,15 +190,21 @@ describe('the commit-then-reveal exchange', () => {
     const fa = fakeFingerprint('a');
     const fb = fakeFingerprint('b');
     const responderRemote = [fa];
-    const out = exchange({ initiator: { local: [fa], remote: [fb] }, responder: { local: [fb], remote: responderRemote } }, (m) => {
-      if (m['t'] === 'sas.reveal') responderRemote.push(fakeFingerprint('late relay certificate'));
-      return m;
-    });
+    const out = exchange(
+      { initiator: { local: [fa], remote: [fb] }, responder: { local: [fb], remote: responderRemote } },
+      (m) => {
+        if (m['t'] === 'sas.reveal') responderRemote.push(fakeFingerprint('late relay certificate'));
+        return m;
+      },
+    );
     expect(out.responder).toEqual({ ok: false, reason: expect.stringMatching(/fingerprints changed/) });
   });
 
   it('a stack that cannot tell its fingerprints gets no code, and says why', () => {
-    const out = exchange({ initiator: { local: [], remote: [] }, responder: { local: [fakeFingerprint('b')], remote: [] } });
+    const out = exchange({
+      initiator: { local: [], remote: [] },
+      responder: { local: [fakeFingerprint('b')], remote: [] },
+    });
     expect(out.initiator).toEqual({ ok: false, reason: expect.stringMatching(/does not tell its DTLS fingerprints/) });
   });
 });
@@ -199,7 +215,9 @@ describe('the code itself (fixed vectors, as docs/safety-codes.md states them)',
   const fI = 'sha-256 ' + Array.from({ length: 32 }, () => 'AA').join(':');
   const fR = 'sha-256 ' + Array.from({ length: 32 }, () => 'BB').join(':');
   it('commitment and code of the fixed inputs', () => {
-    expect(Buffer.from(safetyCommitment(nI)).toString('hex')).toMatchInlineSnapshot(`"c6e43b19fb09cef1387f6cc22970954e981f96b179c62a366311257a27404dc2"`);
+    expect(Buffer.from(safetyCommitment(nI)).toString('hex')).toMatchInlineSnapshot(
+      `"c6e43b19fb09cef1387f6cc22970954e981f96b179c62a366311257a27404dc2"`,
+    );
     expect(
       safetyCode({ initiatorNonce: nI, responderNonce: nR, initiatorFingerprints: [fI], responderFingerprints: [fR] }),
     ).toMatchInlineSnapshot(`"6323 2477"`);

@@ -95,8 +95,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 export type SafetyOutcome = { ok: true; code: string } | { ok: false; reason: string };
 
 const NONCE_BYTES = 32;
-const sameSet = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && a.every((x) => b.includes(x));
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 const parseHex = (v: unknown, bytes: number): Uint8Array | null => {
   if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-f]+$/.test(v)) return null;
   return hexToBytes(v);
@@ -163,7 +162,10 @@ export function runSafetyExchange(
     if (m.t === 'sas.reveal' && commitment !== null && nR !== null) {
       const revealed = parseHex(m['n'], NONCE_BYTES);
       if (revealed === null || !equalBytes(safetyCommitment(revealed), commitment))
-        return finish({ ok: false, reason: 'the peer’s safety-code nonce does not match its commitment: the exchange was altered' });
+        return finish({
+          ok: false,
+          reason: 'the peer’s safety-code nonce does not match its commitment: the exchange was altered',
+        });
       if (!unchanged(taken!)) return finish({ ok: false, reason: changed });
       return finish({
         ok: true,

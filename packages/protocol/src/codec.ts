@@ -23,6 +23,14 @@ export const ErrorText = {
   ResumeFailed: 'Resume failed',
   /** v2 (clusters): the shared directory is unreachable, so no pairing can be decided now; try again. */
   Unavailable: 'Pairing unavailable',
+  /** v2 (codes): no such nameplate (never handed out, expired, or its owner left). */
+  UnknownNameplate: 'Unknown nameplate',
+  /** v2 (codes): a claim of this nameplate did not end in confirmation; its owner must make a new code. */
+  NameplateBurnt: 'Nameplate burnt',
+  /** v2 (codes): someone else is claiming this nameplate right now. */
+  NameplateClaimed: 'Nameplate already claimed',
+  /** v2 (codes): too many nameplates asked for, or claimed, from this address: wait. */
+  NameplateRateLimited: 'Too many nameplates',
 } as const;
 
 /** Why a frame could not be decoded. */

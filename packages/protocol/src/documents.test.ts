@@ -17,7 +17,7 @@ describe('generated documents', () => {
     const errors = diagnostics.filter((d) => d.severity === 0);
     expect(errors).toEqual([]);
     expect(document).toBeDefined();
-    expect(document!.messages().length).toBe(21);
+    expect(document!.messages().length).toBe(26);
     expect(document!.operations().length).toBe(2);
   });
 });

@@ -9,7 +9,15 @@ export const examples: Record<string, readonly Record<string, unknown>[]> = {
     { type: 'your_id', id: '0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44' },
     { type: 'your_id', id: '0b7c5e0e-8a8f-4c1b-9d0e-3c2f1a6b9e44', version: 2, capabilities: ['keepalive.ws-ping'] },
   ],
-  serverPaired: [{ type: 'paired', peer_id: '5f2d1c9a-6b0e-4e8f-a1d2-7c3b4e5f6a7b', initiator: true }],
+  serverPaired: [
+    { type: 'paired', peer_id: '5f2d1c9a-6b0e-4e8f-a1d2-7c3b4e5f6a7b', initiator: true },
+    { type: 'paired', peer_id: '5f2d1c9a-6b0e-4e8f-a1d2-7c3b4e5f6a7b', initiator: false, nameplate: '7' },
+  ],
+  serverNameplate: [{ type: 'nameplate', nameplate: '7', expires_in_ms: 600000 }],
+  serverNameplateClosed: [
+    { type: 'nameplate_closed', nameplate: '7', reason: 'confirmed' },
+    { type: 'nameplate_closed', nameplate: '7', reason: 'burnt', detail: 'key confirmation failed' },
+  ],
   serverErrorMessage: [{ type: 'error', message: 'Target client not found' }],
   serverRelayedOffer: [{ type: 'offer', sdp: SDP, from_peer: true }],
   serverRelayedAnswer: [{ type: 'answer', sdp: SDP, from_peer: true }],
@@ -84,4 +92,10 @@ export const examples: Record<string, readonly Record<string, unknown>[]> = {
   clientResume: [{ type: 'resume', token: 'k3Jd9.q8Zr2mV5tYx1Lw0pNcA7sE4uH6', received: 7 }],
   clientClientAck: [{ type: 'ack', received: 16 }],
   clientLeave: [{ type: 'leave' }],
+  clientNameplateRequest: [{ type: 'nameplate_request' }],
+  clientClaim: [{ type: 'claim', nameplate: '7' }],
+  clientClaimResult: [
+    { type: 'claim_result', ok: true },
+    { type: 'claim_result', ok: false, reason: 'key confirmation failed' },
+  ],
 };

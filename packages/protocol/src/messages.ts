@@ -26,6 +26,14 @@ export const Capability = {
    * short-lived TURN credentials, and sends fresh ones (`ice_servers`) before those expire.
    */
   IceServers: 'ice-servers',
+  /**
+   * Pairing by short code: the server hands out nameplates (`nameplate_request` → `nameplate`),
+   * pairs a claimer with a nameplate's owner (`claim` → `paired` with `nameplate`), and burns a
+   * nameplate whose claim does not end with both sides confirming (`claim_result`). The rest of
+   * the code, the secret words, never reaches the server: the two clients run a PAKE over their
+   * call and confirm the call's DTLS fingerprints with its key.
+   */
+  Codes: 'codes',
 } as const;
 /** One of the known capability names (unknown names are allowed and ignored). */
 export type Capability = (typeof Capability)[keyof typeof Capability];
@@ -78,9 +86,23 @@ export const YourId = Type.Object(
 /** First frame after the WebSocket opens. */
 export type YourId = Static<typeof YourId>;
 
+/** A nameplate: the number at the head of a pairing code (`<nameplate>-<word>-<word>`). */
+const nameplateNumber = (description = 'A nameplate: a short decimal number, the head of a pairing code') =>
+  Type.String({ pattern: '^[1-9][0-9]{0,8}$', maxLength: 9, description });
+const NameplateNumber = nameplateNumber();
+
 /** Sent to both clients after a successful pair_request; the requester is the initiator. */
 export const Paired = Type.Object(
-  { type: Type.Literal('paired'), peer_id: Id, initiator: Type.Boolean() },
+  {
+    type: Type.Literal('paired'),
+    peer_id: Id,
+    initiator: Type.Boolean(),
+    nameplate: Type.Optional(
+      nameplateNumber(
+        'v2 (codes): this pairing is a claim of this nameplate; verify the code before trusting the call',
+      ),
+    ),
+  },
   {
     $id: 'Paired',
     description: 'Sent to both clients after a successful pair_request; the requester is the initiator',
@@ -218,6 +240,44 @@ export const ServerAck = Type.Object(
 /** v2: server acknowledgement. */
 export type ServerAck = Static<typeof ServerAck>;
 
+/** v2 (`codes`): the nameplate this client may now hand out as the head of a code. */
+export const NameplateMessage = Type.Object(
+  {
+    type: Type.Literal('nameplate'),
+    nameplate: NameplateNumber,
+    expires_in_ms: Type.Integer({ minimum: 0, description: 'How long the nameplate can be claimed from now' }),
+  },
+  { $id: 'Nameplate', description: 'v2 (codes): a nameplate for this client, the head of the code it hands out' },
+);
+/** v2: a nameplate for this client. */
+export type NameplateMessage = Static<typeof NameplateMessage>;
+
+/** Why a nameplate ended. */
+export const NameplateEnd = Type.Union(
+  [Type.Literal('confirmed'), Type.Literal('burnt'), Type.Literal('expired'), Type.Literal('replaced')],
+  {
+    description:
+      'confirmed: both sides confirmed the code; burnt: a claim did not end in confirmation; expired; replaced by a newer one',
+  },
+);
+
+/** v2 (`codes`): a nameplate of this client's, or one it claimed, is gone, and why. */
+export const NameplateClosed = Type.Object(
+  {
+    type: Type.Literal('nameplate_closed'),
+    nameplate: NameplateNumber,
+    reason: NameplateEnd,
+    detail: Type.Optional(Type.String({ maxLength: 200, description: 'What the other side said, if anything' })),
+  },
+  {
+    $id: 'NameplateClosed',
+    description:
+      'v2 (codes): a nameplate is gone: confirmed, burnt by a claim that did not confirm, expired or replaced',
+  },
+);
+/** v2: a nameplate is gone. */
+export type NameplateClosed = Static<typeof NameplateClosed>;
+
 // ---------------------------------------------------------------- client → server
 
 /** Ask the server to pair this client with the client whose ID is `target_id`. */
@@ -306,11 +366,49 @@ export const ClientAck = Type.Object(
 /** v2: client acknowledgement. */
 export type ClientAck = Static<typeof ClientAck>;
 
+/** v2 (`codes`): ask for a nameplate; the words of the code are made on the client and never sent. */
+export const NameplateRequest = Type.Object(
+  { type: Type.Literal('nameplate_request') },
+  {
+    $id: 'NameplateRequest',
+    description: 'v2 (codes): ask for a nameplate, the head of a pairing code (a newer request replaces the last)',
+  },
+);
+/** v2: ask for a nameplate. */
+export type NameplateRequest = Static<typeof NameplateRequest>;
+
+/** v2 (`codes`): pair with the owner of a nameplate; the claimer is the initiator. One claim per nameplate. */
+export const Claim = Type.Object(
+  { type: Type.Literal('claim'), nameplate: NameplateNumber },
+  {
+    $id: 'Claim',
+    description:
+      'v2 (codes): pair with the owner of a nameplate (one claim each: it confirms, or the nameplate is burnt)',
+  },
+);
+/** v2: claim a nameplate. */
+export type Claim = Static<typeof Claim>;
+
+/** v2 (`codes`): this side's outcome of the code exchange on a claimed pairing. */
+export const ClaimResult = Type.Object(
+  {
+    type: Type.Literal('claim_result'),
+    ok: Type.Boolean({ description: 'true: this side confirmed the peer knows the code and the call is theirs' }),
+    reason: Type.Optional(Type.String({ maxLength: 200, description: 'Why not, when ok is false' })),
+  },
+  {
+    $id: 'ClaimResult',
+    description: 'v2 (codes): released once both sides say ok; burnt at once when either does not',
+  },
+);
+/** v2: one side's outcome of the code exchange. */
+export type ClaimResult = Static<typeof ClaimResult>;
+
 // ---------------------------------------------------------------- unions
 
 /** Every message a client may send, discriminated by `type`. */
 export const ClientMessage = Type.Union(
-  [PairRequest, Offer, Answer, Candidate, Pong, Hello, Resume, ClientAck, Leave],
+  [PairRequest, Offer, Answer, Candidate, Pong, Hello, Resume, ClientAck, Leave, NameplateRequest, Claim, ClaimResult],
   { $id: 'ClientMessage' },
 );
 /** Every message a client may send. */
@@ -331,6 +429,8 @@ export const ServerMessage = Type.Union(
     Resumed,
     ServerAck,
     IceServersMessage,
+    NameplateMessage,
+    NameplateClosed,
   ],
   { $id: 'ServerMessage' },
 );
@@ -369,6 +469,8 @@ export const catalogue: readonly MessageEntry[] = [
   entry('Resumed', 'server', Resumed, 2),
   entry('ServerAck', 'server', ServerAck, 2),
   entry('IceServers', 'server', IceServersMessage, 2),
+  entry('Nameplate', 'server', NameplateMessage, 2),
+  entry('NameplateClosed', 'server', NameplateClosed, 2),
   entry('PairRequest', 'client', PairRequest, 1),
   entry('Offer', 'client', Offer, 1),
   entry('Answer', 'client', Answer, 1),
@@ -378,6 +480,9 @@ export const catalogue: readonly MessageEntry[] = [
   entry('Resume', 'client', Resume, 2),
   entry('ClientAck', 'client', ClientAck, 2),
   entry('Leave', 'client', Leave, 2),
+  entry('NameplateRequest', 'client', NameplateRequest, 2),
+  entry('Claim', 'client', Claim, 2),
+  entry('ClaimResult', 'client', ClaimResult, 2),
 ];
 
 /**

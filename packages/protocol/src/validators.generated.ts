@@ -132,6 +132,45 @@ return function check(value) {
   return check_Leave(value)
 }
 })(),
+  "nameplate_request": (() => {
+function check_NameplateRequest(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['type'] === 'nameplate_request')
+  )
+}
+return function check(value) {
+  return check_NameplateRequest(value)
+}
+})(),
+  "claim": (() => {
+const local_0 = /^[1-9][0-9]{0,8}$/;
+function check_Claim(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['type'] === 'claim') &&
+    (typeof value['nameplate'] === 'string') &&
+    value['nameplate'].length <= 9 &&
+    local_0.test(value['nameplate'])
+  )
+}
+return function check(value) {
+  return check_Claim(value)
+}
+})(),
+  "claim_result": (() => {
+function check_ClaimResult(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['type'] === 'claim_result') &&
+    (typeof value['ok'] === 'boolean') &&
+    (value['reason'] !== undefined ? ((typeof value['reason'] === 'string') && value['reason'].length <= 200) : true)
+  )
+}
+return function check(value) {
+  return check_ClaimResult(value)
+}
+})(),
 };
 
 /** Checkers of the messages servers send, by `type`. */
@@ -153,6 +192,7 @@ return function check(value) {
 }
 })(),
   "paired": (() => {
+const local_0 = /^[1-9][0-9]{0,8}$/;
 function check_Paired(value) {
   return (
     (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -160,7 +200,8 @@ function check_Paired(value) {
     (typeof value['peer_id'] === 'string') &&
     value['peer_id'].length <= 256 &&
     value['peer_id'].length >= 1 &&
-    (typeof value['initiator'] === 'boolean')
+    (typeof value['initiator'] === 'boolean') &&
+    (value['nameplate'] !== undefined ? ((typeof value['nameplate'] === 'string') && value['nameplate'].length <= 9 && local_0.test(value['nameplate'])) : true)
   )
 }
 return function check(value) {
@@ -341,6 +382,40 @@ function check_IceServer(value) {
 }
 return function check(value) {
   return check_IceServers(value)
+}
+})(),
+  "nameplate": (() => {
+const local_0 = /^[1-9][0-9]{0,8}$/;
+function check_Nameplate(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['type'] === 'nameplate') &&
+    (typeof value['nameplate'] === 'string') &&
+    value['nameplate'].length <= 9 &&
+    local_0.test(value['nameplate']) &&
+    Number.isInteger(value['expires_in_ms']) &&
+    value['expires_in_ms'] >= 0
+  )
+}
+return function check(value) {
+  return check_Nameplate(value)
+}
+})(),
+  "nameplate_closed": (() => {
+const local_0 = /^[1-9][0-9]{0,8}$/;
+function check_NameplateClosed(value) {
+  return (
+    (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+    (value['type'] === 'nameplate_closed') &&
+    (typeof value['nameplate'] === 'string') &&
+    value['nameplate'].length <= 9 &&
+    local_0.test(value['nameplate']) &&
+    (((value['reason'] === 'confirmed')) || ((value['reason'] === 'burnt')) || ((value['reason'] === 'expired')) || ((value['reason'] === 'replaced'))) &&
+    (value['detail'] !== undefined ? ((typeof value['detail'] === 'string') && value['detail'].length <= 200) : true)
+  )
+}
+return function check(value) {
+  return check_NameplateClosed(value)
 }
 })(),
 };

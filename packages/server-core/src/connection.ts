@@ -41,6 +41,8 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   resume: ResumeSession | null = null;
   /** @internal ICE servers handed out, for clients granted `ice-servers` (null otherwise) */
   ice: IceGrant | null = null;
+  /** @internal pairing by code, for clients granted `codes` (null otherwise) */
+  codes: CodeGrant | null = null;
   /** The host's authorization of the link the session is on (null when the host authorizes no one) */
   auth: AuthGrant | null = null;
   /** @internal a directory answer is awaited: later frames wait here, in order (null: none awaited) */
@@ -165,6 +167,11 @@ export class ResumeSession {
 }
 
 /** ICE servers handed to a client granted `ice-servers`. */
+/** A client granted `codes`: the nameplate of the claim its current pairing is (null: none). */
+export class CodeGrant {
+  pairingNameplate: string | null = null;
+}
+
 export interface IceGrant {
   /** When (ms, engine clock) to send fresh ones (80% of the last ones' lifetime). */
   refreshAt: number;

@@ -103,15 +103,18 @@ export function frameTooLargeClose(maxFrameBytes: number): ConnectionClose {
 /** Why a connection ended, as the log reports it: 'closed', 'connection lost', or the text of the engine's close. */
 export type DisconnectReason = string;
 
-/** Signals the engine relays inside a pair. */
-export type SignalType = 'offer' | 'answer' | 'candidate';
-
 /** Structured log events; embedders render them (the reference server prints the seed's lines). */
 export type ServerLogEvent =
   /** `subject`: the host's principal for the link (e.g. a JWT's `sub`), when it authorizes clients. */
   | { type: 'connected'; id: string; subject?: string }
   | { type: 'disconnected'; id: string; reason: DisconnectReason }
   | { type: 'paired'; id: string; peerId: string }
+  /** A nameplate event (codes): handed out, claimed, refused, confirmed, burnt, expired, replaced. Never the code. */
+  | {
+      type: 'nameplate';
+      id: string;
+      event: 'allocated' | 'claimed' | 'claim_refused' | 'confirmed' | 'burnt' | 'expired' | 'replaced';
+    }
   | { type: 'pair_failed'; id: string; targetId: string; error: PairingErrorCode; message: string }
   | { type: 'relayed'; from: string; to: string; messageType: SignalType }
   | { type: 'not_paired'; id: string; messageType: SignalType }
@@ -160,82 +163,5 @@ export interface EffectSink<H> {
   wantsLog?(type: ServerLogEvent['type']): boolean;
 }
 
-/** Counters an embedder can export as metrics. */
-export interface ServerStats {
-  connections: number;
-  pairs: number;
-  opened: number;
-  closed: number;
-  relayed: number;
-  /** Relayed signals by type. */
-  relayedByType: Record<SignalType, number>;
-  /** Error replies and refused frames. */
-  errors: number;
-  /** Errors by code: pairing error codes and frame decode error codes. */
-  errorsByCode: Record<string, number>;
-  pings: number;
-  timeouts: number;
-  /** Closed for the message rate limit. */
-  rateLimited: number;
-  /** Closed for the byte rate limit. */
-  byteRateLimited: number;
-  /** Closed as slow consumers. */
-  slowConsumers: number;
-  /** Sessions detached now, waiting for their client. */
-  detached: number;
-  /** Successful resumes. */
-  resumes: number;
-  /** Refused resumes. */
-  resumeFailures: number;
-  /** Detached sessions ended: grace over, or replay buffer full. */
-  resumeExpired: number;
-  /** 1 while pairings can be decided (a cluster's directory is reachable), else 0. */
-  directoryAvailable: number;
-  /** Messages to and from other nodes of the cluster (0 for one process). */
-  nodeMessagesSent: number;
-  nodeMessagesReceived: number;
-  /** Texts on this node's channel dropped because they were not node messages. */
-  nodeMessagesInvalid: number;
-  /** Times the directory lost its shared state and cross-node pairs were ended. */
-  clusterResets: number;
-  /** Sessions whose client resumed through another node, which took them over. */
-  handedOver: number;
-  /** Links closed because their authorization expired. */
-  authExpired: number;
-  /** Bytes held for replay by detached sessions now. */
-  detachedBytes: number;
-  /** Sessions ended on a lost link because maxDetachedSessions (or the host's per-address cap) was full. */
-  detachRefused: number;
-}
-
-/** Every counter at zero: a fresh engine's stats. */
-export function zeroStats(): ServerStats {
-  return {
-    connections: 0,
-    pairs: 0,
-    opened: 0,
-    closed: 0,
-    relayed: 0,
-    relayedByType: { offer: 0, answer: 0, candidate: 0 },
-    errors: 0,
-    errorsByCode: {},
-    pings: 0,
-    timeouts: 0,
-    rateLimited: 0,
-    byteRateLimited: 0,
-    slowConsumers: 0,
-    detached: 0,
-    resumes: 0,
-    resumeFailures: 0,
-    resumeExpired: 0,
-    directoryAvailable: 1,
-    nodeMessagesInvalid: 0,
-    nodeMessagesSent: 0,
-    nodeMessagesReceived: 0,
-    clusterResets: 0,
-    handedOver: 0,
-    authExpired: 0,
-    detachedBytes: 0,
-    detachRefused: 0,
-  };
-}
+export { type ServerStats, type SignalType, zeroStats } from './stats.js';
+import type { SignalType } from './stats.js';

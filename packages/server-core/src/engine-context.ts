@@ -6,6 +6,7 @@ import type { Directory } from './directory/directory.js';
 import type { CloseReasonCode, ConnectionClose, EffectSink, ServerStats } from './effects.js';
 import type { ServerSettings } from './settings.js';
 import type { TimerWheel } from './timer-wheel.js';
+import type { NameplateBook } from './codes/nameplates.js';
 
 /**
  * Why a connection is ended at the end of a turn: it does not read its socket, or its frames kept
@@ -62,6 +63,10 @@ export interface EngineContext<H> {
   /** Secret generator for resume tokens; null when `resume` is not offered. */
   readonly generateToken: (() => string) | null;
   readonly iceServers: IceServerPolicy | null;
+  /** Nameplates for pairing by code; null when `codes` is not offered. */
+  readonly codes: NameplateBook | null;
+  /** The address a link comes from, as the host tells it (null: it does not), for per-address limits. */
+  readonly addressOf: (handle: H) => string | null;
   /** A presented key as the engine looks it up (e.g. lower case, for keys the host makes lower case). */
   readonly keyOf: (presented: string) => string;
   /** Engine ms → the host's clock (ICE policies read real time). */

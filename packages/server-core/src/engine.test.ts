@@ -25,7 +25,7 @@ describe('stage 1: IDs', () => {
         type: 'your_id',
         id: expect.any(String),
         version: 2,
-        capabilities: ['keepalive.ws-ping', 'leave'],
+        capabilities: ['keepalive.ws-ping', 'leave', 'codes'],
       });
     expect(new Set(ids.map((m) => m!['id'])).size).toBe(50);
     expect(s.logs.filter((l) => l.type === 'connected')).toHaveLength(50);

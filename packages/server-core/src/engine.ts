@@ -1,8 +1,7 @@
-// The server engine: events in (open, frame, pong, close, time), effects out (send, ping, close,
-// log) through a sink the embedder supplies. No sockets, timers, clock or randomness of its own.
-// This file is the facade: it turns each host call (and each directory answer or node message)
-// into a turn, hands it to the feature that owns the event, and ends what the turn queued. The
-// rules live in the machines (pairing/, keepalive/) and in one module per feature.
+// The server engine: events in (open, frame, pong, close, time), effects out (send, ping, close, log)
+// through a sink the embedder supplies; no sockets, timers, clock or randomness of its own. This file
+// is the facade: each host call (and directory answer or node message) becomes a turn, handed to the
+// feature that owns it; the rules live in the machines (pairing/, keepalive/) and feature modules.
 import { CloseCode, type IceServer } from '@tandem/protocol';
 import { AuthGrant, Connection, type Principal } from './connection.js';
 import type { Directory } from './directory/directory.js';
@@ -28,6 +27,7 @@ import { liveSessionId } from './resume/session.js';
 import { resolveSettings, type ServerSettings } from './settings.js';
 import { KeepaliveInput, PairingInput, PairingState } from './tables.js';
 import { TimerWheel } from './timer-wheel.js';
+import { codesDue, nameplateBook, withCodesDue } from './codes/code-ends.js';
 
 /** Everything the engine needs from its host. */
 export interface ServerEngineOptions<H> {
@@ -65,6 +65,8 @@ export interface ServerEngineOptions<H> {
    * in capitals still pairs. Default: as presented.
    */
   readonly keyOf?: (presented: string) => string;
+  /** The address a link comes from (e.g. the client's IP), for per-address limits (nameplates); default none. */
+  readonly addressOf?: (handle: H) => string | null;
 }
 
 /** The sans-I/O signaling server. Create one per process (or per shard) and feed it events. */
@@ -97,12 +99,15 @@ export class ServerEngine<H> {
     this.resumeOffered = options.generateToken !== undefined && settings.resumeGraceMs > 0;
     const wants = (type: ServerLogEvent['type']) => sink.log !== undefined && (sink.wantsLog?.(type) ?? true);
     const iceServers: IceServerPolicy | null = options.iceServers ?? null;
+    const codes = nameplateBook(settings, options.directory === undefined);
     this.ctx = {
       settings,
       sink,
       directory,
       node: directory.node,
       iceServers,
+      codes,
+      addressOf: options.addressOf ?? (() => null),
       local: new Map(),
       sessions: new Map(),
       moved: new Map(),
@@ -126,7 +131,7 @@ export class ServerEngine<H> {
           ),
         ),
     };
-    this.greeting = yourIdExtras(settings, { resume: this.resumeOffered, iceServers: iceServers !== null });
+    this.greeting = yourIdExtras(settings, { resume: this.resumeOffered, iceServers: !!iceServers, codes: !!codes });
     directory.listen({
       message: (m) => this.calledBack((turn) => fromNode(this.ctx, turn, m)),
       reset: () => this.calledBack((turn) => resetCluster(this.ctx, turn)),
@@ -280,12 +285,13 @@ export class ServerEngine<H> {
   advance(now: number): void {
     const turn = this.turn(now);
     this.ctx.wheel.advance(turn.now, (conn) => keepaliveDue(this.ctx, turn, conn));
+    codesDue(this.ctx, turn);
     finishTurn(this.ctx, turn);
   }
 
   /** When `advance` next has work to do (absolute ms, same clock as `now`), or null if never. */
   nextWake(): number | null {
-    const due = this.ctx.wheel.nextWake();
+    const due = withCodesDue(this.ctx, this.ctx.wheel.nextWake());
     return due === null || this.epoch === null ? null : this.epoch + due;
   }
 

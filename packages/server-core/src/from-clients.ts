@@ -4,6 +4,7 @@ import type { Connection, WaitingFrame } from './connection.js';
 import type { EngineContext, Turn } from './engine-context.js';
 import { MAX_HELD_FRAMES } from './directory-turns.js';
 import { hello } from './hello.js';
+import { claimNameplate, claimResult, requestNameplate } from './codes/codes.js';
 import { noteHeard } from './keepalive/keepalive-effects.js';
 import { drop } from './lifecycle.js';
 import { END, pairingEvent } from './pairing/pairing-effects.js';
@@ -110,6 +111,12 @@ function dispatch<H>(
       return resumeSession(ctx, turn, conn, message.token, message.received);
     case 'leave':
       return pairingEvent(ctx, turn, conn, PairingInput.leave, END);
+    case 'nameplate_request':
+      return requestNameplate(ctx, turn, conn);
+    case 'claim':
+      return claimNameplate(ctx, turn, conn, message.nameplate);
+    case 'claim_result':
+      return claimResult(ctx, turn, conn, message.ok, message.reason);
     case 'ack': {
       const r = conn.resume;
       if (r === null || r.ledger.acknowledged(message.received)) return;

@@ -1,7 +1,7 @@
 // Capability negotiation (v2 `hello` → `welcome`): what this server offers in `your_id`, and what
 // it grants a client that asks.
 import { Capability, PROTOCOL_VERSION, ResumeLedger, encode } from '@tandem/protocol';
-import { ResumeSession, type Connection } from './connection.js';
+import { CodeGrant, ResumeSession, type Connection } from './connection.js';
 import type { EngineContext, Turn } from './engine-context.js';
 import type { ServerSettings } from './settings.js';
 import { grantIceServers } from './ice-servers.js';
@@ -11,6 +11,7 @@ import { newToken, wireToken } from './resume/session.js';
 export interface Offer {
   readonly resume: boolean;
   readonly iceServers: boolean;
+  readonly codes?: boolean;
 }
 
 /** The capabilities an engine with these settings offers, in `your_id`'s order. */
@@ -19,6 +20,7 @@ export function offeredCapabilities(settings: ServerSettings, offer: Offer): str
   if (offer.resume) capabilities.push(Capability.Resume);
   capabilities.push(Capability.Leave);
   if (offer.iceServers) capabilities.push(Capability.IceServers);
+  if (offer.codes === true) capabilities.push(Capability.Codes);
   return capabilities;
 }
 
@@ -49,6 +51,10 @@ export function hello<H>(
     granted.push(Capability.Resume);
     conn.resume = new ResumeSession(newToken(ctx, conn), new ResumeLedger());
     resume = { resume_token: wireToken(conn.resume.token), resume_grace_ms: s.resumeGraceMs };
+  }
+  if (ctx.codes !== null && requested.includes(Capability.Codes)) {
+    if (conn.codes === null) conn.codes = new CodeGrant();
+    granted.push(Capability.Codes);
   }
   let ice = {};
   if (ctx.iceServers !== null && requested.includes(Capability.IceServers)) {

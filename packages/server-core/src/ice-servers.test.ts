@@ -36,7 +36,12 @@ describe('ice-servers capability', () => {
     expect(v1.closedBy).toBeNull();
     expect(v1.messages().filter((m) => m['type'] === 'ping').length).toBeGreaterThan(20);
     expect(v1.messages().filter((m) => m['type'] !== 'ping')).toEqual([
-      { type: 'your_id', id: v1.conn.id, version: 2, capabilities: ['keepalive.ws-ping', 'leave', 'ice-servers'] },
+      {
+        type: 'your_id',
+        id: v1.conn.id,
+        version: 2,
+        capabilities: ['keepalive.ws-ping', 'leave', 'ice-servers', 'codes'],
+      },
     ]);
   });
 

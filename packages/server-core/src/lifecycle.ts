@@ -9,6 +9,7 @@ import { pairingEvent, END } from './pairing/pairing-effects.js';
 import { forgetToken } from './resume/session.js';
 import { uncountDetached } from './detached.js';
 import { tellRemotePartner } from './to-nodes.js';
+import { codesGone } from './codes/code-ends.js';
 import { KeepaliveInput, PairingInput, PairingState, keepaliveTable } from './tables.js';
 
 /** What leaving means for the directory: forget the ID (telling a partner elsewhere), or keep it (handed over). */
@@ -38,6 +39,7 @@ export function end<H>(
   if (conn.pairingState === PairingState.closed) return;
   pairingEvent(ctx, turn, conn, input, END);
   takeOut(ctx, conn, 'unregister');
+  codesGone(ctx, turn, conn.id);
   const r = conn.resume;
   if (r !== null) {
     forgetToken(ctx, conn, 'tell directory');

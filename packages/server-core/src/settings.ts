@@ -46,6 +46,16 @@ export interface ServerSettings {
   readonly wsPing: boolean;
   /** How long (ms) a transport waits for a client to finish a closing handshake the server started before cutting it off. Default 1 000. */
   readonly closeHandshakeTimeoutMs: number;
+  /** Offer pairing by code (`codes`: nameplates) where the directory can hold them (one node). Default true. */
+  readonly codes: boolean;
+  /** How long (ms) a nameplate can be claimed after it is handed out. Default 600 000 (10 minutes). */
+  readonly nameplateTtlMs: number;
+  /** How long (ms) a claim has for both sides to confirm the code before the nameplate burns. Default 120 000. */
+  readonly claimTimeoutMs: number;
+  /** Nameplates asked for plus claims made, per client address per minute. Default 10. */
+  readonly nameplatesPerAddressPerMinute: number;
+  /** Nameplates held at once. Default 100 000. */
+  readonly maxNameplates: number;
 }
 
 /** The defaults, exported so embedders and docs can show them. */
@@ -68,6 +78,11 @@ export const defaultServerSettings: ServerSettings = Object.freeze({
   advertiseExtensions: true,
   wsPing: true,
   closeHandshakeTimeoutMs: 1_000,
+  codes: true,
+  nameplateTtlMs: 600_000,
+  claimTimeoutMs: 120_000,
+  nameplatesPerAddressPerMinute: 10,
+  maxNameplates: 100_000,
 });
 
 /** Merge `overrides` over the defaults, derive the tick when not given, and validate. Throws RangeError on a bad value. */
@@ -98,6 +113,10 @@ const positiveSettings = [
   'maxDetachedSessions',
   'maxDetachedBytes',
   'closeHandshakeTimeoutMs',
+  'nameplateTtlMs',
+  'claimTimeoutMs',
+  'nameplatesPerAddressPerMinute',
+  'maxNameplates',
 ] as const;
 
 function validateSettings(settings: ServerSettings): void {

@@ -9,6 +9,7 @@ import { deliver } from '../to-clients.js';
 import { PairingInput, PairingState, pairingTable } from '../tables.js';
 import type { PairingEffect } from './pairing.machine.js';
 import { relaySignal } from './relay.js';
+import { pairingEnded } from '../codes/code-ends.js';
 
 /** The target the directory paired a request with, and that pairing's epoch. */
 export interface Match<H> {
@@ -62,12 +63,25 @@ function pairingEffect<H>(
       target.pairEpoch = epoch;
       return pairingEvent(ctx, turn, target, PairingInput.pairedByPeer, { cause: 'peer', peer: conn });
     }
-    case 'send_paired':
-      return deliver(ctx, turn, conn, encode({ type: 'paired', peer_id: conn.peer!.id, initiator: effect.initiator }));
+    case 'send_paired': {
+      const nameplate = conn.codes?.pairingNameplate ?? null;
+      return deliver(
+        ctx,
+        turn,
+        conn,
+        encode({
+          type: 'paired',
+          peer_id: conn.peer!.id,
+          initiator: effect.initiator,
+          ...(nameplate !== null ? { nameplate } : {}),
+        }),
+      );
+    }
     case 'relay_to_peer':
       if (payload.cause !== 'signal') throw unexpected(effect, payload);
       return relaySignal(ctx, turn, conn, payload.messageType, payload.frame);
     case 'release_peer': {
+      pairingEnded(ctx, turn, conn.id);
       const peer = conn.peer;
       const epoch = conn.pairEpoch;
       conn.peer = null;
@@ -87,6 +101,7 @@ function pairingEffect<H>(
       return;
     }
     case 'forget_peer': {
+      pairingEnded(ctx, turn, conn.id);
       const peer = conn.peer;
       conn.peer = null;
       conn.pairEpoch = null;
@@ -97,6 +112,7 @@ function pairingEffect<H>(
     }
     case 'send_peer_disconnected': {
       if (payload.cause !== 'peer') throw unexpected(effect, payload);
+      pairingEnded(ctx, turn, conn.id);
       conn.peer = null;
       conn.pairEpoch = null;
       deliver(ctx, turn, conn, encode({ type: 'peer_disconnected', peer_id: payload.peer.id }));

@@ -61,6 +61,7 @@ export class MemoryServer {
       directory: options.directory,
       ...(options.generateToken ? { generateToken: options.generateToken } : {}),
       ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+      ...(options.addressOf ? { addressOf: options.addressOf } : {}),
       sink: {
         send: (c, frame) => {
           if (!c.reading) {
