@@ -35,6 +35,7 @@ function wantedCapabilities(input: Required<ClientInput>, offered: readonly stri
   else if (input.answersControlPings && offered.includes(Capability.WsPing)) wanted.push(Capability.WsPing);
   if (offered.includes(Capability.Leave)) wanted.push(Capability.Leave);
   if (input.serverIceServers && offered.includes(Capability.IceServers)) wanted.push(Capability.IceServers);
+  if (input.codes && offered.includes(Capability.Codes)) wanted.push(Capability.Codes);
   return wanted;
 }
 
@@ -53,6 +54,8 @@ const linkAliveEvents = [
   'welcome',
   'resumed',
   'ack',
+  'nameplate',
+  'nameplate_closed',
 ].map((t) => `server.${t}` as const);
 
 const END_OF_CANDIDATES: IceCandidate = { candidate: '', sdpMid: null, sdpMLineIndex: null };

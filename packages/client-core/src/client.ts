@@ -28,6 +28,7 @@ import { ChannelError, type ChannelLimits, type TandemChannel } from './channels
 import type { ChannelHub, PeerFeatures } from './channel-hub.js';
 import type { DataChannelInit, PeerSession } from './ports.js';
 import { runSafetyExchange, SAFETY_FEATURE } from './safety-code.js';
+import { CodeClient, type CodeEvent } from './code-client.js';
 import { FileTransfers, type FileSource, type FilesOptions, type OfferHandler, type Transfer } from './files.js';
 
 /** Options of a tandem client. */
@@ -91,7 +92,9 @@ export type TandemClientEvent =
    */
   | { type: 'safetyCode'; peerId: string; code: string }
   /** No safety code can be trusted for this call (the exchange was altered, or cannot run). */
-  | { type: 'safetyCodeFailed'; peerId: string; reason: string };
+  | { type: 'safetyCodeFailed'; peerId: string; reason: string }
+  /** Pairing by code: this client's code, its end, a refused join, a verified or failed call. */
+  | CodeEvent;
 
 type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClientEvent, { type: T }>) => void;
 
@@ -101,6 +104,18 @@ export interface TandemClient {
   on<T extends TandemClientEvent['type']>(type: T, listener: Listener<T>): () => void;
   /** Ask the server to pair with the client whose key (ID) is `key`. */
   pair(key: string): void;
+  /**
+   * Pair by code: ask the server for a nameplate and make a code on it (`<nameplate>-<word>-<word>`,
+   * the `code` event). Whoever joins it is verified over the call before anything flows. Needs a
+   * server that offers `codes`.
+   */
+  requestCode(options?: { words?: number }): void;
+  /** Join the code another client made (`code` event there); `verified` or `verificationFailed` follows. */
+  joinCode(code: string): void;
+  /** This client's current code, once made (null before, and once it is used or gone). */
+  readonly code: string | null;
+  /** Whether the current call was paired by code and is verified. */
+  readonly verified: boolean;
   /**
    * End the pairing and the call, staying registered: the server tells the partner, and both may
    * pair anew. On a server that did not grant `leave` (wire v1) it is an `error` event
@@ -178,7 +193,13 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
   const notify = (event: TandemClientEvent) => {
     for (const listener of listeners.get(event.type) ?? []) listener(event);
   };
-  const signaling = createSignalingDriver(actor, transport, decode, token);
+  const codes = new CodeClient(
+    (m) => signaling.send(m),
+    notify,
+    () => actor.getSnapshot().context.id,
+    () => actor.send({ type: 'LEAVE' }),
+  );
+  const signaling = createSignalingDriver(actor, transport, decode, token, (m) => codes.server(m));
   // the client's own servers first, then the server's (with its current TURN credentials)
   const peers = createPeerDriver(
     actor,
@@ -192,11 +213,13 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       ...(peerWaitMs !== undefined ? { peerWaitMs } : {}),
       ...(channelLimits ? { limits: channelLimits } : {}),
       onHub: (hub: ChannelHub, _gen: number, session: PeerSession) => {
-        hub.onChannel((channel) => notify({ type: 'channel', channel }));
+        // a call paired by code is verified first: until then nothing of the app's flows on it
+        const byCode = codes.call(hub, session);
+        hub.onChannel((channel) => (codes.gated ? channel.close() : notify({ type: 'channel', channel })));
         hub.onPeer((peer) => {
           const peerId = actor.getSnapshot().context.peerId;
           if (peerId !== null) notify({ type: 'peerFeatures', peerId, ...peer });
-          if (!peer.tandem || !peer.features.includes(SAFETY_FEATURE)) return;
+          if (byCode || !peer.tandem || !peer.features.includes(SAFETY_FEATURE)) return;
           runSafetyExchange(hub, session, (outcome) => {
             const peerId = actor.getSnapshot().context.peerId ?? '';
             if (outcome.ok) safetyCodes.set(hub, outcome.code);
@@ -220,7 +243,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
           files.close();
           transfers.delete(hub);
         });
-        files.start(hub.initiator);
+        codes.whenVerified(() => files.start(hub.initiator));
       },
     },
   );
@@ -228,7 +251,13 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     const e = emitted as ClientEmitted;
     if (isSignalingEffect(e)) signaling.perform(e);
     else if (isPeerEffect(e)) peers.perform(e);
-    else notify(e);
+    else if (e.type === 'open' && codes.gated) codes.whenVerified(() => notify(e));
+    else if (e.type === 'message' && codes.gated)
+      return; // from a call not verified: never delivered
+    else {
+      if (e.type === 'peerLeft') codes.ended();
+      notify(e);
+    }
   });
   let lastStatus: ClientStatus | null = null;
   let lastResuming = false;
@@ -251,11 +280,24 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       return () => set.delete(l);
     },
     pair: (key) => actor.send({ type: 'PAIR', key }),
+    requestCode: (o) => codes.request(o?.words),
+    joinCode: (code) => codes.join(code),
+    get code() {
+      return codes.code;
+    },
+    get verified() {
+      return codes.verified;
+    },
     leave: () => actor.send({ type: 'LEAVE' }),
-    send: (data) => actor.send({ type: 'SEND', data }),
+    send: (data) => {
+      if (!codes.gated) return actor.send({ type: 'SEND', data });
+      const message = 'The call is not verified yet: nothing is sent before the code is confirmed';
+      notify({ type: 'error', code: 'not_verified', message, source: 'client' });
+    },
     channel: async (label, init, limits) => {
       const hub = peers.hub();
       if (hub === null) throw new ChannelError('closed', 'not in a call: pair first');
+      if (codes.gated) throw new ChannelError('closed', 'the call is not verified yet');
       return hub.open(label, init, limits);
     },
     get peer() {
@@ -268,10 +310,14 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     sendFile: (source) => {
       const hub = peers.hub();
       const files = hub === null ? undefined : transfers.get(hub);
-      if (files === undefined)
+      if (files === undefined || codes.gated)
         return FileTransfers.refused(
           source,
-          hub === null ? 'not in a call: pair first' : 'this client does not send files',
+          hub === null
+            ? 'not in a call: pair first'
+            : codes.gated
+              ? 'the call is not verified yet'
+              : 'this client does not send files',
         );
       return files.send(source);
     },

@@ -41,6 +41,8 @@ export interface ClientInput {
    * (false: the call ends then, as with a wire-v1 peer). Default true.
    */
   restoreCalls?: boolean;
+  /** Ask a server that offers `codes` for them, so this client can pair by short code. Default true. */
+  codes?: boolean;
   /**
    * When the server loses the call's pairing, the peer is asked over the call whether it is still
    * there; without an answer in this long the call is taken for gone and ends. Default 3 000 ms.
@@ -59,6 +61,7 @@ export const clientInputDefaults = Object.freeze({
   serverIceServers: true,
   restoreTimeoutMs: 30_000,
   restoreCalls: true,
+  codes: true,
   probeTimeoutMs: 3_000,
 });
 
@@ -187,6 +190,8 @@ export type ClientErrorCode =
   | PairingErrorCode
   /** The server sent an error with a text wire-v1 does not name. */
   | 'server_error'
+  /** `send()` on a call paired by code before it is verified. */
+  | 'not_verified'
   /** A frame from the server could not be decoded. */
   | 'bad_frame'
   /** `pair()` before the server assigned an ID. */

@@ -2,7 +2,14 @@
 // ClientMessages, decodes inbound frames into per-type `server.*` events, and drops callbacks
 // from a socket that has been replaced. With `resume` granted, the frames also pass through the
 // resume layer (resume-link.ts), which keeps the session across links.
-import { CloseCode, decodeServerMessage, encode, type DecodeOptions, type ServerMessage } from '@tandem/protocol';
+import {
+  CloseCode,
+  decodeServerMessage,
+  encode,
+  type ClientMessage,
+  type DecodeOptions,
+  type ServerMessage,
+} from '@tandem/protocol';
 import { serverEvent, type ClientActor, type ClientEffect } from './client.machine.js';
 import type { IceServer, SignalingTransport, TokenSource, TransportFactory, TransportHandlers } from './ports.js';
 import { createResumeLink } from './resume-link.js';
@@ -15,6 +22,8 @@ export interface SignalingDriver {
   perform(effect: SignalingEffect): void;
   /** The ICE servers the server handed out (capability `ice-servers`), newest credentials; none otherwise. */
   iceServers(): readonly IceServer[];
+  /** Send a message outside the machine's own (the code layer's nameplate requests, claims, results). */
+  send(message: ClientMessage): void;
 }
 
 /** A signaling driver feeding `actor`. */
@@ -23,6 +32,7 @@ export function createSignalingDriver(
   openTransport: TransportFactory,
   decode?: DecodeOptions,
   token?: TokenSource,
+  onCodes?: (message: ServerMessage) => void,
 ): SignalingDriver {
   let socket: SignalingTransport | null = null;
   /** Bumped for every socket, so callbacks from a replaced one are dropped. */
@@ -37,6 +47,13 @@ export function createSignalingDriver(
 
   const receive = (text: string, message: ServerMessage) => {
     if (resume.receive(text, message)) return;
+    // capability codes: nameplates, their ends, refused claims, and pairings by claim go to the code layer too
+    if (onCodes !== undefined) {
+      const codesError = message.type === 'error' && /^(nameplate|codes)_/.test(message.code ?? '');
+      if (codesError || message.type === 'nameplate' || message.type === 'nameplate_closed') onCodes(message);
+      if (message.type === 'paired' && message.nameplate !== undefined) onCodes(message);
+      if (codesError) return; // not the pairing machine's error
+    }
     // capability ice-servers: the servers (and TURN credentials) for the next peer connections
     if (message.type === 'welcome' && message.ice_servers !== undefined) serverIceServers = message.ice_servers;
     if (message.type === 'ice_servers') {
@@ -48,6 +65,10 @@ export function createSignalingDriver(
 
   return {
     iceServers: () => serverIceServers,
+    send(message) {
+      const text = encode(message);
+      if (resume.sending(text, message)) socket?.send(text);
+    },
     perform(effect) {
       switch (effect.type) {
         case 'ws.connect': {

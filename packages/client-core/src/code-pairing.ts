@@ -1,0 +1,256 @@
+// Pairing by code, the clients' part: the code itself (`<nameplate>-<word>-<word>`), and the
+// exchange two clients run over their call once the server paired them by a claim: CPace
+// (cpace.ts) keyed by the whole code, then explicit key confirmation over a transcript that binds
+// the call — both DTLS fingerprint sets as each side sees them, both IDs and the nameplate. A
+// relay that answered either side itself has its own certificate in one side's view, so the tags
+// fail; one that guesses the code has one guess, and a failed one burns the nameplate.
+//
+// Over the call's control channel (the initiator is the claimer):
+//   initiator → `code.1 {sid, Y: Ya}`
+//   responder → `code.2 {Y: Yb, tag: Tb}`
+//   initiator → `code.3 {tag: Ta}` (or `code.fail {reason}`)
+// with mac_key = SHA-512("CPaceMac" ‖ sid ‖ ISK) as the draft recommends, and
+//   T  = lv_cat(Ya, ADa) ‖ lv_cat(Yb, ADb) ‖ lv_cat(F_I, F_R, nameplate, id_I, id_R)
+//   Tx = HMAC-SHA512(mac_key, lv_cat("tandem code confirm v1", role_x) ‖ T)
+// where CI = lv_cat("tandem code v1", nameplate, id_I, id_R), PRS = the code, ADa = "initiator",
+// ADb = "responder", and F_X is side X's fingerprints, normalized and sorted, one per line.
+import { hmac } from '@noble/hashes/hmac';
+import { sha512 } from '@noble/hashes/sha2';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { wordlist } from '@scure/bip39/wordlists/english';
+import type { ChannelHub } from './channel-hub.js';
+import {
+  calculateGenerator,
+  concat,
+  intermediateSessionKey,
+  lvCat,
+  scalarFrom,
+  scalarMult,
+  scalarMultVfy,
+} from './cpace.js';
+import type { PeerSession } from './ports.js';
+import { normalizeFingerprint } from './safety-code.js';
+
+/**
+ * The words of a code: BIP-39's English list (2 048 words, 11 bits each; no two share their
+ * first four letters, and look-alike pairs were left out), from the audited @scure/bip39.
+ */
+export const CODE_WORDS: readonly string[] = wordlist;
+/** Words in a code by default: 22 bits of secret, one guess per code. */
+export const DEFAULT_CODE_WORDS = 2;
+/** The shape of a code: a nameplate, then two or more words. */
+export const CODE_PATTERN = /^[0-9]+(-[a-z]+){2,}$/;
+
+/** A fresh code on `nameplate`, with `words` secret words. */
+export function makeCode(
+  nameplate: string,
+  words = DEFAULT_CODE_WORDS,
+  random: (bytes: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
+): string {
+  if (!Number.isInteger(words) || words < 2 || words > 16) throw new RangeError('a code has 2 to 16 words');
+  const out: string[] = [nameplate];
+  for (let i = 0; i < words; i++) {
+    const r = random(2);
+    out.push(CODE_WORDS[((r[0]! << 8) | r[1]!) & 0x7ff]!); // 2 048 = 2^11: uniform
+  }
+  return out.join('-');
+}
+
+/** A typed code, cleaned (case, spaces for dashes); null when it does not have a code's shape or uses a word not in the list. */
+export function parseCode(typed: string): { code: string; nameplate: string } | null {
+  const code = typed
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '-');
+  if (!CODE_PATTERN.test(code)) return null;
+  const [nameplate, ...words] = code.split('-');
+  if (!words.every((w) => CODE_WORDS.includes(w))) return null;
+  return { code, nameplate: nameplate! };
+}
+
+/** Bits of secret in a code with `words` words. */
+export const codeBits = (words: number): number => words * Math.log2(CODE_WORDS.length);
+
+/** What a code exchange needs to know about the call. */
+export interface CodeCall {
+  readonly code: string;
+  readonly nameplate: string;
+  /** This side's ID and its peer's, as the server paired them. */
+  readonly myId: string;
+  readonly peerId: string;
+}
+
+export type CodeOutcome = { ok: true } | { ok: false; reason: string };
+
+const AD_I = utf8ToBytes('initiator');
+const AD_R = utf8ToBytes('responder');
+const TAG_DSI = utf8ToBytes('tandem code confirm v1');
+const CI_DSI = utf8ToBytes('tandem code v1');
+
+/** The transcript both tags cover. */
+export function confirmationTranscript(t: {
+  Ya: Uint8Array;
+  Yb: Uint8Array;
+  initiatorFingerprints: readonly string[];
+  responderFingerprints: readonly string[];
+  nameplate: string;
+  initiatorId: string;
+  responderId: string;
+}): Uint8Array {
+  const fps = (f: readonly string[]) => utf8ToBytes([...new Set(f.map(normalizeFingerprint))].sort().join('\n'));
+  return concat(
+    lvCat(t.Ya, AD_I),
+    lvCat(t.Yb, AD_R),
+    lvCat(
+      fps(t.initiatorFingerprints),
+      fps(t.responderFingerprints),
+      utf8ToBytes(t.nameplate),
+      utf8ToBytes(t.initiatorId),
+      utf8ToBytes(t.responderId),
+    ),
+  );
+}
+
+/** The confirmation tag of `role` over `transcript`. */
+export function confirmationTag(
+  macKey: Uint8Array,
+  role: 'initiator' | 'responder',
+  transcript: Uint8Array,
+): Uint8Array {
+  return hmac(sha512, macKey, concat(lvCat(TAG_DSI, utf8ToBytes(role)), transcript));
+}
+
+/** mac_key from the session's sid and ISK. */
+export const macKeyOf = (sid: Uint8Array, isk: Uint8Array): Uint8Array =>
+  sha512(concat(utf8ToBytes('CPaceMac'), sid, isk));
+
+const channelIdentifier = (call: { nameplate: string }, initiatorId: string, responderId: string) =>
+  lvCat(CI_DSI, utf8ToBytes(call.nameplate), utf8ToBytes(initiatorId), utf8ToBytes(responderId));
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+const hexOf = (v: unknown, bytes: number): Uint8Array | null =>
+  typeof v === 'string' && v.length === bytes * 2 && /^[0-9a-f]+$/.test(v) ? hexToBytes(v) : null;
+
+/**
+ * Run the exchange on a call's control channel. `done` is called once: verified, or why not.
+ * Nothing of the app's should flow on the call until it says ok.
+ */
+export function runCodeExchange(
+  hub: ChannelHub,
+  session: PeerSession,
+  call: CodeCall,
+  done: (outcome: CodeOutcome) => void,
+  random: (bytes: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
+): () => void {
+  let finished = false;
+  const finish = (o: CodeOutcome) => {
+    if (finished) return;
+    finished = true;
+    off();
+    done(o);
+  };
+  const fail = (reason: string, tell = true) => {
+    if (tell) hub.sendControl({ t: 'code.fail', reason });
+    finish({ ok: false, reason });
+  };
+  const initiator = hub.initiator;
+  const idI = initiator ? call.myId : call.peerId;
+  const idR = initiator ? call.peerId : call.myId;
+  const prs = utf8ToBytes(call.code);
+  const fps = session.fingerprints?.();
+  if (fps === undefined || fps.local.length === 0 || fps.remote.length === 0) {
+    queueMicrotask(() => fail('this side’s stack does not tell its DTLS fingerprints, so the call cannot be verified'));
+    return () => undefined;
+  }
+  const taken = { local: fps.local.map(normalizeFingerprint), remote: fps.remote.map(normalizeFingerprint) };
+  const view = {
+    initiatorFingerprints: initiator ? taken.local : taken.remote,
+    responderFingerprints: initiator ? taken.remote : taken.local,
+    nameplate: call.nameplate,
+    initiatorId: idI,
+    responderId: idR,
+  };
+  const unchanged = () => {
+    const now = session.fingerprints?.();
+    const same = (a: readonly string[], b: readonly string[]) => {
+      const x = new Set(a.map(normalizeFingerprint));
+      return x.size === new Set(b).size && b.every((f) => x.has(f));
+    };
+    return now !== undefined && same(now.local, taken.local) && same(now.remote, taken.remote);
+  };
+  const scalar = () => {
+    for (;;) {
+      const y = scalarFrom(random(32));
+      if (y !== 0n) return y;
+    }
+  };
+  let sid: Uint8Array | null = null;
+  let y: bigint | null = null;
+  let Ya: Uint8Array | null = null;
+  let expected: Uint8Array | null = null; // the initiator's tag, as the responder computed it
+
+  const off = hub.onControl((m) => {
+    if (finished || !m.t.startsWith('code.')) return;
+    if (m.t === 'code.fail')
+      return fail(`the peer could not verify the call: ${String(m['reason'] ?? '').slice(0, 200)}`, false);
+    if (!initiator && m.t === 'code.1' && sid === null) {
+      sid = hexOf(m['sid'], 16);
+      const theirs = hexOf(m['Y'], 32);
+      if (sid === null || theirs === null) return fail('the peer sent a malformed code message');
+      const g = calculateGenerator(prs, channelIdentifier(call, idI, idR), sid);
+      const yb = scalar();
+      const Yb = scalarMult(yb, g);
+      const k = scalarMultVfy(yb, theirs);
+      if (k === null) return fail('the peer’s key share is not a valid group element');
+      const macKey = macKeyOf(sid, intermediateSessionKey(sid, k, theirs, AD_I, Yb, AD_R));
+      const transcript = confirmationTranscript({ ...view, Ya: theirs, Yb });
+      expected = confirmationTag(macKey, 'initiator', transcript);
+      hub.sendControl({
+        t: 'code.2',
+        Y: bytesToHex(Yb),
+        tag: bytesToHex(confirmationTag(macKey, 'responder', transcript)),
+      });
+      return;
+    }
+    if (!initiator && m.t === 'code.3' && expected !== null) {
+      const tag = hexOf(m['tag'], 64);
+      if (tag === null || !equalBytes(tag, expected)) return fail(mismatch);
+      if (!unchanged()) return fail(changed);
+      return finish({ ok: true });
+    }
+    if (initiator && m.t === 'code.2' && y !== null && sid !== null && Ya !== null) {
+      const Yb = hexOf(m['Y'], 32);
+      const tag = hexOf(m['tag'], 64);
+      if (Yb === null || tag === null) return fail('the peer sent a malformed code message');
+      const k = scalarMultVfy(y, Yb);
+      if (k === null) return fail('the peer’s key share is not a valid group element');
+      const macKey = macKeyOf(sid, intermediateSessionKey(sid, k, Ya, AD_I, Yb, AD_R));
+      const transcript = confirmationTranscript({ ...view, Ya, Yb });
+      if (!equalBytes(tag, confirmationTag(macKey, 'responder', transcript))) return fail(mismatch);
+      if (!unchanged()) return fail(changed);
+      hub.sendControl({ t: 'code.3', tag: bytesToHex(confirmationTag(macKey, 'initiator', transcript)) });
+      y = null; // one use
+      return finish({ ok: true });
+    }
+  });
+  hub.onClose(() => finish({ ok: false, reason: 'the call ended before it was verified' }));
+  if (initiator) {
+    sid = random(16);
+    y = scalar();
+    Ya = scalarMult(y, calculateGenerator(prs, channelIdentifier(call, idI, idR), sid));
+    hub.sendControl({ t: 'code.1', sid: bytesToHex(sid), Y: bytesToHex(Ya) });
+  }
+  return () => {
+    finished = true;
+    off();
+  };
+}
+
+const mismatch =
+  'key confirmation failed: the peer does not hold the same code, or someone in between answered the call';
+const changed = 'the call’s DTLS fingerprints changed during verification';
