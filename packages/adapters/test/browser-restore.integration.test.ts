@@ -49,8 +49,7 @@ async function openPage(url: string): Promise<Page> {
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 15_000 }).toMatch(KEY);
   return page;
 }
-const restoringSeen = (page: Page) =>
-  page.evaluate(() => (window as unknown as { restoring: string[] }).restoring);
+const restoringSeen = (page: Page) => page.evaluate(() => (window as unknown as { restoring: string[] }).restoring);
 
 describe('demo page in Chromium: a call outlives its server', () => {
   it('kill -9 and restart of the server: two pages keep chatting, are paired again under new keys, and leaving is announced', async () => {

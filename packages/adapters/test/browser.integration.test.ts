@@ -199,7 +199,9 @@ describe('demo page in Chromium', () => {
     await say(page2, 'chromium answered');
     await node.client.waitFor(/^< Peer: chromium answered$/);
     await expect.poll(() => node.client.count(/^\*\*\* Safety code: /)).toBe(2);
-    const nodeCode2 = /(\d{4} \d{4})/.exec(node.client.lines.filter((l) => l.startsWith('*** Safety code: ')).at(-1)!)![1];
+    const nodeCode2 = /(\d{4} \d{4})/.exec(
+      node.client.lines.filter((l) => l.startsWith('*** Safety code: ')).at(-1)!,
+    )![1];
     await expect.poll(() => page2.textContent('#safety-code'), { timeout: 10_000 }).toBe(nodeCode2);
     await page2.close();
   }, 90_000);

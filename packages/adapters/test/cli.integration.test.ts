@@ -60,6 +60,10 @@ describe('flags', () => {
     ['tandem-client', ['--url', 'garbage'], /not a URL: garbage \(e\.g\. ws:\/\/127\.0\.0\.1:8787\)/],
     ['tandem-client', ['--url', 'http://127.0.0.1:8787'], /not a ws: or wss: URL/],
     ['tandem-client', ['--ice-server', 'http://stun.example'], /not a stun:, stuns:, turn: or turns: URL/],
+    ['tandem-client', ['--join', 'not a code'], /not a code \(a number, then words\): not a code/],
+    ['tandem-client', ['--join', '7-notaword-abandon'], /not a code/],
+    ['tandem-client', ['--code', '--code-words', '1'], /a whole number from 2 to 16/],
+    ['tandem-client', ['--code', '--pair', 'x'], /cannot be used with/],
   ];
   for (const [bin, args, what] of cases)
     it(`${bin} ${args.join(' ')}: one line saying what is wrong, exit 1`, async () => {

@@ -4,9 +4,9 @@
 // the relay then offers its other werift peer to the partner as if it were the first client, and
 // bridges every data channel between the two calls (same label, same subprotocol), reading all of
 // it. Both clients see `paired`, an open data channel, a direct path, their tandem peer's hello —
-// everything but the certificates, which are the relay's. It also hides the server's v2
-// capabilities from the clients (they then speak wire v1 to it), so it never has to keep
-// resume counts right.
+// everything but the certificates, which are the relay's. It hides the server's `resume` from
+// the clients (so it never has to keep resume counts right), and with `v1: true` every v2
+// capability (the clients then speak wire v1 to the server).
 import { WebSocket, WebSocketServer } from 'ws';
 import { RTCPeerConnection, type RTCDataChannel } from 'werift';
 
@@ -29,7 +29,7 @@ interface Side {
   channels: Map<string, RTCDataChannel>;
 }
 
-export async function startMitmRelay(serverUrl: string): Promise<MitmRelay> {
+export async function startMitmRelay(serverUrl: string, options: { v1?: boolean } = {}): Promise<MitmRelay> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const port = (wss.address() as { port: number }).port;
@@ -93,8 +93,11 @@ export async function startMitmRelay(serverUrl: string): Promise<MitmRelay> {
       const m = JSON.parse(String(data)) as Record<string, unknown>;
       if (m['type'] === 'your_id') {
         byId.set(String(m['id']), side);
-        delete m['capabilities']; // the client takes the server for a v1 one
-        delete m['version'];
+        if (options.v1 === true) {
+          delete m['capabilities']; // the client takes the server for a v1 one
+          delete m['version'];
+        } else if (Array.isArray(m['capabilities']))
+          m['capabilities'] = (m['capabilities'] as string[]).filter((c) => c !== 'resume');
       }
       if (m['type'] === 'paired') {
         const partner = byId.get(String(m['peer_id']));
@@ -120,7 +123,11 @@ export async function startMitmRelay(serverUrl: string): Promise<MitmRelay> {
         const c = m['candidate'] as { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
         if (side.pc && c.candidate !== '')
           void side.pc
-            .addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? undefined, sdpMLineIndex: c.sdpMLineIndex ?? undefined })
+            .addIceCandidate({
+              candidate: c.candidate,
+              sdpMid: c.sdpMid ?? undefined,
+              sdpMLineIndex: c.sdpMLineIndex ?? undefined,
+            })
             .catch(() => undefined);
         return;
       }

@@ -18,7 +18,7 @@ const SAFETY = /^\*\*\* Safety code: (\d{4} \d{4}) \*\*\*$/;
 describe('a relay in the signaling path that answers each side itself', () => {
   it('key pairing: it reads every chat line, and the two safety codes differ', async () => {
     const { server, url } = await startServer();
-    relay = await startMitmRelay(url);
+    relay = await startMitmRelay(url, { v1: true });
     const a = await startClient(relay.url);
     const b = await startClient(relay.url);
     b.client.write(a.id);
@@ -41,5 +41,33 @@ describe('a relay in the signaling path that answers each side itself', () => {
     expect(new Set(relay.fingerprints()).size).toBeGreaterThanOrEqual(1);
     await a.client.kill();
     await b.client.kill();
+  }, 90_000);
+});
+
+describe('the same relay against pairing by code', () => {
+  it('with the right code it reads nothing: both sides fail verification, no chat line is sent, and the code burns', async () => {
+    const { server, url } = await startServer();
+    const codeRelay = await startMitmRelay(url);
+    try {
+      const owner = await startClient(codeRelay.url, ['--code']);
+      const code = (await owner.client.waitFor(/^\*\*\* Your code: (\S+) \*\*\*$/))[1]!;
+      const joiner = await startClient(codeRelay.url, ['--join', code]);
+      await owner.client.waitFor(/^\*\*\* Verification failed: .*key confirmation failed/, 30_000);
+      await joiner.client.waitFor(/^\*\*\* Verification failed: /, 30_000);
+      // nothing of the app's ever went over the bridged calls: no chat, and no data channel opened for it
+      owner.client.write('the secret is 42');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(codeRelay.read.filter((l) => l.startsWith('chat: '))).toEqual([]);
+      for (const c of [owner, joiner]) expect(c.client.count(/Data channel opened|< Peer:/)).toBe(0);
+      // the code is burnt: the owner is told and given a new one, the joiner exits non-zero
+      await owner.client.waitFor(/^\*\*\* Code burnt: /, 15_000);
+      await owner.client.waitFor(/^\*\*\* Your code: /);
+      expect(owner.client.count(/^\*\*\* Your code: /)).toBe(2);
+      expect(await joiner.client.kill()).toBe(4);
+      await server.waitFor(/Nameplate of \S+ burnt/);
+      await owner.client.kill();
+    } finally {
+      await codeRelay.close();
+    }
   }, 90_000);
 });

@@ -33,6 +33,10 @@ export class CodeClient {
   private words = DEFAULT_CODE_WORDS;
   private joining: { code: string; nameplate: string } | null = null;
   private current: Current | null = null;
+  /** Whether this link's server granted `codes` (in welcome); null: not known yet. */
+  private granted: boolean | null = null;
+  /** Requests made before the server said whether it grants codes: sent once it does. */
+  private waiting: ClientMessage[] = [];
   private readonly verifiedListeners: (() => void)[] = [];
 
   constructor(
@@ -46,7 +50,22 @@ export class CodeClient {
   /** Ask the server for a nameplate; the code is made here once it comes. */
   request(words = DEFAULT_CODE_WORDS): void {
     this.words = words;
-    this.send({ type: 'nameplate_request' });
+    this.toServer({ type: 'nameplate_request' });
+  }
+
+  /** Send a request once the server has granted codes (hello's answer comes after the ID). */
+  private toServer(m: ClientMessage): void {
+    if (this.granted === true) return this.send(m);
+    if (this.granted === false) return this.unsupported(m);
+    this.waiting.push(m);
+  }
+  private unsupported(m: ClientMessage): void {
+    const reason = 'this server does not offer pairing by code';
+    if (m.type === 'claim' && this.joining !== null) {
+      const code = this.joining.code;
+      this.joining = null;
+      this.emit({ type: 'codeRejected', code, reason });
+    } else this.emit({ type: 'codeRejected', code: '', reason });
   }
 
   /** Join another client's code. */
@@ -61,7 +80,7 @@ export class CodeClient {
       return;
     }
     this.joining = parsed;
-    this.send({ type: 'claim', nameplate: parsed.nameplate });
+    this.toServer({ type: 'claim', nameplate: parsed.nameplate });
   }
 
   /** This client's current code, if it has one. */
@@ -87,6 +106,17 @@ export class CodeClient {
 
   /** A message from the server that concerns codes. */
   server(m: ServerMessage): void {
+    if (m.type === 'your_id') {
+      // a new link: granted again by its welcome (a v1 server, with no capabilities, never will)
+      this.granted = m.capabilities === undefined || !m.capabilities.includes('codes') ? false : null;
+      if (this.granted === false) for (const w of this.waiting.splice(0)) this.unsupported(w);
+      return;
+    }
+    if (m.type === 'welcome') {
+      this.granted = m.capabilities.includes('codes');
+      for (const w of this.waiting.splice(0)) this.toServer(w);
+      return;
+    }
     if (m.type === 'nameplate') {
       const code = makeCode(m.nameplate, this.words, this.random);
       this.owned = { nameplate: m.nameplate, code };

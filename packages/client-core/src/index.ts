@@ -41,6 +41,21 @@ export {
 export { ChannelHub, CHAT_PROTOCOL, CONTROL_LABEL, type PeerFeatures, type ChannelHubOptions } from './channel-hub.js';
 export type { PeerChannelOptions } from './peer-driver.js';
 export {
+  CODE_PATTERN,
+  CODE_WORDS,
+  DEFAULT_CODE_WORDS,
+  codeBits,
+  confirmationTag,
+  confirmationTranscript,
+  makeCode,
+  parseCode,
+  runCodeExchange,
+  type CodeCall,
+  type CodeOutcome,
+} from './code-pairing.js';
+export { CodeClient, type CodeEvent } from './code-client.js';
+export * as cpace from './cpace.js';
+export {
   fingerprintsOf,
   normalizeFingerprint,
   runSafetyExchange,

@@ -52,6 +52,7 @@ export function createSignalingDriver(
       const codesError = message.type === 'error' && /^(nameplate|codes)_/.test(message.code ?? '');
       if (codesError || message.type === 'nameplate' || message.type === 'nameplate_closed') onCodes(message);
       if (message.type === 'paired' && message.nameplate !== undefined) onCodes(message);
+      if (message.type === 'welcome' || message.type === 'your_id') onCodes(message); // whether codes are granted
       if (codesError) return; // not the pairing machine's error
     }
     // capability ice-servers: the servers (and TURN credentials) for the next peer connections

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_URL } from '@tandem/protocol';
 import {
   createTandemClient,
+  parseCode,
   plainWords,
   unreachableWords,
   type FileOffer,
@@ -75,6 +76,27 @@ const program = new Command('tandem-client')
   .addOption(new Option('--send <path>', 'send this file as soon as the call is open (like /send)'))
   .addOption(
     new Option(
+      '--code',
+      'pair by code: print a short code (a number and two words) to read out or send; whoever joins it is verified before anything flows',
+    ).conflicts(['pair', 'join']),
+  )
+  .addOption(
+    new Option('--join <code>', 'join the code another tandem-client (or page) printed; verified before anything flows')
+      .conflicts(['pair'])
+      .argParser((v) => {
+        if (parseCode(v) === null) throw new InvalidArgumentError(`not a code (a number, then words): ${v}`);
+        return v;
+      }),
+  )
+  .addOption(
+    new Option('--code-words <n>', 'words in a code made with --code (11 bits each)').default(2).argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 2 || n > 16) throw new InvalidArgumentError('a whole number from 2 to 16');
+      return n;
+    }),
+  )
+  .addOption(
+    new Option(
       '--ignore-pings',
       'do not answer pings and do not resume: behave like a dead client (to test a server timeout)',
     ).hideHelp(),
@@ -92,6 +114,9 @@ const opts = program.opts<{
   downloadDir?: string;
   maxFileSize: number;
   send?: string;
+  code?: boolean;
+  join?: string;
+  codeWords: number;
 }>();
 if (opts.token !== undefined && opts.tokenFile !== undefined)
   program.error('error: give the token once: --token or --token-file');
@@ -196,6 +221,32 @@ async function sendFile(path: string): Promise<void> {
 let sendOnOpen = opts.send ?? null;
 /** `--pair` is asked once, as soon as the server assigned our ID. */
 let pairOnRegister = opts.pair ?? null;
+/** `--code` and `--join` too. */
+let codeOnRegister = opts.code === true;
+let joinOnRegister = opts.join ?? null;
+// pairing by code: the code to hand out, and how the call's verification went (before any chat line)
+client.on('code', ({ code }) => out(`*** Your code: ${code} ***`));
+client.on('codeClosed', ({ reason, detail }) => {
+  if (reason !== 'burnt') return;
+  // someone tried the code and did not confirm: it is gone for good; make a new one
+  out(`*** Code burnt: someone tried it${detail ? ` (${detail})` : ''}; here is a new one ***`);
+  client.requestCode({ words: opts.codeWords });
+});
+client.on('codeRejected', ({ reason }) => {
+  out(`*** Code rejected: ${reason} ***`);
+  if (opts.join !== undefined) {
+    client.close();
+    setTimeout(() => process.exit(3), 200).unref();
+  }
+});
+client.on('verified', () => out('*** Verified peer ***'));
+client.on('verificationFailed', ({ reason }) => {
+  out(`*** Verification failed: ${reason} ***`);
+  if (opts.join !== undefined) {
+    client.close();
+    setTimeout(() => process.exit(4), 200).unref();
+  }
+});
 /** Signaling is being restored around a live call: its fresh key is told in one line when done. */
 let restoring = false;
 client.on('restoring', () => (restoring = true));
@@ -210,6 +261,12 @@ client.on('id', ({ id }) => {
   if (pairOnRegister) {
     client.pair(pairOnRegister);
     pairOnRegister = null;
+  } else if (codeOnRegister) {
+    codeOnRegister = false;
+    client.requestCode({ words: opts.codeWords });
+  } else if (joinOnRegister !== null) {
+    client.joinCode(joinOnRegister);
+    joinOnRegister = null;
   } else if (client.status === 'registered') out('Share your ID, or type another client ID to connect.');
 });
 client.on('paired', ({ peerId, initiator }) => out(`*** Paired with ${peerId}! (initiator=${initiator}) ***`));
