@@ -3,6 +3,7 @@
 // Bundled with esbuild (src/demo/bundle.ts, run by the package build and the browser tests) from @tandem/client-core and the browser adapter.
 import {
   createTandemClient,
+  parseCode,
   plainWords,
   type ClientErrorCode,
   type ClientPublicEvent,
@@ -31,6 +32,13 @@ const fileInput = $<HTMLInputElement>('file-input');
 const filesHint = $<HTMLSpanElement>('files-hint');
 const transfersBox = $<HTMLDivElement>('transfers');
 const dropZone = $<HTMLDivElement>('drop-zone');
+const getCodeBtn = $<HTMLButtonElement>('get-code');
+const codeBox = $<HTMLDivElement>('code-box');
+const codeText = $<HTMLDivElement>('code');
+const codeLink = $<HTMLAnchorElement>('code-link');
+const copyCode = $<HTMLButtonElement>('copy-code');
+const codeQr = $<HTMLDivElement>('code-qr');
+const verifiedBadge = $<HTMLSpanElement>('verified');
 
 /** What the status line shows: the client's own status, plus "your peer left" until the next pairing. */
 type UiState =
@@ -76,6 +84,9 @@ const render = () => {
   status.dataset['restoring'] = String(restoringSignaling);
   status.dataset['resuming'] = String(client.resuming);
   connectBtn.disabled = s !== 'registered';
+  getCodeBtn.disabled = s !== 'registered';
+  status.dataset['verified'] = String(client.verified);
+  verifiedBadge.hidden = !(client.verified && s === 'open');
   message.disabled = send.disabled = s !== 'open';
   leaveBtn.disabled = s !== 'open' && s !== 'negotiating';
   const takesFiles = s === 'open' && client.peer?.features.includes('files') === true;
@@ -135,7 +146,10 @@ const wsUrl = ((): string => {
 const fragment = new URLSearchParams(location.hash.slice(1));
 const token = fragment.get('token') ?? undefined;
 let pairOnOpen = fragment.get('pair')?.trim() || null;
-if (token !== undefined || pairOnOpen !== null) history.replaceState(null, '', location.pathname + location.search);
+/** `#code=<code>`: a link to someone's code joins it as soon as this page has its key. */
+let joinOnOpen = fragment.get('code')?.trim() || null;
+if (token !== undefined || pairOnOpen !== null || joinOnOpen !== null)
+  history.replaceState(null, '', location.pathname + location.search);
 const store = browserFileStore();
 /** Offers waiting for Accept/Decline, by transfer id. */
 const asking = new Map<string, (yes: boolean) => void>();
@@ -179,6 +193,11 @@ client.on('id', ({ id }) => {
     peerKey.value = pairOnOpen;
     client.pair(pairOnOpen);
     pairOnOpen = null;
+  }
+  if (joinOnOpen !== null) {
+    peerKey.value = joinOnOpen;
+    client.joinCode(joinOnOpen);
+    joinOnOpen = null;
   }
 });
 client.on('paired', ({ peerId }) => {
@@ -357,10 +376,54 @@ copy.onclick = async () => {
 };
 const connect = () => {
   const key = peerKey.value.trim();
-  if (key === '') return void (errorBox.textContent = "Paste the other person's key first.");
+  if (key === '') return void (errorBox.textContent = "Paste the other person's key, or type their code, first.");
   errorBox.textContent = '';
-  client.pair(key);
+  // a code (a number, then words) joins by code; anything else is a key
+  if (parseCode(key) !== null) client.joinCode(key);
+  else client.pair(key);
 };
+
+// pairing by code: the code in large type, a link with it in the fragment, the link as a QR code
+getCodeBtn.onclick = () => {
+  errorBox.textContent = '';
+  client.requestCode();
+};
+client.on('code', ({ code }) => {
+  codeText.textContent = code;
+  codeLink.href = `${location.origin}${location.pathname}${location.search}#code=${encodeURIComponent(code)}`;
+  codeBox.hidden = false;
+  codeQr.replaceChildren();
+  void import('./qr.js').then(({ renderSVG }) => {
+    if (codeText.textContent !== code) return; // a newer code came meanwhile
+    const svg = new DOMParser().parseFromString(renderSVG(codeLink.href), 'image/svg+xml').documentElement;
+    codeQr.replaceChildren(document.importNode(svg, true));
+  });
+});
+copyCode.onclick = async () => {
+  try {
+    await navigator.clipboard.writeText(codeLink.href);
+    copyCode.textContent = 'Copied';
+  } catch {
+    copyCode.textContent = 'Copy the link above';
+  }
+  setTimeout(() => (copyCode.textContent = 'Copy'), 1500);
+};
+client.on('codeClosed', ({ reason }) => {
+  codeBox.hidden = true;
+  if (reason === 'burnt')
+    note('someone tried your code and did not confirm it: it is gone for good — get a new one', 'note');
+  if (reason === 'expired') note('your code expired unused — get a new one', 'note');
+});
+client.on('codeRejected', ({ reason }) => (errorBox.textContent = `That code did not work: ${reason}`));
+client.on('verified', () => {
+  note('verified ✓ — your peer holds the same code, and nobody is in between', 'note');
+  render();
+});
+client.on('verificationFailed', ({ reason }) => {
+  errorBox.textContent = `Verification failed — this was not your peer's call, or the code was wrong. Nothing was sent. (${reason})`;
+  note('verification failed: the call was closed before anything was sent', 'note');
+  render();
+});
 connectBtn.onclick = connect;
 leaveBtn.onclick = () => client.leave();
 peerKey.onkeydown = (e) => e.key === 'Enter' && connect();

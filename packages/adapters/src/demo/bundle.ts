@@ -16,6 +16,8 @@ export async function bundleDemo(
     build({
       entryPoints: [entry],
       outfile,
+      // the QR generator is its own file, fetched when a code is shown
+      external: ['./qr.js'],
       bundle: true,
       format: 'esm',
       platform: 'browser',
@@ -29,6 +31,7 @@ export async function bundleDemo(
   await bundle(src('app.ts'), `${outDir}/app.js`, true);
   // the hashing worker, on its own (a page under script-src 'self' starts it from this origin)
   await bundle(fileURLToPath(new URL('../../src/hash-worker.ts', import.meta.url)), `${outDir}/hash-worker.js`, false);
+  await bundle(src('qr.ts'), `${outDir}/qr.js`, false);
   copyFileSync(src('index.html'), `${outDir}/index.html`);
   return outDir;
 }

@@ -18,6 +18,7 @@ const types: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.js.map': 'application/json',
   'hash-worker.js': 'text/javascript; charset=utf-8',
+  'qr.js': 'text/javascript; charset=utf-8',
 };
 
 /** How the page is served. */
