@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import jsQR from 'jsqr';
+import jsqrModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { bundleDemo } from '../src/demo/bundle.js';
 import { killAll, startClient, startServer } from './procs.js';
@@ -59,6 +59,12 @@ async function getCode(page: Page): Promise<{ code: string; link: string }> {
   await expect.poll(() => page.textContent('#code')).toMatch(/^[0-9]+-[a-z]+-[a-z]+$/);
   return { code: (await page.textContent('#code'))!, link: (await page.getAttribute('#code-link', 'href'))! };
 }
+// jsqr is CommonJS with an ES-style default export: under Node's interop the function is `.default`
+const jsQR = ((jsqrModule as unknown as { default?: unknown }).default ?? jsqrModule) as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
 /** The QR code on the page, read back from a screenshot of it. */
 async function qrOf(page: Page): Promise<string | null> {
   await expect.poll(() => page.locator('#code-qr svg').count(), { timeout: 10_000 }).toBe(1);

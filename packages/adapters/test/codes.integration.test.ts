@@ -12,8 +12,14 @@ const CODE = /^\*\*\* Your code: ([0-9]+-[a-z]+-[a-z]+) \*\*\*$/;
 describe('tandem-client --code and --join', () => {
   it('joins by code, verified before chat; the server never sees the words', async () => {
     const { server, url } = await startServer();
-    const owner = await startClient(url, ['--code']);
+    const owner = await startClient(url, ['--code', '--qr']);
     const code = (await owner.client.waitFor(CODE))[1]!;
+    // --qr: a link to the server's page that joins the code, and the QR of it in block characters
+    const page = url.replace(/^ws:/, 'http:');
+    await owner.client.waitFor(
+      new RegExp(`^\\*\\*\\* Or open ${page.replace(/[.]/g, '\\.')}/#code=${code} \\*\\*\\*$`),
+    );
+    await expect.poll(() => owner.client.count(/[▀▄█]/)).toBeGreaterThan(10);
     const joiner = await startClient(url, ['--join', code]);
     for (const c of [owner, joiner]) {
       await c.client.waitFor(/^\*\*\* Verified peer \*\*\*$/, 30_000);

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { renderUnicodeCompact } from 'uqr';
 import { DEFAULT_URL } from '@tandem/protocol';
 import {
   createTandemClient,
@@ -88,6 +89,7 @@ const program = new Command('tandem-client')
         return v;
       }),
   )
+  .addOption(new Option('--qr', "with --code, also print a QR code of a link to the server's page that joins the code"))
   .addOption(
     new Option('--code-words <n>', 'words in a code made with --code (11 bits each)').default(2).argParser((v) => {
       const n = Number(v);
@@ -117,6 +119,7 @@ const opts = program.opts<{
   code?: boolean;
   join?: string;
   codeWords: number;
+  qr?: boolean;
 }>();
 if (opts.token !== undefined && opts.tokenFile !== undefined)
   program.error('error: give the token once: --token or --token-file');
@@ -225,7 +228,16 @@ let pairOnRegister = opts.pair ?? null;
 let codeOnRegister = opts.code === true;
 let joinOnRegister = opts.join ?? null;
 // pairing by code: the code to hand out, and how the call's verification went (before any chat line)
-client.on('code', ({ code }) => out(`*** Your code: ${code} ***`));
+client.on('code', ({ code }) => {
+  out(`*** Your code: ${code} ***`);
+  if (opts.qr !== true) return;
+  // the server's own page joins it (the code rides in the fragment, which no server sees)
+  const page = new URL(opts.url);
+  page.protocol = page.protocol === 'wss:' ? 'https:' : 'http:';
+  const link = `${page.origin}/#code=${code}`;
+  out(`*** Or open ${link} ***`);
+  out(renderUnicodeCompact(link, { border: 1 }));
+});
 client.on('codeClosed', ({ reason, detail }) => {
   if (reason !== 'burnt') return;
   // someone tried the code and did not confirm: it is gone for good; make a new one
