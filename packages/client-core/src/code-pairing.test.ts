@@ -249,3 +249,49 @@ describe('the code exchange (CPace, then key confirmation over the call)', () =>
     expect(out.initiator?.ok).toBe(false);
   });
 });
+
+describe('the exchange with fixed inputs (vectors docs/pairing-codes.md states)', () => {
+  it('transcript, mac_key and both tags of fixed inputs', async () => {
+    const { calculateGenerator, intermediateSessionKey, scalarFrom, scalarMult, scalarMultVfy, lvCat } = await import('./cpace.js');
+    const { bytesToHex, utf8ToBytes } = await import('@noble/hashes/utils');
+    const { confirmationTag, confirmationTranscript, macKeyOf } = await import('./code-pairing.js');
+    const code = '7-orange-zoo';
+    const sid = Uint8Array.from({ length: 16 }, (_, i) => i);
+    const ci = lvCat(utf8ToBytes('tandem code v1'), utf8ToBytes('7'), utf8ToBytes('claimer'), utf8ToBytes('owner'));
+    const g = calculateGenerator(utf8ToBytes(code), ci, sid);
+    const ya = scalarFrom(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
+    const yb = scalarFrom(Uint8Array.from({ length: 32 }, (_, i) => 64 - i));
+    const Ya = scalarMult(ya, g);
+    const Yb = scalarMult(yb, g);
+    const k = scalarMultVfy(ya, Yb)!;
+    expect(bytesToHex(scalarMultVfy(yb, Ya)!)).toBe(bytesToHex(k));
+    const isk = intermediateSessionKey(sid, k, Ya, utf8ToBytes('initiator'), Yb, utf8ToBytes('responder'));
+    const macKey = macKeyOf(sid, isk);
+    const t = confirmationTranscript({
+      Ya,
+      Yb,
+      initiatorFingerprints: ['sha-256 ' + Array(32).fill('AA').join(':')],
+      responderFingerprints: ['sha-256 ' + Array(32).fill('BB').join(':')],
+      nameplate: '7',
+      initiatorId: 'claimer',
+      responderId: 'owner',
+    });
+    expect({
+      g: bytesToHex(g.toBytes()),
+      Ya: bytesToHex(Ya),
+      Yb: bytesToHex(Yb),
+      ISK: bytesToHex(isk),
+      Ta: bytesToHex(confirmationTag(macKey, 'initiator', t)),
+      Tb: bytesToHex(confirmationTag(macKey, 'responder', t)),
+    }).toMatchInlineSnapshot(`
+      {
+        "ISK": "ad3249062b80cf751d4eccaa604d9183f5acad1a5ba131e04b8739da9266fcb35994036bfb180881881c82b7b124201041f2b3aa6afa36610dc1c5603e0b34da",
+        "Ta": "9e8fcceb008791488e23e674e5e1b8fdc1683f380fd5403106b999a4744e987a495f9b65ab719fc3ad4fcfe70d11936287ace017f54a9d6f60742b70f0124fc0",
+        "Tb": "fb05b92cb391a4fb7e7c27039fae11d6210547e5bd55dff4ea619a78b61c6317dca49c9f2209e2105685c20f030f6a898678e230685d0bfc85666f563641e45e",
+        "Ya": "1261c30213f519a7dfc674487a5316e0761d48e1249ef70554c2e71fe61fe517",
+        "Yb": "2478801db6c30e69c94e97c8486458fd2ff7138a79dfa4cdccb166fa33d7fb48",
+        "g": "962cad39426e732f6b21532341ee5bb56cf4d32d185a7a13a3ca3b958e04f509",
+      }
+    `);
+  });
+});

@@ -113,6 +113,22 @@ const program = new Command('tandem-server')
       .argParser(nonNegative)
       .env('TANDEM_RESUME_GRACE'),
   )
+  .addOption(new Option('--no-codes', 'do not offer pairing by code (nameplates)').env('TANDEM_NO_CODES'))
+  .addOption(
+    new Option('--nameplate-ttl <seconds>', 'how long a code can be joined after it is made')
+      .default(defaultServerSettings.nameplateTtlMs / 1000)
+      .argParser(num)
+      .env('TANDEM_NAMEPLATE_TTL'),
+  )
+  .addOption(
+    new Option(
+      '--claim-timeout <seconds>',
+      'how long the two sides of a code have to confirm it; past it the code is burnt',
+    )
+      .default(defaultServerSettings.claimTimeoutMs / 1000)
+      .argParser(num)
+      .env('TANDEM_CLAIM_TIMEOUT'),
+  )
   .addOption(
     new Option(
       '--resume-buffer-frames <n>',
@@ -386,6 +402,9 @@ const opts = program.opts<{
   byteRateBurst: number;
   maxBufferedBytes: number;
   resumeGrace: number;
+  codes: boolean;
+  nameplateTtl: number;
+  claimTimeout: number;
   resumeBufferFrames: number;
   resumeBufferBytes: number;
   maxConnections: number;
@@ -665,6 +684,9 @@ try {
       rateLimitBytesBurst: opts.byteRateBurst,
       maxBufferedBytes: opts.maxBufferedBytes,
       resumeGraceMs: opts.resumeGrace * 1000,
+      codes: opts.codes,
+      nameplateTtlMs: Math.round(opts.nameplateTtl * 1000),
+      claimTimeoutMs: Math.round(opts.claimTimeout * 1000),
       resumeBufferFrames: opts.resumeBufferFrames,
       resumeBufferBytes: opts.resumeBufferBytes,
       maxDetachedSessions: opts.maxDetachedSessions,
