@@ -89,6 +89,8 @@ const tandemLoadArgs = [
   '1e12',
   '--max-connections-per-ip',
   '100000',
+  '--nameplate-rate',
+  '1e6',
 ];
 
 /** Extra tandem-server flags per figure (e.g. ping settings). */

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,restore,cluster,nat,files]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,restore,codes,cluster,nat,files]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { natFigures } from './nat.js';
 import { accessFigures } from './access.js';
 import { filesFigures } from './files.js';
 import { restoreFigures } from './restore.js';
+import { codesFigures } from './codes.js';
 
 const all = [
   'relay',
@@ -35,6 +36,7 @@ const all = [
   'access',
   'resume',
   'restore',
+  'codes',
   'cluster',
   'nat',
   'files',
@@ -104,6 +106,7 @@ results.attack = await step('attack', () => slowConsumerAttack(sizes));
 results.access = await step('access', () => accessFigures(quick));
 results.resume = await step('resume', () => resumeFigures(20));
 results.restore = await step('restore', () => restoreFigures(quick));
+results.codes = await step('codes', () => codesFigures(quick));
 results.cluster = await step('cluster', () =>
   clusterFigures(
     quick

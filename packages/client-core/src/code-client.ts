@@ -50,8 +50,11 @@ export class CodeClient {
   /** Ask the server for a nameplate; the code is made here once it comes. */
   request(words = DEFAULT_CODE_WORDS): void {
     this.words = words;
+    this.requesting = true;
     this.toServer({ type: 'nameplate_request' });
   }
+  /** A nameplate was asked for and neither it nor a refusal has come yet. */
+  private requesting = false;
 
   /** Send a request once the server has granted codes (hello's answer comes after the ID). */
   private toServer(m: ClientMessage): void {
@@ -118,6 +121,7 @@ export class CodeClient {
       return;
     }
     if (m.type === 'nameplate') {
+      this.requesting = false;
       const code = makeCode(m.nameplate, this.words, this.random);
       this.owned = { nameplate: m.nameplate, code };
       this.emit({ type: 'code', code, nameplate: m.nameplate, expiresInMs: m.expires_in_ms });
@@ -137,6 +141,14 @@ export class CodeClient {
       return;
     }
     if (m.type === 'error') {
+      // a refused request (too many codes from this address, the server full) has no code yet
+      if (
+        this.requesting &&
+        (m.code === 'nameplate_rate_limited' || m.code === 'nameplate_full' || m.code === 'nameplate_claimed')
+      ) {
+        this.requesting = false;
+        if (this.joining === null) return this.emit({ type: 'codeRejected', code: '', reason: m.message });
+      }
       const joining = this.joining;
       if (joining === null) return;
       this.joining = null;

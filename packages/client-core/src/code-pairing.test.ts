@@ -20,8 +20,10 @@ const until = async (cond: () => boolean, what: string, ms = 5_000) => {
   }
 };
 
-function world() {
-  const server = new MemoryServer({ settings: { pingIntervalMs: 60_000, pingTimeoutMs: 30_000, tickMs: 100 } });
+function world(settings: Record<string, number> = {}) {
+  const server = new MemoryServer({
+    settings: { pingIntervalMs: 60_000, pingTimeoutMs: 30_000, tickMs: 100, ...settings },
+  });
   const link = memoryTransport(server);
   const net = new FakeNetwork({ channels: true });
   const spawn = () => {
@@ -143,6 +145,19 @@ describe('pairing by code between two client cores', () => {
     expect(of(a, 'codeRejected')[1]!.reason).toMatch(/Unknown nameplate/);
     a.client.close();
   });
+
+  it('a code the server will not hand out (it holds as many as it may) is said so, not waited for forever', async () => {
+    const w = world({ maxNameplates: 1 });
+    const first = w.spawn();
+    await codeOf(first);
+    const second = w.spawn();
+    await until(() => second.client.id !== null, 'id');
+    second.client.requestCode();
+    await until(() => has(second, 'codeRejected'), 'refused');
+    expect(of(second, 'codeRejected')[0]!.reason).toMatch(/as many codes as it may/);
+    first.client.close();
+    second.client.close();
+  });
 });
 
 describe('codes', () => {
@@ -252,7 +267,8 @@ describe('the code exchange (CPace, then key confirmation over the call)', () =>
 
 describe('the exchange with fixed inputs (vectors docs/pairing-codes.md states)', () => {
   it('transcript, mac_key and both tags of fixed inputs', async () => {
-    const { calculateGenerator, intermediateSessionKey, scalarFrom, scalarMult, scalarMultVfy, lvCat } = await import('./cpace.js');
+    const { calculateGenerator, intermediateSessionKey, scalarFrom, scalarMult, scalarMultVfy, lvCat } =
+      await import('./cpace.js');
     const { bytesToHex, utf8ToBytes } = await import('@noble/hashes/utils');
     const { confirmationTag, confirmationTranscript, macKeyOf } = await import('./code-pairing.js');
     const code = '7-orange-zoo';

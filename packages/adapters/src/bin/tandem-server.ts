@@ -121,6 +121,12 @@ const program = new Command('tandem-server')
       .env('TANDEM_NAMEPLATE_TTL'),
   )
   .addOption(
+    new Option('--nameplate-rate <n>', 'codes made plus codes joined, per client address per minute')
+      .default(defaultServerSettings.nameplatesPerAddressPerMinute)
+      .argParser(num)
+      .env('TANDEM_NAMEPLATE_RATE'),
+  )
+  .addOption(
     new Option(
       '--claim-timeout <seconds>',
       'how long the two sides of a code have to confirm it; past it the code is burnt',
@@ -405,6 +411,7 @@ const opts = program.opts<{
   codes: boolean;
   nameplateTtl: number;
   claimTimeout: number;
+  nameplateRate: number;
   resumeBufferFrames: number;
   resumeBufferBytes: number;
   maxConnections: number;
@@ -687,6 +694,7 @@ try {
       codes: opts.codes,
       nameplateTtlMs: Math.round(opts.nameplateTtl * 1000),
       claimTimeoutMs: Math.round(opts.claimTimeout * 1000),
+      nameplatesPerAddressPerMinute: opts.nameplateRate,
       resumeBufferFrames: opts.resumeBufferFrames,
       resumeBufferBytes: opts.resumeBufferBytes,
       maxDetachedSessions: opts.maxDetachedSessions,
