@@ -7,6 +7,7 @@ import { stage4Cases } from './stage4.js';
 import { stage5Cases } from './stage5.js';
 import { badInputCases } from './bad-input.js';
 import { extensionsCases } from './extensions.js';
+import { codesCases } from './codes.js';
 
 /** Every case, in order. */
 export const cases: Case[] = [
@@ -17,4 +18,5 @@ export const cases: Case[] = [
   ...stage5Cases,
   ...badInputCases,
   ...extensionsCases,
+  ...codesCases,
 ];

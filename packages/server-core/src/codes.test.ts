@@ -7,7 +7,8 @@ import { encode } from '@tandem/protocol';
 import { MemoryServer } from './testing/memory-server.js';
 
 type Client = ReturnType<MemoryServer['connect']>;
-const hello = (c: Client, caps = ['codes', 'leave']) => c.send(encode({ type: 'hello', version: 2, capabilities: caps }));
+const hello = (c: Client, caps = ['codes', 'leave']) =>
+  c.send(encode({ type: 'hello', version: 2, capabilities: caps }));
 const last = (c: Client) => c.messages().at(-1)!;
 const ofType = (c: Client, type: string) => c.messages().filter((m) => m['type'] === type);
 
@@ -60,8 +61,12 @@ describe('codes: nameplates', () => {
     const claimer = client();
     const n = nameplateFor(owner);
     claimer.send(encode({ type: 'claim', nameplate: n }));
-    expect(ofType(claimer, 'paired')).toEqual([{ type: 'paired', peer_id: owner.conn.id, initiator: true, nameplate: n }]);
-    expect(ofType(owner, 'paired')).toEqual([{ type: 'paired', peer_id: claimer.conn.id, initiator: false, nameplate: n }]);
+    expect(ofType(claimer, 'paired')).toEqual([
+      { type: 'paired', peer_id: owner.conn.id, initiator: true, nameplate: n },
+    ]);
+    expect(ofType(owner, 'paired')).toEqual([
+      { type: 'paired', peer_id: claimer.conn.id, initiator: false, nameplate: n },
+    ]);
     // the pairing relays like any other
     claimer.send(encode({ type: 'offer', sdp: 'x' }));
     expect(last(owner)).toMatchObject({ type: 'offer', sdp: 'x', from_peer: true });
@@ -99,7 +104,11 @@ describe('codes: nameplates', () => {
 
   it('a claim that ends any other way burns it: the claimer leaves, disconnects, or the time runs out', () => {
     for (const how of ['leave', 'disconnect', 'owner disconnects', 'timeout'] as const) {
-      const { s, client, nameplateFor } = world({ claimTimeoutMs: 30_000, pingIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+      const { s, client, nameplateFor } = world({
+        claimTimeoutMs: 30_000,
+        pingIntervalMs: 60_000,
+        pingTimeoutMs: 60_000,
+      });
       const owner = client();
       const claimer = client();
       const n = nameplateFor(owner);
@@ -176,7 +185,12 @@ describe('codes: nameplates', () => {
     );
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        const { s, client } = world({ claimTimeoutMs: 30_000, nameplateTtlMs: 60_000, pingIntervalMs: 600_000, pingTimeoutMs: 600_000 });
+        const { s, client } = world({
+          claimTimeoutMs: 30_000,
+          nameplateTtlMs: 60_000,
+          pingIntervalMs: 600_000,
+          pingTimeoutMs: 600_000,
+        });
         const clients = [client(), client(), client(), client()];
         const burnt = new Set<string>();
         for (const st of steps) {
@@ -206,7 +220,13 @@ describe('codes: nameplates', () => {
             if (f['type'] !== 'paired' || f['nameplate'] === undefined) continue;
             const endings = frames
               .slice(i + 1)
-              .filter((m) => m['type'] === 'nameplate_closed' && m['nameplate'] === f['nameplate'] && m['reason'] !== 'replaced' && m['reason'] !== 'expired');
+              .filter(
+                (m) =>
+                  m['type'] === 'nameplate_closed' &&
+                  m['nameplate'] === f['nameplate'] &&
+                  m['reason'] !== 'replaced' &&
+                  m['reason'] !== 'expired',
+              );
             expect(endings.length).toBeLessThanOrEqual(1);
           }
         }

