@@ -10,7 +10,7 @@ import { createTandemClient, type TandemClientEvent } from './client.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { PeerFingerprints, PeerSession } from './ports.js';
 import { CODE_PATTERN, codeBits, makeCode, parseCode, runCodeExchange, type CodeOutcome } from './code-pairing.js';
-import { fakeFingerprint, FakeNetwork, memoryTransport } from './testing.js';
+import { controlLink, fakeFingerprint, FakeNetwork, memoryTransport } from './testing.js';
 
 const until = async (cond: () => boolean, what: string, ms = 5_000) => {
   const end = Date.now() + ms;
@@ -174,40 +174,16 @@ describe('codes', () => {
 function exchange(
   codes: { initiator: string; responder: string },
   fps: { initiator: PeerFingerprints; responder: PeerFingerprints },
-  relay: (m: Record<string, unknown>) => Record<string, unknown> = (m) => m,
+  relay?: (m: Record<string, unknown>) => Record<string, unknown>,
 ) {
-  type Ctl = { t: string } & Record<string, unknown>;
-  const listeners = { initiator: new Set<(m: Ctl) => void>(), responder: new Set<(m: Ctl) => void>() };
-  const queue: (() => void)[] = [];
-  const hub = (side: 'initiator' | 'responder'): ChannelHub => {
-    const other = side === 'initiator' ? 'responder' : 'initiator';
-    return {
-      initiator: side === 'initiator',
-      onControl: (l: (m: Ctl) => void) => (listeners[side].add(l), () => listeners[side].delete(l)),
-      sendControl: (m: Ctl) => {
-        const relayed = relay(structuredClone(m)) as Ctl;
-        queue.push(() => listeners[other].forEach((l) => l(relayed)));
-        return true;
-      },
-      onClose: () => undefined,
-    } as unknown as ChannelHub;
-  };
-  const session = (f: PeerFingerprints) => ({ fingerprints: () => f }) as unknown as PeerSession;
+  const link = controlLink(relay);
   const out: { initiator?: CodeOutcome; responder?: CodeOutcome } = {};
   const call = (code: string, myId: string, peerId: string) => ({ code, nameplate: '7', myId, peerId });
-  runCodeExchange(
-    hub('responder'),
-    session(fps.responder),
-    call(codes.responder, 'owner', 'claimer'),
-    (o) => (out.responder = o),
-  );
-  runCodeExchange(
-    hub('initiator'),
-    session(fps.initiator),
-    call(codes.initiator, 'claimer', 'owner'),
-    (o) => (out.initiator = o),
-  );
-  for (let i = 0; i < 20 && queue.length > 0; i++) queue.shift()!();
+  const responder = call(codes.responder, 'owner', 'claimer');
+  runCodeExchange(link.hub('responder'), link.session(fps.responder), responder, (o) => (out.responder = o));
+  const initiator = call(codes.initiator, 'claimer', 'owner');
+  runCodeExchange(link.hub('initiator'), link.session(fps.initiator), initiator, (o) => (out.initiator = o));
+  link.run();
   return out;
 }
 const fa = fakeFingerprint('a');

@@ -16,18 +16,11 @@
 // ADb = "responder", and F_X is side X's fingerprints, normalized and sorted, one per line.
 import { hmac } from '@noble/hashes/hmac';
 import { sha512 } from '@noble/hashes/sha2';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { concat, equalBytes, hexOf } from './bytes.js';
 import { wordlist } from '@scure/bip39/wordlists/english';
 import type { ChannelHub } from './channel-hub.js';
-import {
-  calculateGenerator,
-  concat,
-  intermediateSessionKey,
-  lvCat,
-  scalarFrom,
-  scalarMult,
-  scalarMultVfy,
-} from './cpace.js';
+import { calculateGenerator, intermediateSessionKey, lvCat, scalarFrom, scalarMult, scalarMultVfy } from './cpace.js';
 import type { PeerSession } from './ports.js';
 import { normalizeFingerprint } from './safety-code.js';
 
@@ -126,15 +119,6 @@ export const macKeyOf = (sid: Uint8Array, isk: Uint8Array): Uint8Array =>
 
 const channelIdentifier = (call: { nameplate: string }, initiatorId: string, responderId: string) =>
   lvCat(CI_DSI, utf8ToBytes(call.nameplate), utf8ToBytes(initiatorId), utf8ToBytes(responderId));
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
-}
-const hexOf = (v: unknown, bytes: number): Uint8Array | null =>
-  typeof v === 'string' && v.length === bytes * 2 && /^[0-9a-f]+$/.test(v) ? hexToBytes(v) : null;
 
 /**
  * Run the exchange on a call's control channel. `done` is called once: verified, or why not.

@@ -11,6 +11,9 @@
 import { RistrettoPoint } from '@noble/curves/ed25519';
 import { sha512 } from '@noble/hashes/sha2';
 import { utf8ToBytes } from '@noble/hashes/utils';
+import { concat } from './bytes.js';
+
+export { concat };
 
 export const CPACE_DSI = utf8ToBytes('CPaceRistretto255');
 const DSI_ISK = utf8ToBytes('CPaceRistretto255_ISK');
@@ -34,16 +37,6 @@ export function prependLen(data: Uint8Array): Uint8Array {
 /** Each argument with its length before it (the draft's lv_cat). */
 export function lvCat(...args: Uint8Array[]): Uint8Array {
   return concat(...args.map(prependLen));
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The string the generator is hashed from: the PRS padded so it fills the hash's first block. */

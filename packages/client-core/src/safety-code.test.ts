@@ -8,7 +8,7 @@ import { createTandemClient, type TandemClientEvent } from './client.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { PeerFingerprints, PeerSession } from './ports.js';
 import { fingerprintsOf, runSafetyExchange, safetyCode, safetyCommitment, type SafetyOutcome } from './safety-code.js';
-import { fakeFingerprint, FakeNetwork, memoryTransport } from './testing.js';
+import { controlLink, fakeFingerprint, FakeNetwork, memoryTransport, type CallSide } from './testing.js';
 
 const until = async (cond: () => boolean, what: string, ms = 5_000) => {
   const end = Date.now() + ms;
@@ -91,32 +91,13 @@ describe('safety codes between two client cores', () => {
 /** Two exchanges wired back to back through a relay that may rewrite each message. */
 function exchange(
   fps: { initiator: PeerFingerprints; responder: PeerFingerprints },
-  relay: (m: Record<string, unknown>, to: 'initiator' | 'responder') => Record<string, unknown> = (m) => m,
+  relay?: (m: Record<string, unknown>, to: CallSide) => Record<string, unknown>,
 ) {
-  type Ctl = { t: string } & Record<string, unknown>;
-  const listeners = { initiator: new Set<(m: Ctl) => void>(), responder: new Set<(m: Ctl) => void>() };
-  const queue: (() => void)[] = [];
-  const hub = (side: 'initiator' | 'responder'): ChannelHub => {
-    const other = side === 'initiator' ? 'responder' : 'initiator';
-    return {
-      initiator: side === 'initiator',
-      onControl: (l: (m: Ctl) => void) => {
-        listeners[side].add(l);
-        return () => listeners[side].delete(l);
-      },
-      sendControl: (m: Ctl) => {
-        const relayed = relay(structuredClone(m), other) as Ctl;
-        queue.push(() => listeners[other].forEach((l) => l(relayed)));
-        return true;
-      },
-      onClose: () => undefined,
-    } as unknown as ChannelHub;
-  };
-  const session = (f: PeerFingerprints) => ({ fingerprints: () => f }) as unknown as PeerSession;
+  const link = controlLink(relay);
   const out: { initiator?: SafetyOutcome; responder?: SafetyOutcome } = {};
-  runSafetyExchange(hub('responder'), session(fps.responder), (o) => (out.responder = o));
-  runSafetyExchange(hub('initiator'), session(fps.initiator), (o) => (out.initiator = o));
-  for (let i = 0; i < 20 && queue.length > 0; i++) queue.shift()!();
+  runSafetyExchange(link.hub('responder'), link.session(fps.responder), (o) => (out.responder = o));
+  runSafetyExchange(link.hub('initiator'), link.session(fps.initiator), (o) => (out.initiator = o));
+  link.run();
   return out;
 }
 

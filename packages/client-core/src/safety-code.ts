@@ -24,7 +24,8 @@
 // the initiator), each `<algorithm> <HEX:HEX…>` with the algorithm in lower case and the value in
 // upper case, sorted, joined with newlines. lv(x) is x's byte length as 4 bytes big-endian, then x.
 import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { concat, equalBytes, hexOf } from './bytes.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { PeerFingerprints, PeerSession } from './ports.js';
 
@@ -81,25 +82,11 @@ export function safetyCode(input: {
   return `${digits.slice(0, 4)} ${digits.slice(4)}`;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** What one side's exchange ended with. */
 export type SafetyOutcome = { ok: true; code: string } | { ok: false; reason: string };
 
 const NONCE_BYTES = 32;
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
-const parseHex = (v: unknown, bytes: number): Uint8Array | null => {
-  if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-f]+$/.test(v)) return null;
-  return hexToBytes(v);
-};
 
 /**
  * Runs the exchange on one call's control channel, once both ends have said they compare codes.
@@ -138,7 +125,7 @@ export function runSafetyExchange(
     if (finished || !m.t.startsWith('sas.')) return;
     if (hub.initiator) {
       if (m.t !== 'sas.nonce' || nI === null || nR !== null) return;
-      nR = parseHex(m['n'], NONCE_BYTES);
+      nR = hexOf(m['n'], NONCE_BYTES);
       if (nR === null) return finish({ ok: false, reason: 'the peer sent a malformed safety-code nonce' });
       if (!unchanged(taken!)) return finish({ ok: false, reason: changed });
       const code = safetyCode({
@@ -151,7 +138,7 @@ export function runSafetyExchange(
       return finish({ ok: true, code });
     }
     if (m.t === 'sas.commit' && commitment === null) {
-      commitment = parseHex(m['c'], 32);
+      commitment = hexOf(m['c'], 32);
       if (commitment === null) return finish({ ok: false, reason: 'the peer sent a malformed safety-code commitment' });
       taken = snapshot();
       if (taken === null) return finish({ ok: false, reason: 'this side’s stack does not tell its DTLS fingerprints' });
@@ -160,7 +147,7 @@ export function runSafetyExchange(
       return;
     }
     if (m.t === 'sas.reveal' && commitment !== null && nR !== null) {
-      const revealed = parseHex(m['n'], NONCE_BYTES);
+      const revealed = hexOf(m['n'], NONCE_BYTES);
       if (revealed === null || !equalBytes(safetyCommitment(revealed), commitment))
         return finish({
           ok: false,
@@ -192,11 +179,4 @@ export function runSafetyExchange(
     finished = true;
     off();
   };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
 }

@@ -15,6 +15,7 @@ import type {
   PeerSession,
   TransportFactory,
 } from './ports.js';
+import type { ChannelHub } from './channel-hub.js';
 import {
   numberedName,
   safeFileName,
@@ -561,5 +562,46 @@ export function memoryFileSource(name: string, bytes: Uint8Array, type = ''): Fi
     size: bytes.byteLength,
     type,
     read: async (offset, length) => bytes.slice(offset, offset + length),
+  };
+}
+
+/** A side of a call, for `controlLink`. */
+export type CallSide = 'initiator' | 'responder';
+
+/**
+ * Two control channels back to back, for exchanges that run over a call's `tandem.control`
+ * (safety codes, code verification) without a call: `hub(side)` stands in for that side's
+ * ChannelHub, `session(fingerprints)` for a PeerSession that tells them, and `run()` delivers
+ * what was sent, in order, each message through `relay` (which may rewrite it, as a man in the
+ * middle would).
+ */
+export function controlLink(
+  relay: (message: Record<string, unknown>, to: CallSide) => Record<string, unknown> = (m) => m,
+) {
+  type Ctl = { t: string } & Record<string, unknown>;
+  const listeners = { initiator: new Set<(m: Ctl) => void>(), responder: new Set<(m: Ctl) => void>() };
+  const queue: (() => void)[] = [];
+  return {
+    hub(side: CallSide): ChannelHub {
+      const other: CallSide = side === 'initiator' ? 'responder' : 'initiator';
+      return {
+        initiator: side === 'initiator',
+        onControl: (l: (m: Ctl) => void) => {
+          listeners[side].add(l);
+          return () => listeners[side].delete(l);
+        },
+        sendControl: (m: Ctl) => {
+          const relayed = relay(structuredClone(m), other) as Ctl;
+          queue.push(() => listeners[other].forEach((l) => l(relayed)));
+          return true;
+        },
+        onClose: () => undefined,
+      } as unknown as ChannelHub;
+    },
+    session: (fingerprints: PeerFingerprints) => ({ fingerprints: () => fingerprints }) as unknown as PeerSession,
+    /** Deliver what is queued (and what that sends), at most `steps` messages. */
+    run(steps = 20): void {
+      for (let i = 0; i < steps && queue.length > 0; i++) queue.shift()!();
+    },
   };
 }
