@@ -6,13 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import jsqrModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { bundleDemo } from '../src/demo/bundle.js';
 import { killAll, startClient, startServer } from './procs.js';
 
-const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 let browser: Browser;
 let pageUrl: string;
@@ -20,10 +20,7 @@ let wsUrl: string;
 
 beforeAll(async () => {
   await bundleDemo();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
-  });
+  browser = await launchChromium();
   const { url } = await startServer();
   wsUrl = url;
   pageUrl = `${url.replace(/^ws:/, 'http:')}/`;

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { bundleDemo } from '../src/demo/bundle.js';
 import { killAll, startClient, startServer } from './procs.js';
 
-const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const temp = (tag: string) => mkdtempSync(join(tmpdir(), `tandem-page-files-${tag}-`));
@@ -23,10 +23,7 @@ let wsUrl: string;
 
 beforeAll(async () => {
   await bundleDemo();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const { url } = await startServer();
   wsUrl = url;
   pageUrl = url.replace(/^ws:/, 'http:') + '/';

@@ -4,19 +4,16 @@
 // page then shows its new key, the server pairs the two again, and leaving afterwards is announced
 // to the other page through that pairing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { bundleDemo } from '../src/demo/bundle.js';
 import { killAll, start, startServer } from './procs.js';
 
-const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
 let browser: Browser;
 
 beforeAll(async () => {
   await bundleDemo();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
