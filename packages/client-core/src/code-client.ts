@@ -4,7 +4,15 @@
 // It tells the server how the exchange ended (`claim_result`), so a wrong guess burns the code.
 import type { ClientMessage, ServerMessage } from '@tandem/protocol';
 import type { ChannelHub } from './channel-hub.js';
-import { DEFAULT_CODE_WORDS, makeCode, parseCode, runCodeExchange } from './code-pairing.js';
+import {
+  DEFAULT_CODE_WORDS,
+  makeCode,
+  parseCode,
+  prepareCodeShare,
+  runCodeExchange,
+  type CodeCall,
+  type CodeShare,
+} from './code-pairing.js';
 import type { PeerSession } from './ports.js';
 
 /** What the code layer reports, as client events. */
@@ -182,12 +190,21 @@ export class CodeClient {
       fail('the server paired this client by a code it does not hold');
       return true;
     }
+    const call: CodeCall = {
+      code: current.code,
+      nameplate: current.nameplate,
+      myId: this.myId() ?? '',
+      peerId: current.peerId,
+    };
+    // the initiator's share is made while the call connects (after the offer has gone out)
+    let share: CodeShare | undefined;
+    if (hub.initiator) setTimeout(() => (share ??= prepareCodeShare(call, this.random)), 0);
     hub.onPeer((peer) => {
       if (!peer.tandem) return fail('the peer cannot verify a code (it is not a tandem client)');
       runCodeExchange(
         hub,
         session,
-        { code: current.code!, nameplate: current.nameplate, myId: this.myId() ?? '', peerId: current.peerId },
+        call,
         (outcome) => {
           if (this.current !== current) return;
           if (!outcome.ok) return fail(outcome.reason);
@@ -197,6 +214,7 @@ export class CodeClient {
           for (const fn of this.verifiedListeners.splice(0)) fn();
         },
         this.random,
+        share,
       );
     });
     return true;

@@ -120,6 +120,34 @@ export const macKeyOf = (sid: Uint8Array, isk: Uint8Array): Uint8Array =>
 const channelIdentifier = (call: { nameplate: string }, initiatorId: string, responderId: string) =>
   lvCat(CI_DSI, utf8ToBytes(call.nameplate), utf8ToBytes(initiatorId), utf8ToBytes(responderId));
 
+/** The initiator's first message, which needs neither the peer nor the call's certificates. */
+export interface CodeShare {
+  readonly sid: Uint8Array;
+  readonly y: bigint;
+  readonly Ya: Uint8Array;
+}
+
+const freshScalar = (random: (bytes: number) => Uint8Array): bigint => {
+  for (;;) {
+    const y = scalarFrom(random(32));
+    if (y !== 0n) return y;
+  }
+};
+
+/**
+ * The initiator's share, made ahead (while the call is still connecting) so that verifying adds
+ * no more than the responder's work and the round trip once the control channel is up.
+ */
+export function prepareCodeShare(
+  call: CodeCall,
+  random: (bytes: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
+): CodeShare {
+  const sid = random(16);
+  const y = freshScalar(random);
+  const g = calculateGenerator(utf8ToBytes(call.code), channelIdentifier(call, call.myId, call.peerId), sid);
+  return { sid, y, Ya: scalarMult(y, g) };
+}
+
 /**
  * Run the exchange on a call's control channel. `done` is called once: verified, or why not.
  * Nothing of the app's should flow on the call until it says ok.
@@ -130,6 +158,8 @@ export function runCodeExchange(
   call: CodeCall,
   done: (outcome: CodeOutcome) => void,
   random: (bytes: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
+  /** The initiator's share, if it was made ahead (see prepareCodeShare); used once. */
+  prepared?: CodeShare,
 ): () => void {
   let finished = false;
   const finish = (o: CodeOutcome) => {
@@ -167,12 +197,7 @@ export function runCodeExchange(
     };
     return now !== undefined && same(now.local, taken.local) && same(now.remote, taken.remote);
   };
-  const scalar = () => {
-    for (;;) {
-      const y = scalarFrom(random(32));
-      if (y !== 0n) return y;
-    }
-  };
+  const scalar = () => freshScalar(random);
   let sid: Uint8Array | null = null;
   let y: bigint | null = null;
   let Ya: Uint8Array | null = null;
@@ -224,9 +249,10 @@ export function runCodeExchange(
   });
   hub.onClose(() => finish({ ok: false, reason: 'the call ended before it was verified' }));
   if (initiator) {
-    sid = random(16);
-    y = scalar();
-    Ya = scalarMult(y, calculateGenerator(prs, channelIdentifier(call, idI, idR), sid));
+    const share = prepared ?? prepareCodeShare(call, random);
+    sid = share.sid;
+    y = share.y;
+    Ya = share.Ya;
     hub.sendControl({ t: 'code.1', sid: bytesToHex(sid), Y: bytesToHex(Ya) });
   }
   return () => {
