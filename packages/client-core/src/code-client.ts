@@ -196,9 +196,9 @@ export class CodeClient {
       myId: this.myId() ?? '',
       peerId: current.peerId,
     };
-    // the initiator's share is made while the call connects (after the offer has gone out)
+    // this side's share is made while the call connects (after the offer or answer has gone out)
     let share: CodeShare | undefined;
-    if (hub.initiator) setTimeout(() => (share ??= prepareCodeShare(call, this.random)), 0);
+    setTimeout(() => (share ??= prepareCodeShare(call, hub.initiator, this.random)), 0);
     hub.onPeer((peer) => {
       if (!peer.tandem) return fail('the peer cannot verify a code (it is not a tandem client)');
       runCodeExchange(

@@ -6,14 +6,17 @@
 // fail; one that guesses the code has one guess, and a failed one burns the nameplate.
 //
 // Over the call's control channel (the initiator is the claimer):
-//   initiator → `code.1 {sid, Y: Ya}`
+//   initiator → `code.1 {Y: Ya}`
 //   responder → `code.2 {Y: Yb, tag: Tb}`
 //   initiator → `code.3 {tag: Ta}` (or `code.fail {reason}`)
 // with mac_key = SHA-512("CPaceMac" ‖ sid ‖ ISK) as the draft recommends, and
 //   T  = lv_cat(Ya, ADa) ‖ lv_cat(Yb, ADb) ‖ lv_cat(F_I, F_R, nameplate, id_I, id_R)
 //   Tx = HMAC-SHA512(mac_key, lv_cat("tandem code confirm v1", role_x) ‖ T)
 // where CI = lv_cat("tandem code v1", nameplate, id_I, id_R), PRS = the code, ADa = "initiator",
-// ADb = "responder", and F_X is side X's fingerprints, normalized and sorted, one per line.
+// ADb = "responder", sid = the first 16 bytes of SHA-512(lv_cat("tandem code sid v1", nameplate,
+// id_I, id_R)) — the claim's own identity (both IDs are fresh and unguessable per connection), so
+// each side makes its share while the call is still connecting — and F_X is side X's fingerprints,
+// normalized and sorted, one per line.
 import { hmac } from '@noble/hashes/hmac';
 import { sha512 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
@@ -120,11 +123,22 @@ export const macKeyOf = (sid: Uint8Array, isk: Uint8Array): Uint8Array =>
 const channelIdentifier = (call: { nameplate: string }, initiatorId: string, responderId: string) =>
   lvCat(CI_DSI, utf8ToBytes(call.nameplate), utf8ToBytes(initiatorId), utf8ToBytes(responderId));
 
-/** The initiator's first message, which needs neither the peer nor the call's certificates. */
+/** CPace's sid for a claim: known to both sides from the pairing, fresh with every claim. */
+export function codeSid(nameplate: string, initiatorId: string, responderId: string): Uint8Array {
+  return sha512(
+    lvCat(
+      utf8ToBytes('tandem code sid v1'),
+      utf8ToBytes(nameplate),
+      utf8ToBytes(initiatorId),
+      utf8ToBytes(responderId),
+    ),
+  ).slice(0, 16);
+}
+
+/** A side's CPace share, which needs neither the peer's message nor the call's certificates. */
 export interface CodeShare {
-  readonly sid: Uint8Array;
   readonly y: bigint;
-  readonly Ya: Uint8Array;
+  readonly Y: Uint8Array;
 }
 
 const freshScalar = (random: (bytes: number) => Uint8Array): bigint => {
@@ -135,17 +149,22 @@ const freshScalar = (random: (bytes: number) => Uint8Array): bigint => {
 };
 
 /**
- * The initiator's share, made ahead (while the call is still connecting) so that verifying adds
- * no more than the responder's work and the round trip once the control channel is up.
+ * This side's share, made ahead (while the call is still connecting), so that verifying adds
+ * only K, the tags and the round trips once the control channel is up.
  */
 export function prepareCodeShare(
   call: CodeCall,
+  initiator: boolean,
   random: (bytes: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
 ): CodeShare {
-  const sid = random(16);
+  const [idI, idR] = initiator ? [call.myId, call.peerId] : [call.peerId, call.myId];
   const y = freshScalar(random);
-  const g = calculateGenerator(utf8ToBytes(call.code), channelIdentifier(call, call.myId, call.peerId), sid);
-  return { sid, y, Ya: scalarMult(y, g) };
+  const g = calculateGenerator(
+    utf8ToBytes(call.code),
+    channelIdentifier(call, idI, idR),
+    codeSid(call.nameplate, idI, idR),
+  );
+  return { y, Y: scalarMult(y, g) };
 }
 
 /**
@@ -158,7 +177,7 @@ export function runCodeExchange(
   call: CodeCall,
   done: (outcome: CodeOutcome) => void,
   random: (bytes: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
-  /** The initiator's share, if it was made ahead (see prepareCodeShare); used once. */
+  /** This side's share, if it was made ahead (see prepareCodeShare); used once. */
   prepared?: CodeShare,
 ): () => void {
   let finished = false;
@@ -175,7 +194,7 @@ export function runCodeExchange(
   const initiator = hub.initiator;
   const idI = initiator ? call.myId : call.peerId;
   const idR = initiator ? call.peerId : call.myId;
-  const prs = utf8ToBytes(call.code);
+  const sid = codeSid(call.nameplate, idI, idR);
   const fps = session.fingerprints?.();
   if (fps === undefined || fps.local.length === 0 || fps.remote.length === 0) {
     queueMicrotask(() => fail('this side’s stack does not tell its DTLS fingerprints, so the call cannot be verified'));
@@ -197,23 +216,18 @@ export function runCodeExchange(
     };
     return now !== undefined && same(now.local, taken.local) && same(now.remote, taken.remote);
   };
-  const scalar = () => freshScalar(random);
-  let sid: Uint8Array | null = null;
-  let y: bigint | null = null;
-  let Ya: Uint8Array | null = null;
+  let share: CodeShare | null = prepared ?? null;
+  const mine = () => (share ??= prepareCodeShare(call, initiator, random));
   let expected: Uint8Array | null = null; // the initiator's tag, as the responder computed it
 
   const off = hub.onControl((m) => {
     if (finished || !m.t.startsWith('code.')) return;
     if (m.t === 'code.fail')
       return fail(`the peer could not verify the call: ${String(m['reason'] ?? '').slice(0, 200)}`, false);
-    if (!initiator && m.t === 'code.1' && sid === null) {
-      sid = hexOf(m['sid'], 16);
+    if (!initiator && m.t === 'code.1' && expected === null) {
       const theirs = hexOf(m['Y'], 32);
-      if (sid === null || theirs === null) return fail('the peer sent a malformed code message');
-      const g = calculateGenerator(prs, channelIdentifier(call, idI, idR), sid);
-      const yb = scalar();
-      const Yb = scalarMult(yb, g);
+      if (theirs === null) return fail('the peer sent a malformed code message');
+      const { y: yb, Y: Yb } = mine();
       const k = scalarMultVfy(yb, theirs);
       if (k === null) return fail('the peer’s key share is not a valid group element');
       const macKey = macKeyOf(sid, intermediateSessionKey(sid, k, theirs, AD_I, Yb, AD_R));
@@ -232,10 +246,12 @@ export function runCodeExchange(
       if (!unchanged()) return fail(changed);
       return finish({ ok: true });
     }
-    if (initiator && m.t === 'code.2' && y !== null && sid !== null && Ya !== null) {
+    if (initiator && m.t === 'code.2' && share !== null) {
       const Yb = hexOf(m['Y'], 32);
       const tag = hexOf(m['tag'], 64);
       if (Yb === null || tag === null) return fail('the peer sent a malformed code message');
+      const { y, Y: Ya } = share;
+      share = null; // one use
       const k = scalarMultVfy(y, Yb);
       if (k === null) return fail('the peer’s key share is not a valid group element');
       const macKey = macKeyOf(sid, intermediateSessionKey(sid, k, Ya, AD_I, Yb, AD_R));
@@ -243,18 +259,11 @@ export function runCodeExchange(
       if (!equalBytes(tag, confirmationTag(macKey, 'responder', transcript))) return fail(mismatch);
       if (!unchanged()) return fail(changed);
       hub.sendControl({ t: 'code.3', tag: bytesToHex(confirmationTag(macKey, 'initiator', transcript)) });
-      y = null; // one use
       return finish({ ok: true });
     }
   });
   hub.onClose(() => finish({ ok: false, reason: 'the call ended before it was verified' }));
-  if (initiator) {
-    const share = prepared ?? prepareCodeShare(call, random);
-    sid = share.sid;
-    y = share.y;
-    Ya = share.Ya;
-    hub.sendControl({ t: 'code.1', sid: bytesToHex(sid), Y: bytesToHex(Ya) });
-  }
+  if (initiator) hub.sendControl({ t: 'code.1', Y: bytesToHex(mine().Y) });
   return () => {
     finished = true;
     off();
