@@ -174,10 +174,12 @@ describe('codes: nameplates', () => {
     expect(last(a)).toMatchObject({ type: 'nameplate' });
   });
 
-  it('model: any sequence of claims, results, leaves, disconnects and time ends each claim exactly once, and a burnt nameplate never pairs again (fast-check)', () => {
+  it('model: under any sequence of requests, claims, results, leaves, disconnects and time, each claim ends once, and only a claim its client is paired under (fast-check)', () => {
     const step = fc.oneof(
       fc.record({ k: fc.constant('request' as const), who: fc.nat(3) }),
-      fc.record({ k: fc.constant('claim' as const), who: fc.nat(3), n: fc.integer({ min: 1, max: 3 }) }),
+      // claims often, on the few numbers in use, so burnt ones are tried again
+      fc.record({ k: fc.constant('claim' as const), who: fc.nat(3), n: fc.integer({ min: 1, max: 2 }) }),
+      fc.record({ k: fc.constant('claim' as const), who: fc.nat(3), n: fc.integer({ min: 1, max: 2 }) }),
       fc.record({ k: fc.constant('result' as const), who: fc.nat(3), ok: fc.boolean() }),
       fc.record({ k: fc.constant('leave' as const), who: fc.nat(3) }),
       fc.record({ k: fc.constant('close' as const), who: fc.nat(3) }),
@@ -192,7 +194,31 @@ describe('codes: nameplates', () => {
           pingTimeoutMs: 600_000,
         });
         const clients = [client(), client(), client(), client()];
-        const burnt = new Set<string>();
+        // per nameplate: burnt since it was last handed out; per client: the claims it is paired under
+        const burntSinceHandedOut = new Map<string, boolean>();
+        const seen = new Map<Client, number>();
+        const open = new Map<Client, Set<string>>();
+        const check = () => {
+          for (const c of clients) {
+            const frames = c.messages();
+            for (const m of frames.slice(seen.get(c) ?? 0)) {
+              const n = String(m['nameplate']);
+              if (m['type'] === 'nameplate') burntSinceHandedOut.set(n, false);
+              if (m['type'] === 'paired' && m['nameplate'] !== undefined) {
+                // a burnt nameplate never pairs again, unless handed out anew
+                expect(burntSinceHandedOut.get(n), `paired under burnt nameplate ${n}`).toBe(false);
+                open.set(c, new Set([...(open.get(c) ?? []), n]));
+              }
+              if (m['type'] === 'nameplate_closed' && (m['reason'] === 'burnt' || m['reason'] === 'confirmed')) {
+                if (m['reason'] === 'burnt') burntSinceHandedOut.set(n, true);
+                // a claim ends once, and only a claim this client is paired under
+                expect(open.get(c)?.has(n), `${m['reason']} of ${n} without an open claim`).toBe(true);
+                open.get(c)!.delete(n);
+              }
+            }
+            seen.set(c, frames.length);
+          }
+        };
         for (const st of steps) {
           if (st.k === 'time') {
             s.advance(st.ms);
@@ -208,31 +234,10 @@ describe('codes: nameplates', () => {
             if (st.k === 'leave') c.send(encode({ type: 'leave' }));
             if (st.k === 'close') c.close(1006);
           }
-          for (const c of clients)
-            for (const m of c.messages())
-              if (m['type'] === 'nameplate_closed' && m['reason'] === 'burnt') burnt.add(String(m['nameplate']));
+          check();
         }
-        // every claim that paired ended at most once; a paired claim after a burn of the same nameplate came from a fresh allocation
-        for (const c of clients) {
-          const frames = c.messages();
-          for (let i = 0; i < frames.length; i++) {
-            const f = frames[i]!;
-            if (f['type'] !== 'paired' || f['nameplate'] === undefined) continue;
-            const endings = frames
-              .slice(i + 1)
-              .filter(
-                (m) =>
-                  m['type'] === 'nameplate_closed' &&
-                  m['nameplate'] === f['nameplate'] &&
-                  m['reason'] !== 'replaced' &&
-                  m['reason'] !== 'expired',
-              );
-            expect(endings.length).toBeLessThanOrEqual(1);
-          }
-        }
-        expect(s.engine.stats().connections).toBeGreaterThan(0);
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });
