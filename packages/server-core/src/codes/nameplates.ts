@@ -52,6 +52,11 @@ export class NameplateBook {
   /** Burns so far (for metrics). */
   burnt = 0;
   confirmed = 0;
+  /**
+   * The earliest deadline, kept until the book changes (undefined: to be worked out again), so a
+   * keepalive tick or a connection's open asks in O(1) and scans only when something is due.
+   */
+  private next: number | null | undefined = null;
 
   constructor(readonly limits: NameplateLimits) {}
 
@@ -115,6 +120,7 @@ export class NameplateBook {
     };
     this.byNumber.set(nameplate.number, nameplate);
     this.byOwner.set(owner, nameplate);
+    this.next = undefined;
     return { ok: true, nameplate, replaced };
   }
 
@@ -131,6 +137,7 @@ export class NameplateBook {
     if (n.state.kind === 'claimed') return { ok: false, refusal: 'claimed' };
     if (!this.admit(address, now)) return { ok: false, refusal: 'rate_limited' };
     n.state = { kind: 'claimed', claimer, deadline: now + this.limits.claimTimeoutMs, confirmed: new Set() };
+    this.next = undefined;
     this.byClaimer.set(claimer, n);
     return { ok: true, nameplate: n };
   }
@@ -140,6 +147,7 @@ export class NameplateBook {
     if (n.state.kind !== 'claimed') return;
     this.byClaimer.delete(n.state.claimer);
     n.state = { kind: 'open' };
+    this.next = undefined;
   }
 
   /** `id` confirmed its side of the claim; both: the nameplate is released (returned). */
@@ -166,6 +174,7 @@ export class NameplateBook {
     if (claimer !== null) this.byClaimer.delete(claimer);
     this.forgetOwner(n); // the owner may ask for a new one at once
     n.state = { kind: 'burnt' }; // kept until it would have expired, so a late claim hears "burnt"
+    this.next = undefined;
     this.burnt++;
     return claimer === null
       ? { nameplate: n, reason: 'burnt', detail }
@@ -183,6 +192,8 @@ export class NameplateBook {
 
   /** Everything due at `now`: open nameplates expire, claims past their deadline burn, burnt ones are forgotten. */
   due(now: number): NameplateEnded[] {
+    const next = this.nextDue();
+    if (next === null || now < next) return [];
     const ended: NameplateEnded[] = [];
     for (const n of [...this.byNumber.values()]) {
       if (n.state.kind === 'claimed') {
@@ -199,18 +210,20 @@ export class NameplateBook {
 
   /** The next time `due` has work, or null. */
   nextDue(): number | null {
+    if (this.next !== undefined) return this.next;
     let next: number | null = null;
     for (const n of this.byNumber.values()) {
       const at = n.state.kind === 'claimed' ? n.state.deadline : n.expiresAt;
       next = next === null ? at : Math.min(next, at);
     }
-    return next;
+    return (this.next = next);
   }
 
   private release(n: Nameplate): void {
     if (n.state.kind === 'claimed') this.byClaimer.delete(n.state.claimer);
     this.byNumber.delete(n.number);
     this.forgetOwner(n);
+    this.next = undefined;
   }
   private forgetOwner(n: Nameplate): void {
     if (this.byOwner.get(n.owner) === n) this.byOwner.delete(n.owner);
