@@ -12,7 +12,9 @@ import {
   runCodeExchange,
   type CodeCall,
   type CodeShare,
+  type VerifiedSession,
 } from './code-pairing.js';
+import { runReconfirm } from './code-reconfirm.js';
 import type { PeerSession } from './ports.js';
 
 /** What the code layer reports, as client events. */
@@ -23,17 +25,26 @@ export type CodeEvent =
   | { type: 'codeClosed'; code: string; reason: 'confirmed' | 'burnt' | 'expired' | 'replaced'; detail?: string }
   /** A code this client tried to join was refused (wrong shape, unknown, burnt, expired, busy). */
   | { type: 'codeRejected'; code: string; reason: string }
-  /** The call paired by code is verified: the peer holds the same code and the call is end to end theirs. */
-  | { type: 'verified'; peerId: string }
+  /**
+   * The call paired by code is verified: the peer holds the same code and the call is end to end
+   * theirs. `again`: a later call of that pairing (a new peer connection, new certificates) was
+   * confirmed with the pairing's key, no new code needed.
+   */
+  | { type: 'verified'; peerId: string; again?: boolean }
   /** The call paired by code could not be verified: it is torn down and nothing was delivered. */
   | { type: 'verificationFailed'; peerId: string; reason: string };
 
 interface Current {
   readonly nameplate: string;
   readonly code: string | null;
-  readonly peerId: string;
+  /** The peer's ID now (a restore re-pairs the same call under new IDs). */
+  peerId: string;
   verified: boolean;
   failed: boolean;
+  /** The key and roles the exchange left, once verified. */
+  session: VerifiedSession | null;
+  /** A later call being confirmed with that key ('pending': its call is not up yet): gated until it is. */
+  reconfirming: ChannelHub | 'pending' | null;
 }
 
 export class CodeClient {
@@ -41,6 +52,8 @@ export class CodeClient {
   private words = DEFAULT_CODE_WORDS;
   private joining: { code: string; nameplate: string } | null = null;
   private current: Current | null = null;
+  /** The last verified pairing that ended: pairing with that peer again is confirmed with its key. */
+  private remembered: { peerId: string; nameplate: string; session: VerifiedSession } | null = null;
   /** Whether this link's server granted `codes` (in welcome); null: not known yet. */
   private granted: boolean | null = null;
   /** Requests made before the server said whether it grants codes: sent once it does. */
@@ -101,12 +114,12 @@ export class CodeClient {
 
   /** Whether the current pairing is a claim not verified yet: nothing of the app's may flow. */
   get gated(): boolean {
-    return this.current !== null && !this.current.verified;
+    return this.current !== null && (!this.current.verified || this.current.reconfirming !== null);
   }
 
   /** Whether the current pairing was made by code and verified. */
   get verified(): boolean {
-    return this.current?.verified === true;
+    return this.current?.verified === true && this.current.reconfirming === null;
   }
 
   /** Run `fn` once the current pairing is verified (at once when it is not a code pairing, or already is). */
@@ -171,14 +184,41 @@ export class CodeClient {
             ? this.joining.code
             : null;
       this.joining = null;
-      this.current = { nameplate: m.nameplate, code, peerId: m.peer_id, verified: false, failed: false };
+      this.remembered = null;
+      this.current = {
+        nameplate: m.nameplate,
+        code,
+        peerId: m.peer_id,
+        verified: false,
+        failed: false,
+        session: null,
+        reconfirming: null,
+      };
+      return;
+    }
+    if (m.type === 'paired') {
+      // still in a verified pairing: the server re-paired it under new IDs (a restore): the same call
+      if (this.current !== null) return void (this.current.peerId = m.peer_id);
+      const r = this.remembered;
+      if (r === null || r.peerId !== m.peer_id) return;
+      // paired again with the peer a code verified (after a failed call): its new call is confirmed with the key
+      this.current = {
+        nameplate: r.nameplate,
+        code: null,
+        peerId: m.peer_id,
+        verified: true,
+        failed: false,
+        session: r.session,
+        reconfirming: 'pending',
+      };
     }
   }
 
   /** A call of the current pairing came up: verify it if the pairing was made by code. Returns whether it is one. */
   call(hub: ChannelHub, session: PeerSession): boolean {
     const current = this.current;
-    if (current === null || current.verified) return false;
+    if (current === null) return false;
+    if (current.verified) return this.reconfirm(current, hub, session);
     const fail = (reason: string) => {
       if (current.failed) return;
       current.failed = true;
@@ -209,6 +249,7 @@ export class CodeClient {
           if (this.current !== current) return;
           if (!outcome.ok) return fail(outcome.reason);
           current.verified = true;
+          current.session = outcome.session;
           this.send({ type: 'claim_result', ok: true });
           this.emit({ type: 'verified', peerId: current.peerId });
           for (const fn of this.verifiedListeners.splice(0)) fn();
@@ -220,8 +261,44 @@ export class CodeClient {
     return true;
   }
 
+  /** A later call of a verified pairing: gated until its certificates are confirmed with the pairing's key. */
+  private reconfirm(current: Current, hub: ChannelHub, session: PeerSession): boolean {
+    const s = current.session;
+    if (s === null) return false;
+    current.reconfirming = hub;
+    // a call that goes again before it is confirmed is no failure: the next one is confirmed instead
+    let closed = false;
+    hub.onClose(() => (closed = true));
+    const fail = (reason: string) => {
+      if (current.failed) return;
+      current.failed = true;
+      this.emit({ type: 'verificationFailed', peerId: current.peerId, reason });
+      this.leave();
+    };
+    hub.onPeer((peer) => {
+      if (!peer.tandem) return fail('the peer cannot verify the call (it is not a tandem client)');
+      runReconfirm(
+        hub,
+        session,
+        s,
+        (outcome) => {
+          if (this.current !== current || current.reconfirming !== hub) return;
+          if (!outcome.ok) return closed ? undefined : fail(outcome.reason);
+          current.reconfirming = null;
+          this.emit({ type: 'verified', peerId: current.peerId, again: true });
+          for (const fn of this.verifiedListeners.splice(0)) fn();
+        },
+        this.random,
+      );
+    });
+    return true;
+  }
+
   /** The pairing ended. */
   ended(): void {
+    const c = this.current;
+    if (c?.verified === true && c.session !== null && !c.failed)
+      this.remembered = { peerId: c.peerId, nameplate: c.nameplate, session: c.session };
     this.current = null;
     this.verifiedListeners.length = 0;
   }

@@ -10,6 +10,8 @@ import { createTandemClient, type TandemClientEvent } from './client.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { PeerFingerprints, PeerSession } from './ports.js';
 import { CODE_PATTERN, codeBits, makeCode, parseCode, runCodeExchange, type CodeOutcome } from './code-pairing.js';
+import { runReconfirm } from './code-reconfirm.js';
+import type { VerifiedSession } from './code-pairing.js';
 import { controlLink, fakeFingerprint, FakeNetwork, memoryTransport } from './testing.js';
 
 const until = async (cond: () => boolean, what: string, ms = 5_000) => {
@@ -134,6 +136,60 @@ describe('pairing by code between two client cores', () => {
     joiner.client.close();
   });
 
+  it('a verified pairing whose call failed, paired again by key, is confirmed with the pairing key: no new code, chat flows again', async () => {
+    const w = world();
+    const owner = w.spawn();
+    const joiner = w.spawn();
+    const code = await codeOf(owner);
+    await until(() => joiner.client.id !== null, 'id');
+    joiner.client.joinCode(code);
+    await until(() => has(owner, 'open') && has(joiner, 'open'), 'open');
+    const first = w.net.live().map((p) => p.fingerprint);
+    w.net.live()[0]!.fail(); // DTLS gone: the call is made again, with new certificates
+    await until(() => has(owner, 'peerLeft') && has(joiner, 'peerLeft'), 'the pairing ended');
+    await until(() => joiner.client.status === 'registered' && owner.client.status === 'registered', 'registered');
+    joiner.client.pair(owner.client.id!); // the same two, by key
+    await until(() => of(owner, 'verified').length === 2 && of(joiner, 'verified').length === 2, 're-verified');
+    expect(of(joiner, 'verified')[1]).toMatchObject({ again: true });
+    expect(w.net.live().some((p) => first.includes(p.fingerprint))).toBe(false);
+    await until(() => of(owner, 'open').length === 2 && of(joiner, 'open').length === 2, 'open again');
+    joiner.client.send('after the new call');
+    await until(() => of(owner, 'message').some((m) => m.data === 'after the new call'), 'chat');
+    expect(owner.client.verified && joiner.client.verified).toBe(true);
+    expect(has(owner, 'verificationFailed') || has(joiner, 'verificationFailed')).toBe(false);
+    expect(w.server.engine.stats().codesConfirmed).toBe(1); // one claim, confirmed once
+    owner.client.close();
+    joiner.client.close();
+  });
+
+  it('a relay that slips in after verification, on the new call, fails its confirmation: nothing is delivered', async () => {
+    const w = world();
+    const owner = w.spawn();
+    const joiner = w.spawn();
+    const code = await codeOf(owner);
+    await until(() => joiner.client.id !== null, 'id');
+    joiner.client.joinCode(code);
+    await until(() => has(owner, 'open') && has(joiner, 'open'), 'open');
+    w.net.rewriteFingerprint = (_fp, to) => fakeFingerprint(`relay towards ${to.token}`);
+    w.net.live()[0]!.fail();
+    await until(() => has(owner, 'peerLeft') && has(joiner, 'peerLeft'), 'the pairing ended');
+    await until(() => joiner.client.status === 'registered' && owner.client.status === 'registered', 'registered');
+    joiner.client.pair(owner.client.id!);
+    await until(() => has(owner, 'verificationFailed') && has(joiner, 'verificationFailed'), 'failure on both sides');
+    expect(of(joiner, 'verificationFailed')[0]!.reason).toMatch(/pairing’s key/);
+    expect(of(owner, 'open').length + of(joiner, 'open').length).toBe(2); // the first call's only
+    expect(of(owner, 'verified').length).toBe(1);
+    try {
+      joiner.client.send('must not go');
+    } catch {
+      // refused outright is as good
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(has(owner, 'message')).toBe(false);
+    owner.client.close();
+    joiner.client.close();
+  });
+
   it('refusals: not a code, an unknown nameplate; send before verification is refused', async () => {
     const w = world();
     const a = w.spawn();
@@ -238,6 +294,59 @@ describe('the code exchange (CPace, then key confirmation over the call)', () =>
     );
     expect(out.responder).toEqual({ ok: false, reason: expect.stringMatching(/key confirmation failed/) });
     expect(out.initiator?.ok).toBe(false);
+  });
+});
+
+describe('a later call of a verified pairing, confirmed with its key', () => {
+  const verified = () => {
+    const out = exchange({ initiator: '7-zoo-zone', responder: '7-zoo-zone' }, honest);
+    if (!out.initiator?.ok || !out.responder?.ok) throw new Error('not verified');
+    return { initiator: out.initiator.session, responder: out.responder.session };
+  };
+  function reconfirm(
+    keys: { initiator: VerifiedSession; responder: VerifiedSession },
+    fps: { initiator: PeerFingerprints; responder: PeerFingerprints },
+    relay?: (m: Record<string, unknown>) => Record<string, unknown>,
+  ) {
+    const link = controlLink(relay);
+    const out: { initiator?: CodeOutcome; responder?: CodeOutcome } = {};
+    runReconfirm(link.hub('responder'), link.session(fps.responder), keys.responder, (o) => (out.responder = o));
+    runReconfirm(link.hub('initiator'), link.session(fps.initiator), keys.initiator, (o) => (out.initiator = o));
+    link.run();
+    return out;
+  }
+  const fc2 = fakeFingerprint('c');
+  const fd = fakeFingerprint('d');
+  const newCall = { initiator: { local: [fc2], remote: [fd] }, responder: { local: [fd], remote: [fc2] } };
+
+  it('both sides hold the same key from the exchange, and a new call with new certificates confirms', () => {
+    const keys = verified();
+    expect(keys.initiator.key).toEqual(keys.responder.key);
+    expect(keys.initiator.role).toBe('initiator');
+    const out = reconfirm(keys, newCall);
+    expect(out.initiator?.ok && out.responder?.ok).toBe(true);
+  });
+
+  it('a key of another exchange, a certificate one side does not see, or any changed message fails (fast-check)', () => {
+    const keys = verified();
+    const other = verified(); // the same code, another run: another key
+    expect(reconfirm({ initiator: keys.initiator, responder: other.responder }, newCall).responder?.ok).toBe(false);
+    const relayed = { ...newCall, responder: { local: [fd], remote: [fakeFingerprint('relay')] } };
+    const cut = reconfirm(keys, relayed);
+    expect(cut.initiator?.ok === true || cut.responder?.ok === true).toBe(false);
+    fc.assert(
+      fc.property(fc.constantFrom('code.r1', 'code.r2'), fc.nat(63), (t, at) => {
+        const out = reconfirm(keys, newCall, (m) => {
+          if (m.t !== t) return m;
+          const field = t === 'code.r1' ? 'n' : 'tag';
+          const hex = String(m[field]);
+          const i = at % hex.length;
+          return { ...m, [field]: hex.slice(0, i) + (hex[i] === '0' ? '1' : '0') + hex.slice(i + 1) };
+        });
+        expect(out.initiator?.ok === true && out.responder?.ok === true).toBe(false);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

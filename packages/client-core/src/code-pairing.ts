@@ -17,6 +17,7 @@
 // id_I, id_R)) — the claim's own identity (both IDs are fresh and unguessable per connection), so
 // each side makes its share while the call is still connecting — and F_X is side X's fingerprints,
 // normalized and sorted, one per line.
+import { hkdf } from '@noble/hashes/hkdf';
 import { hmac } from '@noble/hashes/hmac';
 import { sha512 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
@@ -76,7 +77,35 @@ export interface CodeCall {
   readonly peerId: string;
 }
 
-export type CodeOutcome = { ok: true } | { ok: false; reason: string };
+/**
+ * How an exchange ended. A verified one yields the session's key (HKDF-SHA512 of the ISK, salted
+ * with sid): a later call of the same pairing is confirmed with it (code-reconfirm.ts), no new code.
+ */
+export type CodeOutcome = { ok: true; session: VerifiedSession } | { ok: false; reason: string };
+
+/** What a verified pairing keeps, to confirm the certificates of its later calls. */
+export interface VerifiedSession {
+  readonly key: Uint8Array;
+  readonly nameplate: string;
+  readonly initiatorId: string;
+  readonly responderId: string;
+  /** This side's role in the exchange that verified it (the claimer is the initiator). */
+  readonly role: 'initiator' | 'responder';
+}
+
+const SESSION_INFO = utf8ToBytes('tandem code session v1');
+const sessionOf = (
+  isk: Uint8Array,
+  sid: Uint8Array,
+  t: { nameplate: string; initiatorId: string; responderId: string },
+  role: 'initiator' | 'responder',
+): VerifiedSession => ({
+  key: hkdf(sha512, isk, sid, SESSION_INFO, 32),
+  nameplate: t.nameplate,
+  initiatorId: t.initiatorId,
+  responderId: t.responderId,
+  role,
+});
 
 const AD_I = utf8ToBytes('initiator');
 const AD_R = utf8ToBytes('responder');
@@ -208,17 +237,11 @@ export function runCodeExchange(
     initiatorId: idI,
     responderId: idR,
   };
-  const unchanged = () => {
-    const now = session.fingerprints?.();
-    const same = (a: readonly string[], b: readonly string[]) => {
-      const x = new Set(a.map(normalizeFingerprint));
-      return x.size === new Set(b).size && b.every((f) => x.has(f));
-    };
-    return now !== undefined && same(now.local, taken.local) && same(now.remote, taken.remote);
-  };
+  const unchanged = () => fingerprintsUnchanged(session, taken);
   let share: CodeShare | null = prepared ?? null;
   const mine = () => (share ??= prepareCodeShare(call, initiator, random));
   let expected: Uint8Array | null = null; // the initiator's tag, as the responder computed it
+  let verifiedSession: VerifiedSession | null = null; // the responder's, once the initiator's tag checks
 
   const off = hub.onControl((m) => {
     if (finished || !m.t.startsWith('code.')) return;
@@ -230,9 +253,11 @@ export function runCodeExchange(
       const { y: yb, Y: Yb } = mine();
       const k = scalarMultVfy(yb, theirs);
       if (k === null) return fail('the peer’s key share is not a valid group element');
-      const macKey = macKeyOf(sid, intermediateSessionKey(sid, k, theirs, AD_I, Yb, AD_R));
+      const isk = intermediateSessionKey(sid, k, theirs, AD_I, Yb, AD_R);
+      const macKey = macKeyOf(sid, isk);
       const transcript = confirmationTranscript({ ...view, Ya: theirs, Yb });
       expected = confirmationTag(macKey, 'initiator', transcript);
+      verifiedSession = sessionOf(isk, sid, view, 'responder');
       hub.sendControl({
         t: 'code.2',
         Y: bytesToHex(Yb),
@@ -244,7 +269,7 @@ export function runCodeExchange(
       const tag = hexOf(m['tag'], 64);
       if (tag === null || !equalBytes(tag, expected)) return fail(mismatch);
       if (!unchanged()) return fail(changed);
-      return finish({ ok: true });
+      return finish({ ok: true, session: verifiedSession! });
     }
     if (initiator && m.t === 'code.2' && share !== null) {
       const Yb = hexOf(m['Y'], 32);
@@ -254,12 +279,13 @@ export function runCodeExchange(
       share = null; // one use
       const k = scalarMultVfy(y, Yb);
       if (k === null) return fail('the peer’s key share is not a valid group element');
-      const macKey = macKeyOf(sid, intermediateSessionKey(sid, k, Ya, AD_I, Yb, AD_R));
+      const isk = intermediateSessionKey(sid, k, Ya, AD_I, Yb, AD_R);
+      const macKey = macKeyOf(sid, isk);
       const transcript = confirmationTranscript({ ...view, Ya, Yb });
       if (!equalBytes(tag, confirmationTag(macKey, 'responder', transcript))) return fail(mismatch);
       if (!unchanged()) return fail(changed);
       hub.sendControl({ t: 'code.3', tag: bytesToHex(confirmationTag(macKey, 'initiator', transcript)) });
-      return finish({ ok: true });
+      return finish({ ok: true, session: sessionOf(isk, sid, view, 'initiator') });
     }
   });
   hub.onClose(() => finish({ ok: false, reason: 'the call ended before it was verified' }));
@@ -268,6 +294,19 @@ export function runCodeExchange(
     finished = true;
     off();
   };
+}
+
+/** Whether `session`'s fingerprints are still the ones `taken` (normalized) when the exchange began. */
+export function fingerprintsUnchanged(
+  session: PeerSession,
+  taken: { readonly local: readonly string[]; readonly remote: readonly string[] },
+): boolean {
+  const now = session.fingerprints?.();
+  const same = (a: readonly string[], b: readonly string[]) => {
+    const x = new Set(a.map(normalizeFingerprint));
+    return x.size === new Set(b).size && b.every((f) => x.has(f));
+  };
+  return now !== undefined && same(now.local, taken.local) && same(now.remote, taken.remote);
 }
 
 const mismatch =

@@ -47,11 +47,11 @@ export function createSignalingDriver(
 
   const receive = (text: string, message: ServerMessage) => {
     if (resume.receive(text, message)) return;
-    // capability codes: nameplates, their ends, refused claims, and pairings by claim go to the code layer too
+    // capability codes: nameplates, their ends, refused claims, and pairings go to the code layer too
     if (onCodes !== undefined) {
       const codesError = message.type === 'error' && /^(nameplate|codes)_/.test(message.code ?? '');
       if (codesError || message.type === 'nameplate' || message.type === 'nameplate_closed') onCodes(message);
-      if (message.type === 'paired' && message.nameplate !== undefined) onCodes(message);
+      if (message.type === 'paired') onCodes(message); // by claim, or again with a peer a code verified
       if (message.type === 'welcome' || message.type === 'your_id') onCodes(message); // whether codes are granted
       if (codesError) return; // not the pairing machine's error
     }
