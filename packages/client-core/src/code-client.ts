@@ -165,7 +165,10 @@ export class CodeClient {
       // a refused request (too many codes from this address, the server full) has no code yet
       if (
         this.requesting &&
-        (m.code === 'nameplate_rate_limited' || m.code === 'nameplate_full' || m.code === 'nameplate_claimed')
+        (m.code === 'nameplate_rate_limited' ||
+          m.code === 'nameplate_full' ||
+          m.code === 'nameplate_unavailable' ||
+          m.code === 'nameplate_claimed')
       ) {
         this.requesting = false;
         if (this.joining === null) return this.emit({ type: 'codeRejected', code: '', reason: m.message });

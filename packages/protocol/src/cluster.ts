@@ -8,6 +8,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 const Epoch = Type.String({ minLength: 1, maxLength: 64, description: 'Names one pairing, unique among all pairings' });
 const Node = Type.String({ minLength: 1, maxLength: 128, description: 'A node of the cluster' });
+const Nameplate = Type.String({ pattern: '^[0-9]{1,9}$', description: 'A nameplate number (pairing by code)' });
 
 /** A signal relayed across nodes; `frame` already carries `from_peer`. */
 export const NodeSignal = Type.Object({
@@ -32,6 +33,51 @@ export const NodeMessage = Type.Union([
   Type.Object({ type: Type.Literal('peer_left'), to: Id, peer: Id, epoch: Epoch }),
   /** `peer`, partner of `to`, now lives on `node` (its session was resumed there). */
   Type.Object({ type: Type.Literal('peer_moved'), to: Id, peer: Id, node: Node, epoch: Epoch }),
+  // Pairing by code across nodes. The node that took a nameplate decides its claims: the
+  // claimer's node asks it (`code_claim`), hears back (`code_claim_answer`), and forwards what
+  // its client reports (`code_result`) or that the pairing could not be made (`code_unclaim`).
+  /** `claimer` (on `claimerNode`) claims nameplate `nameplate`, held by the receiving node. */
+  Type.Object({
+    type: Type.Literal('code_claim'),
+    nameplate: Nameplate,
+    claimer: Id,
+    claimerNode: Node,
+  }),
+  /** The claim of `to` on `nameplate` (held by `node`): `owner` to pair with, or why not (`refusal`). */
+  Type.Object({
+    type: Type.Literal('code_claim_answer'),
+    to: Id,
+    nameplate: Nameplate,
+    node: Node,
+    owner: Type.Optional(Id),
+    refusal: Type.Optional(
+      Type.Union([
+        Type.Literal('unknown'),
+        Type.Literal('burnt'),
+        Type.Literal('claimed'),
+        Type.Literal('rate_limited'),
+        Type.Literal('full'),
+      ]),
+    ),
+  }),
+  /** `claimer`'s pairing under its claim of `nameplate` was not made: the nameplate is open again. */
+  Type.Object({ type: Type.Literal('code_unclaim'), nameplate: Nameplate, claimer: Id }),
+  /** `claimer` reported the outcome of its code exchange (`claim_result`). */
+  Type.Object({
+    type: Type.Literal('code_result'),
+    nameplate: Nameplate,
+    claimer: Id,
+    ok: Type.Boolean(),
+    reason: Type.Optional(Type.String({ maxLength: 256 })),
+  }),
+  /** The nameplate `to` claimed ended (the claimer's `nameplate_closed`). */
+  Type.Object({
+    type: Type.Literal('nameplate_closed'),
+    to: Id,
+    nameplate: Nameplate,
+    reason: Type.Union([Type.Literal('confirmed'), Type.Literal('burnt'), Type.Literal('expired')]),
+    detail: Type.Optional(Type.String({ maxLength: 256 })),
+  }),
 ]);
 /** A message between nodes. */
 export type NodeMessage = Static<typeof NodeMessage>;

@@ -413,3 +413,116 @@ describe('engines as cluster nodes (in-memory directory)', () => {
     });
   });
 });
+
+describe('pairing by code across nodes', () => {
+  const hello = (c: MemoryClient) => c.send(encode({ type: 'hello', version: 2, capabilities: ['codes', 'leave'] }));
+  const ofType = (c: MemoryClient, type: string) => c.messages().filter((m) => m['type'] === type);
+  const joined = (servers: MemoryServer[], i: number) => {
+    const c = servers[i]!.connect();
+    hello(c);
+    return c;
+  };
+  const settle = async (hub: MemoryHub) => {
+    await hub.flush(macrotask);
+  };
+
+  it('numbers are smallest-free across nodes; a claim from another node pairs, confirms once, and frees the number everywhere', async () => {
+    const hub = new MemoryHub({ deferred: true });
+    const { servers } = cluster(2, hub);
+    const owner = joined(servers, 0);
+    const other = joined(servers, 1);
+    const claimer = joined(servers, 1);
+    await settle(hub);
+    owner.send(encode({ type: 'nameplate_request' }));
+    await settle(hub);
+    other.send(encode({ type: 'nameplate_request' }));
+    await settle(hub);
+    expect(ofType(owner, 'nameplate')[0]).toMatchObject({ nameplate: '1' });
+    expect(ofType(other, 'nameplate')[0]).toMatchObject({ nameplate: '2' }); // node 1 does not hand out 1 again
+    claimer.send(encode({ type: 'claim', nameplate: '1' }));
+    await settle(hub);
+    expect(ofType(claimer, 'paired')).toEqual([
+      { type: 'paired', peer_id: owner.conn.id, initiator: true, nameplate: '1' },
+    ]);
+    expect(ofType(owner, 'paired')).toEqual([
+      { type: 'paired', peer_id: claimer.conn.id, initiator: false, nameplate: '1' },
+    ]);
+    claimer.send(encode({ type: 'claim_result', ok: true }));
+    owner.send(encode({ type: 'claim_result', ok: true }));
+    await settle(hub);
+    for (const c of [owner, claimer])
+      expect(ofType(c, 'nameplate_closed')).toEqual([
+        { type: 'nameplate_closed', nameplate: '1', reason: 'confirmed' },
+      ]);
+    expect(servers[0]!.engine.stats().codesConfirmed).toBe(1);
+    expect(hub.nameplates.has('1')).toBe(false); // free again, on every node
+    const next = joined(servers, 1);
+    await settle(hub);
+    next.send(encode({ type: 'nameplate_request' }));
+    await settle(hub);
+    expect(ofType(next, 'nameplate')[0]).toMatchObject({ nameplate: '1' });
+  });
+
+  it('a failed claim from another node burns the nameplate on its node: the right code then fails from any node', async () => {
+    const hub = new MemoryHub({ deferred: true });
+    const { servers } = cluster(3, hub);
+    const owner = joined(servers, 0);
+    const guesser = joined(servers, 1);
+    const rightful = [joined(servers, 2), joined(servers, 0)];
+    await settle(hub);
+    owner.send(encode({ type: 'nameplate_request' }));
+    await settle(hub);
+    guesser.send(encode({ type: 'claim', nameplate: '1' }));
+    await settle(hub);
+    guesser.send(encode({ type: 'claim_result', ok: false, reason: 'key confirmation failed' }));
+    await settle(hub);
+    expect(ofType(owner, 'nameplate_closed')[0]).toMatchObject({ reason: 'burnt', detail: 'key confirmation failed' });
+    expect(ofType(guesser, 'nameplate_closed')[0]).toMatchObject({ reason: 'burnt' });
+    expect(servers[0]!.engine.stats().nameplatesBurnt).toBe(1);
+    for (const c of rightful) {
+      c.send(encode({ type: 'claim', nameplate: '1' }));
+      await settle(hub);
+      expect(c.messages().at(-1)).toMatchObject({ type: 'error', code: 'nameplate_burnt' });
+    }
+  });
+
+  it('two claims at once from two nodes: one pairs, the other hears the code is in use; a claimer that disconnects burns it', async () => {
+    const hub = new MemoryHub({ deferred: true });
+    const { servers } = cluster(3, hub);
+    const owner = joined(servers, 0);
+    const a = joined(servers, 1);
+    const b = joined(servers, 2);
+    await settle(hub);
+    owner.send(encode({ type: 'nameplate_request' }));
+    await settle(hub);
+    a.send(encode({ type: 'claim', nameplate: '1' }));
+    b.send(encode({ type: 'claim', nameplate: '1' }));
+    await settle(hub);
+    const pairedOnes = [a, b].filter((c) => ofType(c, 'paired').length === 1);
+    expect(pairedOnes).toHaveLength(1);
+    const loser = pairedOnes[0] === a ? b : a;
+    expect(loser.messages().at(-1)).toMatchObject({ type: 'error', code: 'nameplate_claimed' });
+    pairedOnes[0]!.close(1000); // mid-exchange
+    await settle(hub);
+    expect(ofType(owner, 'nameplate_closed')[0]).toMatchObject({ reason: 'burnt' });
+    loser.send(encode({ type: 'claim', nameplate: '1' }));
+    await settle(hub);
+    expect(loser.messages().at(-1)).toMatchObject({ type: 'error', code: 'nameplate_burnt' });
+  });
+
+  it("a claim whose nameplate's node died is refused once the answer is overdue, not waited for forever", async () => {
+    const hub = new MemoryHub({ deferred: true });
+    const { servers } = cluster(2, hub);
+    const owner = joined(servers, 0);
+    const claimer = joined(servers, 1);
+    await settle(hub);
+    owner.send(encode({ type: 'nameplate_request' }));
+    await settle(hub);
+    hub.nodes.delete('node-0'); // its messages go nowhere, but its nameplate record is still found
+    claimer.send(encode({ type: 'claim', nameplate: '1' }));
+    await settle(hub);
+    expect(ofType(claimer, 'paired')).toEqual([]);
+    servers[1]!.advance(11_000);
+    expect(claimer.messages().at(-1)).toMatchObject({ type: 'error', code: 'nameplate_unknown' });
+  });
+});

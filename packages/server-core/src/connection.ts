@@ -166,12 +166,17 @@ export class ResumeSession {
   ) {}
 }
 
-/** ICE servers handed to a client granted `ice-servers`. */
-/** A client granted `codes`: the nameplate of the claim its current pairing is (null: none). */
+/** A client granted `codes`: the claim its current pairing is made under, if any. */
 export class CodeGrant {
+  /** The nameplate of that claim (null: none). */
   pairingNameplate: string | null = null;
+  /** The partner that claim pairs it with: its `paired` frame names the nameplate only for that one. */
+  pairingPeer: string | null = null;
+  /** A claim this client made of a nameplate another node holds, once that node accepted it. */
+  remoteClaim: { readonly nameplate: string; readonly node: string } | null = null;
 }
 
+/** ICE servers handed to a client granted `ice-servers`. */
 export interface IceGrant {
   /** When (ms, engine clock) to send fresh ones (80% of the last ones' lifetime). */
   refreshAt: number;

@@ -99,7 +99,7 @@ export class ServerEngine<H> {
     this.resumeOffered = options.generateToken !== undefined && settings.resumeGraceMs > 0;
     const wants = (type: ServerLogEvent['type']) => sink.log !== undefined && (sink.wantsLog?.(type) ?? true);
     const iceServers: IceServerPolicy | null = options.iceServers ?? null;
-    const codes = nameplateBook(settings, options.directory === undefined);
+    const codes = nameplateBook(settings, directory);
     this.ctx = {
       settings,
       sink,
@@ -307,7 +307,6 @@ export class ServerEngine<H> {
   }
 
   // ------------------------------------------------------------------ internals
-
   /** A turn for a host call at host time `now`. */
   private turn(now: number): Turn<H> {
     if (this.epoch === null) this.epoch = now - (now % this.settings.tickMs);
@@ -322,14 +321,15 @@ export class ServerEngine<H> {
       this.clock !== null && this.epoch !== null
         ? this.turn(Math.max(this.clock(), this.epoch + this.latest))
         : { now: this.latest, ends: null };
-    const filings = this.ctx.wheel.filings;
+    const [filings, codesDue] = [this.ctx.wheel.filings, this.ctx.codes?.nextDue()];
     try {
       const result = work(turn);
       finishTurn(this.ctx, turn);
       return result;
     } finally {
-      // only a filing can bring the next wake forward: a relayed signal from another node files nothing
-      if (this.ctx.wheel.filings !== filings) for (const listener of this.wakeListeners) listener();
+      // only a filing (or a claim's deadline) brings the next wake forward: a relayed signal files nothing
+      if (this.ctx.wheel.filings !== filings || this.ctx.codes?.nextDue() !== codesDue)
+        for (const listener of this.wakeListeners) listener();
     }
   }
 

@@ -8,10 +8,12 @@ import { endStalePairing, pairingEvent } from './pairing/pairing-effects.js';
 import { PairingInput, PairingState } from './tables.js';
 import { deliver, watchQueue } from './to-clients.js';
 import { post } from './to-nodes.js';
+import { codesFromNode, isCodeMessage } from './codes/cluster-codes.js';
 
 /** A message from another node. */
 export function fromNode<H>(ctx: EngineContext<H>, turn: Turn<H>, message: NodeMessage): void {
   ctx.counters.nodeMessagesReceived++;
+  if (isCodeMessage(message)) return codesFromNode(ctx, turn, message);
   const conn = ctx.local.get(message.to);
   if (conn === undefined) {
     const moved = ctx.moved.get(message.to);

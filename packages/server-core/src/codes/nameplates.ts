@@ -7,48 +7,18 @@
 // confirming (a failed confirmation, a disconnect, a leave, a timeout) burns the nameplate: it can
 // never be claimed again, and its owner must make a new code.
 
-/** Where a nameplate stands. */
-export type NameplateState =
-  | { readonly kind: 'open' }
-  | { readonly kind: 'claimed'; readonly claimer: string; readonly deadline: number; readonly confirmed: Set<string> }
-  | { readonly kind: 'burnt' };
+import { AddressBuckets } from './address-buckets.js';
+import { AwaitedClaims } from './awaited-claims.js';
 
-export interface Nameplate {
-  readonly number: string;
-  readonly owner: string;
-  /** Engine ms after which an open nameplate expires (and a burnt one is forgotten). */
-  readonly expiresAt: number;
-  state: NameplateState;
-}
-
-/** Limits of a book. */
-export interface NameplateLimits {
-  readonly ttlMs: number;
-  readonly claimTimeoutMs: number;
-  /** Nameplates asked for, plus claims made, per address per minute. */
-  readonly perAddressPerMinute: number;
-  /** Nameplates held at once (open, claimed or burnt). */
-  readonly max: number;
-}
-
-/** What ended a nameplate, for its owner (and claimer). */
-export interface NameplateEnded {
-  readonly nameplate: Nameplate;
-  readonly reason: 'confirmed' | 'burnt' | 'expired' | 'replaced';
-  readonly detail?: string;
-  /** The claimer, when a claim ended. */
-  readonly claimer?: string;
-}
-
-/** Why a request was refused. */
-export type Refusal = 'unknown' | 'burnt' | 'claimed' | 'rate_limited' | 'full';
+import type { Nameplate, NameplateEnded, NameplateLimits, Refusal } from './nameplate-types.js';
+export type { Nameplate, NameplateEnded, NameplateLimits, NameplateState, Refusal } from './nameplate-types.js';
 
 export class NameplateBook {
   private readonly byNumber = new Map<string, Nameplate>();
   private readonly byOwner = new Map<string, Nameplate>();
   private readonly byClaimer = new Map<string, Nameplate>();
-  /** Token buckets per address: tokens left and when they were counted. */
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Requests and claims per address. */
+  private readonly buckets: AddressBuckets;
   /** Burns so far (for metrics). */
   burnt = 0;
   confirmed = 0;
@@ -58,7 +28,17 @@ export class NameplateBook {
    */
   private next: number | null | undefined = null;
 
-  constructor(readonly limits: NameplateLimits) {}
+  /** Claims this node's clients made of nameplates held on other nodes, waiting for the answer. */
+  readonly awaiting: AwaitedClaims;
+
+  /** `onFree`: a number is free again (the directory hears of it, so any node may hand it out). */
+  constructor(
+    readonly limits: NameplateLimits,
+    private readonly onFree: (number: string) => void = () => undefined,
+  ) {
+    this.buckets = new AddressBuckets(limits.perAddressPerMinute);
+    this.awaiting = new AwaitedClaims(limits.answerTimeoutMs ?? 10_000, () => (this.next = undefined));
+  }
 
   get size(): number {
     return this.byNumber.size;
@@ -77,51 +57,48 @@ export class NameplateBook {
 
   /** Take one of `address`'s tokens; false when it has none left. */
   private admit(address: string | null, now: number): boolean {
-    if (address === null) return true;
-    const rate = this.limits.perAddressPerMinute;
-    const b = this.buckets.get(address) ?? { tokens: rate, at: now };
-    b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / 60_000);
-    b.at = now;
-    if (this.buckets.size > 100_000) this.buckets.clear(); // bounded: an attacker with many addresses only resets everyone's
-    this.buckets.set(address, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return address === null || this.buckets.take(address, now);
   }
 
   /**
-   * A new nameplate for `owner`, the smallest free number. It replaces one the owner held open
-   * (returned as `replaced`); an owner whose nameplate is being claimed cannot have another yet.
+   * Whether `owner` may have a new nameplate now: not while its own is being claimed, not past
+   * its address's rate, not when this node holds as many as it may (the one it would replace aside).
    */
-  allocate(
-    owner: string,
-    address: string | null,
-    now: number,
-  ): { ok: true; nameplate: Nameplate; replaced: NameplateEnded | null } | { ok: false; refusal: Refusal } {
+  admitRequest(owner: string, address: string | null, now: number): Refusal | null {
     const held = this.byOwner.get(owner);
-    if (held?.state.kind === 'claimed') return { ok: false, refusal: 'claimed' };
-    if (!this.admit(address, now)) return { ok: false, refusal: 'rate_limited' };
-    let replaced: NameplateEnded | null = null;
-    if (held !== undefined) {
-      this.forgetOwner(held);
-      if (held.state.kind === 'open') {
-        this.byNumber.delete(held.number);
-        replaced = { nameplate: held, reason: 'replaced' };
-      }
-    }
-    if (this.byNumber.size >= this.limits.max) return { ok: false, refusal: 'full' };
-    let n = 1;
-    while (this.byNumber.has(String(n))) n++;
-    const nameplate: Nameplate = {
-      number: String(n),
-      owner,
-      expiresAt: now + this.limits.ttlMs,
-      state: { kind: 'open' },
-    };
-    this.byNumber.set(nameplate.number, nameplate);
+    if (held?.state.kind === 'claimed') return 'claimed';
+    if (!this.admit(address, now)) return 'rate_limited';
+    if (this.byNumber.size - (held?.state.kind === 'open' ? 1 : 0) >= this.limits.max) return 'full';
+    return null;
+  }
+
+  /** Whether `address` may make one more claim now (for a claim of a nameplate held on another node). */
+  admitClaim(address: string | null, now: number): boolean {
+    return this.admit(address, now);
+  }
+
+  /**
+   * `owner` is about to have a new nameplate: the one it held open is released (returned as
+   * `replaced`, so its number may be handed out again); a burnt one is kept until it would expire.
+   */
+  replaceHeld(owner: string): NameplateEnded | null {
+    const held = this.byOwner.get(owner);
+    if (held === undefined || held.state.kind === 'claimed') return null;
+    this.forgetOwner(held);
+    if (held.state.kind !== 'open') return null;
+    this.byNumber.delete(held.number);
+    this.onFree(held.number);
+    this.next = undefined;
+    return { nameplate: held, reason: 'replaced' };
+  }
+
+  /** `owner`'s new nameplate, on `number` (the directory's smallest free one). */
+  place(owner: string, number: string, now: number): Nameplate {
+    const nameplate: Nameplate = { number, owner, expiresAt: now + this.limits.ttlMs, state: { kind: 'open' } };
+    this.byNumber.set(number, nameplate);
     this.byOwner.set(owner, nameplate);
     this.next = undefined;
-    return { ok: true, nameplate, replaced };
+    return nameplate;
   }
 
   /** `claimer` claims `number`: the one claim it will ever have. */
@@ -130,21 +107,28 @@ export class NameplateBook {
     claimer: string,
     address: string | null,
     now: number,
+    claimerNode: string | null = null,
   ): { ok: true; nameplate: Nameplate } | { ok: false; refusal: Refusal } {
     const n = this.byNumber.get(number);
     if (n === undefined || n.owner === claimer) return { ok: false, refusal: 'unknown' };
     if (n.state.kind === 'burnt') return { ok: false, refusal: 'burnt' };
     if (n.state.kind === 'claimed') return { ok: false, refusal: 'claimed' };
     if (!this.admit(address, now)) return { ok: false, refusal: 'rate_limited' };
-    n.state = { kind: 'claimed', claimer, deadline: now + this.limits.claimTimeoutMs, confirmed: new Set() };
+    n.state = {
+      kind: 'claimed',
+      claimer,
+      claimerNode,
+      deadline: now + this.limits.claimTimeoutMs,
+      confirmed: new Set(),
+    };
     this.next = undefined;
     this.byClaimer.set(claimer, n);
     return { ok: true, nameplate: n };
   }
 
   /** A claim that never became a pairing (the owner was busy, or gone): the nameplate is open again. */
-  unclaim(n: Nameplate): void {
-    if (n.state.kind !== 'claimed') return;
+  unclaim(n: Nameplate, claimer?: string): void {
+    if (n.state.kind !== 'claimed' || (claimer !== undefined && n.state.claimer !== claimer)) return;
     this.byClaimer.delete(n.state.claimer);
     n.state = { kind: 'open' };
     this.next = undefined;
@@ -155,11 +139,16 @@ export class NameplateBook {
     const n = this.claimOf(id);
     if (n === undefined || n.state.kind !== 'claimed') return null;
     n.state.confirmed.add(id);
-    const claimer = n.state.claimer;
+    const { claimer, claimerNode } = n.state;
     if (!(n.state.confirmed.has(n.owner) && n.state.confirmed.has(claimer))) return null;
     this.release(n);
     this.confirmed++;
-    return { nameplate: n, reason: 'confirmed', claimer };
+    return { nameplate: n, reason: 'confirmed', claimer, claimerNode };
+  }
+
+  /** The nameplate `number`, if this book holds it. */
+  get(number: string): Nameplate | undefined {
+    return this.byNumber.get(number);
   }
 
   /** The claim `id` takes part in did not end in confirmation: burn it (null if there is none, or it was confirmed). */
@@ -171,6 +160,7 @@ export class NameplateBook {
 
   private burnNameplate(n: Nameplate, detail: string): NameplateEnded {
     const claimer = n.state.kind === 'claimed' ? n.state.claimer : null;
+    const claimerNode = n.state.kind === 'claimed' ? n.state.claimerNode : null;
     if (claimer !== null) this.byClaimer.delete(claimer);
     this.forgetOwner(n); // the owner may ask for a new one at once
     n.state = { kind: 'burnt' }; // kept until it would have expired, so a late claim hears "burnt"
@@ -178,7 +168,7 @@ export class NameplateBook {
     this.burnt++;
     return claimer === null
       ? { nameplate: n, reason: 'burnt', detail }
-      : { nameplate: n, reason: 'burnt', detail, claimer };
+      : { nameplate: n, reason: 'burnt', detail, claimer, claimerNode };
   }
 
   /** `owner` left: its open nameplate is released quietly; a claimed one is burnt. */
@@ -216,12 +206,15 @@ export class NameplateBook {
       const at = n.state.kind === 'claimed' ? n.state.deadline : n.expiresAt;
       next = next === null ? at : Math.min(next, at);
     }
+    const w = this.awaiting.nextDeadline();
+    if (w !== null) next = next === null ? w : Math.min(next, w);
     return (this.next = next);
   }
 
   private release(n: Nameplate): void {
     if (n.state.kind === 'claimed') this.byClaimer.delete(n.state.claimer);
     this.byNumber.delete(n.number);
+    this.onFree(n.number);
     this.forgetOwner(n);
     this.next = undefined;
   }

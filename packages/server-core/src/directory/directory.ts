@@ -97,6 +97,17 @@ export interface Directory {
   adopt(id: string): MaybePromise<void>;
   /** Send `message` to the engine on `node`, in order after this node's earlier messages to it. */
   post(node: string, message: NodeMessage): void;
+  /**
+   * Pairing by code, cluster-wide (optional: a directory without them offers no codes): the
+   * smallest nameplate number free on every node, taken for this node for `ttlMs` (null: `max`
+   * are taken). The node that took it decides every claim of it, so one claim (and one burn) is
+   * decided once, whichever node the claimer is on.
+   */
+  takeNameplate?(max: number, ttlMs: number): MaybePromise<string | null>;
+  /** The number is free again (its nameplate was confirmed, expired, or forgotten); only this node's. */
+  releaseNameplate?(number: string): MaybePromise<void>;
+  /** The node that holds nameplate `number`, or null. */
+  findNameplate?(number: string): MaybePromise<string | null>;
 }
 
 /** Whether a directory answer is still to come (the in-memory directory answers at once). */

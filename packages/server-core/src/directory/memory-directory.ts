@@ -31,6 +31,8 @@ export class MemoryHub {
   readonly tenants = new Map<string, string>();
   private readonly unpaired = new Map<string, MemoryRecord>();
   readonly sessions = new Map<string, { id: string; node: string }>();
+  /** Nameplate numbers taken, and the node each is on (expiry is the taker's to keep). */
+  readonly nameplates = new Map<string, string>();
   readonly nodes = new Map<string, InMemoryDirectory>();
   private readonly queue: (() => void)[] = [];
   /** Pairings decided so far (the epoch counter). */
@@ -102,6 +104,7 @@ export class MemoryHub {
       this.deliver(partner.node, { type: 'peer_left', to: record.peer, peer: id, epoch: record.epoch });
     }
     for (const [key, s] of [...this.sessions]) if (s.node === node) this.sessions.delete(key);
+    for (const [n, holder] of [...this.nameplates]) if (holder === node) this.nameplates.delete(n);
     this.nodes.delete(node);
   }
 
@@ -209,6 +212,22 @@ export class InMemoryDirectory implements Directory {
         record === undefined || record.peer === null ? this.hub.idle(this.node) : { ...record, node: this.node },
       );
     });
+  }
+
+  takeNameplate(max: number): MaybePromise<string | null> {
+    return this.hub.later(() => {
+      let n = 1;
+      while (this.hub.nameplates.has(String(n)) && n <= max) n++;
+      return n > max ? null : (this.hub.nameplates.set(String(n), this.node), String(n));
+    });
+  }
+  releaseNameplate(number: string): MaybePromise<void> {
+    return this.hub.later(() => {
+      if (this.hub.nameplates.get(number) === this.node) this.hub.nameplates.delete(number);
+    });
+  }
+  findNameplate(number: string): MaybePromise<string | null> {
+    return this.hub.later(() => this.hub.nameplates.get(number) ?? null);
   }
 
   post(node: string, message: NodeMessage): void {

@@ -9,27 +9,49 @@ import { PairingInput, PairingState } from '../tables.js';
 import { rejectFrame } from '../to-clients.js';
 import { endStalePairing, pairingEvent, replyPairingError } from './pairing-effects.js';
 
-/** `conn` asks to pair with `targetId`. */
-export function pairRequest<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: Connection<H>, targetId: string): void {
+/**
+ * `conn` asks to pair with `targetId`. `settled`, if given, hears whether `conn` is now paired
+ * with it once the request is decided (at once in memory, later in a cluster).
+ */
+export function pairRequest<H>(
+  ctx: EngineContext<H>,
+  turn: Turn<H>,
+  conn: Connection<H>,
+  targetId: string,
+  settled?: (turn: Turn<H>, paired: boolean) => void,
+): void {
+  const done = (t: Turn<H>) =>
+    settled?.(t, conn.pairingState === PairingState.paired && conn.peer !== null && conn.peer.id === targetId);
   // the rules that need no directory: already paired, or yourself
   if (conn.pairingState !== PairingState.unpaired || targetId === conn.id) {
     const input = conn.pairingState === PairingState.unpaired ? PairingInput.requestSelf : PairingInput.requestUnknown;
-    return pairingEvent(ctx, turn, conn, input, { cause: 'request', targetId, match: null });
+    pairingEvent(ctx, turn, conn, input, { cause: 'request', targetId, match: null });
+    return done(turn);
   }
-  if (!ctx.directory.available) return unavailable(ctx, turn, conn);
+  if (!ctx.directory.available) {
+    unavailable(ctx, turn, conn);
+    return done(turn);
+  }
   let answer: MaybePromise<PairOutcome>;
   try {
     answer = ctx.directory.pair(conn.id, targetId, conn.auth?.tenant ?? null);
   } catch {
-    return unavailable(ctx, turn, conn);
+    unavailable(ctx, turn, conn);
+    return done(turn);
   }
   awaitAnswer(
     ctx,
     turn,
     conn,
     answer,
-    (t, outcome) => pairAnswered(ctx, t, conn, targetId, outcome),
-    (t) => unavailable(ctx, t, conn),
+    (t, outcome) => {
+      pairAnswered(ctx, t, conn, targetId, outcome);
+      done(t);
+    },
+    (t) => {
+      unavailable(ctx, t, conn);
+      done(t);
+    },
   );
 }
 

@@ -64,7 +64,9 @@ function pairingEffect<H>(
       return pairingEvent(ctx, turn, target, PairingInput.pairedByPeer, { cause: 'peer', peer: conn });
     }
     case 'send_paired': {
-      const nameplate = conn.codes?.pairingNameplate ?? null;
+      // the nameplate only to the pair the claim made (not another pairing that came first)
+      const c = conn.codes;
+      const nameplate = c !== null && c.pairingPeer === conn.peer!.id ? c.pairingNameplate : null;
       return deliver(
         ctx,
         turn,
