@@ -250,6 +250,23 @@ export class RedisDirectory implements Directory {
     });
   }
 
+  takeNameplate(max: number, ttlMs: number): MaybePromise<string | null> {
+    if (this.state !== 'ready') return Promise.reject(new Error('the Redis directory is not connected'));
+    const ttl = String(Math.max(1, Math.ceil(ttlMs)));
+    return this.track(this.call('tandem_nameplate', 'take', this.node, String(max), ttl)).then((n) =>
+      typeof n === 'string' ? n : null,
+    );
+  }
+
+  releaseNameplate(number: string): MaybePromise<void> {
+    return this.track(this.call('tandem_nameplate', 'release', this.node, number)).then(() => undefined);
+  }
+
+  findNameplate(number: string): MaybePromise<string | null> {
+    if (!/^[0-9]{1,9}$/.test(number)) return null;
+    return this.track(this.cmd.get(`${this.prefix}np:${number}`));
+  }
+
   post(node: string, message: NodeMessage): void {
     if (message.type === 'signal') this.publishText(node, encodeSignal(message));
     else this.publish(node, { t: 'm', m: message });

@@ -15,6 +15,7 @@ export const scriptNames = [
   'reap',
   'rejoin',
   'leave',
+  'nameplate',
 ] as const;
 export type ScriptName = (typeof scriptNames)[number];
 

@@ -37,7 +37,8 @@ export function requestNameplate<H>(ctx: EngineContext<H>, turn: Turn<H>, conn: 
   if (replaced !== null) tellEnded(ctx, turn, replaced);
   let answer: MaybePromise<string | null>;
   try {
-    answer = ctx.directory.takeNameplate!(book.limits.max, book.limits.ttlMs);
+    // held until it expires, or a claim made just before runs to its deadline
+    answer = ctx.directory.takeNameplate!(book.limits.max, book.limits.ttlMs + book.limits.claimTimeoutMs);
   } catch {
     return refuse(ctx, turn, conn, 'unavailable');
   }

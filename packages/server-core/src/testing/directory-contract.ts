@@ -197,6 +197,75 @@ export function describeDirectoryContract(
       );
     });
 
+    it('nameplate numbers: concurrent takes from many nodes never share a number, the smallest free goes first, only the holder frees one', async () => {
+      const nodes = await nodesOf(3);
+      if (nodes.some((n) => n.directory.takeNameplate === undefined)) return; // a directory without codes
+      const take = (n: Node, max = 50) => n.directory.takeNameplate!(max, 60_000);
+      const free = (n: Node, number: string) => n.directory.releaseNameplate!(number);
+      const find = (n: Node, number: string) => n.directory.findNameplate!(number);
+      // the model: which node holds each number
+      const held = new Map<string, number>();
+      const smallestFree = () => {
+        let k = 1;
+        while (held.has(String(k))) k++;
+        return String(k);
+      };
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.array(
+              fc.oneof(
+                fc.record({ op: fc.constant('take' as const), node: fc.nat(2) }),
+                fc.record({ op: fc.constant('free' as const), node: fc.nat(2), which: fc.nat() }),
+              ),
+              { minLength: 1, maxLength: 6 },
+            ),
+            { minLength: 1, maxLength: 6 },
+          ),
+          async (batches) => {
+            for (const batch of batches) {
+              // frees first (each by the holder, or by another node, which must not free it), then takes, all at once
+              const numbers = [...held.keys()];
+              const frees = batch.flatMap((b) =>
+                b.op === 'free' && numbers.length > 0
+                  ? [{ node: b.node, number: numbers[b.which % numbers.length]! }]
+                  : [],
+              );
+              await Promise.all(frees.map((f) => free(nodes[f.node]!, f.number)));
+              for (const f of frees) if (held.get(f.number) === f.node) held.delete(f.number);
+              const takers = batch.filter((b) => b.op === 'take').map((b) => b.node);
+              const before = new Set(held.keys());
+              const got = await Promise.all(takers.map((t) => take(nodes[t]!)));
+              expect(new Set(got).size, 'no number handed out twice').toBe(got.length);
+              for (const [i, g] of got.entries()) {
+                expect(g).not.toBeNull();
+                expect(before.has(g!), `${g} was held already`).toBe(false);
+                held.set(g!, takers[i]!);
+              }
+              // the numbers taken at once are the smallest ones free before them
+              const expected: string[] = [];
+              for (let k = 1; expected.length < got.length; k++) if (!before.has(String(k))) expected.push(String(k));
+              expect([...got].sort((a, b) => Number(a) - Number(b))).toEqual(expected);
+              for (const [number, holder] of held)
+                expect(await find(nodes[0]!, number)).toBe(nodes[holder]!.directory.node);
+              // one more, alone: the smallest free
+              const alone = await take(nodes[1]!);
+              expect(alone).toBe(smallestFree());
+              held.set(alone!, 1);
+            }
+            await Promise.all([...held].map(([number, holder]) => free(nodes[holder]!, number)));
+            held.clear();
+            expect(await find(nodes[2]!, '1')).toBeNull();
+          },
+        ),
+        { numRuns: options.raceRuns ?? 30 },
+      );
+      // at most `max`: then none
+      const got = await Promise.all([0, 1, 2, 0].map((i) => take(nodes[i]!, 3)));
+      expect(got.filter((g) => g === null)).toHaveLength(1);
+      for (const [i, g] of got.entries()) if (g !== null) await free(nodes[[0, 1, 2, 0][i]!]!, g);
+    });
+
     it("pairs only within a tenant, on every node: another tenant's client is unknown, as one not there", async () => {
       const [n0, n1] = await nodesOf(2);
       const [a, b, c, d, e] = [id('a'), id('b'), id('c'), id('d'), id('e')];
