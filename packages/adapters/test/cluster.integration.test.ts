@@ -82,6 +82,47 @@ async function crossPair(): Promise<[TestClient, TestClient]> {
   return [a, b];
 }
 
+describe('pairing by code across nodes, with real tandem-client processes (werift)', () => {
+  const CODE = /^\*\*\* Your code: ([0-9]+(-[a-z]+){2,}) \*\*\*$/;
+  it('a code made on one node is joined on the other and verified; a wrong guess from one node burns it for every node', async () => {
+    const owner = start('tandem-client', ['--url', nodes[0]!.url, '--code']);
+    const code = (await owner.waitFor(CODE, 30_000))[1]!;
+    const joiner = start('tandem-client', ['--url', nodes[1]!.url, '--join', code]);
+    for (const c of [owner, joiner]) {
+      await c.waitFor(/^\*\*\* Verified peer \*\*\*$/, 30_000);
+      await c.waitFor(/Data channel opened/, 30_000);
+    }
+    joiner.write('hello across nodes by code');
+    await owner.waitFor(/^< Peer: hello across nodes by code$/);
+    await nodes[0]!.proc.waitFor(/Code pairing of \S+ nameplate confirmed by both sides/);
+    for (const w of code.split('-').slice(1))
+      for (const n of nodes) expect(n.proc.lines.some((l) => l.includes(w))).toBe(false);
+    await owner.kill();
+    await joiner.kill();
+
+    // a wrong guess from node 1 burns the code held on node 0: the right one then fails from either node
+    const owner2 = start('tandem-client', ['--url', nodes[0]!.url, '--code', '--code-words', '3']);
+    const code2 = (await owner2.waitFor(CODE, 30_000))[1]!;
+    const [nameplate, w1] = code2.split('-');
+    const guesser = start('tandem-client', [
+      '--url',
+      nodes[1]!.url,
+      '--join',
+      `${nameplate}-${w1 === 'abandon' ? 'ability' : 'abandon'}-zoo-zone`,
+    ]);
+    await guesser.waitFor(/^\*\*\* Verification failed: key confirmation failed/, 30_000);
+    expect(await guesser.kill()).toBe(4);
+    await owner2.waitFor(/^\*\*\* Code burnt: someone tried it/, 15_000);
+    for (const n of [1, 0]) {
+      const late = start('tandem-client', ['--url', nodes[n]!.url, '--join', code2]);
+      await late.waitFor(/^\*\*\* Code rejected: Nameplate burnt/, 15_000);
+      expect(await late.kill()).toBe(3);
+    }
+    expect(await metric(nodes[0]!.admin, 'tandem_nameplates_burnt_total')).toBe(1);
+    await owner2.kill();
+  }, 120_000);
+});
+
 describe('two nodes and a Redis', () => {
   it('pair across nodes by ID; relay in order, byte for byte with from_peer; only inside the pair', async () => {
     const bystander = await connect(nodes[1]!.url);
