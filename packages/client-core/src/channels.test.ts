@@ -61,7 +61,7 @@ describe('named channels between tandem clients', () => {
     const w = world({ maxMessageSize: 8_192 }); // smaller than 16 KiB: the peer's limit decides
     const { a, b } = await paired(w);
     await until(() => features(a.events).length === 1 && features(b.events).length === 1, 'features');
-    expect(features(a.events)[0]).toMatchObject({ tandem: true, features: ['channels', 'files', 'safety'] });
+    expect(features(a.events)[0]).toMatchObject({ tandem: true, features: ['channels', 'files', 'safety', 'media'] });
     expect(features(b.events)[0]).toMatchObject({ tandem: true, peerId: a.client.id });
     const game = await a.client.channel('game', { ordered: true, protocol: 'game/1' });
     await game.opened();

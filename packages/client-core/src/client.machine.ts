@@ -68,6 +68,8 @@ const freshSession = {
   remoteSet: false,
   localSent: false,
   offerPending: false,
+  renegotiate: false,
+  media: false,
   pendingCandidates: [],
   outCandidates: [],
   seenCandidates: [],
@@ -367,6 +369,10 @@ export const clientMachine = setup({
     acceptOffer: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.offer') return;
       enqueue.emit({ type: 'peer.acceptOffer', gen: context.gen, sdp: event.message.sdp });
+      if (context.renegotiate) {
+        enqueue.assign({ offerPending: true, renegotiate: false });
+        enqueue.emit({ type: 'peer.renegotiate', gen: context.gen });
+      }
     }),
     acceptAnswer: enqueueActions(({ context, event, enqueue }) => {
       enqueue.assign({ offerPending: false });
@@ -375,13 +381,28 @@ export const clientMachine = setup({
         gen: context.gen,
         sdp: event.type === 'server.answer' ? event.message.sdp : '',
       });
+      // media changed while that offer was out: offer what changed now
+      if (context.renegotiate) {
+        enqueue.assign({ offerPending: true, renegotiate: false });
+        enqueue.emit({ type: 'peer.renegotiate', gen: context.gen });
+      }
     }),
-    /** Glare, polite side: drop our offer and take theirs. */
+    /** Glare, polite side: drop our offer and take theirs; what our offer carried goes in the next one. */
     rollbackThenAccept: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.offer') return;
       enqueue.assign({ offerPending: false });
       enqueue.emit({ type: 'peer.rollback', gen: context.gen });
       enqueue.emit({ type: 'peer.acceptOffer', gen: context.gen, sdp: event.message.sdp });
+      if (context.media) {
+        enqueue.assign({ offerPending: true, renegotiate: false });
+        enqueue.emit({ type: 'peer.renegotiate', gen: context.gen });
+      }
+    }),
+    /** An offer for changed media; while an offer is out, it waits for the answer (or the rollback). */
+    renegotiate: enqueueActions(({ context, enqueue }) => {
+      if (context.offerPending) return enqueue.assign({ renegotiate: true });
+      enqueue.assign({ offerPending: true, renegotiate: false });
+      enqueue.emit({ type: 'peer.renegotiate', gen: context.gen });
     }),
     /** ICE restart over signaling (queued and replayed by resume if signaling is down too). */
     restartIce: enqueueActions(({ context, enqueue }) => {
@@ -709,6 +730,7 @@ export const clientMachine = setup({
                 ],
                 REMOTE_SET: { guard: 'sameGen', actions: 'applyHeldCandidates' },
                 PEER_FEATURES: { guard: 'sameGen', actions: 'recordPeerFeatures' },
+                RENEGOTIATE: { guard: 'sameGen', actions: [assign({ media: true }), 'renegotiate'] },
                 // perfect negotiation: either side may offer at any time (ICE restarts); on glare the
                 // impolite side (the initiator) keeps its offer, the polite side rolls back
                 'server.offer': [

@@ -29,6 +29,8 @@ import type { ChannelHub, PeerFeatures } from './channel-hub.js';
 import type { DataChannelInit, PeerSession } from './ports.js';
 import { runSafetyExchange, SAFETY_FEATURE } from './safety-code.js';
 import { CodeClient, type CodeEvent } from './code-client.js';
+import { CallError, CallManager, MEDIA_FEATURE, type CallEvent, type CallState } from './media.js';
+import type { LocalTrack, MediaKind } from './ports.js';
 import { FileTransfers, type FileSource, type FilesOptions, type OfferHandler, type Transfer } from './files.js';
 
 /** Options of a tandem client. */
@@ -55,8 +57,9 @@ export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
   token?: TokenSource;
   /**
    * What this client does beyond chat with a tandem peer: `channels` (named channels for the
-   * app), `files` (transfers), `safety` (safety codes compared over the call). Default all three;
-   * `[]` makes it a chat-only client, like wire v1.
+   * app), `files` (transfers), `safety` (safety codes compared over the call), `media` (calls,
+   * where the peer stack carries media). Default all four; `[]` makes it a chat-only client,
+   * like wire v1.
    */
   features?: readonly string[];
   /** Limits of every channel beyond chat (buffer, message size, backpressure threshold). */
@@ -94,7 +97,9 @@ export type TandemClientEvent =
   /** No safety code can be trusted for this call (the exchange was altered, or cannot run). */
   | { type: 'safetyCodeFailed'; peerId: string; reason: string }
   /** Pairing by code: this client's code, its end, a refused join, a verified or failed call. */
-  | CodeEvent;
+  | CodeEvent
+  /** Calls: incoming, answered, declined, ended; remote tracks to render, and their end. */
+  | CallEvent;
 
 type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClientEvent, { type: T }>) => void;
 
@@ -142,6 +147,28 @@ export interface TandemClient {
   readonly peer: PeerFeatures | null;
   /** The current call's safety code once both sides have worked it out (see the `safetyCode` event), else null. */
   readonly safetyCode: string | null;
+  /**
+   * Call the peer of the current pairing with `tracks` (camera and microphone; none: receive
+   * only). The peer gets `incomingCall` and answers or declines; throws a CallError when there is
+   * no call to ride on or the peer takes none (a wire-v1 client is never sent a media offer).
+   */
+  call(tracks: readonly LocalTrack[], options?: { direction?: 'sendrecv' | 'sendonly' }): void;
+  /** Answer an incoming call, sending `tracks` back (none: receive only). */
+  answerCall(tracks?: readonly LocalTrack[]): void;
+  /** Decline an incoming call. */
+  declineCall(reason?: string): void;
+  /** End the call: its tracks stop (camera and microphone released) on both sides; the pairing and chat stay. */
+  hangUp(): void;
+  /** Send one more track in the call (one offer carries it). */
+  addTrack(track: LocalTrack, direction?: 'sendrecv' | 'sendonly'): void;
+  /** Stop sending a track (one offer carries it); the track itself is not stopped. */
+  removeTrack(track: LocalTrack): void;
+  /** Send `next` in place of `track` (camera ↔ screen) with no new offer. */
+  replaceTrack(track: LocalTrack, next: LocalTrack): Promise<void>;
+  /** Mute (false) or unmute the sent tracks of `kind`: the peer gets silence or black, no renegotiation. */
+  setSending(kind: MediaKind, enabled: boolean): void;
+  /** Where the call stands. */
+  readonly callState: CallState;
   /** Close the peer and the signaling socket; idempotent. */
   close(): void;
   /** The candidate pair the peer connection uses (e.g. `relay` through TURN), once connected; null if unknown. */
@@ -172,7 +199,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     decode,
     reconnect = exponentialBackoff(),
     token,
-    features = ['channels', 'files', SAFETY_FEATURE],
+    features = ['channels', 'files', SAFETY_FEATURE, MEDIA_FEATURE],
     channelLimits,
     peerWaitMs,
     files: filesOptions,
@@ -200,6 +227,16 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     () => actor.send({ type: 'LEAVE' }),
   );
   const signaling = createSignalingDriver(actor, transport, decode, token, (m) => codes.server(m));
+  // calls: remote tracks of a pairing by code are shown only once it is verified
+  const calls = new CallManager(
+    (e) => (e.type === 'track' || e.type === 'incomingCall' ? codes.whenVerified(() => notify(e)) : notify(e)),
+    (gen) => actor.send({ type: 'RENEGOTIATE', gen }),
+    () => actor.getSnapshot().context.peerId ?? '',
+  );
+  const unverified = () => {
+    if (codes.gated)
+      throw new CallError('no_call', 'The call is not verified yet: no media before the code is confirmed');
+  };
   // the client's own servers first, then the server's (with its current TURN credentials)
   const peers = createPeerDriver(
     actor,
@@ -212,7 +249,10 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       ...(clock ? { clock } : {}),
       ...(peerWaitMs !== undefined ? { peerWaitMs } : {}),
       ...(channelLimits ? { limits: channelLimits } : {}),
-      onHub: (hub: ChannelHub, _gen: number, session: PeerSession) => {
+      onTrack: (gen, track) => calls.remoteTrack(gen, track),
+      onTrackEnded: (gen, id) => calls.remoteTrackEnded(gen, id),
+      onHub: (hub: ChannelHub, gen: number, session: PeerSession) => {
+        calls.attach(hub, session, gen);
         // a call paired by code is verified first: until then nothing of the app's flows on it
         const byCode = codes.call(hub, session);
         hub.onChannel((channel) => (codes.gated ? channel.close() : notify({ type: 'channel', channel })));
@@ -324,6 +364,26 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     get transfers() {
       const hub = peers.hub();
       return (hub === null ? undefined : transfers.get(hub))?.active ?? [];
+    },
+    call: (tracks, o) => {
+      unverified();
+      calls.call(tracks, o);
+    },
+    answerCall: (tracks) => {
+      unverified();
+      calls.answer(tracks);
+    },
+    declineCall: (reason) => calls.decline(reason),
+    hangUp: () => calls.hangUp(),
+    addTrack: (track, direction) => {
+      unverified();
+      calls.addTrack(track, direction);
+    },
+    removeTrack: (track) => calls.removeTrack(track),
+    replaceTrack: (track, next) => calls.replaceTrack(track, next),
+    setSending: (kind, enabled) => calls.setEnabled(kind, enabled),
+    get callState() {
+      return calls.state;
     },
     close: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning

@@ -92,6 +92,10 @@ export interface ClientContext {
   localSent: boolean;
   /** A local offer is out and its answer not yet in (perfect negotiation's "making an offer"). */
   offerPending: boolean;
+  /** Media changed while an offer was out: offer again once it is answered (or rolled back). */
+  renegotiate: boolean;
+  /** This call has carried media offers (a rolled-back offer of ours is then made again). */
+  media: boolean;
   seenCandidates: string[];
   queue: PeerData[];
   dropped: number;
@@ -156,6 +160,8 @@ export type ClientEvent =
   | { type: 'PROBE_TIMEOUT' }
   /** The peer ended the call (said so over the call before closing its side). */
   | { type: 'PEER_BYE'; gen: number }
+  /** The app changed the call's media: an offer carries the change (perfect negotiation, glare handled). */
+  | { type: 'RENEGOTIATE'; gen: number }
   /** Restoring signaling around the call took too long (raised by the machine itself). */
   | { type: 'RESTORE_TIMEOUT' };
 
@@ -171,6 +177,7 @@ export type ClientEffect =
   | { type: 'peer.createOffer'; gen: number }
   | { type: 'peer.acceptOffer'; gen: number; sdp: string }
   | { type: 'peer.restartIce'; gen: number }
+  | { type: 'peer.renegotiate'; gen: number }
   | { type: 'peer.rollback'; gen: number }
   | { type: 'peer.acceptAnswer'; gen: number; sdp: string }
   | { type: 'peer.addCandidate'; gen: number; candidate: IceCandidate }

@@ -101,4 +101,9 @@ export type {
   TransportOptions,
   TokenSource,
   TransportHandlers,
+  LocalTrack,
+  MediaKind,
+  RemoteTrack,
+  TrackSender,
 } from './ports.js';
+export { CallError, CallManager, MEDIA_FEATURE, type CallEvent, type CallState } from './media.js';

@@ -2,7 +2,7 @@
 // generation, and feeds their callbacks back tagged with that generation so the machine can
 // ignore a closed session's late callbacks. Failures of async calls become PEER_FAILED.
 import type { ClientActor, ClientEffect, PeerData } from './client.machine.js';
-import type { Clock, IceServer, PeerFactory, PeerHandlers, PeerSession, SelectedPath } from './ports.js';
+import type { Clock, IceServer, PeerFactory, PeerHandlers, PeerSession, RemoteTrack, SelectedPath } from './ports.js';
 import { CHAT_PROTOCOL, ChannelHub } from './channel-hub.js';
 import type { ChannelLimits } from './channels.js';
 
@@ -29,6 +29,9 @@ export interface PeerChannelOptions {
   readonly answerProbes?: boolean;
   /** A session's hub was made (before its first channel can open). */
   readonly onHub?: (hub: ChannelHub, gen: number, session: PeerSession) => void;
+  /** A remote media track of session `gen` arrived, or ended. */
+  readonly onTrack?: (gen: number, track: RemoteTrack) => void;
+  readonly onTrackEnded?: (gen: number, id: string) => void;
 }
 
 /** A peer driver feeding `actor`. */
@@ -60,6 +63,8 @@ export function createPeerDriver(
     channelClose: () => tell(gen, { type: 'CHANNEL_CLOSE', gen }),
     failed: (reason) => tell(gen, { type: 'PEER_FAILED', gen, reason }),
     iceState: (state) => tell(gen, { type: 'ICE_STATE', gen, state }),
+    track: (track) => sessions.has(gen) && channels.onTrack?.(gen, track),
+    trackEnded: (id) => sessions.has(gen) && channels.onTrackEnded?.(gen, id),
   });
   /** Each session's negotiation steps run one after another (a rollback must finish before the offer it makes room for). */
   const chains = new Map<number, Promise<void>>();
@@ -103,7 +108,8 @@ export function createPeerDriver(
           sessions.set(gen, session);
           const hub = new ChannelHub(session, {
             initiator: effect.initiator,
-            features: channels.features ?? [],
+            // `media` only where this stack carries media
+            features: (channels.features ?? []).filter((f) => f !== 'media' || session.addTrack !== undefined),
             ...(channels.clock ? { clock: channels.clock } : {}),
             ...(channels.peerWaitMs !== undefined ? { peerWaitMs: channels.peerWaitMs } : {}),
             ...(channels.limits ? { limits: channels.limits } : {}),
@@ -135,6 +141,12 @@ export function createPeerDriver(
         case 'peer.restartIce':
           return negotiate(gen, (s) =>
             s.restartIce().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })),
+          );
+        case 'peer.renegotiate':
+          return negotiate(gen, (s) =>
+            s.renegotiate === undefined
+              ? Promise.resolve()
+              : s.renegotiate().then((sdp) => void actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'offer' })),
           );
         case 'peer.rollback':
           return negotiate(gen, (s) => s.rollback());

@@ -66,6 +66,42 @@ export interface PeerHandlers {
   failed(reason: string): void;
   /** The ICE connection state changed (RTCIceConnectionState); `disconnected`/`failed` ask for an ICE restart. */
   iceState(state: IceConnectionState): void;
+  /** A remote media track arrived (a stack with `addTrack` calls it). */
+  track?(track: RemoteTrack): void;
+  /** A remote media track ended (the peer removed it, or hung up). */
+  trackEnded?(id: string): void;
+}
+
+/** Audio or video. */
+export type MediaKind = 'audio' | 'video';
+
+/**
+ * A local media track as the stack holds it (a MediaStreamTrack in a browser); the core reads
+ * only these fields and hands the object back to the stack as it is.
+ */
+export interface LocalTrack {
+  readonly id: string;
+  readonly kind: MediaKind;
+  /** False: the track sends silence or black (mute without renegotiation). */
+  enabled: boolean;
+  /** Release the camera or microphone. */
+  stop(): void;
+}
+
+/** A remote media track, and the stream it came in, as the stack received them. */
+export interface RemoteTrack {
+  readonly id: string;
+  readonly kind: MediaKind;
+  /** The stack's own objects (MediaStreamTrack and MediaStream in a browser), for the app to render. */
+  readonly track: unknown;
+  readonly stream: unknown;
+}
+
+/** How the stack sends one local track (an RTCRtpSender). */
+export interface TrackSender {
+  readonly kind: MediaKind;
+  /** Send another track in its place (camera ↔ screen), with no renegotiation; null: send nothing. */
+  replaceTrack(track: LocalTrack | null): Promise<void>;
 }
 
 /** RTCIceConnectionState. */
@@ -134,6 +170,15 @@ export interface PeerSession {
    * descriptions lists those too), as `sha-256 AB:CD:…`. Stacks without it get no safety code.
    */
   fingerprints?(): PeerFingerprints;
+  /**
+   * Send `track` to the peer (`sendonly`: receive nothing back on it); takes effect with the next
+   * offer (`renegotiate`). Stacks without it carry no media.
+   */
+  addTrack?(track: LocalTrack, direction?: 'sendrecv' | 'sendonly'): TrackSender;
+  /** Stop sending what `sender` sends; takes effect with the next offer. */
+  removeTrack?(sender: TrackSender): void;
+  /** Create an offer for what changed (tracks), without an ICE restart, and set it locally; resolves to its SDP. */
+  renegotiate?(): Promise<string>;
   /** Add a remote candidate (only after the remote description is set). */
   addCandidate(candidate: IceCandidate): Promise<void>;
   /** Send over the open data channel. */

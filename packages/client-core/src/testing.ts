@@ -14,6 +14,10 @@ import type {
   PeerHandlers,
   PeerSession,
   TransportFactory,
+  LocalTrack,
+  MediaKind,
+  RemoteTrack,
+  TrackSender,
 } from './ports.js';
 import type { ChannelHub } from './channel-hub.js';
 import {
@@ -127,6 +131,11 @@ export class FakePeer implements PeerSession {
   /** Messages sent while the path is down: SCTP delivers them once it is back. */
   private readonly held: (string | Uint8Array)[] = [];
   private handlers: PeerHandlers | null;
+  /** Tracks this side sends, by m-line (a removed one leaves its m-line, as a stack's does). */
+  readonly senders = new Map<number, FakeSender>();
+  private nextMid = 0;
+  /** The peer's tracks, as its last description listed them. */
+  readonly receiving = new Map<string, RemoteTrack>();
   constructor(
     protected readonly net: FakeNetwork,
     handlers: PeerHandlers,
@@ -146,10 +155,23 @@ export class FakePeer implements PeerSession {
     this.iceGen++;
     return this.offer('restart');
   }
+  addTrack(track: LocalTrack, direction: 'sendrecv' | 'sendonly' = 'sendrecv'): TrackSender {
+    const sender = new FakeSender(track.kind, track, this.nextMid++, direction);
+    this.senders.set(sender.mid, sender);
+    return sender;
+  }
+  removeTrack(sender: TrackSender): void {
+    const s = sender as FakeSender;
+    s.removed = true;
+  }
+  async renegotiate(): Promise<string> {
+    return this.offer('renegotiate');
+  }
   async rollback(): Promise<void> {
     if (this.signaling !== 'have-local-offer') throw new Error('InvalidStateError: nothing to roll back');
     this.signaling = 'stable';
     if (this.history.at(-1)?.startsWith('restart')) this.iceGen--; // back to the description before the offer
+    for (const t of this.senders.values()) t.offered = false; // what that offer carried is not negotiated
     this.history.push('rollback');
   }
   async acceptOffer(sdp: string): Promise<string> {
@@ -168,6 +190,7 @@ export class FakePeer implements PeerSession {
     if (this.signaling !== 'have-local-offer') throw new Error('InvalidStateError: no local offer');
     this.remoteIceGen = this.setRemote(sdp, 'answer');
     this.signaling = 'stable';
+    for (const t of this.senders.values()) if (t.offered) t.negotiated = true;
     queueMicrotask(() => this.tryConnect());
   }
   async addCandidate(c: IceCandidate): Promise<void> {
@@ -237,7 +260,7 @@ export class FakePeer implements PeerSession {
     this.open = false;
     this.handlers?.channelClose();
   }
-  private offer(kind: 'offer' | 'restart'): string {
+  private offer(kind: 'offer' | 'restart' | 'renegotiate'): string {
     if (this.signaling !== 'stable') throw new Error('InvalidStateError: have-local-offer');
     this.signaling = 'have-local-offer';
     this.described = true;
@@ -252,7 +275,14 @@ export class FakePeer implements PeerSession {
     const cands = this.trickle ? '' : `a=candidate:fake ${this.token} ${this.iceGen}1\r\n`;
     const max =
       this.net.options.maxMessageSize === undefined ? '' : `a=max-message-size:${this.net.options.maxMessageSize}\r\n`;
-    return `v=0\r\no=fake ${this.token} ${role}\r\na=ice-gen:${this.iceGen}\r\na=fingerprint:${this.fingerprint}\r\n${cands}${max}`;
+    // an offer carries every track this side sends; an answer only those its own offers negotiated
+    // (a track added since needs an offer of its own, as on a real stack's new transceiver)
+    if (role === 'offer') for (const t of this.senders.values()) t.offered = true;
+    const tracks = [...this.senders.values()]
+      .filter((t) => !t.removed && (role === 'offer' || t.negotiated))
+      .map((t) => `a=track:${this.token}-${t.mid} ${t.kind}\r\n`)
+      .join('');
+    return `v=0\r\no=fake ${this.token} ${role}\r\na=ice-gen:${this.iceGen}\r\na=fingerprint:${this.fingerprint}\r\n${cands}${max}${tracks}`;
   }
   /** Set the remote description; returns its ICE generation. */
   private setRemote(sdp: string, role: string): number {
@@ -261,6 +291,21 @@ export class FakePeer implements PeerSession {
     this.remote = m[1]!;
     for (const f of sdp.matchAll(/^a=fingerprint:(.+?)\r?$/gm))
       this.remoteFingerprints.add(this.net.rewriteFingerprint?.(f[1]!, this) ?? f[1]!);
+    // the peer's tracks: new ones arrive, missing ones end (as ontrack and a stream's removetrack)
+    const listed = new Map(
+      [...sdp.matchAll(/^a=track:(\S+) (audio|video)\r?$/gm)].map((t) => [t[1]!, t[2] as MediaKind]),
+    );
+    for (const [id, kind] of listed)
+      if (!this.receiving.has(id)) {
+        const track: RemoteTrack = { id, kind, track: { id, kind }, stream: { id: `stream-${m[1]}` } };
+        this.receiving.set(id, track);
+        queueMicrotask(() => this.handlers?.track?.(track));
+      }
+    for (const id of [...this.receiving.keys()])
+      if (!listed.has(id)) {
+        this.receiving.delete(id);
+        queueMicrotask(() => this.handlers?.trackEnded?.(id));
+      }
     const inline = /a=(candidate:fake \w+ \d+)/.exec(sdp);
     if (inline) this.remoteCandidates.add(inline[1]!);
     return Number(/a=ice-gen:(\d+)/.exec(sdp)?.[1] ?? 0);
@@ -315,6 +360,42 @@ export class FakePeer implements PeerSession {
   /** Whether this peer's path is down (messages wait). */
   get pathIsDown(): boolean {
     return this.net.pathDown.has(this.token);
+  }
+}
+
+/** A fake local track (what getUserMedia hands out), with the state a test checks. */
+export class FakeTrack implements LocalTrack {
+  private static count = 0;
+  readonly id: string;
+  enabled = true;
+  stopped = false;
+  constructor(
+    readonly kind: MediaKind,
+    label = kind === 'video' ? 'camera' : 'microphone',
+  ) {
+    this.id = `${label}-${++FakeTrack.count}`;
+  }
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+/** A fake RTCRtpSender: its m-line, what it sends, how often it was switched. */
+export class FakeSender implements TrackSender {
+  removed = false;
+  /** In an offer of this side's that is out; in one that was answered. */
+  offered = false;
+  negotiated = false;
+  replaced = 0;
+  constructor(
+    readonly kind: MediaKind,
+    public track: LocalTrack | null,
+    readonly mid: number,
+    readonly direction: 'sendrecv' | 'sendonly',
+  ) {}
+  async replaceTrack(track: LocalTrack | null): Promise<void> {
+    this.track = track;
+    this.replaced++;
   }
 }
 

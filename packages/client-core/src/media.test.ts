@@ -1,0 +1,289 @@
+// Calls between two real client cores and a real server core over in-memory links, on fake peers
+// that model tracks in their descriptions: an incoming call is answered or declined, tracks come
+// and go in a live call through the perfect-negotiation path (glare included, and during an ICE
+// restart), replaceTrack needs no offer, hanging up stops the tracks on both sides and keeps the
+// pairing and chat; a v1 peer is never offered a call; a pairing by code shows nothing before it
+// is verified. Then model-based runs of random call commands from both sides, with invariants.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MemoryServer } from '@tandem/server-core/testing';
+import { createTandemClient, type TandemClientEvent } from './client.js';
+import { CallError } from './media.js';
+import { FakeNetwork, FakeTrack, memoryTransport } from './testing.js';
+
+const until = async (cond: () => boolean, what: string, ms = 5_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+};
+
+function world() {
+  const server = new MemoryServer({ settings: { pingIntervalMs: 60_000, pingTimeoutMs: 30_000, tickMs: 100 } });
+  const net = new FakeNetwork({ channels: true });
+  const link = memoryTransport(server);
+  const spawn = (extra: Partial<Parameters<typeof createTandemClient>[0]> = {}) => {
+    const client = createTandemClient({
+      url: 'mem://server',
+      transport: link.factory,
+      createPeer: net.createPeer,
+      peerWaitMs: 200,
+      ...extra,
+    });
+    const events: TandemClientEvent[] = [];
+    for (const t of [
+      'incomingCall',
+      'callAnswered',
+      'callDeclined',
+      'callEnded',
+      'track',
+      'trackEnded',
+      'message',
+      'peerFeatures',
+      'peerLeft',
+      'verified',
+      'code',
+    ] as const)
+      client.on(t, (e) => events.push(e));
+    return { client, events };
+  };
+  return { server, net, spawn };
+}
+type Side = ReturnType<ReturnType<typeof world>['spawn']>;
+const of = <T extends TandemClientEvent['type']>(c: Side, type: T) =>
+  c.events.filter((e) => e.type === type) as Extract<TandemClientEvent, { type: T }>[];
+/** Remote tracks shown and not ended. */
+const showing = (c: Side) => {
+  const ended = new Set(of(c, 'trackEnded').map((e) => e.id));
+  return of(c, 'track').filter((e) => !ended.has(e.track.id));
+};
+
+async function paired(w: ReturnType<typeof world>, bExtra = {}) {
+  const a = w.spawn();
+  const b = w.spawn(bExtra);
+  await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+  a.client.pair(b.client.id!);
+  await until(() => a.client.status === 'open' && b.client.status === 'open', 'chat open');
+  await until(() => of(a, 'peerFeatures').length > 0 && of(b, 'peerFeatures').length > 0, 'features');
+  return { a, b };
+}
+
+describe('calls between two tandem client cores', () => {
+  it('a call rings, is answered with the callee camera, both see the other; hang up stops every track on both sides; chat carries on', async () => {
+    const w = world();
+    const { a, b } = await paired(w);
+    const cam = new FakeTrack('video');
+    const mic = new FakeTrack('audio');
+    a.client.call([cam, mic]);
+    expect(a.client.callState).toBe('calling');
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    expect(of(b, 'incomingCall')[0]!.kinds.sort()).toEqual(['audio', 'video']);
+    expect(b.client.callState).toBe('ringing');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(of(b, 'track')).toEqual([]); // nothing shown before answering
+    const bcam = new FakeTrack('video');
+    b.client.answerCall([bcam]);
+    await until(() => of(a, 'callAnswered').length === 1, 'answered');
+    await until(() => showing(b).length === 2 && showing(a).length === 1, 'tracks both ways');
+    expect(
+      showing(b)
+        .map((e) => e.track.kind)
+        .sort(),
+    ).toEqual(['audio', 'video']);
+    expect(showing(a)[0]!.track.kind).toBe('video');
+    b.client.send('chat during the call');
+    await until(() => of(a, 'message').some((m) => m.data === 'chat during the call'), 'chat');
+    a.client.hangUp();
+    expect(cam.stopped && mic.stopped).toBe(true); // camera and microphone released at once
+    await until(() => of(b, 'callEnded').length === 1, 'peer told');
+    expect(of(b, 'callEnded')[0]!.by).toBe('peer');
+    expect(of(a, 'callEnded')[0]!.by).toBe('local');
+    expect(bcam.stopped).toBe(true);
+    await until(() => showing(a).length === 0 && showing(b).length === 0, 'no track shown');
+    expect(a.client.callState).toBe('idle');
+    expect(a.client.status).toBe('open'); // the pairing stays
+    a.client.send('after hang-up');
+    await until(() => of(b, 'message').some((m) => m.data === 'after hang-up'), 'chat after');
+    a.client.close();
+    b.client.close();
+  });
+
+  it('a declined call stops the caller tracks and shows nothing; the callee may call back', async () => {
+    const w = world();
+    const { a, b } = await paired(w);
+    const cam = new FakeTrack('video');
+    a.client.call([cam]);
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    b.client.declineCall('busy now');
+    await until(() => of(a, 'callDeclined').length === 1, 'declined');
+    expect(of(a, 'callDeclined')[0]!.reason).toBe('busy now');
+    expect(cam.stopped).toBe(true);
+    expect(of(b, 'track')).toEqual([]);
+    b.client.call([new FakeTrack('audio')]);
+    await until(() => of(a, 'incomingCall').length === 1, 'calling back');
+    a.client.answerCall();
+    await until(() => showing(a).length === 1, 'audio shown');
+    a.client.close();
+    b.client.close();
+  });
+
+  it('tracks come and go in a live call: addTrack takes one offer, replaceTrack none, removeTrack ends it at the far end', async () => {
+    const w = world();
+    const { a, b } = await paired(w);
+    const cam = new FakeTrack('video');
+    a.client.call([cam]);
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    b.client.answerCall();
+    await until(() => showing(b).length === 1, 'camera shown');
+    const offersOf = (c: 'a' | 'b') =>
+      w.net
+        .live()
+        .flatMap((p) => p.history)
+        .filter((h) => h.startsWith(c === 'a' ? 'renegotiate' : 'x')).length;
+    const before = offersOf('a');
+    const screen = new FakeTrack('video', 'screen');
+    await a.client.replaceTrack(cam, screen);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(offersOf('a')).toBe(before); // no new offer
+    const sender = [...w.net.live().flatMap((p) => [...p.senders.values()])].find((s) => s.track === screen)!;
+    expect(sender.replaced).toBe(1);
+    const mic = new FakeTrack('audio');
+    a.client.addTrack(mic);
+    await until(() => showing(b).length === 2, 'the added track shown');
+    expect(offersOf('a')).toBe(before + 1);
+    a.client.removeTrack(mic);
+    await until(() => showing(b).length === 1, 'the removed track ended');
+    expect(of(b, 'trackEnded')[0]!.kind).toBe('audio');
+    a.client.setSending('video', false);
+    expect(screen.enabled).toBe(false);
+    a.client.close();
+    b.client.close();
+  });
+
+  it('both add tracks at once (glare): the polite side rolls back and offers again, both end up with both tracks', async () => {
+    const w = world();
+    const { a, b } = await paired(w);
+    a.client.call([]);
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    b.client.answerCall();
+    await until(() => of(a, 'callAnswered').length === 1, 'answered');
+    a.client.addTrack(new FakeTrack('video'));
+    b.client.addTrack(new FakeTrack('video')); // both offers cross
+    await until(() => showing(a).length === 1 && showing(b).length === 1, 'each sees the other');
+    expect(w.net.live().some((p) => p.history.includes('rollback'))).toBe(true);
+    a.client.close();
+    b.client.close();
+  });
+
+  it('a track added while ICE restarts goes out once the restart is answered', async () => {
+    const w = world();
+    const { a, b } = await paired(w);
+    a.client.call([]);
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    b.client.answerCall();
+    await until(() => of(a, 'callAnswered').length === 1, 'answered');
+    // the initiator's peer flaps: its restart offer is out when both add a track
+    w.net
+      .live()
+      .find((p) => p.history[0] === 'offer gen0')!
+      .iceFlap();
+    a.client.addTrack(new FakeTrack('video')); // rides in the restart's offer, or in one of its own after it
+    await until(() => showing(b).length === 1, 'the track after the restart');
+    expect(w.net.live().some((p) => p.history.some((h) => h.startsWith('restart')))).toBe(true);
+    a.client.close();
+    b.client.close();
+  });
+
+  it('a peer without media (chat-only features, as a v1 client) is never offered a call', async () => {
+    const w = world();
+    const { a, b } = await paired(w, { features: [] });
+    expect(() => a.client.call([new FakeTrack('video')])).toThrow(CallError);
+    expect(() => a.client.call([new FakeTrack('video')])).toThrow(/does not take calls/);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(w.net.live().every((p) => p.senders.size === 0)).toBe(true);
+    expect(
+      w.net
+        .live()
+        .flatMap((p) => p.history)
+        .some((h) => h.startsWith('renegotiate')),
+    ).toBe(false);
+    expect(of(b, 'incomingCall')).toEqual([]);
+    a.client.close();
+    b.client.close();
+  });
+
+  it('hanging up, or the call under it failing, ends it; a command with no call is a CallError', async () => {
+    const w = world();
+    const a = w.spawn();
+    expect(() => a.client.call([])).toThrow(/Not paired/);
+    expect(() => a.client.hangUp()).toThrow(CallError);
+    a.client.close();
+  });
+});
+
+describe('calls, model-based (fast-check): random commands from both sides', () => {
+  it('every shown track belongs to a live call, states agree once settled, and a hung-up side sends nothing', async () => {
+    const cmd = fc.constantFrom('call', 'answer', 'decline', 'hangUp', 'addVideo', 'addAudio', 'removeOne', 'replace');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), cmd), { minLength: 1, maxLength: 12 }), async (steps) => {
+        const w = world();
+        const { a, b } = await paired(w);
+        const tracks = new Map<Side, FakeTrack[]>([
+          [a, []],
+          [b, []],
+        ]);
+        for (const [onA, c] of steps) {
+          const me = onA ? a : b;
+          const mine = tracks.get(me)!;
+          try {
+            if (c === 'call') me.client.call([]);
+            else if (c === 'answer') me.client.answerCall();
+            else if (c === 'decline') me.client.declineCall();
+            else if (c === 'hangUp') me.client.hangUp();
+            else if (c === 'addVideo' || c === 'addAudio') {
+              const t = new FakeTrack(c === 'addVideo' ? 'video' : 'audio');
+              me.client.addTrack(t);
+              mine.push(t);
+            } else if (c === 'removeOne' && mine.length > 0) me.client.removeTrack(mine.pop()!);
+            else if (c === 'replace' && mine.length > 0) {
+              const t = mine.pop()!;
+              const next = new FakeTrack(t.kind, 'other');
+              await me.client.replaceTrack(t, next);
+              mine.push(next);
+            }
+          } catch (e) {
+            if (!(e instanceof CallError)) throw e; // refused as the state says: fine
+          }
+          await new Promise((r) => setTimeout(r, 3));
+        }
+        await new Promise((r) => setTimeout(r, 40));
+        const sa = a.client.callState;
+        const sb = b.client.callState;
+        // settled: both up, both down, or one ringing the other
+        const agree =
+          (sa === 'active' && sb === 'active') ||
+          (sa === 'idle' && sb === 'idle') ||
+          (sa === 'calling' && sb === 'ringing') ||
+          (sa === 'ringing' && sb === 'calling');
+        expect(agree, `${sa} / ${sb}`).toBe(true);
+        for (const side of [a, b]) {
+          const other = side === a ? b : a;
+          // a side shows tracks only in an active call, and only ones the other sends
+          if (side.client.callState !== 'active') expect(showing(side)).toEqual([]);
+          const sent = w.net
+            .live()
+            .flatMap((p) => [...p.senders.values()])
+            .filter((s) => !s.removed);
+          if (other.client.callState === 'idle') {
+            const mineSent = tracks.get(other)!.filter((t) => sent.some((s) => s.track === t));
+            expect(mineSent).toEqual([]);
+          }
+        }
+        a.client.close();
+        b.client.close();
+      }),
+      { numRuns: 25 },
+    );
+  }, 60_000);
+});

@@ -1,0 +1,273 @@
+// Calls: audio and video on the paired session's peer connection, free of I/O. The app hands in
+// tracks (the stack's own objects behind `LocalTrack`), this layer adds, removes and replaces
+// them on the session and asks the machine for an offer (RENEGOTIATE: perfect negotiation, glare
+// and rollback included); remote tracks come back as events, shown only once the call is
+// answered. Who calls, answers, declines and hangs up travels over the control channel:
+//
+//   media.call {kinds}   the caller's tracks are in the offer that follows
+//   media.answer         the callee's own tracks (if any) follow in an offer of its own
+//   media.decline {reason}
+//   media.hangup         both sides stop sending; the pairing and chat stay
+//
+// A peer that did not say `media` in its features (a v1 client, an older tandem) is never
+// offered a call: `call()` refuses, and no track is added.
+import type { ChannelHub } from './channel-hub.js';
+import type { LocalTrack, MediaKind, PeerSession, RemoteTrack, TrackSender } from './ports.js';
+
+/** The feature a tandem client that takes calls names in its features. */
+export const MEDIA_FEATURE = 'media';
+
+/** Where the call stands: none, ringing out, ringing in, up. */
+export type CallState = 'idle' | 'calling' | 'ringing' | 'active';
+
+/** What calls report, as client events. */
+export type CallEvent =
+  /** The peer calls, with these kinds of tracks: `answerCall()` or `declineCall()`. */
+  | { type: 'incomingCall'; peerId: string; kinds: MediaKind[] }
+  /** The peer answered this side's call. */
+  | { type: 'callAnswered'; peerId: string }
+  /** The peer declined this side's call (or had no way to answer it). */
+  | { type: 'callDeclined'; peerId: string; reason: string }
+  /** The call ended: this side hung up (`local`), the peer did (`peer`), or the call under it went (`call`). */
+  | { type: 'callEnded'; peerId: string; by: 'local' | 'peer' | 'call' }
+  /** A remote track to render (its stream is the stack's own object). */
+  | { type: 'track'; peerId: string; track: RemoteTrack }
+  /** A remote track ended: stop rendering it. */
+  | { type: 'trackEnded'; peerId: string; id: string; kind: MediaKind };
+
+/** Why a call command was refused. */
+export class CallError extends Error {
+  constructor(
+    readonly code: 'no_call' | 'media_unsupported' | 'busy' | 'not_ringing' | 'not_in_call' | 'unknown_track',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CallError';
+  }
+}
+
+interface Session {
+  readonly hub: ChannelHub;
+  readonly session: PeerSession;
+  readonly gen: number;
+  /** Whether the peer takes calls (said `media` in its features). */
+  peerTakesCalls: boolean;
+}
+
+export class CallManager {
+  private current: Session | null = null;
+  private callState: CallState = 'idle';
+  private readonly senders = new Map<LocalTrack, TrackSender>();
+  /** Remote tracks received on this session, and whether each was shown to the app. */
+  private readonly remote = new Map<string, { track: RemoteTrack; shown: boolean }>();
+  private kinds: MediaKind[] = [];
+
+  constructor(
+    private readonly emit: (event: CallEvent) => void,
+    /** Ask the machine for an offer on session `gen`. */
+    private readonly renegotiate: (gen: number) => void,
+    private readonly peerId: () => string,
+  ) {}
+
+  get state(): CallState {
+    return this.callState;
+  }
+
+  /** The local tracks being sent. */
+  get localTracks(): LocalTrack[] {
+    return [...this.senders.keys()];
+  }
+
+  /** A session's hub was made: calls ride on it from now. */
+  attach(hub: ChannelHub, session: PeerSession, gen: number): void {
+    this.end('call', false);
+    const s: Session = { hub, session, gen, peerTakesCalls: false };
+    this.current = s;
+    hub.onPeer((peer) => (s.peerTakesCalls = peer.tandem && peer.features.includes(MEDIA_FEATURE)));
+    hub.onControl((m) => {
+      if (this.current !== s || !m.t.startsWith('media.')) return;
+      this.control(m);
+    });
+    hub.onClose(() => {
+      if (this.current !== s) return;
+      this.end('call', false);
+      this.current = null;
+    });
+  }
+
+  /** Call the peer with `tracks` (camera, microphone, or none: receive only). */
+  call(tracks: readonly LocalTrack[], options: { direction?: 'sendrecv' | 'sendonly' } = {}): void {
+    const s = this.usable();
+    if (this.callState !== 'idle') throw new CallError('busy', `A call is ${this.callState} already`);
+    this.kinds = [...new Set(tracks.map((t) => t.kind))];
+    for (const t of tracks) this.add(s, t, options.direction);
+    this.callState = 'calling';
+    s.hub.sendControl({ t: 'media.call', kinds: this.kinds });
+    this.renegotiate(s.gen);
+  }
+
+  /** Answer the peer's call, sending `tracks` back (none: receive only). */
+  answer(tracks: readonly LocalTrack[] = []): void {
+    const s = this.usable();
+    if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
+    for (const t of tracks) this.add(s, t);
+    this.callState = 'active';
+    s.hub.sendControl({ t: 'media.answer' });
+    if (tracks.length > 0) this.renegotiate(s.gen);
+    this.showRemote();
+  }
+
+  /** Decline the peer's call. */
+  decline(reason = 'declined'): void {
+    const s = this.usable();
+    if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
+    this.callState = 'idle';
+    s.hub.sendControl({ t: 'media.decline', reason: reason.slice(0, 200) });
+    this.remote.clear();
+  }
+
+  /** Hang up: stop sending (the camera and microphone are released), stop showing the peer's tracks; the pairing stays. */
+  hangUp(): void {
+    const s = this.usable();
+    if (this.callState === 'idle') throw new CallError('not_in_call', 'There is no call to hang up');
+    s.hub.sendControl({ t: 'media.hangup' });
+    this.end('local', true);
+  }
+
+  /** Send another track in a live call (a second camera, the screen): one offer carries it. */
+  addTrack(track: LocalTrack, direction?: 'sendrecv' | 'sendonly'): void {
+    const s = this.usable();
+    if (this.callState === 'idle' || this.callState === 'ringing')
+      throw new CallError('not_in_call', 'Call first, or answer: a track is sent only in a call');
+    this.add(s, track, direction);
+    this.renegotiate(s.gen);
+  }
+
+  /** Stop sending `track` (it is not stopped: the app may use it again); one offer carries it. */
+  removeTrack(track: LocalTrack): void {
+    const s = this.usable();
+    const sender = this.senders.get(track);
+    if (sender === undefined) throw new CallError('unknown_track', 'That track is not being sent');
+    this.senders.delete(track);
+    s.session.removeTrack?.(sender);
+    this.renegotiate(s.gen);
+  }
+
+  /** Send `next` where `track` was (camera ↔ screen), with no new offer. */
+  async replaceTrack(track: LocalTrack, next: LocalTrack): Promise<void> {
+    this.usable();
+    const sender = this.senders.get(track);
+    if (sender === undefined) throw new CallError('unknown_track', 'That track is not being sent');
+    if (sender.kind !== next.kind)
+      throw new CallError('unknown_track', `A ${sender.kind} track cannot be replaced by ${next.kind}`);
+    await sender.replaceTrack(next);
+    this.senders.delete(track);
+    this.senders.set(next, sender);
+  }
+
+  /** Mute (false) or unmute the tracks of `kind` being sent: no renegotiation, the peer gets silence or black. */
+  setEnabled(kind: MediaKind, enabled: boolean): void {
+    for (const t of this.senders.keys()) if (t.kind === kind) t.enabled = enabled;
+  }
+
+  /** A remote track of the current session arrived. */
+  remoteTrack(gen: number, track: RemoteTrack): void {
+    if (this.current?.gen !== gen) return;
+    const entry = { track, shown: false };
+    this.remote.set(track.id, entry);
+    if (this.callState === 'active') this.show(entry);
+  }
+
+  /** A remote track of the current session ended. */
+  remoteTrackEnded(gen: number, id: string): void {
+    if (this.current?.gen !== gen) return;
+    const entry = this.remote.get(id);
+    if (entry === undefined) return;
+    this.remote.delete(id);
+    if (entry.shown) this.emit({ type: 'trackEnded', peerId: this.peerId(), id, kind: entry.track.kind });
+  }
+
+  private control(m: { t: string } & Record<string, unknown>): void {
+    const peerId = this.peerId();
+    switch (m.t) {
+      case 'media.call': {
+        const kinds = (Array.isArray(m['kinds']) ? m['kinds'] : []).filter(
+          (k): k is MediaKind => k === 'audio' || k === 'video',
+        );
+        if (this.callState === 'calling') {
+          // both called at once: each has the other's offer coming, so the call is up
+          this.callState = 'active';
+          this.emit({ type: 'callAnswered', peerId });
+          return this.showRemote();
+        }
+        if (this.callState !== 'idle') return;
+        this.callState = 'ringing';
+        return this.emit({ type: 'incomingCall', peerId, kinds });
+      }
+      case 'media.answer':
+        if (this.callState !== 'calling') return;
+        this.callState = 'active';
+        this.emit({ type: 'callAnswered', peerId });
+        return this.showRemote();
+      case 'media.decline': {
+        if (this.callState !== 'calling') return;
+        const reason = typeof m['reason'] === 'string' ? m['reason'].slice(0, 200) : 'declined';
+        this.stopSending(true);
+        this.callState = 'idle';
+        this.remote.clear();
+        return this.emit({ type: 'callDeclined', peerId, reason });
+      }
+      case 'media.hangup':
+        if (this.callState === 'idle') return;
+        return this.end('peer', true);
+    }
+  }
+
+  /** The call ends: stop sending and showing; `by` says who ended it. */
+  private end(by: 'local' | 'peer' | 'call', renegotiate: boolean): void {
+    if (this.callState === 'idle' && this.senders.size === 0) return;
+    const was = this.callState;
+    this.stopSending(renegotiate);
+    for (const [id, entry] of this.remote)
+      if (entry.shown) this.emit({ type: 'trackEnded', peerId: this.peerId(), id, kind: entry.track.kind });
+    this.remote.clear();
+    this.callState = 'idle';
+    if (was !== 'idle') this.emit({ type: 'callEnded', peerId: this.peerId(), by });
+  }
+
+  /** Take every local track off the session and stop it (releases the camera and microphone). */
+  private stopSending(renegotiate: boolean): void {
+    const s = this.current;
+    for (const [track, sender] of this.senders) {
+      s?.session.removeTrack?.(sender);
+      track.stop();
+    }
+    const had = this.senders.size > 0;
+    this.senders.clear();
+    if (renegotiate && had && s !== null) this.renegotiate(s.gen);
+  }
+
+  private showRemote(): void {
+    for (const entry of this.remote.values()) this.show(entry);
+  }
+  private show(entry: { track: RemoteTrack; shown: boolean }): void {
+    if (entry.shown) return;
+    entry.shown = true;
+    this.emit({ type: 'track', peerId: this.peerId(), track: entry.track });
+  }
+
+  private add(s: Session, track: LocalTrack, direction?: 'sendrecv' | 'sendonly'): void {
+    if (this.senders.has(track)) return;
+    this.senders.set(track, s.session.addTrack!(track, direction));
+  }
+
+  private usable(): Session {
+    const s = this.current;
+    if (s === null) throw new CallError('no_call', 'Not paired: pair first, then call');
+    if (s.session.addTrack === undefined || s.session.renegotiate === undefined)
+      throw new CallError('media_unsupported', 'This stack carries no media');
+    if (!s.peerTakesCalls)
+      throw new CallError('media_unsupported', 'The peer does not take calls (it is not a tandem client with media)');
+    return s;
+  }
+}
