@@ -25,6 +25,8 @@ import type {
   PeerSession,
   SelectedPath,
   TransportFactory,
+  LocalTrack,
+  TrackSender,
 } from '@tandem/client-core';
 
 /** A TransportFactory over the browser's WebSocket; a token goes in the subprotocols (a browser cannot set headers). */
@@ -76,6 +78,14 @@ class BrowserPeer implements PeerSession {
       if (this.channel === null) this.attach(e.channel);
       else if (this.handlers?.channel) this.handlers.channel(new BrowserChannel(e.channel));
       else e.channel.close();
+    };
+    // remote media: a track arrives with its stream; the peer taking it off removes it from the stream
+    this.pc.ontrack = (e) => {
+      const track = e.track;
+      const stream = e.streams[0] ?? new MediaStream([track]);
+      stream.onremovetrack = (r) => this.handlers?.trackEnded?.(r.track.id);
+      track.onended = () => this.handlers?.trackEnded?.(track.id);
+      this.handlers?.track?.({ id: track.id, kind: track.kind === 'audio' ? 'audio' : 'video', track, stream });
     };
     // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
     this.pc.oniceconnectionstatechange = () => this.handlers?.iceState(this.pc.iceConnectionState);
@@ -142,6 +152,30 @@ class BrowserPeer implements PeerSession {
   async rollback(): Promise<void> {
     await this.pc.setLocalDescription({ type: 'rollback' });
   }
+  /** Tracks go out in one stream, so the peer renders them together. */
+  private stream: MediaStream | null = null;
+  private readonly senders = new Map<TrackSender, RTCRtpSender>();
+  addTrack(track: LocalTrack, direction: 'sendrecv' | 'sendonly' = 'sendrecv'): TrackSender {
+    const sender = this.pc.addTrack(track as unknown as MediaStreamTrack, (this.stream ??= new MediaStream()));
+    const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
+    if (transceiver !== undefined && direction === 'sendonly') transceiver.direction = 'sendonly';
+    const port: TrackSender = {
+      kind: track.kind,
+      replaceTrack: (next) => sender.replaceTrack(next as unknown as MediaStreamTrack | null),
+    };
+    this.senders.set(port, sender);
+    return port;
+  }
+  removeTrack(port: TrackSender): void {
+    const sender = this.senders.get(port);
+    if (sender === undefined) return;
+    this.senders.delete(port);
+    if (this.pc.signalingState !== 'closed') this.pc.removeTrack(sender);
+  }
+  async renegotiate(): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this.pc.localDescription!.sdp;
+  }
   async acceptOffer(sdp: string): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     await this.pc.setLocalDescription(await this.pc.createAnswer());
@@ -165,7 +199,7 @@ class BrowserPeer implements PeerSession {
   close(): void {
     if (this.handlers === null) return;
     this.handlers = null;
-    this.pc.onicecandidate = this.pc.ondatachannel = this.pc.onconnectionstatechange = null;
+    this.pc.onicecandidate = this.pc.ondatachannel = this.pc.onconnectionstatechange = this.pc.ontrack = null;
     if (this.channel) this.channel.onopen = this.channel.onclose = this.channel.onmessage = null;
     this.channel?.close();
     this.pc.close();

@@ -12,6 +12,7 @@ import {
   type OfferDecision,
   type Transfer,
 } from '@tandem/client-core';
+import { setupCalls } from './call.js';
 import { browserFileSource, browserFileStore, browserPeerFactory, browserTransport, workerSha256 } from '../browser.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -40,6 +41,8 @@ const copyCode = $<HTMLButtonElement>('copy-code');
 const codeQr = $<HTMLDivElement>('code-qr');
 const verifiedBadge = $<HTMLSpanElement>('verified');
 
+/** The call controls' own render (set once the client exists). */
+let renderCall: (() => void) | null = null;
 /** What the status line shows: the client's own status, plus "your peer left" until the next pairing. */
 type UiState =
   'connecting' | 'waiting' | 'requesting' | 'negotiating' | 'open' | 'peer-left' | 'reconnecting' | 'offline';
@@ -96,6 +99,7 @@ const render = () => {
       ? 'your peer cannot take files (it only chats)'
       : 'or drop files on the page';
   if (s === 'open') message.focus();
+  renderCall?.();
 };
 const note = (text: string, cls: 'me' | 'peer' | 'note') => {
   const p = document.createElement('p');
@@ -172,6 +176,7 @@ const client = createTandemClient({
 });
 // for people poking at it in devtools
 (globalThis as { tandem?: unknown }).tandem = client;
+renderCall = setupCalls(client, note);
 
 client.on('status', render);
 client.on('restoring', () => {

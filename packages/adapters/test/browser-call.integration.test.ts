@@ -1,0 +1,152 @@
+// Calls on the demo page in real Chromium with fake devices (--use-fake-device-for-media-stream
+// --use-fake-ui-for-media-stream), through a real tandem-server: A calls, B sees Answer/Decline and
+// answers with its own camera; on both pages #remote-video plays (its decoded frames keep growing,
+// videoWidth > 0); A switches the sent video to another track with replaceTrack and B's frames keep
+// coming; chat works during the call; Hang up stops the remote video on both pages and releases
+// A's camera; a declined call shows the words. Screenshots of the two pages in a call are saved.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
+import { bundleDemo } from '../src/demo/bundle.js';
+import { killAll, startServer } from './procs.js';
+
+const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+let browser: Browser;
+let pageUrl: string;
+
+beforeAll(async () => {
+  await bundleDemo();
+  browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+  const { url } = await startServer();
+  pageUrl = `${url.replace(/^ws:/, 'http:')}/`;
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await killAll();
+});
+
+async function openPage(): Promise<{ page: Page; key: string }> {
+  const context = await browser.newContext({ viewport: { width: 760, height: 1100 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.addInitScript(() => {
+    const w = window as unknown as { violations: string[] };
+    w.violations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.violations.push(`${e.violatedDirective}: ${e.blockedURI}`),
+    );
+  });
+  await page.goto(pageUrl);
+  await expect.poll(() => page.inputValue('#my-key'), { timeout: 15_000 }).toMatch(/^[0-9a-f-]{36}$/);
+  return { page, key: await page.inputValue('#my-key') };
+}
+async function pairedPages(): Promise<[Page, Page]> {
+  const a = await openPage();
+  const b = await openPage();
+  await a.page.fill('#peer-key', b.key);
+  await a.page.click('#connect');
+  for (const p of [a.page, b.page])
+    await expect.poll(() => p.getAttribute('#status', 'data-state'), { timeout: 20_000 }).toBe('open');
+  // the call button is enabled once the peer said it takes calls
+  for (const p of [a.page, b.page]) await expect.poll(() => p.isEnabled('#call'), { timeout: 10_000 }).toBe(true);
+  return [a.page, b.page];
+}
+/** Decoded frames of #remote-video, and its width. */
+const remote = (page: Page) =>
+  page.evaluate(() => {
+    const v = document.getElementById('remote-video') as HTMLVideoElement;
+    return {
+      frames: v.getVideoPlaybackQuality().totalVideoFrames,
+      width: v.videoWidth,
+      hidden: v.hidden,
+      tracks: ((v.srcObject as MediaStream | null)?.getTracks() ?? []).filter((t) => t.readyState === 'live').length,
+    };
+  });
+async function framesGrow(page: Page, what: string): Promise<void> {
+  const before = (await remote(page)).frames;
+  await expect
+    .poll(async () => (await remote(page)).frames - before, { timeout: 15_000, message: `${what}: frames grow` })
+    .toBeGreaterThan(10);
+}
+const violations = (page: Page) => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
+
+describe('demo page in Chromium: calls', () => {
+  it('call, answer with the camera, both remote videos play; the sent track is switched and frames keep coming; hang up stops both', async () => {
+    const [a, b] = await pairedPages();
+    expect(await a.textContent('#call')).toBe('Call');
+    await a.click('#call');
+    await expect.poll(() => a.textContent('#call'), { timeout: 10_000 }).toBe('Hang up');
+    await expect.poll(() => b.isVisible('#answer'), { timeout: 15_000 }).toBe(true);
+    expect(await b.isVisible('#decline')).toBe(true);
+    expect(await b.textContent('#call-status')).toMatch(/incoming call with (audio and video|video and audio)/);
+    await b.click('#answer');
+    for (const [p, name] of [
+      [a, 'A'],
+      [b, 'B'],
+    ] as const) {
+      await expect.poll(async () => (await remote(p)).width, { timeout: 20_000 }).toBeGreaterThan(0);
+      expect((await remote(p)).hidden).toBe(false);
+      await framesGrow(p, `${name} sees the other`);
+      expect(await p.isVisible('#local-video')).toBe(true);
+      expect(await p.isVisible('#mute')).toBe(true);
+    }
+    mkdirSync(artifacts, { recursive: true });
+    await a.screenshot({ path: `${artifacts}browser-call-a.png` });
+    await b.screenshot({ path: `${artifacts}browser-call-b.png` });
+
+    // A sends another video track in the camera's place (a canvas: headless Chromium has no screen to capture)
+    const switched = await a.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 320;
+      canvas.height = 240;
+      const g = canvas.getContext('2d')!;
+      let n = 0;
+      setInterval(() => {
+        g.fillStyle = `hsl(${(n += 7) % 360} 80% 50%)`;
+        g.fillRect(0, 0, 320, 240);
+      }, 33);
+      const next = canvas.captureStream(30).getVideoTracks()[0]!;
+      const video = document.getElementById('local-video') as HTMLVideoElement;
+      const camera = (video.srcObject as MediaStream).getVideoTracks()[0]!;
+      const t = (window as unknown as { tandem: { replaceTrack(a: unknown, b: unknown): Promise<void> } }).tandem;
+      await t.replaceTrack(camera, next);
+      return true;
+    });
+    expect(switched).toBe(true);
+    await expect.poll(async () => (await remote(b)).width, { timeout: 15_000 }).toBe(320);
+    await framesGrow(b, 'B after the switch');
+
+    // chat during the call
+    await b.fill('#message', 'talking while we call');
+    await b.click('#send');
+    await expect.poll(() => a.textContent('#log'), { timeout: 10_000 }).toContain('talking while we call');
+
+    // hang up: the remote video stops on both pages, A's camera is released, the pairing stays
+    await a.click('#call');
+    for (const p of [a, b]) {
+      await expect.poll(async () => (await remote(p)).hidden, { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => p.textContent('#call'), { timeout: 10_000 }).toBe('Call');
+      expect(await p.isVisible('#local-video')).toBe(false);
+    }
+    await expect.poll(() => b.textContent('#call-status'), { timeout: 10_000 }).toBe('your peer hung up');
+    expect(await a.getAttribute('#status', 'data-state')).toBe('open');
+    for (const p of [a, b]) expect(await violations(p)).toEqual([]);
+    await a.context().close();
+    await b.context().close();
+  }, 120_000);
+
+  it('a declined call says so; the caller stops sending and can call again', async () => {
+    const [a, b] = await pairedPages();
+    await a.click('#call');
+    await expect.poll(() => b.isVisible('#decline'), { timeout: 15_000 }).toBe(true);
+    await b.click('#decline');
+    await expect.poll(() => a.textContent('#call-status'), { timeout: 10_000 }).toMatch(/your peer declined the call/);
+    expect(await a.textContent('#call')).toBe('Call');
+    expect(await a.isVisible('#local-video')).toBe(false);
+    expect((await remote(b)).hidden).toBe(true);
+    await a.context().close();
+    await b.context().close();
+  }, 60_000);
+});
