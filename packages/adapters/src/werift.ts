@@ -1,6 +1,13 @@
 // client-core's PeerSession over werift's RTCPeerConnection (Node). Thin on purpose: every
 // decision (who offers, when candidates apply, when to tear down) is the machine's.
-import { RTCPeerConnection, type RTCDataChannel } from 'werift';
+import {
+  MediaStream,
+  RTCPeerConnection,
+  type MediaStreamTrack,
+  type RTCDataChannel,
+  type RTCRtpSender,
+  type RTCRtpTransceiver,
+} from 'werift';
 import type { IceCandidate } from '@tandem/protocol';
 import type {
   CandidateType,
@@ -12,7 +19,35 @@ import type {
   PeerHandlers,
   PeerSession,
   SelectedPath,
+  LocalTrack,
+  RemoteTrack,
+  TrackSender,
 } from '@tandem/client-core';
+
+/** A werift track (from its getUserMedia of a file, or one the app writes RTP to) as a LocalTrack. */
+export class WeriftLocalTrack implements LocalTrack {
+  constructor(readonly track: MediaStreamTrack) {}
+  get id(): string {
+    return this.track.id ?? this.track.uuid;
+  }
+  get kind(): 'audio' | 'video' {
+    return this.track.kind === 'audio' ? 'audio' : 'video';
+  }
+  get enabled(): boolean {
+    return this.track.enabled;
+  }
+  set enabled(value: boolean) {
+    this.track.enabled = value;
+  }
+  stop(): void {
+    this.track.stop();
+  }
+}
+const weriftTrackOf = (t: LocalTrack | null): MediaStreamTrack | null => {
+  if (t === null) return null;
+  if (!(t instanceof WeriftLocalTrack)) throw new Error('werift sends WeriftLocalTrack tracks only');
+  return t.track;
+};
 
 /** Options for the werift peer factory. */
 export interface WeriftPeerOptions {
@@ -90,6 +125,19 @@ class WeriftPeer implements PeerSession {
         return made;
       };
     }
+    // remote media: one report per receiving transceiver, however often the call is renegotiated
+    this.pc.ontrack = ({ track, streams, transceiver }) => {
+      if (this.receiving.has(transceiver)) return;
+      const id = track.id ?? track.uuid;
+      this.receiving.set(transceiver, id);
+      const remote: RemoteTrack = {
+        id,
+        kind: track.kind === 'audio' ? 'audio' : 'video',
+        track,
+        stream: streams[0] ?? new MediaStream([track]),
+      };
+      this.handlers?.track?.(remote);
+    };
     this.subs.push(
       this.pc.onIceCandidate.subscribe((c) => {
         if (c === undefined) return this.handlers?.iceCandidate(null);
@@ -181,10 +229,44 @@ class WeriftPeer implements PeerSession {
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
+    this.remoteTracksEnded();
     return this.pc.localDescription!.sdp;
   }
   async acceptAnswer(sdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.remoteTracksEnded();
+  }
+  private readonly senders = new Map<TrackSender, RTCRtpSender>();
+  /** Remote tracks reported, by the transceiver that receives them. */
+  private readonly receiving = new Map<RTCRtpTransceiver, string>();
+  addTrack(track: LocalTrack, direction: 'sendrecv' | 'sendonly' = 'sendrecv'): TrackSender {
+    const t = weriftTrackOf(track)!;
+    const transceiver = this.pc.addTransceiver(t, { direction });
+    const sender = transceiver.sender;
+    const port: TrackSender = {
+      kind: track.kind,
+      replaceTrack: (next) => sender.replaceTrack(weriftTrackOf(next)),
+    };
+    this.senders.set(port, sender);
+    return port;
+  }
+  removeTrack(port: TrackSender): void {
+    const sender = this.senders.get(port);
+    if (sender === undefined) return;
+    this.senders.delete(port);
+    this.pc.removeTrack(sender);
+  }
+  async renegotiate(): Promise<string> {
+    return this.createOffer();
+  }
+  /** A remote track whose transceiver no longer receives (the peer removed it, or hung up) has ended. */
+  private remoteTracksEnded(): void {
+    for (const [transceiver, id] of [...this.receiving]) {
+      const d = transceiver.currentDirection;
+      if (d === 'recvonly' || d === 'sendrecv') continue;
+      this.receiving.delete(transceiver);
+      this.handlers?.trackEnded?.(id);
+    }
   }
   async addCandidate(c: IceCandidate): Promise<void> {
     if (c.candidate === '') return; // end-of-candidates: werift needs no marker

@@ -10,16 +10,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
 import { bundleDemo } from '../src/demo/bundle.js';
-import { killAll, startServer } from './procs.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAll, startClient, startServer } from './procs.js';
 
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 let browser: Browser;
 let pageUrl: string;
+let wsUrl: string;
 
 beforeAll(async () => {
   await bundleDemo();
   browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
   const { url } = await startServer();
+  wsUrl = url;
   pageUrl = `${url.replace(/^ws:/, 'http:')}/`;
 }, 60_000);
 afterAll(async () => {
@@ -149,4 +155,92 @@ describe('demo page in Chromium: calls', () => {
     await a.context().close();
     await b.context().close();
   }, 60_000);
+});
+
+/** What ffprobe says of a recording's video stream. */
+function probe(file: string): { codec: string; frames: number; duration: number; width: number } {
+  const json = JSON.parse(
+    execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,nb_read_frames,width:format=duration',
+      '-of',
+      'json',
+      file,
+    ]).toString(),
+  ) as { streams: { codec_name: string; nb_read_frames: string; width: number }[]; format: { duration: string } };
+  const v = json.streams[0]!;
+  return {
+    codec: v.codec_name,
+    frames: Number(v.nb_read_frames),
+    duration: Number(json.format.duration),
+    width: v.width,
+  };
+}
+
+describe('calls between a page and tandem-client (werift)', () => {
+  it('a page calls tandem-client --record: the WebM holds the video for the length of the call, finalized on hang-up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-record-'));
+    const file = join(dir, 'out.webm');
+    const { client, id } = await startClient(wsUrl, ['--record', file]);
+    const a = await openPage();
+    await a.page.fill('#peer-key', id);
+    await a.page.click('#connect');
+    await client.waitFor(/Data channel opened/, 30_000);
+    await expect.poll(() => a.page.isEnabled('#call'), { timeout: 10_000 }).toBe(true);
+    await a.page.click('#call');
+    await client.waitFor(/^\*\*\* Incoming call \((audio and video|video and audio)\): answering/, 15_000);
+    await client.waitFor(/^\*\*\* Recording video to /, 15_000);
+    // the size of the first key frame: Chromium starts its fake 640x480 camera lower while it probes bandwidth
+    await client.waitFor(/^\*\*\* Call: receiving video [1-9][0-9]*x[1-9][0-9]* \*\*\*$/, 15_000);
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 6_000));
+    await a.page.click('#call'); // hang up
+    const length = (Date.now() - started) / 1000;
+    await client.waitFor(/^\*\*\* Recording finished: /, 15_000);
+    expect(existsSync(file) && statSync(file).size > 10_000).toBe(true);
+    const p = probe(file);
+    expect(p.codec).toBe('vp8');
+    expect(p.width).toBeGreaterThan(0);
+    expect(Math.abs(p.duration - length)).toBeLessThan(1.5);
+    expect(p.frames).toBeGreaterThan(length * 10); // Chromium's fake camera sends 20-30 a second
+    console.log(`recorded ${p.frames} frames, ${p.duration.toFixed(2)} s of a ${length.toFixed(2)} s call`);
+    await client.kill();
+    await a.page.context().close();
+  }, 90_000);
+
+  it('tandem-client --send-video calls a page with a WebM file: the page answers and #remote-video plays it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-video-'));
+    const file = join(dir, 'pattern.webm');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=640x480:rate=30',
+      '-t',
+      '4',
+      '-c:v',
+      'libvpx',
+      '-b:v',
+      '600k',
+      '-deadline',
+      'realtime',
+      file,
+    ]);
+    const a = await openPage();
+    const { client } = await startClient(wsUrl, ['--send-video', file, '--pair', a.key]);
+    await client.waitFor(/^\*\*\* Calling with /, 30_000);
+    await expect.poll(() => a.page.isVisible('#answer'), { timeout: 15_000 }).toBe(true);
+    await a.page.click('#answer');
+    await expect.poll(async () => (await remote(a.page)).width, { timeout: 20_000 }).toBe(640);
+    await framesGrow(a.page, 'the page plays the file');
+    await client.kill();
+    await a.page.context().close();
+  }, 90_000);
 });

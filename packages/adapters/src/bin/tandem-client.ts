@@ -20,6 +20,7 @@ import { byteSize, urlOf, versionLine } from './cli-args.js';
 import { nodeFileSource, nodeFileStore, nodeSha256 } from '../files.js';
 import { progressLine } from './progress-line.js';
 import { wsTransport } from '../ws.js';
+import { setupClientCalls } from './client-calls.js';
 import { weriftPeerFactory } from '../werift.js';
 
 const program = new Command('tandem-client')
@@ -77,6 +78,18 @@ const program = new Command('tandem-client')
   .addOption(new Option('--send <path>', 'send this file as soon as the call is open (like /send)'))
   .addOption(
     new Option(
+      '--record <file.webm>',
+      'answer incoming calls (receiving only) and record what the peer sends to this WebM file',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--send-video <file.webm>',
+      'once the call is open, call the peer with this WebM file (VP8/Opus, looped)',
+    ),
+  )
+  .addOption(
+    new Option(
       '--code',
       'pair by code: print a short code (a number and two words) to read out or send; whoever joins it is verified before anything flows',
     ).conflicts(['pair', 'join']),
@@ -116,6 +129,8 @@ const opts = program.opts<{
   downloadDir?: string;
   maxFileSize: number;
   send?: string;
+  record?: string;
+  sendVideo?: string;
   code?: boolean;
   join?: string;
   codeWords: number;
@@ -197,6 +212,10 @@ const client = createTandemClient({
   ...(token !== undefined ? { token } : {}),
   files: { createHash: nodeSha256, identity: await fileIdentity() },
   onFileOffer,
+});
+const calls = setupClientCalls(client, out, {
+  ...(opts.record !== undefined ? { record: resolve(opts.record) } : {}),
+  ...(opts.sendVideo !== undefined ? { sendVideo: resolve(opts.sendVideo) } : {}),
 });
 client.on('transfer', ({ transfer }) => {
   progress.track(transfer);
@@ -284,6 +303,7 @@ client.on('id', ({ id }) => {
 client.on('paired', ({ peerId, initiator }) => out(`*** Paired with ${peerId}! (initiator=${initiator}) ***`));
 client.on('open', () => {
   out('*** Data channel opened! Type a message and press Enter. ***');
+  calls.onOpen();
   if (sendOnOpen !== null) {
     const path = sendOnOpen;
     sendOnOpen = null;
@@ -406,10 +426,16 @@ function keyShaped(line: string, own: string): boolean {
   return true;
 }
 
+let stopping = false;
 function stop(): void {
+  if (stopping) return process.exit(0); // a second signal always exits
+  stopping = true;
   out('Shutting down...');
-  client.close();
-  setTimeout(() => process.exit(0), 200).unref();
+  // a recording is finalized first (its WebM cues and duration), then the call goes
+  void calls.finish().finally(() => {
+    client.close();
+    setTimeout(() => process.exit(0), 200).unref();
+  });
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
