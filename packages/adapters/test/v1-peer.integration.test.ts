@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTandemClient, type TandemClient, type TandemClientEvent } from '@tandem/client-core';
 import { createWsServer, wsTransport, type WsTandemServer } from '../src/ws.js';
-import { weriftPeerFactory } from '../src/werift.js';
+import { MediaStreamTrack } from 'werift';
+import { WeriftLocalTrack, weriftPeerFactory } from '../src/werift.js';
 
 const script = fileURLToPath(new URL('./v1-peer.py', import.meta.url));
 
@@ -82,6 +83,9 @@ describe('a wire-v1 peer (aiortc, written to the seed) paired with a tandem clie
         read: async () => new Uint8Array([1, 2, 3]),
       });
       await expect(transfer.finished).rejects.toThrow(/peer/);
+      // and a call: refused here, so no media offer ever reaches the v1 peer
+      const camera = new WeriftLocalTrack(new MediaStreamTrack({ kind: 'video' }));
+      expect(() => t.client.call([camera])).toThrow(/does not take calls/);
       t.client.send('hello v1');
       await until(() => peer.lines.includes('< Peer: hello v1'), 'chat to v1', peer.output);
       peer.write('hello tandem');
@@ -95,5 +99,6 @@ describe('a wire-v1 peer (aiortc, written to the seed) paired with a tandem clie
       // a responder is handed the initiator's chat (marked tandem.2, which it ignores); an initiator is handed nothing
       expect(handed).toEqual(v1Role === 'responder' ? ["*** datachannel chat protocol='tandem.2' ***"] : []);
       expect(peer.lines.filter((l) => l.includes('closed'))).toEqual([]);
+      expect(peer.lines.filter((l) => l.includes('media offer'))).toEqual([]);
     }, 90_000);
 });

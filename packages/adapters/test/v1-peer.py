@@ -86,6 +86,8 @@ async def main():
                 say(f"*** Paired with {msg['peer_id']}! (initiator={str(msg['initiator']).lower()}) ***")
                 await start_webrtc(msg["initiator"])
             elif kind == "offer":
+                if "m=audio" in msg["sdp"] or "m=video" in msg["sdp"]:
+                    say("*** media offer ***")  # a v1 client never asked for one
                 if pc is None:
                     await start_webrtc(False)
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=msg["sdp"], type="offer"))
