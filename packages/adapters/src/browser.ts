@@ -26,6 +26,7 @@ import type {
   SelectedPath,
   TransportFactory,
   LocalTrack,
+  MediaStats,
   TrackSender,
 } from '@tandem/client-core';
 
@@ -171,6 +172,29 @@ class BrowserPeer implements PeerSession {
     if (sender === undefined) return;
     this.senders.delete(port);
     if (this.pc.signalingState !== 'closed') this.pc.removeTrack(sender);
+  }
+  /** The received video and the connection, from getStats (inbound-rtp, the selected candidate pair). */
+  async mediaStats(): Promise<MediaStats | null> {
+    let width = 0;
+    let height = 0;
+    let fps = 0;
+    let lost = 0;
+    let rtt: number | null = null;
+    let receiving = false;
+    (await this.pc.getStats()).forEach((r: Record<string, unknown>) => {
+      if (r['type'] === 'inbound-rtp') {
+        receiving = true;
+        lost += Number(r['packetsLost'] ?? 0);
+        if (r['kind'] === 'video') {
+          width = Number(r['frameWidth'] ?? 0);
+          height = Number(r['frameHeight'] ?? 0);
+          fps = Number(r['framesPerSecond'] ?? 0);
+        }
+      }
+      if (r['type'] === 'candidate-pair' && r['nominated'] === true && typeof r['currentRoundTripTime'] === 'number')
+        rtt = Math.round((r['currentRoundTripTime'] as number) * 1000);
+    });
+    return receiving ? { width, height, framesPerSecond: fps, roundTripMs: rtt, packetsLost: lost } : null;
   }
   async renegotiate(): Promise<string> {
     await this.pc.setLocalDescription(await this.pc.createOffer());

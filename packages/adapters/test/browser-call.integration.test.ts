@@ -98,6 +98,10 @@ describe('demo page in Chromium: calls', () => {
       expect(await p.isVisible('#local-video')).toBe(true);
       expect(await p.isVisible('#mute')).toBe(true);
     }
+    // the live quality line, from getStats
+    await expect
+      .poll(() => b.textContent('#call-quality'), { timeout: 10_000 })
+      .toMatch(/^[1-9][0-9]*×[1-9][0-9]* · [0-9]+ fps · round trip [0-9]+ ms · [0-9]+ packets lost$/);
     mkdirSync(artifacts, { recursive: true });
     await a.screenshot({ path: `${artifacts}browser-call-a.png` });
     await b.screenshot({ path: `${artifacts}browser-call-b.png` });

@@ -30,7 +30,7 @@ import type { DataChannelInit, PeerSession } from './ports.js';
 import { runSafetyExchange, SAFETY_FEATURE } from './safety-code.js';
 import { CodeClient, type CodeEvent } from './code-client.js';
 import { CallError, CallManager, MEDIA_FEATURE, type CallEvent, type CallState } from './media.js';
-import type { LocalTrack, MediaKind } from './ports.js';
+import type { LocalTrack, MediaKind, MediaStats } from './ports.js';
 import { FileTransfers, type FileSource, type FilesOptions, type OfferHandler, type Transfer } from './files.js';
 
 /** Options of a tandem client. */
@@ -169,6 +169,8 @@ export interface TandemClient {
   setSending(kind: MediaKind, enabled: boolean): void;
   /** Where the call stands. */
   readonly callState: CallState;
+  /** The call's live quality (received video size and rate, round trip, packets lost), or null. */
+  callStats(): Promise<MediaStats | null>;
   /** Close the peer and the signaling socket; idempotent. */
   close(): void;
   /** The candidate pair the peer connection uses (e.g. `relay` through TURN), once connected; null if unknown. */
@@ -385,6 +387,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     get callState() {
       return calls.state;
     },
+    callStats: async () => (calls.state === 'idle' ? null : ((await peers.session()?.mediaStats?.()) ?? null)),
     close: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning
     },

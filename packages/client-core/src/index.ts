@@ -103,6 +103,7 @@ export type {
   TransportHandlers,
   LocalTrack,
   MediaKind,
+  MediaStats,
   RemoteTrack,
   TrackSender,
 } from './ports.js';

@@ -12,6 +12,8 @@ export type PeerEffect = Extract<ClientEffect, { type: `peer.${string}` }>;
 /** Runs one client's peer sessions. */
 export interface PeerDriver {
   perform(effect: PeerEffect): void;
+  /** The newest session, if any. */
+  session(): PeerSession | null;
   /** The candidate pair the newest session uses, if it can tell. */
   selectedPath(): Promise<SelectedPath | null>;
   /** The channels of the newest session, while it exists. */
@@ -99,6 +101,9 @@ export function createPeerDriver(
     },
     hub() {
       return hubs.get(Math.max(...hubs.keys())) ?? null;
+    },
+    session() {
+      return sessions.size === 0 ? null : (sessions.get(Math.max(...sessions.keys())) ?? null);
     },
     perform(effect) {
       const gen = effect.gen;

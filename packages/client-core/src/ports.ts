@@ -97,6 +97,18 @@ export interface RemoteTrack {
   readonly stream: unknown;
 }
 
+/** A call's live quality, as a stack's statistics tell it. */
+export interface MediaStats {
+  /** The received video's size and rate (0 when no video comes). */
+  readonly width: number;
+  readonly height: number;
+  readonly framesPerSecond: number;
+  /** Round trip of the connection's selected candidate pair, ms (null: not measured yet). */
+  readonly roundTripMs: number | null;
+  /** Packets of the received tracks lost so far. */
+  readonly packetsLost: number;
+}
+
 /** How the stack sends one local track (an RTCRtpSender). */
 export interface TrackSender {
   readonly kind: MediaKind;
@@ -179,6 +191,8 @@ export interface PeerSession {
   removeTrack?(sender: TrackSender): void;
   /** Create an offer for what changed (tracks), without an ICE restart, and set it locally; resolves to its SDP. */
   renegotiate?(): Promise<string>;
+  /** How the received video is doing (from the stack's statistics), or null when nothing is received. */
+  mediaStats?(): Promise<MediaStats | null>;
   /** Add a remote candidate (only after the remote description is set). */
   addCandidate(candidate: IceCandidate): Promise<void>;
   /** Send over the open data channel. */

@@ -185,17 +185,14 @@ export function setupCalls(client: TandemClient, note: (text: string, cls: 'note
   });
   const showQuality = async () => {
     if (remoteVideo.hidden) return void (quality.textContent = '');
-    const w = remoteVideo.videoWidth;
-    const h = remoteVideo.videoHeight;
-    const q = remoteVideo.getVideoPlaybackQuality?.();
-    const fps = q ? Math.round((q.totalVideoFrames - lastFrames) / ((performance.now() - lastAt) / 1000)) : 0;
-    lastFrames = q?.totalVideoFrames ?? 0;
-    lastAt = performance.now();
-    quality.textContent = `${w}×${h} · ${fps} fps`;
-    quality.dataset['frames'] = String(lastFrames);
+    const q = await client.callStats();
+    if (q === null) return void (quality.textContent = '');
+    const w = q.width || remoteVideo.videoWidth;
+    const h = q.height || remoteVideo.videoHeight;
+    quality.textContent =
+      `${w}×${h} · ${Math.round(q.framesPerSecond)} fps · ` +
+      `round trip ${q.roundTripMs === null ? '…' : `${q.roundTripMs} ms`} · ${q.packetsLost} packets lost`;
   };
-  let lastFrames = 0;
-  let lastAt = performance.now();
   client.on('status', render);
   client.on('peerFeatures', render);
   client.on('peerLeft', reset);
