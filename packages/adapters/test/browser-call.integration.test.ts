@@ -15,25 +15,30 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startClient, startServer } from './procs.js';
+import { startTcpProxy } from './tcp-proxy.js';
 
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 let browser: Browser;
 let pageUrl: string;
 let wsUrl: string;
+let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
 
 beforeAll(async () => {
   await bundleDemo();
   browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
-  const { url } = await startServer();
+  proxy = await startTcpProxy(1); // A's signaling link in the blip test; its target is set once the server listens
+  const { url } = await startServer(['--demo-allow-server', proxy.url]);
+  proxy.retarget(Number(new URL(url).port));
   wsUrl = url;
   pageUrl = `${url.replace(/^ws:/, 'http:')}/`;
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
+  await proxy?.close();
   await killAll();
 });
 
-async function openPage(): Promise<{ page: Page; key: string }> {
+async function openPage(query = ''): Promise<{ page: Page; key: string }> {
   const context = await browser.newContext({ viewport: { width: 760, height: 1100 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -44,12 +49,12 @@ async function openPage(): Promise<{ page: Page; key: string }> {
       w.violations.push(`${e.violatedDirective}: ${e.blockedURI}`),
     );
   });
-  await page.goto(pageUrl);
+  await page.goto(`${pageUrl}${query}`);
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 15_000 }).toMatch(/^[0-9a-f-]{36}$/);
   return { page, key: await page.inputValue('#my-key') };
 }
-async function pairedPages(): Promise<[Page, Page]> {
-  const a = await openPage();
+async function pairedPages(aQuery = ''): Promise<[Page, Page]> {
+  const a = await openPage(aQuery);
   const b = await openPage();
   await a.page.fill('#peer-key', b.key);
   await a.page.click('#connect');
@@ -146,6 +151,33 @@ describe('demo page in Chromium: calls', () => {
     await a.context().close();
     await b.context().close();
   }, 120_000);
+
+  it('a signaling blip (a 3 s TCP reset of one page link) during the call does not stop the video; signaling works after', async () => {
+    const [a, b] = await pairedPages(`?server=${encodeURIComponent(`${proxy.url}/`)}`);
+    await a.click('#call');
+    await expect.poll(() => b.isVisible('#answer'), { timeout: 15_000 }).toBe(true);
+    await b.click('#answer');
+    for (const p of [a, b])
+      await expect.poll(async () => (await remote(p)).width, { timeout: 20_000 }).toBeGreaterThan(0);
+    const reset = proxy.reset(3_000);
+    await expect.poll(() => a.getAttribute('#status', 'data-resuming'), { timeout: 10_000 }).toBe('true');
+    await framesGrow(b, 'B while A has no signaling');
+    await framesGrow(a, 'A while it has no signaling');
+    await reset;
+    await expect.poll(() => a.getAttribute('#status', 'data-resuming'), { timeout: 15_000 }).toBe('false');
+    // signaling works after
+    await b.click('#call');
+    await expect.poll(async () => (await remote(a)).hidden, { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => a.textContent('#call-status'), { timeout: 10_000 }).toBe('your peer hung up');
+    // and a new call (its offer goes through the server) plays again
+    await a.click('#call');
+    await expect.poll(() => b.isVisible('#answer'), { timeout: 15_000 }).toBe(true);
+    await b.click('#answer');
+    await expect.poll(async () => (await remote(b)).hidden, { timeout: 15_000 }).toBe(false);
+    await framesGrow(b, 'B in the call after the blip');
+    await a.context().close();
+    await b.context().close();
+  }, 90_000);
 
   it('a declined call says so; the caller stops sending and can call again', async () => {
     const [a, b] = await pairedPages();
