@@ -480,7 +480,15 @@ async function chromiumFigures(fileBytes: number, rounds: number): Promise<Throu
   await sleep(1_500);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--disable-sync',
+      // the PeerJS pages are about:blank: Chromium's local-network checks would refuse their ws://127.0.0.1
+      '--disable-features=LocalNetworkAccessChecks',
+    ],
   });
   const pageUrl = `${tandemServer.base.replace(/^ws:/, 'http:')}/`;
   const out = { tandem: [] as number[], floor: [] as number[], peerjs: [] as number[] };

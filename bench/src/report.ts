@@ -8,6 +8,7 @@ import type { AccessFigures } from './access.js';
 import type { FilesFigures } from './files.js';
 import type { RestoreFigures } from './restore.js';
 import type { CodesFigures } from './codes.js';
+import type { CallsFigures } from './calls.js';
 import type {
   AttackFigure,
   ChurnFigure,
@@ -30,6 +31,7 @@ export interface Results {
   resume?: ResumeFigure;
   restore?: RestoreFigures;
   codes?: CodesFigures;
+  calls?: CallsFigures;
   memory?: MemoryFigure[];
   latency?: LatencyFigure[];
   keepalive?: { figures: KeepaliveFigure[]; dead: DeadClientFigure };
@@ -183,6 +185,7 @@ export function rows(r: Results): Row[] {
   }
   if (r.restore) restoreRows(r.restore, out);
   if (r.codes) codesRows(r.codes, out);
+  if (r.calls) callsRows(r.calls, out);
   if (r.resume) {
     const x = r.resume;
     const ps = x.peerServer;
@@ -612,6 +615,34 @@ function codesRows(c: CodesFigures, out: Row[]): void {
   out.push({
     figure: `CPU per code exchange (CPace + confirmation), initiator / responder (${c.exchanges} runs)`,
     tandem: `${f(c.cpuPerExchangeMs.initiator, 2)} / ${f(c.cpuPerExchangeMs.responder, 2)} ms`,
+    baseline: '—',
+    ratio: 1,
+    target: 'stated',
+    met: true,
+  });
+}
+
+function callsRows(c: CallsFigures, out: Row[]): void {
+  const p = c.p50;
+  out.push({
+    figure: `pair → first remote video frame p50 (${c.calls} calls, Chromium ↔ Chromium)`,
+    tandem: `${f(p.tandemPairToFrame, 0)} ms`,
+    baseline: `PeerJS 1.5.5 peer.call, same run: ${f(p.peerjsPairToFrame, 0)} ms`,
+    ratio: p.tandemPairToFrame / Math.max(1, p.peerjsPairToFrame),
+    target: '≤ 1.0×',
+    met: p.tandemPairToFrame <= p.peerjsPairToFrame,
+  });
+  out.push({
+    figure: 'a call added to an open pairing → first remote video frame p50',
+    tandem: `${f(p.tandemAddedCall, 0)} ms`,
+    baseline: `PeerJS call beside an open DataConnection: ${f(p.peerjsAddedCall, 0)} ms`,
+    ratio: p.tandemAddedCall / Math.max(1, p.peerjsAddedCall),
+    target: '≤ 1.0×',
+    met: p.tandemAddedCall <= p.peerjsAddedCall,
+  });
+  out.push({
+    figure: 'replaceTrack / addTrack → the new track’s first frame at the far end, p50',
+    tandem: `${f(p.replaceToFrame, 0)} / ${f(p.addTrackToFrame, 0)} ms`,
     baseline: '—',
     ratio: 1,
     target: 'stated',

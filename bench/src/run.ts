@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,restore,codes,cluster,nat,files]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,restore,codes,calls,cluster,nat,files]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { accessFigures } from './access.js';
 import { filesFigures } from './files.js';
 import { restoreFigures } from './restore.js';
 import { codesFigures } from './codes.js';
+import { callsFigures } from './calls.js';
 
 const all = [
   'relay',
@@ -37,6 +38,7 @@ const all = [
   'resume',
   'restore',
   'codes',
+  'calls',
   'cluster',
   'nat',
   'files',
@@ -107,6 +109,7 @@ results.access = await step('access', () => accessFigures(quick));
 results.resume = await step('resume', () => resumeFigures(20));
 results.restore = await step('restore', () => restoreFigures(quick));
 results.codes = await step('codes', () => codesFigures(quick));
+results.calls = await step('calls', () => callsFigures(quick));
 results.cluster = await step('cluster', () =>
   clusterFigures(
     quick

@@ -1,0 +1,278 @@
+// Calls in Chromium (fake devices), tandem against PeerJS 1.5.5 in the same browser in the same
+// run, `iceServers: []` for both:
+//   pair → first frame   tandem: from pair(key) on A (the pairing, then the call once the peer
+//                        said it takes calls, B answering with its camera) to the first decoded
+//                        frame of B's video at A (requestVideoFrameCallback); PeerJS: from
+//                        peer.call(id, stream) (its call is its pairing) to the same frame.
+//   added call           the pairing is open first (tandem: chat open; PeerJS: a DataConnection
+//                        open), then the call: from call() to that first frame.
+//   replaceTrack/addTrack → the new track's first frame at the far end (tandem).
+// Rounds alternate systems so drift hits both alike. tandem-server runs as shipped (the demo
+// page is its own), PeerServer 1.0.2 as PeerJS users run it.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort, startSystem } from './procs.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
+const log = (s: string) => process.stderr.write(`  ${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+export interface CallsFigures {
+  calls: number;
+  tandemPairToFrameMs: number[];
+  peerjsPairToFrameMs: number[];
+  tandemAddedCallMs: number[];
+  peerjsAddedCallMs: number[];
+  replaceToFrameMs: number[];
+  addTrackToFrameMs: number[];
+  p50: {
+    tandemPairToFrame: number;
+    peerjsPairToFrame: number;
+    tandemAddedCall: number;
+    peerjsAddedCall: number;
+    replaceToFrame: number;
+    addTrackToFrame: number;
+  };
+}
+
+// what the pages run (strings: tsx's keepNames would wrap functions passed to evaluate)
+const TANDEM_B = `(() => {
+  const t = window.tandem;
+  t.on('incomingCall', async () => {
+    const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+    t.answerCall(s.getTracks());
+  });
+  window.getLocal = async () => (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks()[0];
+})()`;
+
+/** In a tandem page: resolve with ms from `start()` to the first decoded frame of the peer's video. */
+const TANDEM_A = (addedCall: boolean) => `(async () => {
+  const t = window.tandem;
+  const key = window.peerKey;
+  const cam = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+  window.cam = cam.getVideoTracks()[0];
+  const frame = new Promise((resolve) => {
+    t.on('track', ({ track }) => {
+      if (track.kind !== 'video') return;
+      const v = document.createElement('video');
+      v.muted = true; v.autoplay = true; v.playsInline = true;
+      v.srcObject = track.stream;
+      document.body.append(v);
+      v.requestVideoFrameCallback(() => resolve(performance.now()));
+      v.play().catch(() => {});
+    });
+  });
+  const call = () => t.call(cam.getTracks());
+  let t0;
+  if (${addedCall}) {
+    t.pair(key);
+    await new Promise((r) => { const off = t.on('peerFeatures', () => { off(); r(); }); });
+    t0 = performance.now();
+    call();
+  } else {
+    t0 = performance.now();
+    const off = t.on('peerFeatures', () => { off(); call(); });
+    t.pair(key);
+  }
+  return (await frame) - t0;
+})()`;
+
+async function tandemPages(browser: Browser, pageUrl: string): Promise<[Page, Page]> {
+  const pages: Page[] = [];
+  for (let i = 0; i < 2; i++) {
+    const p = await browser.newPage();
+    await p.goto(pageUrl);
+    await p.waitForFunction(() =>
+      /^[0-9a-f-]{36}$/.test((document.getElementById('my-key') as HTMLInputElement).value),
+    );
+    pages.push(p);
+  }
+  return [pages[0]!, pages[1]!];
+}
+
+async function tandemRun(browser: Browser, pageUrl: string, addedCall: boolean): Promise<number> {
+  const [a, b] = await tandemPages(browser, pageUrl);
+  try {
+    await b.evaluate(TANDEM_B);
+    const key = await b.inputValue('#my-key');
+    await a.evaluate(`window.peerKey = ${JSON.stringify(key)}`);
+    return (await a.evaluate(TANDEM_A(addedCall))) as number;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+/** replaceTrack and addTrack, in one call: ms to the new track's first frame at the far end (epoch clocks of one machine). */
+async function tandemSwitch(browser: Browser, pageUrl: string): Promise<{ replace: number; add: number }> {
+  const [a, b] = await tandemPages(browser, pageUrl);
+  try {
+    await b.evaluate(TANDEM_B);
+    await a.evaluate(`window.peerKey = ${JSON.stringify(await b.inputValue('#my-key'))}`);
+    await a.evaluate(TANDEM_A(true));
+    await b.evaluate(`(() => {
+      const now = () => performance.timeOrigin + performance.now();
+      window.frames320 = new Promise((resolve) => {
+        const v = document.getElementById('remote-video');
+        const step = (_t, meta) => (meta.width === 320 ? resolve(now()) : v.requestVideoFrameCallback(step));
+        v.requestVideoFrameCallback(step);
+      });
+      window.secondTrack = new Promise((resolve) => {
+        window.tandem.on('track', ({ track }) => {
+          if (track.kind !== 'video') return;
+          const v = document.createElement('video');
+          v.muted = true; v.autoplay = true;
+          v.srcObject = new MediaStream([track.track]);
+          document.body.append(v);
+          v.requestVideoFrameCallback(() => resolve(now()));
+          v.play().catch(() => {});
+        });
+      });
+    })()`);
+    await sleep(300);
+    const canvas = (w: number, h: number) => `(() => {
+      const c = document.createElement('canvas'); c.width = ${w}; c.height = ${h};
+      const g = c.getContext('2d'); let n = 0;
+      setInterval(() => { g.fillStyle = 'hsl(' + ((n += 9) % 360) + ' 80% 50%)'; g.fillRect(0, 0, ${w}, ${h}); }, 20);
+      return c.captureStream(30).getVideoTracks()[0];
+    })()`;
+    const t0r = (await a.evaluate(`(async () => {
+      const next = ${canvas(320, 240)};
+      const t0 = performance.timeOrigin + performance.now();
+      await window.tandem.replaceTrack(window.cam, next);
+      return t0;
+    })()`)) as number;
+    const t1r = (await b.evaluate('window.frames320')) as number;
+    const t0a = (await a.evaluate(`(() => {
+      const next = ${canvas(160, 120)};
+      const t0 = performance.timeOrigin + performance.now();
+      window.tandem.addTrack(next);
+      return t0;
+    })()`)) as number;
+    const t1a = (await b.evaluate('window.secondTrack')) as number;
+    return { replace: t1r - t0r, add: t1a - t0a };
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+// PeerJS: B answers every call with its camera; A measures to the first frame of B's video
+const PEERJS_OPEN = (id: string, port: number) => `new Promise((resolve, reject) => {
+  const peer = new window.Peer(${JSON.stringify(id)}, { host: '127.0.0.1', port: ${port}, path: '/', config: { iceServers: [] }, debug: 0 });
+  window.peer = peer;
+  peer.on('open', () => resolve());
+  peer.on('error', (e) => reject(new Error(String(e))));
+  peer.on('call', async (call) => {
+    const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+    call.answer(s);
+  });
+})`;
+const PEERJS_A = (to: string, addedCall: boolean) => `(async () => {
+  const cam = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+  if (${addedCall}) await new Promise((r) => window.peer.connect(${JSON.stringify(to)}).on('open', r));
+  const t0 = performance.now();
+  const call = window.peer.call(${JSON.stringify(to)}, cam);
+  const at = await new Promise((resolve) => {
+    call.on('stream', (stream) => {
+      const v = document.createElement('video');
+      v.muted = true; v.autoplay = true; v.playsInline = true;
+      v.srcObject = stream;
+      document.body.append(v);
+      v.requestVideoFrameCallback(() => resolve(performance.now()));
+      v.play().catch(() => {});
+    });
+  });
+  return at - t0;
+})()`;
+
+async function peerjsRun(browser: Browser, port: number, addedCall: boolean): Promise<number> {
+  const lib = here('../../node_modules/peerjs/dist/peerjs.min.js');
+  const a = await browser.newPage();
+  const b = await browser.newPage();
+  try {
+    // PeerServer's own origin: loopback, so a secure context with getUserMedia (about:blank has none)
+    for (const p of [a, b]) {
+      await p.goto(`http://127.0.0.1:${port}/`);
+      await p.addScriptTag({ path: lib });
+    }
+    const stamp = `${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    await a.evaluate(PEERJS_OPEN(`a${stamp}`, port));
+    await b.evaluate(PEERJS_OPEN(`b${stamp}`, port));
+    return (await a.evaluate(PEERJS_A(`b${stamp}`, addedCall))) as number;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+export async function callsFigures(quick: boolean): Promise<CallsFigures> {
+  const calls = quick ? 5 : 20;
+  const tandem = await startSystem('tandem');
+  const peerPort = await freePort();
+  const peer = spawn(process.execPath, [here('./peer-server.mjs'), String(peerPort)], { stdio: 'ignore' });
+  await sleep(1_500);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  const pageUrl = `${tandem.base.replace(/^ws:/, 'http:')}/`;
+  const out = {
+    tandemPairToFrameMs: [] as number[],
+    peerjsPairToFrameMs: [] as number[],
+    tandemAddedCallMs: [] as number[],
+    peerjsAddedCallMs: [] as number[],
+    replaceToFrameMs: [] as number[],
+    addTrackToFrameMs: [] as number[],
+  };
+  try {
+    for (let i = 0; i < calls; i++) {
+      out.tandemPairToFrameMs.push(await tandemRun(browser, pageUrl, false));
+      out.peerjsPairToFrameMs.push(await peerjsRun(browser, peerPort, false));
+      out.tandemAddedCallMs.push(await tandemRun(browser, pageUrl, true));
+      out.peerjsAddedCallMs.push(await peerjsRun(browser, peerPort, true));
+      log(
+        `call ${i + 1}: pair→frame tandem ${out.tandemPairToFrameMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsPairToFrameMs.at(-1)!.toFixed(0)} ms; ` +
+          `added call tandem ${out.tandemAddedCallMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsAddedCallMs.at(-1)!.toFixed(0)} ms`,
+      );
+    }
+    for (let i = 0; i < calls; i++) {
+      const sw = await tandemSwitch(browser, pageUrl);
+      out.replaceToFrameMs.push(sw.replace);
+      out.addTrackToFrameMs.push(sw.add);
+      log(
+        `switch ${i + 1}: replaceTrack → frame ${sw.replace.toFixed(0)} ms, addTrack → frame ${sw.add.toFixed(0)} ms`,
+      );
+    }
+  } finally {
+    await browser.close();
+    peer.kill('SIGKILL');
+    await tandem.stop();
+  }
+  return {
+    calls,
+    ...out,
+    p50: {
+      tandemPairToFrame: pct(out.tandemPairToFrameMs, 50),
+      peerjsPairToFrame: pct(out.peerjsPairToFrameMs, 50),
+      tandemAddedCall: pct(out.tandemAddedCallMs, 50),
+      peerjsAddedCall: pct(out.peerjsAddedCallMs, 50),
+      replaceToFrame: pct(out.replaceToFrameMs, 50),
+      addTrackToFrame: pct(out.addTrackToFrameMs, 50),
+    },
+  };
+}
