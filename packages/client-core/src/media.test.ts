@@ -92,6 +92,10 @@ describe('calls between two tandem client cores', () => {
         .sort(),
     ).toEqual(['audio', 'video']);
     expect(showing(a)[0]!.track.kind).toBe('video');
+    // one offer carried both ways: the caller's, after the answer; the callee's camera rode its answer
+    const historyOf = (first: string) => w.net.live().find((p) => p.history[0]?.startsWith(first))!.history;
+    expect(historyOf('answer').filter((h) => h.startsWith('renegotiate'))).toEqual([]);
+    expect(historyOf('offer').filter((h) => h.startsWith('renegotiate'))).toHaveLength(1);
     b.client.send('chat during the call');
     await until(() => of(a, 'message').some((m) => m.data === 'chat during the call'), 'chat');
     a.client.hangUp();

@@ -4,8 +4,10 @@
 // and rollback included); remote tracks come back as events, shown only once the call is
 // answered. Who calls, answers, declines and hangs up travels over the control channel:
 //
-//   media.call {kinds}   the caller's tracks are in the offer that follows
-//   media.answer         the callee's own tracks (if any) follow in an offer of its own
+//   media.call {kinds}   the caller's tracks are added, not offered yet
+//   media.answer         the callee added its tracks; the caller's one offer then carries both
+//                        ways (a callee track of a kind the caller sends rides in the answer, on
+//                        the caller's m-line; one of another kind takes an offer of the callee's)
 //   media.decline {reason}
 //   media.hangup         both sides stop sending; the pairing and chat stay
 //
@@ -61,6 +63,8 @@ export class CallManager {
   /** Remote tracks received on this session, and whether each was shown to the app. */
   private readonly remote = new Map<string, { track: RemoteTrack; shown: boolean }>();
   private kinds: MediaKind[] = [];
+  /** The kinds the peer's call carries (from its media.call). */
+  private peerKinds: MediaKind[] = [];
 
   constructor(
     private readonly emit: (event: CallEvent) => void,
@@ -103,7 +107,6 @@ export class CallManager {
     for (const t of tracks) this.add(s, t, options.direction);
     this.callState = 'calling';
     s.hub.sendControl({ t: 'media.call', kinds: this.kinds });
-    this.renegotiate(s.gen);
   }
 
   /** Answer the peer's call, sending `tracks` back (none: receive only). */
@@ -113,7 +116,8 @@ export class CallManager {
     for (const t of tracks) this.add(s, t);
     this.callState = 'active';
     s.hub.sendControl({ t: 'media.answer' });
-    if (tracks.length > 0) this.renegotiate(s.gen);
+    // a track of a kind the caller does not send has no m-line in the caller's offer: offer it
+    if (tracks.some((t) => !this.peerKinds.includes(t.kind))) this.renegotiate(s.gen);
     this.showRemote();
   }
 
@@ -194,10 +198,12 @@ export class CallManager {
         const kinds = (Array.isArray(m['kinds']) ? m['kinds'] : []).filter(
           (k): k is MediaKind => k === 'audio' || k === 'video',
         );
+        this.peerKinds = kinds;
         if (this.callState === 'calling') {
-          // both called at once: each has the other's offer coming, so the call is up
+          // both called at once: each offers its own tracks (perfect negotiation settles the glare)
           this.callState = 'active';
           this.emit({ type: 'callAnswered', peerId });
+          if (this.current !== null) this.renegotiate(this.current.gen);
           return this.showRemote();
         }
         if (this.callState !== 'idle') return;
@@ -207,12 +213,14 @@ export class CallManager {
       case 'media.answer':
         if (this.callState !== 'calling') return;
         this.callState = 'active';
+        // one offer: this side's tracks, and the m-lines the callee's tracks ride back on
+        if (this.current !== null) this.renegotiate(this.current.gen);
         this.emit({ type: 'callAnswered', peerId });
         return this.showRemote();
       case 'media.decline': {
         if (this.callState !== 'calling') return;
         const reason = typeof m['reason'] === 'string' ? m['reason'].slice(0, 200) : 'declined';
-        this.stopSending(true);
+        this.stopSending(false); // never offered: nothing to take back
         this.callState = 'idle';
         this.remote.clear();
         return this.emit({ type: 'callDeclined', peerId, reason });

@@ -134,6 +134,8 @@ export class FakePeer implements PeerSession {
   /** Tracks this side sends, by m-line (a removed one leaves its m-line, as a stack's does). */
   readonly senders = new Map<number, FakeSender>();
   private nextMid = 0;
+  /** The kinds of the tracks in the peer's last offer (the m-lines an answer may send on). */
+  private remoteOfferKinds: MediaKind[] = [];
   /** The peer's tracks, as its last description listed them. */
   readonly receiving = new Map<string, RemoteTrack>();
   constructor(
@@ -278,6 +280,18 @@ export class FakePeer implements PeerSession {
     // an offer carries every track this side sends; an answer only those its own offers negotiated
     // (a track added since needs an offer of its own, as on a real stack's new transceiver)
     if (role === 'offer') for (const t of this.senders.values()) t.offered = true;
+    // an answer also carries a track added before the offer came, on an offered m-line of its kind
+    // (JSEP associates such a transceiver with it)
+    if (role === 'answer') {
+      const free = [...this.remoteOfferKinds];
+      for (const t of this.senders.values()) {
+        if (t.removed || t.negotiated) continue;
+        const i = free.indexOf(t.kind);
+        if (i < 0) continue;
+        free.splice(i, 1);
+        t.negotiated = true;
+      }
+    }
     const tracks = [...this.senders.values()]
       .filter((t) => !t.removed && (role === 'offer' || t.negotiated))
       .map((t) => `a=track:${this.token}-${t.mid} ${t.kind}\r\n`)
@@ -295,6 +309,7 @@ export class FakePeer implements PeerSession {
     const listed = new Map(
       [...sdp.matchAll(/^a=track:(\S+) (audio|video)\r?$/gm)].map((t) => [t[1]!, t[2] as MediaKind]),
     );
+    if (role === 'offer') this.remoteOfferKinds = [...listed.values()];
     for (const [id, kind] of listed)
       if (!this.receiving.has(id)) {
         const track: RemoteTrack = { id, kind, track: { id, kind }, stream: { id: `stream-${m[1]}` } };

@@ -105,7 +105,16 @@ export function setupClientCalls(
         if (sent.length === 0) return out(`*** Call failed: ${file} has no audio or video track ***`);
         client.call(sent.map((t) => new WeriftLocalTrack(t)));
         out(`*** Calling with ${file} (${sent.map((t) => t.kind).join(' and ')}) ***`);
-        client.on('callAnswered', () => void player.start());
+        // werift plays a file only once its sender's codec is negotiated: the offer after the answer
+        client.on('callAnswered', () => {
+          const until = Date.now() + 15_000;
+          const tryStart = () =>
+            player.start().catch((e: unknown) => {
+              if (Date.now() < until && client.callState === 'active') setTimeout(tryStart, 100);
+              else out(`*** Call failed: ${(e as Error).message} ***`);
+            });
+          void tryStart();
+        });
         client.on('callEnded', () => player.stop());
       } catch (e) {
         out(`*** Call failed: ${(e as Error).message} ***`);
