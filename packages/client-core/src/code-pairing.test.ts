@@ -12,7 +12,7 @@ import type { PeerFingerprints, PeerSession } from './ports.js';
 import { CODE_PATTERN, codeBits, makeCode, parseCode, runCodeExchange, type CodeOutcome } from './code-pairing.js';
 import { runReconfirm } from './code-reconfirm.js';
 import type { VerifiedSession } from './code-pairing.js';
-import { controlLink, fakeFingerprint, FakeNetwork, memoryTransport } from './testing.js';
+import { controlLink, fakeFingerprint, FakeNetwork, FakeTrack, memoryTransport } from './testing.js';
 
 const until = async (cond: () => boolean, what: string, ms = 5_000) => {
   const end = Date.now() + ms;
@@ -186,6 +186,43 @@ describe('pairing by code between two client cores', () => {
     }
     await new Promise((r) => setTimeout(r, 50));
     expect(has(owner, 'message')).toBe(false);
+    owner.client.close();
+    joiner.client.close();
+  });
+
+  it('a pairing by code sends and shows no track before it is verified; once verified, a call works', async () => {
+    const w = world();
+    const owner = w.spawn();
+    const joiner = w.spawn();
+    const code = await codeOf(owner);
+    await until(() => joiner.client.id !== null, 'id');
+    // the moment the peer says what it is, the call is up but the code exchange has not run yet
+    let refused: unknown = null;
+    let verifiedThen: boolean | null = null;
+    const off = joiner.client.on('peerFeatures', () => {
+      off();
+      verifiedThen = joiner.client.verified;
+      try {
+        joiner.client.call([new FakeTrack('video')]);
+      } catch (e) {
+        refused = e;
+      }
+    });
+    joiner.client.joinCode(code);
+    await until(() => verifiedThen !== null, 'the peer known');
+    expect(verifiedThen).toBe(false);
+    expect(String(refused)).toMatch(/not verified/);
+    expect(w.net.live().every((p) => p.senders.size === 0)).toBe(true);
+    await until(() => owner.client.verified && joiner.client.verified, 'verified');
+    await until(() => owner.client.peer !== null && joiner.client.peer !== null, 'features');
+    joiner.client.call([new FakeTrack('video')]);
+    const ringing: TandemClientEvent[] = [];
+    owner.client.on('incomingCall', (e) => ringing.push(e));
+    await until(() => owner.client.callState === 'ringing', 'ringing');
+    owner.client.answerCall();
+    const shown: TandemClientEvent[] = [];
+    owner.client.on('track', (e) => shown.push(e));
+    await until(() => shown.length === 1, 'the track shown, after verification');
     owner.client.close();
     joiner.client.close();
   });
