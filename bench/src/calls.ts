@@ -12,7 +12,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, startSystem } from './procs.js';
+import WebSocket from 'ws';
+import { cpuMs, freePort, startSystem } from './procs.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -25,6 +26,15 @@ const pct = (xs: number[], p: number) => {
 
 export interface CallsFigures {
   calls: number;
+  /** tandem-server CPU for `signalingPairs` concurrent pairings' replayed signaling (ms), median of rounds. */
+  signalingCpuMs: {
+    media: number;
+    dataOnly: number;
+    pairs: number;
+    rounds: number;
+    mediaBytes: number;
+    dataBytes: number;
+  };
   tandemPairToFrameMs: number[];
   peerjsPairToFrameMs: number[];
   tandemAddedCallMs: number[];
@@ -212,6 +222,92 @@ async function peerjsRun(browser: Browser, port: number, addedCall: boolean): Pr
   }
 }
 
+type Signal = { type: 'offer' | 'answer'; sdp: string } | { type: 'candidate'; candidate: Record<string, unknown> };
+/** One call's signaling as Chromium makes it, [from A, from B] in order: a data-only call, then (media) a call added with camera and microphone. */
+async function recordSignaling(
+  browser: Browser,
+  pageUrl: string,
+  media: boolean,
+): Promise<{ a: Signal[]; b: Signal[] }> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${pageUrl}nothing-here`); // a loopback origin: a secure context, with getUserMedia
+    return (await page.evaluate(`(async () => {
+      const a = [], b = [];
+      const pa = new RTCPeerConnection({ iceServers: [] });
+      const pb = new RTCPeerConnection({ iceServers: [] });
+      pa.onicecandidate = (e) => e.candidate && a.push({ type: 'candidate', candidate: e.candidate.toJSON() });
+      pb.onicecandidate = (e) => e.candidate && b.push({ type: 'candidate', candidate: e.candidate.toJSON() });
+      pa.createDataChannel('chat');
+      const round = async () => {
+        await pa.setLocalDescription(await pa.createOffer());
+        a.push({ type: 'offer', sdp: pa.localDescription.sdp });
+        await pb.setRemoteDescription(pa.localDescription);
+        await pb.setLocalDescription(await pb.createAnswer());
+        b.push({ type: 'answer', sdp: pb.localDescription.sdp });
+        await pa.setRemoteDescription(pb.localDescription);
+      };
+      await round();
+      await new Promise((r) => setTimeout(r, 300));
+      if (${media}) {
+        const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+        for (const t of s.getTracks()) pa.addTrack(t, s);
+        const sb = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+        for (const t of sb.getTracks()) pb.addTrack(t, sb);
+        await round();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      pa.close(); pb.close();
+      return { a, b };
+    })()`)) as { a: Signal[]; b: Signal[] };
+  } finally {
+    await page.close();
+  }
+}
+
+/** Replay `sig` through tandem-server between `pairs` pairs of raw ws clients at once; returns the server's CPU ms. */
+async function replaySignaling(
+  base: string,
+  pid: number,
+  sig: { a: Signal[]; b: Signal[] },
+  pairs: number,
+): Promise<number> {
+  const open = () =>
+    new Promise<{ ws: WebSocket; id: string; got: number }>((resolve, reject) => {
+      const ws = new WebSocket(base);
+      const c = { ws, id: '', got: 0 };
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { type: string; id?: string };
+        if (m.type === 'your_id') {
+          c.id = m.id!;
+          resolve(c);
+        } else if (m.type === 'offer' || m.type === 'answer' || m.type === 'candidate') c.got++;
+      });
+      ws.on('error', reject);
+    });
+  const clients = await Promise.all(Array.from({ length: pairs * 2 }, open));
+  const until = async (cond: () => boolean) => {
+    const end = Date.now() + 30_000;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('replayed signaling did not arrive in time');
+      await sleep(2);
+    }
+  };
+  const cpu0 = cpuMs(pid);
+  for (let i = 0; i < pairs; i++)
+    clients[2 * i]!.ws.send(JSON.stringify({ type: 'pair_request', target_id: clients[2 * i + 1]!.id }));
+  await sleep(50);
+  for (let i = 0; i < pairs; i++) {
+    for (const m of sig.a) clients[2 * i]!.ws.send(JSON.stringify(m));
+    for (const m of sig.b) clients[2 * i + 1]!.ws.send(JSON.stringify(m));
+  }
+  await until(() => clients.every((c, i) => c.got >= (i % 2 === 0 ? sig.b.length : sig.a.length)));
+  const used = cpuMs(pid) - cpu0;
+  for (const c of clients) c.ws.close();
+  await sleep(200);
+  return used;
+}
+
 export async function callsFigures(quick: boolean): Promise<CallsFigures> {
   const calls = quick ? 5 : 20;
   const tandem = await startSystem('tandem');
@@ -239,6 +335,14 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
     replaceToFrameMs: [] as number[],
     addTrackToFrameMs: [] as number[],
   };
+  let signaling: CallsFigures['signalingCpuMs'] = {
+    media: NaN,
+    dataOnly: NaN,
+    pairs: 50,
+    rounds: 0,
+    mediaBytes: 0,
+    dataBytes: 0,
+  };
   try {
     for (let i = 0; i < calls; i++) {
       out.tandemPairToFrameMs.push(await tandemRun(browser, pageUrl, false));
@@ -250,6 +354,25 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
           `added call tandem ${out.tandemAddedCallMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsAddedCallMs.at(-1)!.toFixed(0)} ms`,
       );
     }
+    // tandem-server's CPU for the signaling of 50 calls at once, against 50 data-only pairings
+    const mediaSig = await recordSignaling(browser, pageUrl, true);
+    const dataSig = await recordSignaling(browser, pageUrl, false);
+    const rounds = quick ? 3 : 7;
+    const cpu = { media: [] as number[], data: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      cpu.data.push(await replaySignaling(tandem.base, tandem.pid, dataSig, 50));
+      cpu.media.push(await replaySignaling(tandem.base, tandem.pid, mediaSig, 50));
+    }
+    const bytes = (x: { a: Signal[]; b: Signal[] }) => JSON.stringify([...x.a, ...x.b]).length;
+    signaling = {
+      media: pct(cpu.media, 50),
+      dataOnly: pct(cpu.data, 50),
+      pairs: 50,
+      rounds,
+      mediaBytes: bytes(mediaSig),
+      dataBytes: bytes(dataSig),
+    };
+    log(`signaling CPU, 50 pairings at once: media calls ${signaling.media} ms, data-only ${signaling.dataOnly} ms`);
     for (let i = 0; i < calls; i++) {
       const sw = await tandemSwitch(browser, pageUrl);
       out.replaceToFrameMs.push(sw.replace);
@@ -265,6 +388,7 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
   }
   return {
     calls,
+    signalingCpuMs: signaling,
     ...out,
     p50: {
       tandemPairToFrame: pct(out.tandemPairToFrameMs, 50),
