@@ -209,27 +209,14 @@ export function runCodeExchange(
   /** This side's share, if it was made ahead (see prepareCodeShare); used once. */
   prepared?: CodeShare,
 ): () => void {
-  let finished = false;
-  const finish = (o: CodeOutcome) => {
-    if (finished) return;
-    finished = true;
-    off();
-    done(o);
-  };
-  const fail = (reason: string, tell = true) => {
-    if (tell) hub.sendControl({ t: 'code.fail', reason });
-    finish({ ok: false, reason });
-  };
+  const ends = exchangeEnds(hub, done);
+  const { finish, fail } = ends;
   const initiator = hub.initiator;
   const idI = initiator ? call.myId : call.peerId;
   const idR = initiator ? call.peerId : call.myId;
   const sid = codeSid(call.nameplate, idI, idR);
-  const fps = session.fingerprints?.();
-  if (fps === undefined || fps.local.length === 0 || fps.remote.length === 0) {
-    queueMicrotask(() => fail('this side’s stack does not tell its DTLS fingerprints, so the call cannot be verified'));
-    return () => undefined;
-  }
-  const taken = { local: fps.local.map(normalizeFingerprint), remote: fps.remote.map(normalizeFingerprint) };
+  const taken = takeFingerprints(session, ends);
+  if (taken === null) return () => undefined;
   const view = {
     initiatorFingerprints: initiator ? taken.local : taken.remote,
     responderFingerprints: initiator ? taken.remote : taken.local,
@@ -243,8 +230,8 @@ export function runCodeExchange(
   let expected: Uint8Array | null = null; // the initiator's tag, as the responder computed it
   let verifiedSession: VerifiedSession | null = null; // the responder's, once the initiator's tag checks
 
-  const off = hub.onControl((m) => {
-    if (finished || !m.t.startsWith('code.')) return;
+  ends.off = hub.onControl((m) => {
+    if (ends.finished || !m.t.startsWith('code.')) return;
     if (m.t === 'code.fail')
       return fail(`the peer could not verify the call: ${String(m['reason'] ?? '').slice(0, 200)}`, false);
     if (!initiator && m.t === 'code.1' && expected === null) {
@@ -291,9 +278,51 @@ export function runCodeExchange(
   hub.onClose(() => finish({ ok: false, reason: 'the call ended before it was verified' }));
   if (initiator) hub.sendControl({ t: 'code.1', Y: bytesToHex(mine().Y) });
   return () => {
-    finished = true;
-    off();
+    ends.finished = true;
+    ends.off();
   };
+}
+
+/** The once-only end of an exchange over the control channel: `finish` with an outcome, or `fail` (telling the peer). */
+export interface ExchangeEnds {
+  finished: boolean;
+  /** Stops listening to the control channel (set once the exchange listens). */
+  off: () => void;
+  finish(outcome: CodeOutcome): void;
+  fail(reason: string, tell?: boolean): void;
+}
+
+export function exchangeEnds(hub: ChannelHub, done: (outcome: CodeOutcome) => void): ExchangeEnds {
+  const e: ExchangeEnds = {
+    finished: false,
+    off: () => undefined,
+    finish(outcome) {
+      if (e.finished) return;
+      e.finished = true;
+      e.off();
+      done(outcome);
+    },
+    fail(reason, tell = true) {
+      if (tell) hub.sendControl({ t: 'code.fail', reason });
+      e.finish({ ok: false, reason });
+    },
+  };
+  return e;
+}
+
+/** The call's fingerprints (normalized) as the exchange starts; null (and `ends` failed) when the stack tells none. */
+export function takeFingerprints(
+  session: PeerSession,
+  ends: ExchangeEnds,
+): { local: string[]; remote: string[] } | null {
+  const fps = session.fingerprints?.();
+  if (fps === undefined || fps.local.length === 0 || fps.remote.length === 0) {
+    queueMicrotask(() =>
+      ends.fail('this side’s stack does not tell its DTLS fingerprints, so the call cannot be verified'),
+    );
+    return null;
+  }
+  return { local: fps.local.map(normalizeFingerprint), remote: fps.remote.map(normalizeFingerprint) };
 }
 
 /** Whether `session`'s fingerprints are still the ones `taken` (normalized) when the exchange began. */

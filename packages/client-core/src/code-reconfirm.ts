@@ -17,7 +17,13 @@ import { sha512 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { concat, equalBytes, hexOf } from './bytes.js';
 import type { ChannelHub } from './channel-hub.js';
-import { fingerprintsUnchanged, type CodeOutcome, type VerifiedSession } from './code-pairing.js';
+import {
+  exchangeEnds,
+  fingerprintsUnchanged,
+  takeFingerprints,
+  type CodeOutcome,
+  type VerifiedSession,
+} from './code-pairing.js';
 import { lvCat } from './cpace.js';
 import type { PeerSession } from './ports.js';
 import { normalizeFingerprint } from './safety-code.js';
@@ -59,23 +65,10 @@ export function runReconfirm(
   done: (outcome: CodeOutcome) => void,
   random: (bytes: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
 ): () => void {
-  let finished = false;
-  const finish = (o: CodeOutcome) => {
-    if (finished) return;
-    finished = true;
-    off();
-    done(o);
-  };
-  const fail = (reason: string, tell = true) => {
-    if (tell) hub.sendControl({ t: 'code.fail', reason });
-    finish({ ok: false, reason });
-  };
-  const fps = session.fingerprints?.();
-  if (fps === undefined || fps.local.length === 0 || fps.remote.length === 0) {
-    queueMicrotask(() => fail('this side’s stack does not tell its DTLS fingerprints, so the call cannot be verified'));
-    return () => undefined;
-  }
-  const taken = { local: fps.local.map(normalizeFingerprint), remote: fps.remote.map(normalizeFingerprint) };
+  const ends = exchangeEnds(hub, done);
+  const { finish, fail } = ends;
+  const taken = takeFingerprints(session, ends);
+  if (taken === null) return () => undefined;
   const me = s.role;
   const them = me === 'initiator' ? 'responder' : 'initiator';
   const view = {
@@ -90,8 +83,8 @@ export function runReconfirm(
   const nonces = (peer: Uint8Array) =>
     me === 'initiator' ? { nonceI: mine, nonceR: peer } : { nonceI: peer, nonceR: mine };
 
-  const off = hub.onControl((m) => {
-    if (finished || !m.t.startsWith('code.')) return;
+  ends.off = hub.onControl((m) => {
+    if (ends.finished || !m.t.startsWith('code.')) return;
     if (m.t === 'code.fail')
       return fail(`the peer could not verify the call: ${String(m['reason'] ?? '').slice(0, 200)}`, false);
     if (m.t === 'code.r1' && theirs === null) {
@@ -117,8 +110,8 @@ export function runReconfirm(
   hub.onClose(() => finish({ ok: false, reason: 'the call ended before it was verified' }));
   hub.sendControl({ t: 'code.r1', n: bytesToHex(mine) });
   return () => {
-    finished = true;
-    off();
+    ends.finished = true;
+    ends.off();
   };
 }
 
