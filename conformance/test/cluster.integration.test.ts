@@ -57,6 +57,9 @@ describe('tandem-conformance in cluster mode', () => {
     // the only skips are extensions a cluster node does not advertise, with the reason
     for (const l of verdicts.filter((v) => v.startsWith('SKIP'))) expect(l).toMatch(/skipped: /);
     expect(out).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/m);
+    // pairing by code runs across the nodes too: a nameplate held on one, claimed from the other, burnt for both
+    for (const name of ['claim_pairs_and_confirming_releases', 'failed_confirmation_burns_the_nameplate'])
+      expect(verdicts.find((v) => v.includes(`ext.codes.${name}`)) ?? '', out).toMatch(/^PASS/);
     expect(code).toBe(0);
     // the clients really were spread: pairs crossed, so each node relayed to partners it does not hold
     for (const n of nodes) {
