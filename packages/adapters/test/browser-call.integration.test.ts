@@ -249,6 +249,27 @@ describe('calls between a page and tandem-client (werift)', () => {
     await a.page.context().close();
   }, 90_000);
 
+  it('tandem-client --record finalizes the recording on SIGTERM mid-call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-record-'));
+    const file = join(dir, 'cut.webm');
+    const { client, id } = await startClient(wsUrl, ['--record', file]);
+    const a = await openPage();
+    await a.page.fill('#peer-key', id);
+    await a.page.click('#connect');
+    await expect.poll(() => a.page.isEnabled('#call'), { timeout: 30_000 }).toBe(true);
+    await a.page.click('#call');
+    await client.waitFor(/^\*\*\* Recording video to /, 15_000);
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const length = (Date.now() - started) / 1000;
+    expect(await client.kill('SIGTERM')).toBe(0);
+    expect(client.count(/^\*\*\* Recording finished: /)).toBe(1);
+    const p = probe(file);
+    expect(p.codec).toBe('vp8');
+    expect(Math.abs(p.duration - length)).toBeLessThan(1.5);
+    await a.page.context().close();
+  }, 90_000);
+
   it('tandem-client --send-video calls a page with a WebM file: the page answers and #remote-video plays it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-video-'));
     const file = join(dir, 'pattern.webm');
