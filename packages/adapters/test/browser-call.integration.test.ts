@@ -111,6 +111,22 @@ describe('demo page in Chromium: calls', () => {
     await a.screenshot({ path: `${artifacts}browser-call-a.png` });
     await b.screenshot({ path: `${artifacts}browser-call-b.png` });
 
+    // Mute and Camera off: the sent tracks are disabled (the peer gets silence and black), and back
+    const sending = () =>
+      a.evaluate(() => {
+        const s = (document.getElementById('local-video') as HTMLVideoElement).srcObject as MediaStream;
+        return { audio: s.getAudioTracks()[0]!.enabled, video: s.getVideoTracks()[0]!.enabled };
+      });
+    await a.click('#mute');
+    await a.click('#camera');
+    expect([await a.textContent('#mute'), await a.textContent('#camera')]).toEqual(['Unmute', 'Camera on']);
+    expect(await sending()).toEqual({ audio: false, video: false });
+    await a.click('#mute');
+    await a.click('#camera');
+    expect([await a.textContent('#mute'), await a.textContent('#camera')]).toEqual(['Mute', 'Camera off']);
+    expect(await sending()).toEqual({ audio: true, video: true });
+    await framesGrow(b, 'B after camera on again');
+
     // A sends another video track in the camera's place (a canvas: headless Chromium has no screen to capture)
     const switched = await a.evaluate(async () => {
       const canvas = document.createElement('canvas');
