@@ -9,6 +9,7 @@ import type { FilesFigures } from './files.js';
 import type { RestoreFigures } from './restore.js';
 import type { CodesFigures } from './codes.js';
 import type { CallsFigures } from './calls.js';
+import type { BundleFigures } from './bundle.js';
 import type {
   AttackFigure,
   ChurnFigure,
@@ -40,6 +41,7 @@ export interface Results {
   cluster?: ClusterFigures;
   nat?: NatFigures;
   files?: FilesFigures;
+  bundle?: BundleFigures;
 }
 
 export interface Row {
@@ -186,6 +188,7 @@ export function rows(r: Results): Row[] {
   if (r.restore) restoreRows(r.restore, out);
   if (r.codes) codesRows(r.codes, out);
   if (r.calls) callsRows(r.calls, out);
+  if (r.bundle) bundleRows(r.bundle, out);
   if (r.resume) {
     const x = r.resume;
     const ps = x.peerServer;
@@ -654,6 +657,38 @@ function callsRows(c: CallsFigures, out: Row[]): void {
     baseline: '—',
     ratio: 1,
     target: 'stated',
+    met: true,
+  });
+}
+
+function bundleRows(b: BundleFigures, out: Row[]): void {
+  const kb = (n: number) => `${f(n / 1000, 1)} KB`;
+  out.push({
+    figure: `browser bundle at start, gzipped (client core + browser adapter; largest: ${b.largest
+      .slice(0, 3)
+      .map((x) => `${x.input.replace(/^.*\//, '')} ${kb(x.bytes)} min`)
+      .join(', ')})`,
+    tandem: kb(b.initialGzip),
+    baseline: `25 KB target; PeerJS 1.5 ${kb(b.peerjsGzip)}`,
+    ratio: b.initialGzip / 25_000,
+    target: '≤ 25 KB',
+    met: b.initialGzip <= 25_000,
+  });
+  for (const l of b.lazy)
+    out.push({
+      figure: `… loaded only when used: ${l.file.replace(/-[A-Z0-9]+\.js$/, '')} (code pairing crypto)`,
+      tandem: kb(l.gzip),
+      baseline: 'not at start',
+      ratio: l.gzip / b.initialGzip,
+      target: 'lazy',
+      met: true,
+    });
+  out.push({
+    figure: 'browser bundle at start vs PeerJS 1.5 min.js (gzipped, same run)',
+    tandem: kb(b.initialGzip),
+    baseline: kb(b.peerjsGzip),
+    ratio: b.initialGzip / b.peerjsGzip,
+    target: '—',
     met: true,
   });
 }

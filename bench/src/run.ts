@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,restore,codes,calls,cluster,nat,files]
+// npm run bench [-- --quick] [--only relay,memory,latency,keepalive,churn,design,attack,access,resume,restore,codes,calls,cluster,nat,files,bundle]
 // Runs each figure side by side with its baselines in one run, prints a table of ratios, writes
 // bench/results/<time>.json, latest.json and latest.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { filesFigures } from './files.js';
 import { restoreFigures } from './restore.js';
 import { codesFigures } from './codes.js';
 import { callsFigures } from './calls.js';
+import { bundleFigures } from './bundle.js';
 
 const all = [
   'relay',
@@ -42,6 +43,7 @@ const all = [
   'cluster',
   'nat',
   'files',
+  'bundle',
 ] as const;
 const opts = new Command('tandem-bench')
   .description('tandem-server against PeerServer and a bare ws relay, ratios from one run')
@@ -119,6 +121,7 @@ results.cluster = await step('cluster', () =>
 );
 results.nat = await step('nat', () => natFigures(quick ? 4 : 12));
 results.files = await step('files', () => filesFigures(quick));
+results.bundle = await step('bundle', () => bundleFigures());
 
 const rs = rows(results);
 console.log(

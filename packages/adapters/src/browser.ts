@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
 // client-core's transport and peer over the browser's own WebSocket and RTCPeerConnection.
 // No Node imports: bundle it with client-core for a page. Files for pages are in browser-files.ts.
-import { CloseCode, tokenSubprotocols, type IceCandidate } from '@tandem/protocol';
+import { CloseCode, tokenSubprotocols, type IceCandidate } from '@tandem/protocol/wire';
 import {
   fingerprintsOf,
+  mediaKindOf,
   nobleSha256,
   numberedName,
   safeFileName,
@@ -30,8 +31,24 @@ import type {
   TrackSender,
 } from '@tandem/client-core';
 
-/** A TransportFactory over the browser's WebSocket; a token goes in the subprotocols (a browser cannot set headers). */
-export const browserTransport: TransportFactory = (url, handlers, options) => {
+/** Options of `browserTransport`; none yet, there for the same shape as Node's `wsTransport(options)`. */
+export type BrowserTransportOptions = Record<string, never>;
+
+/**
+ * A TransportFactory over the browser's WebSocket: `transport: browserTransport()`, the same shape
+ * as Node's `wsTransport()`. A token goes in the subprotocols (a browser cannot set headers).
+ */
+export function browserTransport(options?: BrowserTransportOptions): TransportFactory;
+/** @deprecated Pass `browserTransport()` (called, as Node's `wsTransport()`); passing the function itself still works in 0.x. */
+export function browserTransport(...args: Parameters<TransportFactory>): ReturnType<TransportFactory>;
+export function browserTransport(
+  ...args: [BrowserTransportOptions?] | Parameters<TransportFactory>
+): TransportFactory | ReturnType<TransportFactory> {
+  if (typeof args[0] === 'string') return openBrowserTransport(...(args as Parameters<TransportFactory>));
+  return openBrowserTransport;
+}
+
+const openBrowserTransport: TransportFactory = (url, handlers, options) => {
   const ws = options?.token === undefined ? new WebSocket(url) : new WebSocket(url, tokenSubprotocols(options.token));
   let closed = false;
   ws.onopen = () => handlers.open();
@@ -54,17 +71,46 @@ export const browserTransport: TransportFactory = (url, handlers, options) => {
   };
 };
 
-/** A PeerFactory over the browser's RTCPeerConnection. */
-export const browserPeerFactory: PeerFactory = ({ iceServers, iceTransportPolicy, handlers }) =>
-  new BrowserPeer(iceServers as RTCIceServer[], iceTransportPolicy ?? 'all', handlers);
+/** Options of `browserPeerFactory`. */
+export interface BrowserPeerOptions {
+  /** Extra RTCConfiguration (e.g. `bundlePolicy`, `certificates`); the ICE servers and policy come from the client. */
+  readonly rtcConfiguration?: Omit<RTCConfiguration, 'iceServers' | 'iceTransportPolicy'>;
+}
+
+/**
+ * A PeerFactory over the browser's RTCPeerConnection: `createPeer: browserPeerFactory()`, the same
+ * shape as Node's `weriftPeerFactory()`.
+ */
+export function browserPeerFactory(options?: BrowserPeerOptions): PeerFactory;
+/** @deprecated Pass `browserPeerFactory()` (called, as Node's `weriftPeerFactory()`); passing the function itself still works in 0.x. */
+export function browserPeerFactory(...args: Parameters<PeerFactory>): ReturnType<PeerFactory>;
+export function browserPeerFactory(
+  ...args: [BrowserPeerOptions?] | Parameters<PeerFactory>
+): PeerFactory | ReturnType<PeerFactory> {
+  const first = args[0] as Partial<Parameters<PeerFactory>[0]> | BrowserPeerOptions | undefined;
+  if (first !== undefined && 'handlers' in first) return peerWith({})(first as Parameters<PeerFactory>[0]);
+  return peerWith((first as BrowserPeerOptions | undefined) ?? {});
+}
+
+const peerWith =
+  (options: BrowserPeerOptions): PeerFactory =>
+  ({ iceServers, iceTransportPolicy, handlers }) =>
+    new BrowserPeer(
+      {
+        ...options.rtcConfiguration,
+        iceServers: iceServers as RTCIceServer[],
+        iceTransportPolicy: iceTransportPolicy ?? 'all',
+      },
+      handlers,
+    );
 
 class BrowserPeer implements PeerSession {
   private readonly pc: RTCPeerConnection;
   private channel: RTCDataChannel | null = null;
   private handlers: PeerHandlers | null;
-  constructor(iceServers: RTCIceServer[], iceTransportPolicy: RTCIceTransportPolicy, handlers: PeerHandlers) {
+  constructor(configuration: RTCConfiguration, handlers: PeerHandlers) {
     this.handlers = handlers;
-    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
+    this.pc = new RTCPeerConnection(configuration);
     this.pc.onicecandidate = (e) => {
       if (e.candidate === null) return this.handlers?.iceCandidate(null);
       const j = e.candidate.toJSON();
@@ -161,7 +207,7 @@ class BrowserPeer implements PeerSession {
     const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
     if (transceiver !== undefined && direction === 'sendonly') transceiver.direction = 'sendonly';
     const port: TrackSender = {
-      kind: track.kind,
+      kind: mediaKindOf(track),
       replaceTrack: (next) => sender.replaceTrack(next as unknown as MediaStreamTrack | null),
     };
     this.senders.set(port, sender);

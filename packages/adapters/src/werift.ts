@@ -23,6 +23,7 @@ import type {
   RemoteTrack,
   TrackSender,
 } from '@tandem/client-core';
+import { mediaKindOf } from '@tandem/client-core';
 
 /** A werift track (from its getUserMedia of a file, or one the app writes RTP to) as a LocalTrack. */
 export class WeriftLocalTrack implements LocalTrack {
@@ -244,7 +245,7 @@ class WeriftPeer implements PeerSession {
     const transceiver = this.pc.addTransceiver(t, { direction });
     const sender = transceiver.sender;
     const port: TrackSender = {
-      kind: track.kind,
+      kind: mediaKindOf(track),
       replaceTrack: (next) => sender.replaceTrack(weriftTrackOf(next)),
     };
     this.senders.set(port, sender);

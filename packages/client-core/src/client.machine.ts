@@ -14,7 +14,7 @@ import {
   pairingErrorCodeOf,
   type ClientMessage,
   type IceCandidate,
-} from '@tandem/protocol';
+} from '@tandem/protocol/wire';
 import {
   clientInputDefaults,
   type ClientContext,

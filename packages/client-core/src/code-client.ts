@@ -4,18 +4,12 @@
 // It tells the server how the exchange ended (`claim_result`), so a wrong guess burns the code.
 import type { ClientMessage, ServerMessage } from '@tandem/protocol';
 import type { ChannelHub } from './channel-hub.js';
-import {
-  DEFAULT_CODE_WORDS,
-  makeCode,
-  parseCode,
-  prepareCodeShare,
-  runCodeExchange,
-  type CodeCall,
-  type CodeShare,
-  type VerifiedSession,
-} from './code-pairing.js';
-import { runReconfirm } from './code-reconfirm.js';
+import type { CodeCall, CodeShare, VerifiedSession } from './code-pairing.js';
+import { DEFAULT_CODE_WORDS, looksLikeCode } from './code-shape.js';
 import type { PeerSession } from './ports.js';
+
+/** The code crypto (code-lazy.ts), loaded on first use. */
+type CodeCrypto = typeof import('./code-lazy.js');
 
 /** What the code layer reports, as client events. */
 export type CodeEvent =
@@ -59,6 +53,9 @@ export class CodeClient {
   /** Requests made before the server said whether it grants codes: sent once it does. */
   private waiting: ClientMessage[] = [];
   private readonly verifiedListeners: (() => void)[] = [];
+  /** The crypto once loaded; `loading` while it is on its way. */
+  private lib: CodeCrypto | null = null;
+  private loading: Promise<CodeCrypto> | null = null;
 
   constructor(
     private readonly send: (message: ClientMessage) => void,
@@ -68,10 +65,24 @@ export class CodeClient {
     private readonly random?: (bytes: number) => Uint8Array,
   ) {}
 
+  /**
+   * Run `fn` with the code crypto: at once when it is loaded, else once it is (in order: each
+   * waits on the same import). Asking for or joining a code starts the load, so it is there
+   * long before a pairing by code needs it.
+   */
+  private withCrypto(fn: (lib: CodeCrypto) => void): void {
+    if (this.lib !== null) return fn(this.lib);
+    this.loading ??= import('./code-lazy.js').then((lib) => (this.lib = lib));
+    this.loading.then(fn, (e: unknown) =>
+      this.emit({ type: 'codeRejected', code: '', reason: `the code crypto could not be loaded: ${String(e)}` }),
+    );
+  }
+
   /** Ask the server for a nameplate; the code is made here once it comes. */
   request(words = DEFAULT_CODE_WORDS): void {
     this.words = words;
     this.requesting = true;
+    this.withCrypto(() => {}); // warm: the nameplate's answer needs the word list
     this.toServer({ type: 'nameplate_request' });
   }
   /** A nameplate was asked for and neither it nor a refusal has come yet. */
@@ -94,17 +105,20 @@ export class CodeClient {
 
   /** Join another client's code. */
   join(typed: string): void {
-    const parsed = parseCode(typed);
-    if (parsed === null) {
+    const notACode = () =>
       this.emit({
         type: 'codeRejected',
         code: typed,
         reason: 'that is not a code (a number, then words from the list)',
       });
-      return;
-    }
-    this.joining = parsed;
-    this.toServer({ type: 'claim', nameplate: parsed.nameplate });
+    // the shape is told at once; only the words wait for the list
+    if (!looksLikeCode(typed)) return notACode();
+    this.withCrypto((lib) => {
+      const parsed = lib.parseCode(typed);
+      if (parsed === null) return notACode();
+      this.joining = parsed;
+      this.toServer({ type: 'claim', nameplate: parsed.nameplate });
+    });
   }
 
   /** This client's current code, if it has one. */
@@ -143,9 +157,11 @@ export class CodeClient {
     }
     if (m.type === 'nameplate') {
       this.requesting = false;
-      const code = makeCode(m.nameplate, this.words, this.random);
-      this.owned = { nameplate: m.nameplate, code };
-      this.emit({ type: 'code', code, nameplate: m.nameplate, expiresInMs: m.expires_in_ms });
+      this.withCrypto((lib) => {
+        const code = lib.makeCode(m.nameplate, this.words, this.random);
+        this.owned = { nameplate: m.nameplate, code };
+        this.emit({ type: 'code', code, nameplate: m.nameplate, expiresInMs: m.expires_in_ms });
+      });
       return;
     }
     if (m.type === 'nameplate_closed') {
@@ -241,24 +257,26 @@ export class CodeClient {
     };
     // this side's share is made while the call connects (after the offer or answer has gone out)
     let share: CodeShare | undefined;
-    setTimeout(() => (share ??= prepareCodeShare(call, hub.initiator, this.random)), 0);
+    setTimeout(() => this.withCrypto((lib) => (share ??= lib.prepareCodeShare(call, hub.initiator, this.random))), 0);
     hub.onPeer((peer) => {
       if (!peer.tandem) return fail('the peer cannot verify a code (it is not a tandem client)');
-      runCodeExchange(
-        hub,
-        session,
-        call,
-        (outcome) => {
-          if (this.current !== current) return;
-          if (!outcome.ok) return fail(outcome.reason);
-          current.verified = true;
-          current.session = outcome.session;
-          this.send({ type: 'claim_result', ok: true });
-          this.emit({ type: 'verified', peerId: current.peerId });
-          for (const fn of this.verifiedListeners.splice(0)) fn();
-        },
-        this.random,
-        share,
+      this.withCrypto((lib) =>
+        lib.runCodeExchange(
+          hub,
+          session,
+          call,
+          (outcome) => {
+            if (this.current !== current) return;
+            if (!outcome.ok) return fail(outcome.reason);
+            current.verified = true;
+            current.session = outcome.session;
+            this.send({ type: 'claim_result', ok: true });
+            this.emit({ type: 'verified', peerId: current.peerId });
+            for (const fn of this.verifiedListeners.splice(0)) fn();
+          },
+          this.random,
+          share,
+        ),
       );
     });
     return true;
@@ -280,18 +298,20 @@ export class CodeClient {
     };
     hub.onPeer((peer) => {
       if (!peer.tandem) return fail('the peer cannot verify the call (it is not a tandem client)');
-      runReconfirm(
-        hub,
-        session,
-        s,
-        (outcome) => {
-          if (this.current !== current || current.reconfirming !== hub) return;
-          if (!outcome.ok) return closed ? undefined : fail(outcome.reason);
-          current.reconfirming = null;
-          this.emit({ type: 'verified', peerId: current.peerId, again: true });
-          for (const fn of this.verifiedListeners.splice(0)) fn();
-        },
-        this.random,
+      this.withCrypto((lib) =>
+        lib.runReconfirm(
+          hub,
+          session,
+          s,
+          (outcome) => {
+            if (this.current !== current || current.reconfirming !== hub) return;
+            if (!outcome.ok) return closed ? undefined : fail(outcome.reason);
+            current.reconfirming = null;
+            this.emit({ type: 'verified', peerId: current.peerId, again: true });
+            for (const fn of this.verifiedListeners.splice(0)) fn();
+          },
+          this.random,
+        ),
       );
     });
     return true;

@@ -27,16 +27,14 @@ import type { ChannelHub } from './channel-hub.js';
 import { calculateGenerator, intermediateSessionKey, lvCat, scalarFrom, scalarMult, scalarMultVfy } from './cpace.js';
 import type { PeerSession } from './ports.js';
 import { normalizeFingerprint } from './safety-code.js';
+import { CODE_PATTERN, DEFAULT_CODE_WORDS, cleanCode } from './code-shape.js';
 
 /**
  * The words of a code: BIP-39's English list (2 048 words, 11 bits each; no two share their
  * first four letters, and look-alike pairs were left out), from the audited @scure/bip39.
  */
 export const CODE_WORDS: readonly string[] = wordlist;
-/** Words in a code by default: 22 bits of secret, one guess per code. */
-export const DEFAULT_CODE_WORDS = 2;
-/** The shape of a code: a nameplate, then two or more words. */
-export const CODE_PATTERN = /^[0-9]+(-[a-z]+){2,}$/;
+export { CODE_PATTERN, DEFAULT_CODE_WORDS, looksLikeCode } from './code-shape.js';
 
 /** A fresh code on `nameplate`, with `words` secret words. */
 export function makeCode(
@@ -55,10 +53,7 @@ export function makeCode(
 
 /** A typed code, cleaned (case, spaces for dashes); null when it does not have a code's shape or uses a word not in the list. */
 export function parseCode(typed: string): { code: string; nameplate: string } | null {
-  const code = typed
-    .trim()
-    .toLowerCase()
-    .replace(/[\s_]+/g, '-');
+  const code = cleanCode(typed);
   if (!CODE_PATTERN.test(code)) return null;
   const [nameplate, ...words] = code.split('-');
   if (!words.every((w) => CODE_WORDS.includes(w))) return null;

@@ -24,7 +24,7 @@ export {
 } from './client.js';
 export { createSignalingDriver, type SignalingDriver, type SignalingEffect } from './signaling-driver.js';
 export { createPeerDriver, type PeerDriver, type PeerEffect } from './peer-driver.js';
-export { exponentialBackoff } from './ports.js';
+export { exponentialBackoff, mediaKindOf } from './ports.js';
 export { plainWords, unreachableWords } from './words.js';
 export {
   TandemChannel,
@@ -40,21 +40,12 @@ export {
 } from './channels.js';
 export { ChannelHub, CHAT_PROTOCOL, CONTROL_LABEL, type PeerFeatures, type ChannelHubOptions } from './channel-hub.js';
 export type { PeerChannelOptions } from './peer-driver.js';
-export {
-  CODE_PATTERN,
-  CODE_WORDS,
-  DEFAULT_CODE_WORDS,
-  codeBits,
-  confirmationTag,
-  confirmationTranscript,
-  makeCode,
-  parseCode,
-  runCodeExchange,
-  type CodeCall,
-  type CodeOutcome,
-} from './code-pairing.js';
+// The code pairing's crypto (word list, PAKE, confirmations) is at @tandem/client-core/codes: a
+// static re-export here would pull it into every bundle that imports this entry (esbuild splits by
+// file reachability), where the client loads it as its own chunk only when a code is used.
+export { CODE_PATTERN, DEFAULT_CODE_WORDS, looksLikeCode } from './code-shape.js';
+export type { CodeCall, CodeOutcome } from './code-pairing.js';
 export { CodeClient, type CodeEvent } from './code-client.js';
-export * as cpace from './cpace.js';
 export {
   fingerprintsOf,
   normalizeFingerprint,

@@ -14,7 +14,14 @@
 // A peer that did not say `media` in its features (a v1 client, an older tandem) is never
 // offered a call: `call()` refuses, and no track is added.
 import type { ChannelHub } from './channel-hub.js';
-import type { LocalTrack, MediaKind, PeerSession, RemoteTrack, TrackSender } from './ports.js';
+import {
+  mediaKindOf,
+  type LocalTrack,
+  type MediaKind,
+  type PeerSession,
+  type RemoteTrack,
+  type TrackSender,
+} from './ports.js';
 
 /** The feature a tandem client that takes calls names in its features. */
 export const MEDIA_FEATURE = 'media';
@@ -103,7 +110,7 @@ export class CallManager {
   call(tracks: readonly LocalTrack[], options: { direction?: 'sendrecv' | 'sendonly' } = {}): void {
     const s = this.usable();
     if (this.callState !== 'idle') throw new CallError('busy', `A call is ${this.callState} already`);
-    this.kinds = [...new Set(tracks.map((t) => t.kind))];
+    this.kinds = [...new Set(tracks.map(mediaKindOf))];
     for (const t of tracks) this.add(s, t, options.direction);
     this.callState = 'calling';
     s.hub.sendControl({ t: 'media.call', kinds: this.kinds });
@@ -117,7 +124,7 @@ export class CallManager {
     this.callState = 'active';
     s.hub.sendControl({ t: 'media.answer' });
     // a track of a kind the caller does not send has no m-line in the caller's offer: offer it
-    if (tracks.some((t) => !this.peerKinds.includes(t.kind))) this.renegotiate(s.gen);
+    if (tracks.some((t) => !this.peerKinds.includes(mediaKindOf(t)))) this.renegotiate(s.gen);
     this.showRemote();
   }
 

@@ -81,11 +81,18 @@ export type MediaKind = 'audio' | 'video';
  */
 export interface LocalTrack {
   readonly id: string;
-  readonly kind: MediaKind;
+  /** 'audio' or 'video' (typed as a string so a browser's MediaStreamTrack is a LocalTrack as it is). */
+  readonly kind: string;
   /** False: the track sends silence or black (mute without renegotiation). */
   enabled: boolean;
   /** Release the camera or microphone. */
   stop(): void;
+}
+
+/** A local track's kind as the core uses it; a kind other than audio or video is refused (TypeError). */
+export function mediaKindOf(track: LocalTrack): MediaKind {
+  if (track.kind === 'audio' || track.kind === 'video') return track.kind;
+  throw new TypeError(`not an audio or video track (kind ${JSON.stringify(track.kind)})`);
 }
 
 /** A remote media track, and the stream it came in, as the stack received them. */

@@ -11,7 +11,7 @@ import {
   uncountedServerTypes,
   type ClientMessage,
   type ServerMessage,
-} from '@tandem/protocol';
+} from '@tandem/protocol/wire';
 import { serverEvent, type ClientEvent } from './client.machine.js';
 
 type YourId = Extract<ServerMessage, { type: 'your_id' }>;

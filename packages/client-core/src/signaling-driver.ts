@@ -9,7 +9,7 @@ import {
   type ClientMessage,
   type DecodeOptions,
   type ServerMessage,
-} from '@tandem/protocol';
+} from '@tandem/protocol/wire';
 import { serverEvent, type ClientActor, type ClientEffect } from './client.machine.js';
 import type { IceServer, SignalingTransport, TokenSource, TransportFactory, TransportHandlers } from './ports.js';
 import { createResumeLink } from './resume-link.js';

@@ -19,6 +19,7 @@ import type {
   RemoteTrack,
   TrackSender,
 } from './ports.js';
+import { mediaKindOf } from './ports.js';
 import type { ChannelHub } from './channel-hub.js';
 import {
   numberedName,
@@ -158,7 +159,7 @@ export class FakePeer implements PeerSession {
     return this.offer('restart');
   }
   addTrack(track: LocalTrack, direction: 'sendrecv' | 'sendonly' = 'sendrecv'): TrackSender {
-    const sender = new FakeSender(track.kind, track, this.nextMid++, direction);
+    const sender = new FakeSender(mediaKindOf(track), track, this.nextMid++, direction);
     this.senders.set(sender.mid, sender);
     return sender;
   }

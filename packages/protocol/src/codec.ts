@@ -4,11 +4,12 @@
 // and lets the error name the offending field, as wire-v1 requires. The checkers are compiled to
 // code at build time (validators.generated.ts): nothing here evaluates strings, so the client
 // runs under a Content-Security-Policy without 'unsafe-eval'. A failing frame's first error comes
-// from TypeBox's interpreting `Errors`, off the hot path.
-import { Errors } from '@sinclair/typebox/errors';
-import type { TObject } from '@sinclair/typebox';
-import { catalogue, type ClientMessage, type ServerMessage } from './messages.js';
-import { clientChecks, serverChecks } from './validators.generated.js';
+// from explain.ts over a schema table generated beside its checker (TypeBox's `Errors` words,
+// without TypeBox),
+// off the hot path. This module loads no TypeBox at run time: a browser bundle stays small.
+import type { ClientMessage, ServerMessage } from './messages.js';
+import { clientChecks, clientExplain, serverChecks, serverExplain } from './validators.generated.js';
+import { explain, type ExplainNode } from './explain.js';
 
 /** The error texts of wire-v1; clients match on these substrings, so they never change. */
 export const ErrorText = {
@@ -67,21 +68,23 @@ export const DEFAULT_MAX_BYTES = 65536;
  */
 export const DEFAULT_CLIENT_MAX_BYTES = 1 << 20;
 
-/** A message type's generated check and its schema (for the error of a frame that fails it). */
+/** A message type's generated check and, for a frame that fails it, its first error. */
 interface Checker {
   readonly check: (value: unknown) => boolean;
-  readonly schema: TObject;
+  readonly explain: (value: unknown) => readonly [path: string, message: string] | undefined;
 }
 type Checkers = Map<string, Checker>;
 
-function checkersOf(direction: 'client' | 'server'): Checkers {
-  const generated = (direction === 'client' ? clientChecks : serverChecks) as Record<string, (v: unknown) => boolean>;
+type Generated<F> = Record<string, F>;
+// Each direction's tables are named only where that direction is decoded, so a bundle that
+// decodes server frames alone (a browser client) leaves the client tables out.
+function checkersOf(generatedChecks: object, generatedSchemas: object): Checkers {
+  const checks = generatedChecks as Generated<Checker['check']>;
+  const schemas = generatedSchemas as Generated<ExplainNode>;
   const map: Checkers = new Map();
-  for (const e of catalogue) {
-    if (e.direction !== direction) continue;
-    const check = generated[e.type];
-    if (check === undefined) throw new Error(`validators.generated.ts has no ${e.type}: run npm run generate`);
-    map.set(e.type, { check, schema: e.schema });
+  for (const [type, check] of Object.entries(checks)) {
+    const node = schemas[type]!;
+    map.set(type, { check, explain: (v) => explain(node, v) });
   }
   return map;
 }
@@ -148,9 +151,7 @@ function decodeWith<T>(
   if (checker === undefined)
     return fail('unknown_type', `${ErrorText.UnknownType}: ${type.slice(0, 64)}`, { type: type.slice(0, 64) });
   if (checker.check(value)) return { ok: true, value: value as T };
-  const first = Errors(checker.schema, value).First();
-  const path = first?.path ?? '';
-  const why = first?.message ?? 'is invalid';
+  const [path, why] = checker.explain(value) ?? ['', 'is invalid'];
   return fail(
     'invalid_field',
     `Invalid ${type}: ${describeField(path)} ${why.charAt(0).toLowerCase()}${why.slice(1)}`,
@@ -163,7 +164,7 @@ export function decodeClientMessage(
   raw: string | Uint8Array | ArrayBuffer,
   options?: DecodeOptions,
 ): DecodeResult<ClientMessage> {
-  clientCheckers ??= checkersOf('client');
+  clientCheckers ??= checkersOf(clientChecks, clientExplain);
   return decodeWith<ClientMessage>(clientCheckers, raw, options, DEFAULT_MAX_BYTES);
 }
 
@@ -172,7 +173,7 @@ export function decodeServerMessage(
   raw: string | Uint8Array | ArrayBuffer,
   options?: DecodeOptions,
 ): DecodeResult<ServerMessage> {
-  serverCheckers ??= checkersOf('server');
+  serverCheckers ??= checkersOf(serverChecks, serverExplain);
   return decodeWith<ServerMessage>(serverCheckers, raw, options, DEFAULT_CLIENT_MAX_BYTES);
 }
 
@@ -183,14 +184,14 @@ export function encode(message: ClientMessage | ServerMessage): string {
 
 /** Check a value against a client message schema without parsing (for in-process embedders). */
 export function isClientMessage(value: unknown): value is ClientMessage {
-  clientCheckers ??= checkersOf('client');
+  clientCheckers ??= checkersOf(clientChecks, clientExplain);
   const type = (value as { type?: unknown } | null)?.type;
   return typeof type === 'string' && (clientCheckers.get(type)?.check(value) ?? false);
 }
 
 /** Check a value against a server message schema without parsing. */
 export function isServerMessage(value: unknown): value is ServerMessage {
-  serverCheckers ??= checkersOf('server');
+  serverCheckers ??= checkersOf(serverChecks, serverExplain);
   const type = (value as { type?: unknown } | null)?.type;
   return typeof type === 'string' && (serverCheckers.get(type)?.check(value) ?? false);
 }

@@ -1,7 +1,7 @@
 // The bookkeeping both ends of a resumable session keep (capability `resume`): how many counted
 // frames each side sent and received, the sent frames not yet acknowledged, and when an `ack` is
 // due. No I/O, no clock: the server engine and the client driver each hold one per session.
-import { ACK_EVERY_BYTES, ACK_EVERY_FRAMES } from './messages.js';
+import { ACK_EVERY_BYTES, ACK_EVERY_FRAMES } from './constants.js';
 
 /** One side's view of a resumable session's two frame streams. */
 export class ResumeLedger {

@@ -8,9 +8,9 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { renderUnicodeCompact } from 'uqr';
 import { DEFAULT_URL } from '@tandem/protocol';
+import { parseCode } from '@tandem/client-core/codes';
 import {
   createTandemClient,
-  parseCode,
   plainWords,
   unreachableWords,
   type FileOffer,

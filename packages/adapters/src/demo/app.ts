@@ -3,7 +3,7 @@
 // Bundled with esbuild (src/demo/bundle.ts, run by the package build and the browser tests) from @tandem/client-core and the browser adapter.
 import {
   createTandemClient,
-  parseCode,
+  looksLikeCode,
   plainWords,
   type ClientErrorCode,
   type ClientPublicEvent,
@@ -167,8 +167,8 @@ const onFileOffer = async (offer: FileOffer): Promise<OfferDecision> => {
 };
 const client = createTandemClient({
   url: wsUrl,
-  transport: browserTransport,
-  createPeer: browserPeerFactory,
+  transport: browserTransport(),
+  createPeer: browserPeerFactory(),
   onFileOffer,
   // files are hashed in a worker, off the thread the data channels' messages arrive on
   files: { createHash: workerSha256(new URL('./hash-worker.js', import.meta.url)) },
@@ -384,7 +384,7 @@ const connect = () => {
   if (key === '') return void (errorBox.textContent = "Paste the other person's key, or type their code, first.");
   errorBox.textContent = '';
   // a code (a number, then words) joins by code; anything else is a key
-  if (parseCode(key) !== null) client.joinCode(key);
+  if (looksLikeCode(key)) client.joinCode(key);
   else client.pair(key);
 };
 

@@ -1,7 +1,7 @@
 // Builds the demo page: esbuild bundles app.ts with @tandem/client-core and the browser adapter
 // (from source, via the @tandem/source condition) into one ES module next to index.html.
 // Run by the package build (node dist/demo/bundle.js) and by the browser tests.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -12,17 +12,21 @@ export async function bundleDemo(
   outDir = fileURLToPath(new URL('../../dist/demo/', import.meta.url)),
 ): Promise<string> {
   mkdirSync(outDir, { recursive: true });
+  rmSync(`${outDir}/chunks`, { recursive: true, force: true });
   const bundle = (entry: string, outfile: string, sourcemap: boolean) =>
     build({
-      entryPoints: [entry],
-      outfile,
+      entryPoints: { [outfile.replace(/^.*\//, '').replace(/\.js$/, '')]: entry },
+      outdir: outDir,
+      // what the page loads only when used (the code crypto) goes in chunks/, fetched on demand
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
       // the QR generator is its own file, fetched when a code is shown
       external: ['./qr.js'],
       bundle: true,
       format: 'esm',
       platform: 'browser',
       target: 'es2022',
-      conditions: ['@tandem/source'],
+      conditions: ['@tandem/source', 'module'],
       minify: true,
       sourcemap,
       legalComments: 'none',

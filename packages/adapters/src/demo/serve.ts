@@ -1,6 +1,6 @@
 // Serving the demo page (index.html + the esbuild bundle) from any node:http server — tandem-server
 // does, on the same port as its WebSocket endpoint. Exported at @tandem/adapters/demo.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -74,6 +74,10 @@ export function demoHandler(
   const security = demoSecurityHeaders(allowServers);
   const files = new Map<string, Buffer>();
   if (dir) for (const name of Object.keys(types)) if (existsSync(dir + name)) files.set(name, readFileSync(dir + name));
+  // the chunks the page loads when used (the code crypto), named by content hash by the bundler
+  if (dir && existsSync(`${dir}chunks`))
+    for (const name of readdirSync(`${dir}chunks`))
+      if (/^[\w-]+\.js$/.test(name)) files.set(`chunks/${name}`, readFileSync(`${dir}chunks/${name}`));
   const page = files.get('index.html');
   // the page learns which other servers it may be pointed at from the server that served it
   if (page !== undefined)
@@ -102,7 +106,7 @@ export function demoHandler(
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(missing);
     } else {
       res.writeHead(200, {
-        'content-type': types[name]!,
+        'content-type': types[name] ?? 'text/javascript; charset=utf-8',
         'content-length': body.length,
         'cache-control': 'no-cache',
         ...security,
