@@ -20,6 +20,7 @@ const workspaces = [
   'packages/protocol',
   'packages/server-core',
   'packages/client-core',
+  'packages/browser',
   'packages/adapters',
   'conformance',
 ];

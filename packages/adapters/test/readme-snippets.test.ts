@@ -17,6 +17,7 @@ const readmes = [
   'packages/server-core/README.md',
   'packages/client-core/README.md',
   'packages/adapters/README.md',
+  'packages/browser/README.md',
   'conformance/README.md',
 ];
 

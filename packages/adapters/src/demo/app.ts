@@ -13,7 +13,13 @@ import {
   type Transfer,
 } from '@tandem/client-core';
 import { setupCalls } from './call.js';
-import { browserFileSource, browserFileStore, browserPeerFactory, browserTransport, workerSha256 } from '../browser.js';
+import {
+  browserFileSource,
+  browserFileStore,
+  browserPeerFactory,
+  browserTransport,
+  workerSha256,
+} from '@tandem/browser';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLSpanElement>('status');

@@ -34,7 +34,12 @@ export async function bundleDemo(
     });
   await bundle(src('app.ts'), `${outDir}/app.js`, true);
   // the hashing worker, on its own (a page under script-src 'self' starts it from this origin)
-  await bundle(fileURLToPath(new URL('../../src/hash-worker.ts', import.meta.url)), `${outDir}/hash-worker.js`, false);
+  // @tandem/browser sits beside this package, in the repository's packages/ and in node_modules/@tandem/
+  await bundle(
+    fileURLToPath(new URL('../../../browser/src/hash-worker.ts', import.meta.url)),
+    `${outDir}/hash-worker.js`,
+    false,
+  );
   await bundle(src('qr.ts'), `${outDir}/qr.js`, false);
   copyFileSync(src('index.html'), `${outDir}/index.html`);
   return outDir;
