@@ -15,8 +15,11 @@ export interface Proc {
   readonly lines: string[];
   /** Resolve with the first match of `re` in a line (past or future), or reject after `ms`. */
   waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Everything it wrote so far, stdout and stderr as they came, the unfinished line included. */
+  output(): string;
   /** Count lines matching `re` so far. */
   count(re: RegExp): number;
+  /** A line (newline added), or on a tty the keystrokes as they are (\r for Enter). */
   write(line: string): void;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -36,7 +39,7 @@ export const logHandle = (id: string): string => createHmac('sha256', testLogKey
 export function start(
   name: 'tandem-server' | 'tandem-client',
   args: string[],
-  options: { fileLimit?: number; netns?: string; env?: Record<string, string> } = {},
+  options: { fileLimit?: number; netns?: string; env?: Record<string, string>; tty?: boolean } = {},
 ): Proc {
   const naming =
     name === 'tandem-server' && !args.includes('--log-full-ids') && !args.includes('--log-key-file')
@@ -47,6 +50,9 @@ export function start(
   if (options.fileLimit !== undefined) argv = ['prlimit', `--nofile=${options.fileLimit}`, '--', ...argv];
   // inside a network namespace the test made
   if (options.netns !== undefined) argv = ['ip', 'netns', 'exec', options.netns, ...argv];
+  // on a pseudo-terminal: its output is the terminal's (echo, \r\n, escapes); write() sends keystrokes
+  if (options.tty === true)
+    argv = ['/usr/bin/python3', fileURLToPath(new URL('./on-terminal.py', import.meta.url)), ...argv];
   const [cmd, ...rest] = argv;
   const child = spawn(cmd!, rest, {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -55,8 +61,10 @@ export function start(
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let buf = '';
+  let all = '';
   const onData = (d: Buffer) => {
     buf += d.toString();
+    all += d.toString();
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
       lines.push(buf.slice(0, i));
@@ -91,8 +99,9 @@ export function start(
         check();
       });
     },
+    output: () => all,
     count: (re) => lines.filter((l) => re.test(l)).length,
-    write: (line) => child.stdin.write(`${line}\n`),
+    write: (line) => child.stdin.write(options.tty === true ? line : `${line}\n`),
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { renderUnicodeCompact } from 'uqr';
 import { DEFAULT_URL } from '@tandem/protocol';
@@ -149,9 +149,19 @@ const token =
           throw new Error(`cannot read --token-file: ${(err as Error).message}`);
         }
       };
+// On a terminal, input is read by readline (its own line editing) and every printed line is put
+// above the line being typed, which is drawn again after it: a message arriving mid-word leaves
+// the half-typed input intact, on its own line. Pipes and files get plain lines.
+const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+let rl: Interface | undefined;
 const out = (line: string) => {
   progress.clear();
-  process.stdout.write(`${line}\n`);
+  if (terminal && rl !== undefined) {
+    clearLine(process.stdout, 0);
+    cursorTo(process.stdout, 0);
+    process.stdout.write(`${line}\n`);
+    rl.prompt(true);
+  } else process.stdout.write(`${line}\n`);
   progress.draw();
 };
 
@@ -372,7 +382,11 @@ const help = () => {
   for (const [name, c] of Object.entries(commands)) out(`  ${name.padEnd(6)} ${c.help}`);
   out('  //...  send a line that starts with /');
 };
-const rl = createInterface({ input: process.stdin, terminal: false });
+rl = terminal
+  ? createInterface({ input: process.stdin, output: process.stdout, terminal: true, prompt: '' })
+  : createInterface({ input: process.stdin, terminal: false });
+// readline in terminal mode takes Ctrl+C itself: it ends the client as the signal would
+rl.on('SIGINT', stop);
 rl.on('line', (raw) => {
   let line = raw.trim();
   if (line === '') return;
