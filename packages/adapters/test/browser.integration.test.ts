@@ -227,6 +227,29 @@ describe('demo page in Chromium', () => {
     await node.client.waitFor(/Ready for new connection/);
   }, 60_000);
 
+  it('while the server is away: one plain status said once, no Copy of a key nobody can reach; the key back after', async () => {
+    const page = await openPage(`?server=${encodeURIComponent(`${proxy.url}/`)}`);
+    await waitState(page, 'waiting');
+    expect(await page.isEnabled('#copy')).toBe(true);
+    const reset = proxy.reset(4_000);
+    await waitState(page, 'reconnecting');
+    expect(await page.isDisabled('#copy')).toBe(true);
+    expect(await page.getAttribute('#my-key', 'data-stale')).toBe('true');
+    expect(await page.isHidden('#share-link')).toBe(true);
+    // plain words, one sentence: no jargon, nothing said twice
+    const said = (await page.textContent('#status')) ?? '';
+    expect(said).toMatch(/^can’t reach the server — trying again/);
+    expect(said).not.toMatch(/·|signaling|resum/);
+    await reset;
+    await waitState(page, 'waiting');
+    expect(await page.inputValue('#my-key')).toBe(page.key); // resumed: the same key
+    expect(await page.isEnabled('#copy')).toBe(true);
+    // the outage was one state: its retries did not flap the status between connecting and reconnecting
+    expect((await states(page)).slice(1)).toEqual(['waiting', 'reconnecting', 'waiting']);
+    expect(await violations(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('a share link (#pair=<key>, in the fragment) pairs on open; a long unbroken message wraps', async () => {
     const a = await openPage();
     const link = await a.getAttribute('#share-link', 'href');

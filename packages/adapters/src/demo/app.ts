@@ -59,7 +59,7 @@ const labels: Record<UiState, string> = {
   negotiating: 'paired — setting up the direct connection…',
   open: 'connected — chat away',
   'peer-left': 'your peer left — ready for a new connection',
-  reconnecting: 'lost the server — reconnecting…',
+  reconnecting: 'can’t reach the server — trying again',
   offline: 'offline — reload the page to try again',
 };
 const uiStateOf: Record<ClientStatus, UiState> = {
@@ -77,19 +77,25 @@ let restoringSignaling = false;
 /** Set when a peer leaves, cleared by the next pairing: the one thing the status cannot say. */
 let peerJustLeft = false;
 let reconnectDetail = '';
+/** Whether the server ever gave this page a key: after that, connecting again is reconnecting. */
+let hadKey = false;
 const render = () => {
   const s = client.status;
-  const ui: UiState = s === 'registered' && peerJustLeft ? 'peer-left' : uiStateOf[s];
+  // an outage is one state, said once: its retries (connecting, reconnecting, …) do not flap it
+  const ui: UiState =
+    s === 'registered' && peerJustLeft ? 'peer-left' : s === 'connecting' && hadKey ? 'reconnecting' : uiStateOf[s];
   status.dataset['state'] = ui;
-  // while signaling resumes the chat itself goes on: the status line says both
-  status.textContent =
-    labels[ui] +
-    (ui === 'reconnecting' ? reconnectDetail : '') +
-    (restoringSignaling
-      ? ' · the server lost this call; restoring signaling through it…'
-      : client.resuming
-        ? ' · signaling link lost; resuming…'
-        : '');
+  // while signaling resumes the chat itself goes on: one sentence says both
+  status.textContent = restoringSignaling
+    ? `${labels[ui]} (the server restarted; reconnecting this call to it)`
+    : client.resuming && ui !== 'reconnecting'
+      ? `${labels[ui]} (the server connection dropped; reconnecting in the background)`
+      : labels[ui] + (ui === 'reconnecting' ? reconnectDetail : '');
+  // a key nobody can reach while the server is away: shown dimmed, not offered for copying
+  const away = ui === 'connecting' || ui === 'reconnecting' || ui === 'offline';
+  myKey.dataset['stale'] = String(away);
+  copy.disabled = away || myKey.value === '';
+  shareLink.hidden = away || myKey.value === '';
   status.dataset['restoring'] = String(restoringSignaling);
   status.dataset['resuming'] = String(client.resuming);
   connectBtn.disabled = s !== 'registered';
@@ -195,11 +201,11 @@ client.on('signalingRestored', ({ id }) => {
   render();
 });
 client.on('id', ({ id }) => {
+  hadKey = true;
   myKey.value = id;
-  copy.disabled = false;
   // a link that pairs on open, with the key in the fragment: no server ever logs it
   shareLink.href = `${location.origin}${location.pathname}${location.search}#pair=${encodeURIComponent(id)}`;
-  shareLink.hidden = false;
+  render();
   if (pairOnOpen !== null) {
     peerKey.value = pairOnOpen;
     client.pair(pairOnOpen);
@@ -229,7 +235,9 @@ client.on('peerLeft', ({ peerId, reason }) => {
 });
 client.on('error', showError);
 client.on('reconnecting', ({ delayMs, resuming, attempt }) => {
-  reconnectDetail = ` (in ${(delayMs / 1000).toFixed(1)} s)`;
+  reconnectDetail = delayMs < 1000 ? '…' : ` in ${Math.round(delayMs / 1000)} s`;
+  // a session that cannot be resumed gets a new key: the old one is gone
+  if (!resuming) myKey.value = '';
   if (resuming && attempt === 1) note('signaling link lost; resuming…', 'note');
   render();
 });
