@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.js';
+import { launchChromium, recordViolations, violations } from './chromium.js';
 import jsqrModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { bundleDemo } from '../src/demo/bundle.js';
@@ -33,19 +33,12 @@ afterAll(async () => {
 async function openPage(url = pageUrl): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 760, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.addInitScript(() => {
-    const w = window as unknown as { violations: string[] };
-    w.violations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      w.violations.push(`${e.violatedDirective}: ${e.blockedURI}`),
-    );
-  });
+  await recordViolations(page);
   await page.goto(url);
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 15_000 }).toMatch(/^[0-9a-f-]{36}$/);
   return page;
 }
 const logText = (page: Page) => page.textContent('#log').then((t) => t ?? '');
-const violations = (page: Page) => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
 const say = async (page: Page, text: string) => {
   await page.fill('#message', text);
   await page.click('#send');

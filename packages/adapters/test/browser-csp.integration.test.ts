@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.js';
+import { launchChromium, recordViolations, violations } from './chromium.js';
 import { bundleDemo } from '../src/demo/bundle.js';
 import { killAll, startServer } from './procs.js';
 
@@ -26,18 +26,11 @@ afterAll(async () => {
 async function openPage(): Promise<{ page: Page; policy: string }> {
   const page = await browser.newPage({ viewport: { width: 760, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.addInitScript(() => {
-    const w = window as unknown as { violations: string[] };
-    w.violations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      w.violations.push(`${e.violatedDirective}: ${e.blockedURI}`),
-    );
-  });
+  await recordViolations(page);
   const response = await page.goto(pageUrl);
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 15_000 }).toMatch(/^[0-9a-f-]{36}$/);
   return { page, policy: (await response!.headerValue('content-security-policy')) ?? '' };
 }
-const violations = (page: Page) => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
 const logText = (page: Page) => page.textContent('#log').then((t) => t ?? '');
 const remoteFrames = (page: Page) =>
   page.evaluate(

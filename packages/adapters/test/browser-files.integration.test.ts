@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.js';
+import { launchChromium, recordViolations, violations } from './chromium.js';
 import { bundleDemo } from '../src/demo/bundle.js';
 import { killAll, startClient, startServer } from './procs.js';
 
@@ -37,18 +37,11 @@ afterAll(async () => {
 async function openPage(): Promise<Page & { key: string }> {
   const page = await browser.newPage({ viewport: { width: 760, height: 820 }, acceptDownloads: true });
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.addInitScript(() => {
-    const w = window as unknown as { violations: string[] };
-    w.violations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      w.violations.push(`${e.violatedDirective}: ${e.blockedURI}`),
-    );
-  });
+  await recordViolations(page);
   await page.goto(pageUrl);
   await expect.poll(() => page.inputValue('#my-key'), { timeout: 10_000 }).toMatch(/^[0-9a-f-]{36}$/);
   return Object.assign(page, { key: await page.inputValue('#my-key') });
 }
-const violations = (page: Page) => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
 const waitState = (page: Page, s: string) =>
   expect.poll(() => page.getAttribute('#status', 'data-state'), { timeout: 20_000 }).toBe(s);
 const row = (page: Page, direction: 'send' | 'receive', n = 0) =>

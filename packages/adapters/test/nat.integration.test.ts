@@ -4,7 +4,7 @@
 // connect (the negative control); with --turn-url and --turn-secret alone it connects through a
 // relay and the chat works (tandem-client to tandem-client, and the browser page in Chromium run
 // inside one home to a tandem-client in the other); coturn refuses forged and expired credentials.
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { turnCredentials } from '../src/ice-config.js';
 import { buildNatLab, natLabUnavailable, startCoturn, type NatLab } from './natlab.js';
 import { killAll, logHandle, start, startClient, type Proc } from './procs.js';
+import { probeVideo } from './chromium.js';
 
 const unavailable = natLabUnavailable();
 const SECRET = 'lab-static-auth-secret';
@@ -122,6 +123,55 @@ describe.skipIf(unavailable !== null)(
       await b.client.waitFor(/^< Peer: relayed only$/);
       await Promise.all([a.client.kill(), b.client.kill(), proc.kill()]);
     }, 60_000);
+
+    it("a call between the homes: --send-video to --record through coturn with the server's credentials, the recording holds ≥ 80% of the frames sent", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tandem-nat-call-'));
+      const video = join(dir, 'pattern.webm');
+      const recording = join(dir, 'call.webm');
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=320x240:rate=15',
+        '-t',
+        '4',
+        '-c:v',
+        'libvpx',
+        '-b:v',
+        '300k',
+        '-deadline',
+        'realtime',
+        video,
+      ]);
+      chmodSync(dir, 0o777);
+      const { proc, url } = await server(['--turn-url', `turn:${lab!.service}:3478`, '--turn-secret', SECRET]);
+      const recorder = await startClient(url, ['--record', recording], { netns: lab!.homes[1] });
+      const sender = await startClient(url, ['--send-video', video, '--pair', recorder.id], { netns: lab!.homes[0] });
+      await sender.client.waitFor(/^\*\*\* Calling with /, 30_000);
+      const path = await sender.client.waitFor(/^\*\*\* Path: (\w+) ↔ (\w+)/, 30_000);
+      expect([path[1], path[2]]).toContain('relay');
+      await recorder.client.waitFor(/^\*\*\* Call: receiving video 320x240 \*\*\*$/, 30_000);
+      const began = Date.now();
+      await new Promise((r) => setTimeout(r, 6_000));
+      // the sender leaves: it says how many frames it sent, the recorder finalizes the file
+      const stopped = sender.client.kill('SIGTERM');
+      const sent = Number((await sender.client.waitFor(/^\*\*\* Sent video: (\d+) frames \*\*\*$/))[1]);
+      await stopped;
+      const length = (Date.now() - began) / 1000;
+      await recorder.client.waitFor(/^\*\*\* Recording finished: /, 20_000);
+      const probed = probeVideo(recording);
+      const frames = probed.frames;
+      console.log(
+        `NAT call: sent ${sent} frames, recorded ${frames}, ${probed.duration} s of a ${length.toFixed(1)} s call`,
+      );
+      expect(probed.codec).toBe('vp8'); // (its stated width is werift's recorder default, not the stream's)
+      expect(sent).toBeGreaterThan(40);
+      expect(Math.abs(probed.duration - length)).toBeLessThan(1); // within ±1 s of the call
+      expect(frames).toBeGreaterThanOrEqual(Math.floor(0.8 * sent));
+      await Promise.all([recorder.client.kill(), proc.kill()]);
+    }, 90_000);
 
     it('coturn allocates for the credentials tandem-server hands out, and refuses forged and expired ones', () => {
       const home = lab!.homes[0];

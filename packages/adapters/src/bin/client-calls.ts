@@ -1,7 +1,10 @@
 // tandem-client's calls, over werift: `--record FILE.webm` answers incoming calls (receiving only)
 // and records what the peer sends with werift's MediaRecorder, finalized on hang-up, Ctrl+C or
 // SIGTERM; `--send-video FILE` sends a WebM file (VP8/Opus, looped) as a call once the channel is
-// open. Lines for scripts: `*** Recording <kind> to <file> ***`, `*** Call: receiving video WxH ***`.
+// open. Lines for scripts: `*** Recording <kind> to <file> ***`, `*** Call: receiving video WxH ***`,
+// and from the sender when its call ends, `*** Sent video: N frames ***`. werift's recorder writes
+// its own default frame size (640x480) in the WebM header, whatever the stream's: the line above
+// says the real one.
 import type { TandemClient } from '@tandem/client-core';
 import { MediaRecorder, getUserMedia } from 'werift/nonstandard';
 import type { MediaStreamTrack, RtpPacket } from 'werift';
@@ -42,7 +45,15 @@ export function setupClientCalls(
   let recorder: MediaRecorder | null = null;
   let expected = 0;
   const tracks: MediaStreamTrack[] = [];
+  /** Video frames --send-video put on the call (RTP packets that end a frame), said once it ends. */
+  let sentFrames: number | null = null;
+  const saySent = () => {
+    if (sentFrames === null) return;
+    out(`*** Sent video: ${sentFrames} frames ***`);
+    sentFrames = null;
+  };
   const finish = async () => {
+    saySent();
     const r = recorder;
     recorder = null;
     tracks.length = 0;
@@ -83,6 +94,7 @@ export function setupClientCalls(
   });
   client.on('callEnded', ({ by }) => {
     out(by === 'peer' ? '*** Call ended: the peer hung up ***' : '*** Call ended ***');
+    saySent();
     void finish();
   });
   client.on('callDeclined', ({ reason }) => out(`*** Call declined: ${reason} ***`));
@@ -104,10 +116,14 @@ export function setupClientCalls(
         const sent = [player.video, player.audio].filter((t): t is MediaStreamTrack => t !== undefined);
         if (sent.length === 0) return out(`*** Call failed: ${file} has no audio or video track ***`);
         client.call(sent.map((t) => new WeriftLocalTrack(t)));
+        player.video?.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+          if (rtp.header.marker && sentFrames !== null) sentFrames++;
+        });
         out(`*** Calling with ${file} (${sent.map((t) => t.kind).join(' and ')}) ***`);
         // werift plays a file only once its sender's codec is negotiated: the offer after the answer
         client.on('callAnswered', () => {
           const until = Date.now() + 15_000;
+          sentFrames ??= 0;
           const tryStart = () =>
             player.start().catch((e: unknown) => {
               if (Date.now() < until && client.callState === 'active') setTimeout(tryStart, 100);
