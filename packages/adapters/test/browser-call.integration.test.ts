@@ -182,6 +182,20 @@ describe('demo page in Chromium: calls', () => {
     await b.context().close();
   }, 120_000);
 
+  it('a receive-only caller (no camera, through the client API) sees the callee camera once answered', async () => {
+    const [a, b] = await pairedPages();
+    await a.evaluate(() => (globalThis as unknown as { tandem: { call(t: unknown[]): void } }).tandem.call([]));
+    await expect.poll(() => b.isVisible('#answer'), { timeout: 15_000 }).toBe(true);
+    await b.click('#answer');
+    await expect.poll(async () => (await remote(a)).width, { timeout: 20_000 }).toBeGreaterThan(0);
+    await framesGrow(a, 'the receive-only caller sees the callee');
+    expect((await remote(b)).tracks).toBe(0); // the caller sends nothing
+    expect(await framesSent(a)).toBe(0);
+    for (const p of [a, b]) expect(await violations(p)).toEqual([]);
+    await a.context().close();
+    await b.context().close();
+  }, 60_000);
+
   it('a signaling blip (a 3 s TCP reset of one page link) during the call does not stop the video; signaling works after', async () => {
     const [a, b] = await pairedPages(`?server=${encodeURIComponent(`${proxy.url}/`)}`);
     await a.click('#call');

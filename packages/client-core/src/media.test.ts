@@ -113,6 +113,24 @@ describe('calls between two tandem client cores', () => {
     b.client.close();
   });
 
+  it('a receive-only caller (no tracks) sees the callee camera: the callee offers the kind the caller has no m-line for', async () => {
+    const w = world();
+    const { a, b } = await paired(w);
+    a.client.call([]);
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    expect(of(b, 'incomingCall')[0]!.kinds).toEqual([]);
+    const bcam = new FakeTrack('video');
+    b.client.answerCall([bcam]);
+    await until(() => showing(a).length === 1, "the callee's camera shown to the caller");
+    expect(showing(a)[0]!.track.kind).toBe('video');
+    expect(showing(b)).toEqual([]); // the caller sends nothing
+    // that took an offer of the callee's: the caller's offer had no video m-line to answer on
+    const historyOf = (first: string) => w.net.live().find((p) => p.history[0]?.startsWith(first))!.history;
+    expect(historyOf('answer').filter((h) => h.startsWith('renegotiate'))).toHaveLength(1);
+    a.client.close();
+    b.client.close();
+  });
+
   it('a declined call stops the caller tracks and shows nothing; the callee may call back', async () => {
     const w = world();
     const { a, b } = await paired(w);
