@@ -140,7 +140,7 @@ export const clientMachine = setup({
             version: PROTOCOL_VERSION,
             capabilities:
               event.type === 'server.your_id'
-                ? wantedCapabilities(context.input, event.message.capabilities ?? [])
+                ? [...wantedCapabilities(context.input, event.message.capabilities ?? []), ...context.input.announce]
                 : [],
           },
         }) as const,
@@ -248,6 +248,7 @@ export const clientMachine = setup({
         gen: context.gen + 1,
         peerId: event.message.peer_id,
         initiator: event.message.initiator,
+        peerCapabilities: event.message.peer_capabilities ?? null,
         ...freshSession,
         offerPending: event.message.initiator,
       };
@@ -455,6 +456,7 @@ export const clientMachine = setup({
     gen: 0,
     peerId: null,
     initiator: false,
+    peerCapabilities: null,
     ...freshSession,
     dropped: 0,
   }),

@@ -4,6 +4,7 @@
 // machine's coarse status changes, so UIs render `client.status` instead of keeping their own.
 import { createActor } from 'xstate';
 import type { DecodeOptions } from '@tandem/protocol';
+import { PeerCapability } from '@tandem/protocol/wire';
 import {
   clientMachine,
   type ClientActor,
@@ -107,8 +108,12 @@ type Listener<T extends TandemClientEvent['type']> = (event: Extract<TandemClien
 export interface TandemClient {
   /** Subscribe to a typed event; returns an unsubscribe function. */
   on<T extends TandemClientEvent['type']>(type: T, listener: Listener<T>): () => void;
-  /** Ask the server to pair with the client whose key (ID) is `key`. */
-  pair(key: string): void;
+  /**
+   * Ask the server to pair with the client whose key (ID) is `key`. With `call`, call it at once:
+   * where the partner takes media in the first offer (a tandem client on the same server), the
+   * tracks ride in it, one negotiation for chat and media; else the call follows once the call is up.
+   */
+  pair(key: string, options?: { call?: readonly LocalTrack[]; direction?: 'sendrecv' | 'sendonly' }): void;
   /**
    * Pair by code: ask the server for a nameplate and make a code on it (`<nameplate>-<word>-<word>`,
    * the `code` event). Whoever joins it is verified over the call before anything flows. Needs a
@@ -217,7 +222,12 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
   };
   const transfers = new Map<ChannelHub, FileTransfers>();
   const safetyCodes = new Map<ChannelHub, string>();
-  const actor = createActor(clientMachine, { input: { ...input, reconnect }, ...(clock ? { clock } : {}) });
+  // partners learn from the server that this client takes media in the first offer
+  const announce = input.announce ?? (features.includes(MEDIA_FEATURE) ? [PeerCapability.Media] : []);
+  const actor = createActor(clientMachine, {
+    input: { ...input, announce, reconnect },
+    ...(clock ? { clock } : {}),
+  });
   const listeners = new Map<string, Set<(e: TandemClientEvent) => void>>();
   const notify = (event: TandemClientEvent) => {
     for (const listener of listeners.get(event.type) ?? []) listener(event);
@@ -254,7 +264,11 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       onTrack: (gen, track) => calls.remoteTrack(gen, track),
       onTrackEnded: (gen, id) => calls.remoteTrackEnded(gen, id),
       onHub: (hub: ChannelHub, gen: number, session: PeerSession) => {
-        calls.attach(hub, session, gen);
+        calls.attach(hub, session, gen, {
+          peerCapabilities: actor.getSnapshot().context.peerCapabilities,
+          // a pairing by code (or one being confirmed again) sends no media before it is verified
+          mayOffer: !codes.gated,
+        });
         // a call paired by code is verified first: until then nothing of the app's flows on it
         const byCode = codes.call(hub, session);
         hub.onChannel((channel) => (codes.gated ? channel.close() : notify({ type: 'channel', channel })));
@@ -321,7 +335,14 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       set.add(l);
       return () => set.delete(l);
     },
-    pair: (key) => actor.send({ type: 'PAIR', key }),
+    pair: (key, o) => {
+      if (o?.call !== undefined) {
+        if (!features.includes(MEDIA_FEATURE))
+          throw new CallError('media_unsupported', 'This client was made without the media feature');
+        calls.callWithPairing(o.call, o.direction !== undefined ? { direction: o.direction } : {});
+      }
+      actor.send({ type: 'PAIR', key });
+    },
     requestCode: (o) => codes.request(o?.words),
     joinCode: (code) => codes.join(code),
     get code() {

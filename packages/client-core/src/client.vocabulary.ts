@@ -44,6 +44,12 @@ export interface ClientInput {
   /** Ask a server that offers `codes` for them, so this client can pair by short code. Default true. */
   codes?: boolean;
   /**
+   * Told to this client's partners along with its hello (a v2 server echoes it in their
+   * `paired.peer_capabilities`), e.g. `peer.media`: this client takes media in the first offer.
+   * Never sent to a v1 server. Default none.
+   */
+  announce?: readonly string[];
+  /**
    * When the server loses the call's pairing, the peer is asked over the call whether it is still
    * there; without an answer in this long the call is taken for gone and ends. Default 3 000 ms.
    */
@@ -62,6 +68,7 @@ export const clientInputDefaults = Object.freeze({
   restoreTimeoutMs: 30_000,
   restoreCalls: true,
   codes: true,
+  announce: Object.freeze([]) as readonly string[],
   probeTimeoutMs: 3_000,
 });
 
@@ -85,6 +92,8 @@ export interface ClientContext {
   gen: number;
   peerId: string | null;
   initiator: boolean;
+  /** What the partner asked for in its hello, as the server told (`paired.peer_capabilities`); null: not told. */
+  peerCapabilities: readonly string[] | null;
   remoteSet: boolean;
   pendingCandidates: IceCandidate[];
   /** Local candidates gathered before our SDP went out: v1 peers can't use them before it. */

@@ -113,6 +113,86 @@ describe('calls between two tandem client cores', () => {
     b.client.close();
   });
 
+  it('a pairing that starts with a call carries the caller tracks in its very first offer: one negotiation for chat and media', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const cam = new FakeTrack('video');
+    a.client.pair(b.client.id!, { call: [cam] });
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    expect(of(b, 'incomingCall')[0]!.kinds).toEqual(['video']);
+    expect(a.client.callState).toBe('calling');
+    const historyOf = (first: string) => w.net.live().find((p) => p.history[0]?.startsWith(first))!.history;
+    // the first offer already carried the camera: no other offer from either side
+    expect(historyOf('offer')).toEqual(['offer gen0']);
+    expect(historyOf('answer')).toEqual(['answer gen0']);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(of(b, 'track')).toEqual([]); // nothing shown before answering
+    b.client.answerCall([]);
+    await until(() => showing(b).length === 1 && of(a, 'callAnswered').length === 1, 'shown once answered');
+    expect(showing(b)[0]!.track.kind).toBe('video');
+    expect(historyOf('offer')).toEqual(['offer gen0']); // answering took no offer either
+    // the callee's camera joins later: one offer of its own
+    b.client.addTrack(new FakeTrack('video'));
+    await until(() => showing(a).length === 1, "the callee's camera shown");
+    expect(historyOf('answer').filter((h) => h.startsWith('renegotiate'))).toHaveLength(1);
+    a.client.hangUp();
+    expect(cam.stopped).toBe(true);
+    await until(() => showing(b).length === 0 && of(b, 'callEnded').length === 1, 'hung up');
+    a.client.close();
+    b.client.close();
+  });
+
+  it('answered with the callee camera, a call that came in the first offer takes one offer of the callee', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    a.client.pair(b.client.id!, { call: [new FakeTrack('video'), new FakeTrack('audio')] });
+    await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    b.client.answerCall([new FakeTrack('video')]);
+    await until(() => showing(a).length === 1 && showing(b).length === 2, 'both ways');
+    const historyOf = (first: string) => w.net.live().find((p) => p.history[0]?.startsWith(first))!.history;
+    expect(historyOf('offer').filter((h) => h.startsWith('renegotiate'))).toEqual([]);
+    expect(historyOf('answer').filter((h) => h.startsWith('renegotiate'))).toHaveLength(1);
+    a.client.close();
+    b.client.close();
+  });
+
+  it('with a partner that takes no media in the first offer, the call follows the pairing; one that takes no calls declines it', async () => {
+    const w = world();
+    // the server did not say the partner takes media in the first offer: the call comes once the call is up
+    const a = w.spawn();
+    const quiet = w.spawn({ announce: [] });
+    await until(() => a.client.id !== null && quiet.client.id !== null, 'ids');
+    a.client.pair(quiet.client.id!, { call: [new FakeTrack('video')] });
+    await until(() => of(quiet, 'incomingCall').length === 1, 'ringing after the pairing');
+    const historyOf = (first: string) => w.net.live().find((p) => p.history[0]?.startsWith(first))!.history;
+    expect(historyOf('offer')).toEqual(['offer gen0']); // no media in it: the first offer was the channel's
+    quiet.client.answerCall([]);
+    await until(() => showing(quiet).length === 1, 'shown');
+    expect(historyOf('offer').filter((h) => h.startsWith('renegotiate'))).toHaveLength(1);
+    a.client.close();
+    quiet.client.close();
+
+    // a partner without media (chat only, as a v1 client): never sent media, the call is declined
+    const w2 = world();
+    const c = w2.spawn();
+    const chatOnly = w2.spawn({ features: ['channels'] });
+    await until(() => c.client.id !== null && chatOnly.client.id !== null, 'ids');
+    const cam = new FakeTrack('video');
+    c.client.pair(chatOnly.client.id!, { call: [cam] });
+    await until(() => of(c, 'callDeclined').length === 1, 'declined');
+    expect(of(c, 'callDeclined')[0]!.reason).toBe('the peer takes no calls');
+    expect(cam.stopped).toBe(true);
+    expect(of(chatOnly, 'track')).toEqual([]);
+    for (const p of w2.net.live()) expect(p.history.filter((h) => h.startsWith('renegotiate'))).toEqual([]);
+    expect(c.client.status).toBe('open');
+    c.client.close();
+    chatOnly.client.close();
+  });
+
   it('a receive-only caller (no tracks) sees the callee camera: the callee offers the kind the caller has no m-line for', async () => {
     const w = world();
     const { a, b } = await paired(w);

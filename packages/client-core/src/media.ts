@@ -13,6 +13,7 @@
 //
 // A peer that did not say `media` in its features (a v1 client, an older tandem) is never
 // offered a call: `call()` refuses, and no track is added.
+import { PeerCapability } from '@tandem/protocol/wire';
 import type { ChannelHub } from './channel-hub.js';
 import {
   mediaKindOf,
@@ -61,6 +62,18 @@ interface Session {
   readonly gen: number;
   /** Whether the peer takes calls (said `media` in its features). */
   peerTakesCalls: boolean;
+  /** This side's call rode the session's first offer (the pairing started with media). */
+  inOffer: boolean;
+  /** The peer's call rode the first offer: answering sends this side's tracks in an offer of its own. */
+  peerInOffer: boolean;
+}
+
+/** How a call that starts with the pairing is allowed to go: in the first offer, or once the call is up. */
+export interface EarlyCallContext {
+  /** What the partner asked for in hello, as the server told (null: not told, e.g. another node). */
+  readonly peerCapabilities: readonly string[] | null;
+  /** Whether media may go out before anything is verified (false for a pairing by code). */
+  readonly mayOffer: boolean;
 }
 
 export class CallManager {
@@ -72,6 +85,8 @@ export class CallManager {
   private kinds: MediaKind[] = [];
   /** The kinds the peer's call carries (from its media.call). */
   private peerKinds: MediaKind[] = [];
+  /** A call asked for with the pairing, waiting for its session. */
+  private early: { tracks: readonly LocalTrack[]; direction?: 'sendrecv' | 'sendonly' } | null = null;
 
   constructor(
     private readonly emit: (event: CallEvent) => void,
@@ -90,11 +105,14 @@ export class CallManager {
   }
 
   /** A session's hub was made: calls ride on it from now. */
-  attach(hub: ChannelHub, session: PeerSession, gen: number): void {
+  attach(hub: ChannelHub, session: PeerSession, gen: number, context?: EarlyCallContext): void {
     this.end('call', false);
-    const s: Session = { hub, session, gen, peerTakesCalls: false };
+    const s: Session = { hub, session, gen, peerTakesCalls: false, inOffer: false, peerInOffer: false };
     this.current = s;
     hub.onPeer((peer) => (s.peerTakesCalls = peer.tandem && peer.features.includes(MEDIA_FEATURE)));
+    const early = this.early;
+    this.early = null;
+    if (early !== null) this.startEarly(s, early, context);
     hub.onControl((m) => {
       if (this.current !== s || !m.t.startsWith('media.')) return;
       this.control(m);
@@ -103,6 +121,55 @@ export class CallManager {
       if (this.current !== s) return;
       this.end('call', false);
       this.current = null;
+    });
+  }
+
+  /**
+   * Call the peer as soon as the pairing is made (`pair(key, { call })`). Where the server said the
+   * partner takes media in the first offer (`peer.media`) and this side makes that offer, the
+   * tracks ride in it: one negotiation for the channel and the media. Otherwise the call is made
+   * once the peer's features are known, as `call()` would; a peer that takes no calls declines it.
+   */
+  callWithPairing(tracks: readonly LocalTrack[], options: { direction?: 'sendrecv' | 'sendonly' } = {}): void {
+    if (this.callState !== 'idle' || this.early !== null) throw new CallError('busy', 'A call is on its way already');
+    for (const t of tracks) mediaKindOf(t);
+    this.early = { tracks, ...options };
+  }
+
+  private startEarly(
+    s: Session,
+    early: { tracks: readonly LocalTrack[]; direction?: 'sendrecv' | 'sendonly' },
+    context: EarlyCallContext | undefined,
+  ): void {
+    const refused = () => {
+      for (const t of early.tracks) t.stop();
+      this.emit({ type: 'callDeclined', peerId: this.peerId(), reason: 'the peer takes no calls' });
+    };
+    const inOffer =
+      s.hub.initiator &&
+      context?.mayOffer === true &&
+      context.peerCapabilities?.includes(PeerCapability.Media) === true &&
+      s.session.addTrack !== undefined;
+    if (!inOffer) {
+      s.hub.onPeer(() => {
+        if (this.current !== s) return;
+        if (!s.peerTakesCalls) return refused();
+        this.call(early.tracks, early);
+      });
+      return;
+    }
+    // the first offer is made after this: the tracks go in it
+    this.kinds = [...new Set(early.tracks.map(mediaKindOf))];
+    for (const t of early.tracks) this.add(s, t, early.direction);
+    this.callState = 'calling';
+    s.inOffer = true;
+    s.hub.onPeer(() => {
+      if (this.current !== s || this.callState !== 'calling') return;
+      if (s.peerTakesCalls) return s.hub.sendControl({ t: 'media.call', kinds: this.kinds, offered: true });
+      // it said it takes media in the first offer, then did not say media: take the tracks back
+      this.stopSending(true);
+      this.callState = 'idle';
+      this.emit({ type: 'callDeclined', peerId: this.peerId(), reason: 'the peer takes no calls' });
     });
   }
 
@@ -123,8 +190,12 @@ export class CallManager {
     for (const t of tracks) this.add(s, t);
     this.callState = 'active';
     s.hub.sendControl({ t: 'media.answer' });
+    // the caller's media came in the first offer, answered already: this side's tracks take an offer
+    if (s.peerInOffer) {
+      if (tracks.length > 0) this.renegotiate(s.gen);
+    }
     // a track of a kind the caller does not send has no m-line in the caller's offer: offer it
-    if (tracks.some((t) => !this.peerKinds.includes(mediaKindOf(t)))) this.renegotiate(s.gen);
+    else if (tracks.some((t) => !this.peerKinds.includes(mediaKindOf(t)))) this.renegotiate(s.gen);
     this.showRemote();
   }
 
@@ -215,19 +286,21 @@ export class CallManager {
         }
         if (this.callState !== 'idle') return;
         this.callState = 'ringing';
+        if (this.current !== null) this.current.peerInOffer = m['offered'] === true;
         return this.emit({ type: 'incomingCall', peerId, kinds });
       }
       case 'media.answer':
         if (this.callState !== 'calling') return;
         this.callState = 'active';
-        // one offer: this side's tracks, and the m-lines the callee's tracks ride back on
-        if (this.current !== null) this.renegotiate(this.current.gen);
+        // one offer: this side's tracks, and the m-lines the callee's tracks ride back on (none
+        // when they went in the first offer: the callee offers its own tracks then)
+        if (this.current !== null && !this.current.inOffer) this.renegotiate(this.current.gen);
         this.emit({ type: 'callAnswered', peerId });
         return this.showRemote();
       case 'media.decline': {
         if (this.callState !== 'calling') return;
         const reason = typeof m['reason'] === 'string' ? m['reason'].slice(0, 200) : 'declined';
-        this.stopSending(false); // never offered: nothing to take back
+        this.stopSending(this.current?.inOffer === true); // offered only if in the first offer
         this.callState = 'idle';
         this.remote.clear();
         return this.emit({ type: 'callDeclined', peerId, reason });

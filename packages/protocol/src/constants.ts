@@ -34,6 +34,15 @@ export const Capability = {
    */
   Codes: 'codes',
 } as const;
+/**
+ * What a client announces to its future partners in `hello` (servers grant nothing for these and
+ * ignore them); a v2 server tells the partner in `paired.peer_capabilities`.
+ */
+export const PeerCapability = {
+  /** This client takes calls whose media rides in the pairing's very first offer. */
+  Media: 'peer.media',
+} as const;
+
 /** One of the known capability names (unknown names are allowed and ignored). */
 export type Capability = (typeof Capability)[keyof typeof Capability];
 

@@ -76,6 +76,13 @@ export const Paired = Type.Object(
         'v2 (codes): this pairing is a claim of this nameplate; verify the code before trusting the call',
       ),
     ),
+    peer_capabilities: Type.Optional(
+      Type.Array(Type.String({ maxLength: 64 }), {
+        maxItems: 64,
+        description:
+          "v2: what the partner asked for in its hello (none: a v1 partner), to a client that said hello; absent when the server does not know (the partner is on another node). A client learns from it, before the call, what the partner's first offer may carry (e.g. `peer.media`)",
+      }),
+    ),
   },
   {
     $id: 'Paired',

@@ -201,7 +201,8 @@ function check_Paired(value) {
     value['peer_id'].length <= 256 &&
     value['peer_id'].length >= 1 &&
     (typeof value['initiator'] === 'boolean') &&
-    (value['nameplate'] !== undefined ? ((typeof value['nameplate'] === 'string') && value['nameplate'].length <= 9 && local_0.test(value['nameplate'])) : true)
+    (value['nameplate'] !== undefined ? ((typeof value['nameplate'] === 'string') && value['nameplate'].length <= 9 && local_0.test(value['nameplate'])) : true) &&
+    (value['peer_capabilities'] !== undefined ? (Array.isArray(value['peer_capabilities']) && value['peer_capabilities'].length <= 64 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 64))) { return false }; return true; })(value['peer_capabilities'])) : true)
   )
 }
 return function check(value) {
@@ -439,7 +440,7 @@ export const clientExplain = {
 /** Each server message's schema as explain.ts walks it. */
 export const serverExplain = {
   "your_id": {"k":"object","props":{"type":{"k":"literal","c":"your_id"},"id":{"k":"string","min":1,"max":256},"version":{"k":"integer","min":1},"capabilities":{"k":"array","max":64,"items":{"k":"string","max":64}}},"req":["type","id"]},
-  "paired": {"k":"object","props":{"type":{"k":"literal","c":"paired"},"peer_id":{"k":"string","min":1,"max":256},"initiator":{"k":"boolean"},"nameplate":{"k":"string","max":9,"re":"^[1-9][0-9]{0,8}$"}},"req":["type","peer_id","initiator"]},
+  "paired": {"k":"object","props":{"type":{"k":"literal","c":"paired"},"peer_id":{"k":"string","min":1,"max":256},"initiator":{"k":"boolean"},"nameplate":{"k":"string","max":9,"re":"^[1-9][0-9]{0,8}$"},"peer_capabilities":{"k":"array","max":64,"items":{"k":"string","max":64}}},"req":["type","peer_id","initiator"]},
   "error": {"k":"object","props":{"type":{"k":"literal","c":"error"},"message":{"k":"string"},"code":{"k":"string"}},"req":["type","message"]},
   "offer": {"k":"object","props":{"type":{"k":"literal","c":"offer"},"sdp":{"k":"string"},"from_peer":{"k":"literal","c":true}},"req":["type","sdp","from_peer"]},
   "answer": {"k":"object","props":{"type":{"k":"literal","c":"answer"},"sdp":{"k":"string"},"from_peer":{"k":"literal","c":true}},"req":["type","sdp","from_peer"]},

@@ -24,6 +24,18 @@ const pairReq = (c: MemoryClient, target: string) => c.send(encode({ type: 'pair
 const types = (c: MemoryClient) => c.messages().map((m) => m['type']);
 
 describe('engines as cluster nodes (in-memory directory)', () => {
+  it("a v2 client paired across nodes is not told its partner's hello (this node does not know it): it assumes nothing", () => {
+    const {
+      servers: [n0, n1],
+    } = cluster(2);
+    const a = n0!.connect();
+    const b = n1!.connect();
+    for (const c of [a, b]) c.send(JSON.stringify({ type: 'hello', version: 2, capabilities: ['peer.media'] }));
+    pairReq(a, b.conn.id);
+    expect(a.messages().at(-1)).toEqual({ type: 'paired', peer_id: b.conn.id, initiator: true });
+    expect(b.messages().at(-1)).toEqual({ type: 'paired', peer_id: a.conn.id, initiator: false });
+  });
+
   it('the seed scenario across nodes: pair by ID, relay in order with from_peer, errors, peer_disconnected, pair again', () => {
     const {
       servers: [n0, n1],

@@ -62,10 +62,16 @@ describe('codes: nameplates', () => {
     const n = nameplateFor(owner);
     claimer.send(encode({ type: 'claim', nameplate: n }));
     expect(ofType(claimer, 'paired')).toEqual([
-      { type: 'paired', peer_id: owner.conn.id, initiator: true, nameplate: n },
+      { type: 'paired', peer_id: owner.conn.id, initiator: true, nameplate: n, peer_capabilities: ['codes', 'leave'] },
     ]);
     expect(ofType(owner, 'paired')).toEqual([
-      { type: 'paired', peer_id: claimer.conn.id, initiator: false, nameplate: n },
+      {
+        type: 'paired',
+        peer_id: claimer.conn.id,
+        initiator: false,
+        nameplate: n,
+        peer_capabilities: ['codes', 'leave'],
+      },
     ]);
     // the pairing relays like any other
     claimer.send(encode({ type: 'offer', sdp: 'x' }));

@@ -8,6 +8,9 @@ import type { WheelEntry } from './timer-wheel.js';
 import { KeepaliveState, PairingState } from './tables.js';
 
 /** One connection as the engine sees it. Fields marked internal belong to the engine. */
+/** The one empty list every connection that said no hello shares (no array per connection). */
+const NOTHING: readonly string[] = Object.freeze([]);
+
 export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketState {
   /** @internal the partner while paired: a connection of this engine, or a client on another node */
   peer: Connection<H> | RemotePeer | null = null;
@@ -35,6 +38,8 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
   byteTokensAt = 0;
   /** @internal the client sent `hello` (a v2 client: errors carry their code) */
   saidHello = false;
+  /** @internal what its hello asked for, told to its partners in `paired.peer_capabilities` */
+  announced: readonly string[] = NOTHING;
   /** @internal uses WebSocket control pings */
   wsPing = false;
   /** @internal the resumable session's state, for clients granted `resume` (null otherwise) */
@@ -71,6 +76,7 @@ export class Connection<H> implements WheelEntry, TokenBucketState, ByteBucketSt
       this.pingJitter = sameLink.pingJitter;
       this.wsPing = sameLink.wsPing;
       this.saidHello = sameLink.saidHello;
+      this.announced = sameLink.announced;
       this.auth = sameLink.auth;
     }
   }

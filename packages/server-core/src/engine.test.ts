@@ -54,6 +54,35 @@ describe('stage 2: pairing', () => {
     expect(last(b)).toEqual({ type: 'paired', peer_id: a.conn.id, initiator: false });
     expect(s.engine.stats().pairs).toBe(1);
   });
+  it('tells a v2 client what its partner asked for in hello (nothing for a v1 partner); a v1 client never sees the field', () => {
+    const s = setup();
+    const hello = (c: ReturnType<typeof s.connect>, capabilities: string[]) =>
+      c.send(JSON.stringify({ type: 'hello', version: 2, capabilities }));
+    const a = s.connect();
+    const b = s.connect();
+    hello(a, ['leave', 'peer.media']);
+    hello(b, ['resume', 'some.unknown.thing']);
+    a.send(JSON.stringify({ type: 'pair_request', target_id: b.conn.id }));
+    expect(last(a)).toEqual({
+      type: 'paired',
+      peer_id: b.conn.id,
+      initiator: true,
+      peer_capabilities: ['resume', 'some.unknown.thing'],
+    });
+    expect(last(b)).toEqual({
+      type: 'paired',
+      peer_id: a.conn.id,
+      initiator: false,
+      peer_capabilities: ['leave', 'peer.media'],
+    });
+    // a v2 client paired with a v1 client learns it asked for nothing; the v1 client sees v1's paired
+    const v2 = s.connect();
+    const v1 = s.connect();
+    hello(v2, ['peer.media']);
+    v2.send(JSON.stringify({ type: 'pair_request', target_id: v1.conn.id }));
+    expect(last(v2)).toEqual({ type: 'paired', peer_id: v1.conn.id, initiator: true, peer_capabilities: [] });
+    expect(last(v1)).toEqual({ type: 'paired', peer_id: v2.conn.id, initiator: false });
+  });
   it('gives a v2 client (one that said hello) each pairing error with its code; a v1 client keeps the bare words', () => {
     const s = setup();
     const { a, b } = pair(s);

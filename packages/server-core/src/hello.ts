@@ -39,6 +39,7 @@ export function hello<H>(
 ): void {
   const s = ctx.settings;
   conn.saidHello = true;
+  conn.announced = requested;
   const granted: string[] = [];
   if (s.wsPing && requested.includes(Capability.WsPing)) {
     conn.wsPing = true;

@@ -66,16 +66,21 @@ function pairingEffect<H>(
     case 'send_paired': {
       // the nameplate only to the pair the claim made (not another pairing that came first)
       const c = conn.codes;
-      const nameplate = c !== null && c.pairingPeer === conn.peer!.id ? c.pairingNameplate : null;
+      const peer = conn.peer!;
+      const nameplate = c !== null && c.pairingPeer === peer.id ? c.pairingNameplate : null;
+      // a v2 client learns what its partner asked for in hello (a v1 partner: nothing); a partner
+      // on another node is not known here, so the field is left out and the client assumes nothing
+      const told = conn.saidHello && !(peer instanceof RemotePeer);
       return deliver(
         ctx,
         turn,
         conn,
         encode({
           type: 'paired',
-          peer_id: conn.peer!.id,
+          peer_id: peer.id,
           initiator: effect.initiator,
           ...(nameplate !== null ? { nameplate } : {}),
+          ...(told ? { peer_capabilities: [...(peer as Connection<H>).announced] } : {}),
         }),
       );
     }
