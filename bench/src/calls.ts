@@ -6,6 +6,9 @@
 //                        peer.call(id, stream) (its call is its pairing) to the same frame.
 //   added call           the pairing is open first (tandem: chat open; PeerJS: a DataConnection
 //                        open), then the call: from call() to that first frame.
+//   caller at callee     the pairing starts with the call (tandem: pair(key, { call }), the tracks
+//                        in the very first offer; PeerJS: peer.call) → the first frame of the
+//                        caller's video at the callee, which answers at once (epoch clocks).
 //   replaceTrack/addTrack → the new track's first frame at the far end (tandem).
 // Rounds alternate systems so drift hits both alike. tandem-server runs as shipped (the demo
 // page is its own), PeerServer 1.0.2 as PeerJS users run it.
@@ -39,6 +42,9 @@ export interface CallsFigures {
   peerjsPairToFrameMs: number[];
   tandemAddedCallMs: number[];
   peerjsAddedCallMs: number[];
+  /** Pairing that starts with the call → first frame of the caller's video at the callee (tandem: pair(key, { call })). */
+  tandemCallerAtCalleeMs: number[];
+  peerjsCallerAtCalleeMs: number[];
   replaceToFrameMs: number[];
   addTrackToFrameMs: number[];
   p50: {
@@ -48,6 +54,8 @@ export interface CallsFigures {
     peerjsAddedCall: number;
     replaceToFrame: number;
     addTrackToFrame: number;
+    tandemCallerAtCallee: number;
+    peerjsCallerAtCallee: number;
   };
 }
 
@@ -92,6 +100,42 @@ const TANDEM_A = (addedCall: boolean) => `(async () => {
   }
   return (await frame) - t0;
 })()`;
+
+/** B: the epoch time of the first decoded frame of the caller's video, once B answered. */
+const CALLEE_WATCH = `(() => {
+  window.callerFrame = new Promise((resolve) => {
+    window.tandem.on('track', ({ track }) => {
+      if (track.kind !== 'video') return;
+      const v = document.createElement('video');
+      v.muted = true; v.autoplay = true; v.playsInline = true;
+      v.srcObject = track.stream;
+      document.body.append(v);
+      v.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+      v.play().catch(() => {});
+    });
+  });
+})()`;
+/** A: pair and call at once (the tracks ride the first offer); the epoch time it started. */
+const TANDEM_PAIR_CALL = `(async () => {
+  const cam = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+  const t0 = performance.timeOrigin + performance.now();
+  window.tandem.pair(window.peerKey, { call: cam.getTracks() });
+  return t0;
+})()`;
+
+async function tandemCallerAtCallee(browser: Browser, pageUrl: string): Promise<number> {
+  const [a, b] = await tandemPages(browser, pageUrl);
+  try {
+    await b.evaluate(TANDEM_B);
+    await b.evaluate(CALLEE_WATCH);
+    await a.evaluate(`window.peerKey = ${JSON.stringify(await b.inputValue('#my-key'))}`);
+    const t0 = (await a.evaluate(TANDEM_PAIR_CALL)) as number;
+    return ((await b.evaluate('window.callerFrame')) as number) - t0;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
 
 async function tandemPages(browser: Browser, pageUrl: string): Promise<[Page, Page]> {
   const pages: Page[] = [];
@@ -179,9 +223,20 @@ const PEERJS_OPEN = (id: string, port: number) => `new Promise((resolve, reject)
   window.peer = peer;
   peer.on('open', () => resolve());
   peer.on('error', (e) => reject(new Error(String(e))));
-  peer.on('call', async (call) => {
-    const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
-    call.answer(s);
+  window.callerFrame = new Promise((resolveFrame) => {
+    peer.on('call', async (call) => {
+      const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+      call.answer(s);
+      // the caller's video at this side: its first decoded frame (epoch time)
+      call.on('stream', (stream) => {
+        const v = document.createElement('video');
+        v.muted = true; v.autoplay = true; v.playsInline = true;
+        v.srcObject = stream;
+        document.body.append(v);
+        v.requestVideoFrameCallback(() => resolveFrame(performance.timeOrigin + performance.now()));
+        v.play().catch(() => {});
+      });
+    });
   });
 })`;
 const PEERJS_A = (to: string, addedCall: boolean) => `(async () => {
@@ -201,6 +256,32 @@ const PEERJS_A = (to: string, addedCall: boolean) => `(async () => {
   });
   return at - t0;
 })()`;
+
+/** PeerJS: from peer.call(id, stream) on A to the first frame of A's video at B (B answers at once). */
+async function peerjsCallerAtCallee(browser: Browser, port: number): Promise<number> {
+  const lib = here('../../node_modules/peerjs/dist/peerjs.min.js');
+  const a = await browser.newPage();
+  const b = await browser.newPage();
+  try {
+    for (const p of [a, b]) {
+      await p.goto(`http://127.0.0.1:${port}/`);
+      await p.addScriptTag({ path: lib });
+    }
+    const stamp = `${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    await a.evaluate(PEERJS_OPEN(`a${stamp}`, port));
+    await b.evaluate(PEERJS_OPEN(`b${stamp}`, port));
+    const t0 = (await a.evaluate(`(async () => {
+      const cam = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+      const t0 = performance.timeOrigin + performance.now();
+      window.peer.call(${JSON.stringify(`b${stamp}`)}, cam);
+      return t0;
+    })()`)) as number;
+    return ((await b.evaluate('window.callerFrame')) as number) - t0;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
 
 async function peerjsRun(browser: Browser, port: number, addedCall: boolean): Promise<number> {
   const lib = here('../../node_modules/peerjs/dist/peerjs.min.js');
@@ -332,6 +413,8 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
     peerjsPairToFrameMs: [] as number[],
     tandemAddedCallMs: [] as number[],
     peerjsAddedCallMs: [] as number[],
+    tandemCallerAtCalleeMs: [] as number[],
+    peerjsCallerAtCalleeMs: [] as number[],
     replaceToFrameMs: [] as number[],
     addTrackToFrameMs: [] as number[],
   };
@@ -349,9 +432,12 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
       out.peerjsPairToFrameMs.push(await peerjsRun(browser, peerPort, false));
       out.tandemAddedCallMs.push(await tandemRun(browser, pageUrl, true));
       out.peerjsAddedCallMs.push(await peerjsRun(browser, peerPort, true));
+      out.tandemCallerAtCalleeMs.push(await tandemCallerAtCallee(browser, pageUrl));
+      out.peerjsCallerAtCalleeMs.push(await peerjsCallerAtCallee(browser, peerPort));
       log(
         `call ${i + 1}: pair→frame tandem ${out.tandemPairToFrameMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsPairToFrameMs.at(-1)!.toFixed(0)} ms; ` +
-          `added call tandem ${out.tandemAddedCallMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsAddedCallMs.at(-1)!.toFixed(0)} ms`,
+          `added call tandem ${out.tandemAddedCallMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsAddedCallMs.at(-1)!.toFixed(0)} ms; ` +
+          `caller at callee tandem ${out.tandemCallerAtCalleeMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsCallerAtCalleeMs.at(-1)!.toFixed(0)} ms`,
       );
     }
     // tandem-server's CPU for the signaling of 50 calls at once, against 50 data-only pairings
@@ -397,6 +483,8 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
       peerjsAddedCall: pct(out.peerjsAddedCallMs, 50),
       replaceToFrame: pct(out.replaceToFrameMs, 50),
       addTrackToFrame: pct(out.addTrackToFrameMs, 50),
+      tandemCallerAtCallee: pct(out.tandemCallerAtCalleeMs, 50),
+      peerjsCallerAtCallee: pct(out.peerjsCallerAtCalleeMs, 50),
     },
   };
 }

@@ -182,6 +182,34 @@ describe('demo page in Chromium: calls', () => {
     await b.context().close();
   }, 120_000);
 
+  it('a pairing that starts with a call (pair(key, { call })): video both ways, five times over', async () => {
+    for (let round = 0; round < 5; round++) {
+      const a = await openPage();
+      const b = await openPage();
+      await b.page.evaluate(() => {
+        const t = (globalThis as unknown as { tandem: any }).tandem;
+        t.on('incomingCall', async () => {
+          const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+          t.answerCall(s.getTracks());
+        });
+      });
+      await a.page.evaluate(async (key) => {
+        const cam = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+        (globalThis as unknown as { tandem: any }).tandem.pair(key, { call: cam.getTracks() });
+      }, b.key);
+      for (const [p, name] of [
+        [a.page, 'A'],
+        [b.page, 'B'],
+      ] as const)
+        await expect
+          .poll(async () => (await remote(p)).width, { timeout: 20_000, message: `round ${round}: ${name} sees video` })
+          .toBeGreaterThan(0);
+      for (const p of [a.page, b.page]) expect(await violations(p)).toEqual([]);
+      await a.page.context().close();
+      await b.page.context().close();
+    }
+  }, 180_000);
+
   it('a receive-only caller (no camera, through the client API) sees the callee camera once answered', async () => {
     const [a, b] = await pairedPages();
     await a.evaluate(() => (globalThis as unknown as { tandem: { call(t: unknown[]): void } }).tandem.call([]));

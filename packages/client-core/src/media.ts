@@ -107,7 +107,14 @@ export class CallManager {
   /** A session's hub was made: calls ride on it from now. */
   attach(hub: ChannelHub, session: PeerSession, gen: number, context?: EarlyCallContext): void {
     this.end('call', false);
-    const s: Session = { hub, session, gen, peerTakesCalls: false, inOffer: false, peerInOffer: false };
+    const s: Session = {
+      hub,
+      session,
+      gen,
+      peerTakesCalls: false,
+      inOffer: false,
+      peerInOffer: false,
+    };
     this.current = s;
     hub.onPeer((peer) => (s.peerTakesCalls = peer.tandem && peer.features.includes(MEDIA_FEATURE)));
     const early = this.early;
@@ -189,7 +196,7 @@ export class CallManager {
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
     for (const t of tracks) this.add(s, t);
     this.callState = 'active';
-    s.hub.sendControl({ t: 'media.answer' });
+    this.tell(s, { t: 'media.answer' });
     // the caller's media came in the first offer, answered already: this side's tracks take an offer
     if (s.peerInOffer) {
       if (tracks.length > 0) this.renegotiate(s.gen);
@@ -204,7 +211,7 @@ export class CallManager {
     const s = this.usable();
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
     this.callState = 'idle';
-    s.hub.sendControl({ t: 'media.decline', reason: reason.slice(0, 200) });
+    this.tell(s, { t: 'media.decline', reason: reason.slice(0, 200) });
     this.remote.clear();
   }
 
@@ -258,6 +265,13 @@ export class CallManager {
     const entry = { track, shown: false };
     this.remote.set(track.id, entry);
     if (this.callState === 'active') this.show(entry);
+  }
+
+  /** Send on the control channel once the peer's features are known (at once if they are). */
+  private tell(s: Session, message: { t: string } & Record<string, unknown>): void {
+    s.hub.onPeer(() => {
+      if (this.current === s) s.hub.sendControl(message);
+    });
   }
 
   /** A remote track of the current session ended. */
