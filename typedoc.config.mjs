@@ -4,7 +4,8 @@
 // name missing from the reference fails the build.
 import { readFileSync } from 'node:fs';
 
-const packages = [
+/** Every published package, in dependency order (the TypeDoc plugin names modules from the same list). */
+export const packages = [
   'packages/protocol',
   'packages/server-core',
   'packages/client-core',

@@ -2,18 +2,12 @@
 // by the import people write (@tandem/protocol/wire), read from the package.json `exports`.
 import { readFileSync } from 'node:fs';
 import { Converter, ReflectionKind } from 'typedoc';
+import { packages } from '../typedoc.config.mjs';
 
 /** @param {import('typedoc').Application} app */
 export function load(app) {
   const names = new Map();
-  for (const dir of [
-    'packages/protocol',
-    'packages/server-core',
-    'packages/client-core',
-    'packages/browser',
-    'packages/adapters',
-    'conformance',
-  ]) {
+  for (const dir of packages) {
     const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
     for (const [subpath, v] of Object.entries(pkg.exports)) {
       const src = typeof v === 'object' ? v['@tandem/source'] : undefined;

@@ -259,31 +259,23 @@ const PEERJS_A = (to: string, addedCall: boolean) => `(async () => {
 
 /** PeerJS: from peer.call(id, stream) on A to the first frame of A's video at B (B answers at once). */
 async function peerjsCallerAtCallee(browser: Browser, port: number): Promise<number> {
-  const lib = here('../../node_modules/peerjs/dist/peerjs.min.js');
-  const a = await browser.newPage();
-  const b = await browser.newPage();
-  try {
-    for (const p of [a, b]) {
-      await p.goto(`http://127.0.0.1:${port}/`);
-      await p.addScriptTag({ path: lib });
-    }
-    const stamp = `${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
-    await a.evaluate(PEERJS_OPEN(`a${stamp}`, port));
-    await b.evaluate(PEERJS_OPEN(`b${stamp}`, port));
+  return withPeerjsPages(browser, port, async (a, b, to) => {
     const t0 = (await a.evaluate(`(async () => {
       const cam = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
       const t0 = performance.timeOrigin + performance.now();
-      window.peer.call(${JSON.stringify(`b${stamp}`)}, cam);
+      window.peer.call(${JSON.stringify(to)}, cam);
       return t0;
     })()`)) as number;
     return ((await b.evaluate('window.callerFrame')) as number) - t0;
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  });
 }
 
-async function peerjsRun(browser: Browser, port: number, addedCall: boolean): Promise<number> {
+/** Two pages on PeerServer's origin, each with an open PeerJS peer; `run(a, b, b's id)`, then both closed. */
+async function withPeerjsPages<T>(
+  browser: Browser,
+  port: number,
+  run: (a: Page, b: Page, to: string) => Promise<T>,
+): Promise<T> {
   const lib = here('../../node_modules/peerjs/dist/peerjs.min.js');
   const a = await browser.newPage();
   const b = await browser.newPage();
@@ -296,11 +288,15 @@ async function peerjsRun(browser: Browser, port: number, addedCall: boolean): Pr
     const stamp = `${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
     await a.evaluate(PEERJS_OPEN(`a${stamp}`, port));
     await b.evaluate(PEERJS_OPEN(`b${stamp}`, port));
-    return (await a.evaluate(PEERJS_A(`b${stamp}`, addedCall))) as number;
+    return await run(a, b, `b${stamp}`);
   } finally {
     await a.close();
     await b.close();
   }
+}
+
+async function peerjsRun(browser: Browser, port: number, addedCall: boolean): Promise<number> {
+  return withPeerjsPages(browser, port, async (a, _b, to) => (await a.evaluate(PEERJS_A(to, addedCall))) as number);
 }
 
 type Signal = { type: 'offer' | 'answer'; sdp: string } | { type: 'candidate'; candidate: Record<string, unknown> };

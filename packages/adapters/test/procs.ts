@@ -140,3 +140,21 @@ export async function startClient(
   const m = await client.waitFor(/\*\*\* Your Client ID: (\S+) \*\*\*/);
   return { client, id: m[1]! };
 }
+
+/**
+ * Whether log `lines` give away a pairing code's secret words: the code, its words together, or
+ * one word on its own — a whole word the log did not use before the code existed (`before`, the
+ * lines written until then), since BIP-39 words such as "client" or "pair" are the log's own too.
+ */
+export function leaksCode(lines: readonly string[], code: string, before: number): boolean {
+  const words = code.split('-').slice(1);
+  const whole = (w: string) => new RegExp(`(^|[^a-z])${w}([^a-z]|$)`, 'i');
+  const usual = new Set(words.filter((w) => lines.slice(0, before).some((l) => whole(w).test(l))));
+  return lines.some(
+    (l) =>
+      l.includes(code) ||
+      l.includes(words.join('-')) ||
+      l.includes(words.join(' ')) ||
+      words.some((w) => !usual.has(w) && whole(w).test(l)),
+  );
+}
