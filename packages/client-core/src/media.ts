@@ -149,7 +149,7 @@ export class CallManager {
     context: EarlyCallContext | undefined,
   ): void {
     const refused = () => {
-      for (const t of early.tracks) t.stop();
+      for (const t of early.tracks) t.stop(); // (tracks in the offer are taken back by stopSending first)
       this.emit({ type: 'callDeclined', peerId: this.peerId(), reason: 'the peer takes no calls' });
     };
     const inOffer =
@@ -176,7 +176,7 @@ export class CallManager {
       // it said it takes media in the first offer, then did not say media: take the tracks back
       this.stopSending(true);
       this.callState = 'idle';
-      this.emit({ type: 'callDeclined', peerId: this.peerId(), reason: 'the peer takes no calls' });
+      refused();
     });
   }
 
@@ -196,7 +196,7 @@ export class CallManager {
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
     for (const t of tracks) this.add(s, t);
     this.callState = 'active';
-    this.tell(s, { t: 'media.answer' });
+    s.hub.sendControl({ t: 'media.answer' });
     // the caller's media came in the first offer, answered already: this side's tracks take an offer
     if (s.peerInOffer) {
       if (tracks.length > 0) this.renegotiate(s.gen);
@@ -211,7 +211,7 @@ export class CallManager {
     const s = this.usable();
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
     this.callState = 'idle';
-    this.tell(s, { t: 'media.decline', reason: reason.slice(0, 200) });
+    s.hub.sendControl({ t: 'media.decline', reason: reason.slice(0, 200) });
     this.remote.clear();
   }
 
@@ -265,13 +265,6 @@ export class CallManager {
     const entry = { track, shown: false };
     this.remote.set(track.id, entry);
     if (this.callState === 'active') this.show(entry);
-  }
-
-  /** Send on the control channel once the peer's features are known (at once if they are). */
-  private tell(s: Session, message: { t: string } & Record<string, unknown>): void {
-    s.hub.onPeer(() => {
-      if (this.current === s) s.hub.sendControl(message);
-    });
   }
 
   /** A remote track of the current session ended. */
