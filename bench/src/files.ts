@@ -522,7 +522,7 @@ async function chromiumFigures(fileBytes: number, rounds: number): Promise<Throu
 
 export async function filesFigures(quick: boolean): Promise<FilesFigures> {
   const werift = await weriftFigures(quick ? 16 * MiB : 64 * MiB, quick ? 1 : 2);
-  const chromiumThroughput = await chromiumFigures(quick ? 64 * MiB : 256 * MiB, quick ? 1 : 2);
+  const chromiumThroughput = await chromiumFigures(quick ? 64 * MiB : 256 * MiB, quick ? 1 : 3);
   const rss: ReceiverRssFigure[] = [];
   for (const size of quick ? [64 * MiB, 256 * MiB] : [64 * MiB, 256 * MiB, 1024 * MiB])
     rss.push(await receiverRss(size));

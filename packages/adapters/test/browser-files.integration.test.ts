@@ -80,6 +80,10 @@ describe('files on the demo page in Chromium', () => {
     expect(await row(b, 'send').locator('.sha256').textContent()).toBe(`sha256 ${sha(picked)}`);
     expect(await downloadedSha(a, 'receive')).toBe(sha(picked));
     expect(await row(a, 'receive').locator('a.download').getAttribute('download')).toBe('report.pdf');
+    // the part went to disk from the file worker (a sync access handle), not from the page
+    expect(await a.evaluate(() => (globalThis as { tandemFiles?: { writer: string } }).tandemFiles?.writer)).toBe(
+      'worker',
+    );
     // chat is not held up by files
     await b.fill('#message', 'after the file');
     await b.click('#send');
@@ -108,6 +112,43 @@ describe('files on the demo page in Chromium', () => {
     await b.screenshot({ path: `${artifacts}browser-files-sender.png` });
     expect(await violations(a)).toEqual([]);
     expect(await violations(b)).toEqual([]);
+    await a.close();
+    await b.close();
+  }, 120_000);
+
+  it('a transfer cut by Leave resumes from the part on disk when the same file is sent again', async () => {
+    const { a, b } = await pairPages();
+    const file = randomBytes(24 * 1024 * 1024);
+    const path = join(temp('resume'), 'big.bin');
+    writeFileSync(path, file);
+    await b.setInputFiles('#file-input', path);
+    await row(a, 'receive').locator('button.accept').click();
+    const written = () =>
+      row(a, 'receive')
+        .locator('progress.bar')
+        .evaluate((p) => (p as HTMLProgressElement).value);
+    await expect.poll(written, { timeout: 60_000 }).toBeGreaterThan(2 * 1024 * 1024);
+    await b.click('#leave');
+    await expect.poll(() => row(a, 'receive').getAttribute('data-state'), { timeout: 20_000 }).toBe('failed');
+    const heldAtCut = await written();
+    expect(heldAtCut).toBeLessThan(file.length);
+    // pair again; the same file from the same page continues from what A's part holds
+    await b.fill('#peer-key', a.key);
+    await b.click('#connect');
+    await waitState(a, 'open');
+    await expect.poll(() => b.isDisabled('#send-file'), { timeout: 10_000 }).toBe(false);
+    await b.setInputFiles('#file-input', path);
+    await row(a, 'receive', 1).locator('button.accept').click();
+    await expect.poll(() => row(a, 'receive', 1).getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    const resumedAt = Number(
+      (await row(a, 'receive', 1).locator('.speed').textContent())?.match(/resumed at (\d+)/)?.[1],
+    );
+    expect(resumedAt).toBeGreaterThanOrEqual(heldAtCut);
+    expect(resumedAt).toBeLessThan(file.length);
+    expect(await downloadedSha(a, 'receive', 1)).toBe(sha(file));
+    expect(await a.evaluate(() => (globalThis as { tandemFiles?: { writer: string } }).tandemFiles?.writer)).toBe(
+      'worker',
+    );
     await a.close();
     await b.close();
   }, 120_000);

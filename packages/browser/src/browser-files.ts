@@ -29,6 +29,62 @@ export interface BrowserFileStoreOptions {
   readonly maxFileSize?: number;
   /** Without the origin-private file system, files are held in memory up to this size. Default 512 MiB. */
   readonly memoryLimit?: number;
+  /**
+   * The URL of hash-worker.js: parts are then written from that worker through a sync access
+   * handle, straight to the file (no swap file, no IPC per write, nothing on the page's main
+   * thread). Without it, or where the worker cannot open one, the page writes with `createWritable()`.
+   */
+  readonly worker?: string | URL;
+}
+
+/** Parts written from a worker (hash-worker.ts's `open`/`write`/`truncate`/`close`), one request at a time per part. */
+class WorkerParts {
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve(m: Record<string, unknown>): void; reject(e: Error): void }[]>();
+  private constructor(private readonly worker: Worker) {
+    worker.onmessage = (e: MessageEvent<{ id: number; error?: string } & Record<string, unknown>>) => {
+      const m = e.data;
+      const w = this.waiting.get(m.id)?.shift();
+      if (w === undefined) return;
+      if (m.error !== undefined) w.reject(new Error(m.error));
+      else w.resolve(m);
+    };
+    worker.onerror = () => {
+      for (const list of this.waiting.values())
+        for (const w of list.splice(0)) w.reject(new Error('the file worker failed'));
+    };
+  }
+  static start(url: string | URL): WorkerParts | null {
+    try {
+      return new WorkerParts(new Worker(url, { type: 'module' }));
+    } catch {
+      return null;
+    }
+  }
+  private ask(id: number, message: object, transfer: Transferable[] = []): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const list = this.waiting.get(id) ?? [];
+      this.waiting.set(id, list);
+      list.push({ resolve, reject });
+      this.worker.postMessage({ id, ...message }, transfer);
+    });
+  }
+  /** Open a part in the worker; resolves to its writer, or rejects where a sync access handle cannot be had. */
+  async open(dir: string, name: string) {
+    const id = ++this.nextId;
+    await this.ask(id, { op: 'open', dir, name });
+    return {
+      write: (bytes: Uint8Array, at: number) => {
+        const copy = bytes.slice();
+        return this.ask(id, { op: 'write', bytes: copy, at }, [copy.buffer]).then(() => undefined);
+      },
+      truncate: () => this.ask(id, { op: 'truncate' }).then(() => undefined),
+      close: () =>
+        this.ask(id, { op: 'close' }).then(() => {
+          this.waiting.delete(id);
+        }),
+    };
+  }
 }
 
 /** What a page's store hands back for a saved file: a File to link to or save. */
@@ -47,8 +103,11 @@ export function browserFileStore(options: BrowserFileStoreOptions = {}): {
   decide: (offer: FileOffer) => Promise<OfferDecision>;
   saved(name: string): Blob | undefined;
   readonly kind: Promise<'opfs' | 'memory'>;
+  /** Who writes the part accepted last: the file worker, the page (`createWritable()`), or memory; null before any. */
+  readonly writer: 'worker' | 'page' | 'memory' | null;
 } {
   const memoryLimit = options.memoryLimit ?? 512 * 1024 ** 2;
+  const parts = options.worker === undefined ? null : WorkerParts.start(options.worker);
   const files = new Map<string, Blob>();
   const memoryParts = new Map<string, Blob[]>();
   const root: Promise<FileSystemDirectoryHandle | null> = (async () => {
@@ -60,6 +119,7 @@ export function browserFileStore(options: BrowserFileStoreOptions = {}): {
     }
   })();
   const kind = root.then((r): 'opfs' | 'memory' => (r === null ? 'memory' : 'opfs'));
+  let writer: 'worker' | 'page' | 'memory' | null = null;
   const freeName = (name: string) => {
     let n = 0;
     while (files.has(numberedName(name, n))) n++;
@@ -73,6 +133,7 @@ export function browserFileStore(options: BrowserFileStoreOptions = {}): {
     // the part's name says whose file it is: the same file from the same sender resumes
     const partName = `${offer.sha256}-${offer.size}-${offer.from.replace(/[^0-9a-zA-Z]/g, '').slice(0, 40)}.part`;
     if (dir === null) {
+      writer = 'memory';
       const parts = memoryParts.get(partName) ?? [];
       memoryParts.set(partName, parts);
       const held = parts.reduce((n, b) => n + b.size, 0);
@@ -92,6 +153,24 @@ export function browserFileStore(options: BrowserFileStoreOptions = {}): {
       return { accept: sink };
     }
     const handle = await dir.getFileHandle(partName, { create: true });
+    const fromWorker = parts === null ? null : await workerSink(parts, handle, partName, offer.size);
+    writer = fromWorker === null ? 'page' : 'worker';
+    if (fromWorker !== null)
+      return {
+        accept: {
+          ...fromWorker,
+          commit: async () => {
+            await fromWorker.commit();
+            const name = freeName(clean);
+            files.set(name, new Blob([await handle.getFile()], { type: offer.type }));
+            return name;
+          },
+          abort: async (keep) => {
+            await fromWorker.commit().catch(() => undefined);
+            if (!keep) await dir.removeEntry(partName).catch(() => undefined);
+          },
+        },
+      };
     let held = (await handle.getFile()).size;
     const writable = await handle.createWritable({ keepExistingData: true });
     if (held > offer.size) {
@@ -127,7 +206,65 @@ export function browserFileStore(options: BrowserFileStoreOptions = {}): {
     };
     return { accept: sink };
   }
-  return { decide, saved: (name) => files.get(name), kind };
+  return {
+    decide,
+    saved: (name) => files.get(name),
+    kind,
+    get writer() {
+      return writer;
+    },
+  };
+}
+
+/**
+ * A part written from the worker. The part's held bytes are read (to hash the prefix) before the
+ * worker opens it: a sync access handle locks the file. Null where the worker cannot open one.
+ */
+async function workerSink(
+  parts: WorkerParts,
+  handle: FileSystemFileHandle,
+  partName: string,
+  size: number,
+): Promise<(Pick<FileSink, 'held' | 'readHeld' | 'truncate' | 'write'> & { commit(): Promise<void> }) | null> {
+  let held = (await handle.getFile()).size;
+  let writer: Awaited<ReturnType<WorkerParts['open']>> | null = null;
+  let at = held > size ? 0 : held;
+  const opened = async () => {
+    if (writer === null) {
+      writer = await parts.open('tandem-parts', partName);
+      if (held > size) await writer.truncate();
+    }
+    return writer;
+  };
+  // a worker that cannot open the part (no sync access handles here): the caller writes itself
+  try {
+    const probe = await opened();
+    await probe.close();
+    writer = null;
+  } catch {
+    return null;
+  }
+  if (held > size) held = 0;
+  let closed = false;
+  return {
+    held,
+    readHeld: async (o, l) => new Uint8Array(await (await handle.getFile()).slice(o, o + l).arrayBuffer()),
+    truncate: async () => {
+      await (await opened()).truncate();
+      at = 0;
+    },
+    write: async (bytes) => {
+      const w = await opened();
+      const from = at;
+      at += bytes.byteLength;
+      await w.write(bytes, from);
+    },
+    commit: async () => {
+      if (closed) return;
+      closed = true;
+      await writer?.close();
+    },
+  };
 }
 
 /**

@@ -1,7 +1,10 @@
 /// <reference lib="webworker" />
-// SHA-256 off the page's main thread: a dedicated worker holding streaming hashers by id
-// (@noble/hashes), fed by `workerSha256` in browser.ts. Bundled on its own (hash-worker.js), so a
-// page under `script-src 'self'` can start it.
+// A page's file work off its main thread, in one dedicated worker (hash-worker.js, bundled on its
+// own so a page under `script-src 'self'` can start it):
+//  - SHA-256: streaming hashers by id (@noble/hashes), fed by `workerSha256` (browser-files.ts);
+//  - writing received parts into the origin-private file system through a sync access handle
+//    (`browserFileStore({ worker })`): the bytes go straight to the file, with no swap file and no
+//    IPC per write, which `createWritable()` on the main thread costs.
 import { sha256 } from '@noble/hashes/sha2';
 
 type Request =
@@ -9,10 +12,31 @@ type Request =
   | { op: 'update'; id: number; bytes: Uint8Array }
   | { op: 'clone'; id: number; to: number }
   | { op: 'digest'; id: number }
-  | { op: 'drop'; id: number };
+  | { op: 'drop'; id: number }
+  | { op: 'open'; id: number; dir: string; name: string }
+  | { op: 'write'; id: number; bytes: Uint8Array; at: number }
+  | { op: 'truncate'; id: number }
+  | { op: 'close'; id: number };
 
 const hashers = new Map<number, ReturnType<typeof sha256.create>>();
+const files = new Map<number, FileSystemSyncAccessHandle>();
+/** A file's operations run one after another (opening is asynchronous; writes must not pass it). */
+const chains = new Map<number, Promise<void>>();
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+const fileOp = (id: number, run: () => Promise<object> | object) => {
+  const next = (chains.get(id) ?? Promise.resolve()).then(run).then(
+    (reply) => scope.postMessage({ id, ...reply }),
+    (err: unknown) => scope.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
+  );
+  chains.set(id, next);
+};
+const handle = (id: number) => {
+  const h = files.get(id);
+  if (h === undefined) throw new Error('the part is not open');
+  return h;
+};
+
 scope.onmessage = (e: MessageEvent<Request>) => {
   const m = e.data;
   switch (m.op) {
@@ -36,5 +60,42 @@ scope.onmessage = (e: MessageEvent<Request>) => {
     }
     case 'drop':
       hashers.delete(m.id);
+      return;
+    case 'open':
+      return fileOp(m.id, async () => {
+        const root = await navigator.storage.getDirectory();
+        const dir = await root.getDirectoryHandle(m.dir, { create: true });
+        const file = await dir.getFileHandle(m.name, { create: true });
+        const h = await file.createSyncAccessHandle();
+        files.set(m.id, h);
+        return { size: h.getSize() };
+      });
+    case 'write':
+      return fileOp(m.id, () => {
+        let at = m.at;
+        for (let done = 0; done < m.bytes.byteLength;) {
+          const n = handle(m.id).write(m.bytes.subarray(done), { at });
+          if (n <= 0) throw new Error('the disk took no bytes (full?)');
+          done += n;
+          at += n;
+        }
+        return { written: m.bytes.byteLength };
+      });
+    case 'truncate':
+      return fileOp(m.id, () => {
+        handle(m.id).truncate(0);
+        return { truncated: true };
+      });
+    case 'close':
+      return fileOp(m.id, () => {
+        const h = files.get(m.id);
+        files.delete(m.id);
+        chains.delete(m.id);
+        if (h !== undefined) {
+          h.flush();
+          h.close();
+        }
+        return { closed: true };
+      });
   }
 };

@@ -8,13 +8,7 @@
 //      within `peerWaitMs` of chat opening takes the peer for a v1 one.
 // Then both know the features they share, and `open()` works. Labels starting `tandem.` are the
 // library's own (control, files); the app's channels may not use them.
-import {
-  ChannelError,
-  TandemChannel,
-  INTEROPERABLE_MESSAGE_BYTES,
-  maxMessageSizeOf,
-  type ChannelLimits,
-} from './channels.js';
+import { ChannelError, TandemChannel, maxMessageSizeOf, type ChannelLimits } from './channels.js';
 import type { Clock, DataChannelInit, DataChannelPort, PeerSession } from './ports.js';
 
 /** The chat channel's subprotocol when this side is a tandem client that can do more. */
@@ -90,9 +84,9 @@ export class ChannelHub {
     return typeof this.session.openChannel === 'function' && this.options.features.length > 0;
   }
 
-  /** The largest fragment the peer accepts. */
+  /** The largest fragment the peer accepts: its `a=max-message-size` (a channel sends at most its own `fragmentBytes`, 16 KiB by default). */
   fragmentBytes(): number {
-    return Math.min(INTEROPERABLE_MESSAGE_BYTES, this.remoteMax);
+    return this.remoteMax;
   }
 
   /** A remote description was set: honour its max-message-size. */

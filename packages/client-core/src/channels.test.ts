@@ -98,6 +98,25 @@ describe('named channels between tandem clients', () => {
     expect(w.fake.stats.maxBufferedAmount).toBeLessThanOrEqual(64 * 1024 + 16 * 1024);
   });
 
+  it('fragmentBytes sets the largest message sent, never past the peer’s max-message-size; default 16 KiB', async () => {
+    const largest = async (maxMessageSize: number, fragmentBytes?: number) => {
+      const w = world({ maxMessageSize });
+      const { a, b } = await paired(w);
+      const ch = await a.client.channel('bulk', {}, fragmentBytes === undefined ? {} : { fragmentBytes });
+      await ch.opened();
+      await until(() => incoming(b, 'bulk').length === 1, 'bulk at b');
+      const got = collect(incoming(b, 'bulk')[0]!);
+      const big = new Uint8Array(300_000).map((_, i) => (i * 13) & 255);
+      await ch.write(big);
+      await until(() => got.length === 1, 'the message');
+      expect(Buffer.from(got[0] as Uint8Array).equals(Buffer.from(big))).toBe(true);
+      return w.fake.stats.maxMessageSent;
+    };
+    expect(await largest(262_144)).toBe(16 * 1024);
+    expect(await largest(262_144, 64 * 1024)).toBe(64 * 1024);
+    expect(await largest(20_000, 64 * 1024)).toBe(20_000);
+  });
+
   it('send() refuses what would overfill the buffer, with buffer_full; an unordered channel refuses a fragmented message', async () => {
     const w = world({ bytesPerTurn: 1024 });
     const { a } = await paired(w);

@@ -33,12 +33,19 @@ export interface ChannelLimits {
   readonly maxBufferedBytes?: number;
   /** The largest message sent or accepted (the reassembly buffer's bound). Default 16 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * The largest fragment this end sends, always capped by the peer's `a=max-message-size`.
+   * Default 16 KiB, the size every stack takes; between browsers (which state 256 KiB) 64 KiB
+   * moves bulk data with a quarter of the messages.
+   */
+  readonly fragmentBytes?: number;
 }
 
 export const channelLimitDefaults: Required<ChannelLimits> = {
   bufferedAmountLowThreshold: 256 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxMessageBytes: 16 * 1024 * 1024,
+  fragmentBytes: INTEROPERABLE_MESSAGE_BYTES,
 };
 
 /** Why a channel refused or failed. */
@@ -328,7 +335,7 @@ export class TandemChannel {
           `a ${exact}-byte message is over this channel's ${this.limits.maxMessageBytes}-byte limit`,
         );
     }
-    const fragmentBytes = Math.min(INTEROPERABLE_MESSAGE_BYTES, this.fragmentBytes());
+    const fragmentBytes = Math.min(this.limits.fragmentBytes, this.fragmentBytes());
     const frags = fragmentsOf(data, fragmentBytes);
     if (frags.length > 1 && !this.ordered)
       throw new ChannelError(

@@ -25,7 +25,11 @@ const bytesOf = (n: number, seed = 1) => {
   return b;
 };
 
-function world(net: FakeNetworkOptions = {}, store: Parameters<typeof memoryFileStore>[0] = {}) {
+function world(
+  net: FakeNetworkOptions = {},
+  store: Parameters<typeof memoryFileStore>[0] = {},
+  aExtra: Partial<Parameters<typeof createTandemClient>[0]> = {},
+) {
   const server = new MemoryServer({ settings: { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, tickMs: 100 } });
   const fake = new FakeNetwork(net);
   const link = memoryTransport(server);
@@ -43,7 +47,7 @@ function world(net: FakeNetworkOptions = {}, store: Parameters<typeof memoryFile
     for (const t of ['open', 'message', 'transfer', 'peerLeft', 'error'] as const) client.on(t, (e) => events.push(e));
     return { client, events };
   };
-  const a = spawn();
+  const a = spawn(aExtra);
   const b = spawn({ onFileOffer: received.decide });
   const pair = async () => {
     await until(() => a.client.id !== null && b.client.id !== null, 'ids');
@@ -95,6 +99,19 @@ describe('file transfer between tandem clients', () => {
     await w.a.client.sendFile(memoryFileSource('empty', new Uint8Array(0))).finished;
     await until(() => w.received.saved.size === 3, 'three saved');
     expect([...w.received.saved.keys()].sort()).toEqual(['empty', 'notes (1).txt', 'notes.txt']);
+  });
+
+  it('fragmentBytes sizes the data channel’s messages (16 KiB by default), within the peer’s max-message-size', async () => {
+    const largest = async (files: object) => {
+      const w = world({}, {}, { files: { windowBytes: 256 * 1024, chunkBytes: 128 * 1024, ...files } });
+      await w.pair();
+      const file = bytesOf(500_000, 3);
+      await w.a.client.sendFile(memoryFileSource('bulk.bin', file)).finished;
+      expect(sha(w.received.saved.get('bulk.bin')!)).toBe(sha(file));
+      return w.fake.stats.maxMessageSent;
+    };
+    expect(await largest({})).toBe(16 * 1024);
+    expect(await largest({ fragmentBytes: 64 * 1024 })).toBe(64 * 1024);
   });
 
   it('the receiver declines (too large): the sender is told why, nothing is saved', async () => {

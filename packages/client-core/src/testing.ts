@@ -45,6 +45,8 @@ export interface FakeNetworkStats {
   channelLabels: string[];
   /** The most bytes any one channel held in its send buffer. */
   maxBufferedAmount: number;
+  /** The largest message any channel sent (bytes). */
+  maxMessageSent: number;
 }
 
 /** Options of a fake network. */
@@ -78,6 +80,7 @@ export class FakeNetwork {
     channelsOpened: 0,
     channelLabels: [],
     maxBufferedAmount: 0,
+    maxMessageSent: 0,
   };
   /**
    * A relay in the signaling path that answers each side itself would hand each side its own
@@ -482,6 +485,7 @@ export class FakeChannel implements DataChannelPort {
     const max = this.net.options.maxMessageSize ?? 262_144;
     if (size > max) throw new TypeError(`fake: a ${size}-byte message is over the peer's max-message-size ${max}`);
     this.bufferedAmount += size;
+    this.net.stats.maxMessageSent = Math.max(this.net.stats.maxMessageSent, size);
     this.net.stats.maxBufferedAmount = Math.max(this.net.stats.maxBufferedAmount, this.bufferedAmount);
     this.queue.push(typeof data === 'string' ? data : data.slice());
     this.schedule();

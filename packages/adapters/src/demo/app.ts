@@ -166,7 +166,9 @@ let pairOnOpen = fragment.get('pair')?.trim() || null;
 let joinOnOpen = fragment.get('code')?.trim() || null;
 if (token !== undefined || pairOnOpen !== null || joinOnOpen !== null)
   history.replaceState(null, '', location.pathname + location.search);
-const store = browserFileStore();
+// the page's file worker hashes and writes the parts (a sync access handle, straight to the file)
+const fileWorker = new URL('./hash-worker.js', import.meta.url);
+const store = browserFileStore({ worker: fileWorker });
 /** Offers waiting for Accept/Decline, by transfer id. */
 const asking = new Map<string, (yes: boolean) => void>();
 const onFileOffer = async (offer: FileOffer): Promise<OfferDecision> => {
@@ -182,12 +184,19 @@ const client = createTandemClient({
   transport: browserTransport(),
   createPeer: browserPeerFactory(),
   onFileOffer,
-  // files are hashed in a worker, off the thread the data channels' messages arrive on
-  files: { createHash: workerSha256(new URL('./hash-worker.js', import.meta.url)) },
+  files: {
+    // files are hashed in a worker, off the thread the data channels' messages arrive on
+    createHash: workerSha256(fileWorker),
+    // between browsers (256 KiB messages allowed) 64 KiB messages with 256 KiB queued keep the
+    // stack busy with a quarter of the sends; a peer that states less gets what it states
+    fragmentBytes: 64 * 1024,
+    dataThreshold: 256 * 1024,
+  },
   ...(token !== undefined ? { token } : {}),
 });
 // for people poking at it in devtools
 (globalThis as { tandem?: unknown }).tandem = client;
+(globalThis as { tandemFiles?: unknown }).tandemFiles = store;
 renderCall = setupCalls(client, note);
 
 client.on('status', render);
