@@ -11,7 +11,7 @@
 //    serialization, a local `peer` server, iceServers: []) sending the same bytes.
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -47,6 +47,8 @@ export interface ThroughputFigure {
   /** Median over rounds. */
   mibPerSecond: number;
   rounds: number[];
+  /** Chromium only: CPU of all the browser's processes per MiB moved, over the timed part (median over rounds). */
+  cpuMsPerMiB?: number;
 }
 export interface ChatLatencyFigure {
   idleMs: number;
@@ -60,6 +62,8 @@ export interface ReceiverRssFigure {
 }
 export interface FilesFigures {
   throughput: ThroughputFigure[];
+  /** SHA-256 speed in a page's worker (@noble/hashes, as the page's file worker runs it) and WebCrypto's one-shot digest, MiB/s. */
+  hashSpeed?: { nobleWorker: number; webCrypto: number };
   chat?: ChatLatencyFigure;
   rss: ReceiverRssFigure[];
   skipped?: string;
@@ -282,6 +286,26 @@ async function receiverRss(bytes: number): Promise<ReceiverRssFigure> {
 
 const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
 
+/** CPU time (ms) used so far by every live Chromium process (browser, renderers, network, GPU), from /proc. */
+function chromiumCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium')) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+/** A timed run's rate and its Chromium CPU per MiB (sampled while its pages are still open). */
+interface ChromiumRun {
+  mibPerSecond: number;
+  cpuMsPerMiB: number;
+}
+
 /** Two blank pages of one browser joined by a bare RTCPeerConnection each (SDP carried by this process, no trickle). */
 async function blankPair(browser: Browser): Promise<[Page, Page]> {
   const a = await browser.newPage();
@@ -292,7 +316,7 @@ async function blankPair(browser: Browser): Promise<[Page, Page]> {
 }
 
 /** The bare RTCDataChannel pump between two pages: 16 KiB chunks, refilled on bufferedamountlow. */
-async function chromiumFloor(browser: Browser, bytes: number): Promise<number> {
+async function chromiumFloor(browser: Browser, bytes: number): Promise<ChromiumRun> {
   const [a, b] = await blankPair(browser);
   try {
     const offer = await a.evaluate(async () => {
@@ -328,6 +352,7 @@ async function chromiumFloor(browser: Browser, bytes: number): Promise<number> {
       await w.pc.setRemoteDescription({ type: 'answer', sdp });
       await new Promise<void>((r) => (w.dc.readyState === 'open' ? r() : (w.dc.onopen = () => r())));
     }, answer);
+    const cpu0 = chromiumCpuMs();
     const t0 = performance.now();
     const pumped = a.evaluate(async (total: number) => {
       const w = window as unknown as { dc: RTCDataChannel };
@@ -352,7 +377,10 @@ async function chromiumFloor(browser: Browser, bytes: number): Promise<number> {
       timeout: 600_000,
       polling: 20,
     });
-    return bytes / MiB / ((performance.now() - t0) / 1000);
+    return {
+      mibPerSecond: bytes / MiB / ((performance.now() - t0) / 1000),
+      cpuMsPerMiB: (chromiumCpuMs() - cpu0) / (bytes / MiB),
+    };
   } finally {
     await a.close();
     await b.close();
@@ -436,7 +464,7 @@ async function peerjsRun(browser: Browser, bytes: number, peerPort: number): Pro
 }
 
 /** tandem's demo pages: B sends a file from disk (the file input), A accepts; timed from Accept to done at A. */
-async function chromiumTandem(browser: Browser, pageUrl: string, path: string): Promise<number> {
+async function chromiumTandem(browser: Browser, pageUrl: string, path: string): Promise<ChromiumRun> {
   const a = await browser.newPage();
   const b = await browser.newPage();
   try {
@@ -454,6 +482,7 @@ async function chromiumTandem(browser: Browser, pageUrl: string, path: string): 
     await b.setInputFiles('#file-input', path);
     const accept = a.locator('.transfer[data-direction="receive"] button.accept');
     await accept.waitFor({ timeout: 120_000 });
+    const cpu0 = chromiumCpuMs();
     const t0 = performance.now();
     await accept.click();
     await a.waitForFunction(
@@ -462,15 +491,50 @@ async function chromiumTandem(browser: Browser, pageUrl: string, path: string): 
       { timeout: 900_000, polling: 20 },
     );
     const s = (performance.now() - t0) / 1000;
+    const cpu = chromiumCpuMs() - cpu0;
     const size = Number((await a.textContent('.transfer[data-direction="receive"] .speed'))?.split(' ')[0]);
-    return size / MiB / s;
+    return { mibPerSecond: size / MiB / s, cpuMsPerMiB: cpu / (size / MiB) };
   } finally {
     await a.close();
     await b.close();
   }
 }
 
-async function chromiumFigures(fileBytes: number, rounds: number): Promise<ThroughputFigure[]> {
+/** SHA-256 in a page's worker (the page's own hash-worker.js, 1 MiB updates) against WebCrypto's one-shot digest. */
+async function hashSpeed(browser: Browser, pageUrl: string): Promise<{ nobleWorker: number; webCrypto: number }> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(pageUrl);
+    await page.evaluate('globalThis.__name = (f) => f');
+    return await page.evaluate(async () => {
+      const mib = 64;
+      const w = new Worker('/hash-worker.js', { type: 'module' });
+      const block = new Uint8Array(1 << 20).map((_, i) => i & 255);
+      const t0 = performance.now();
+      const done = new Promise<void>((resolve) => (w.onmessage = (e) => e.data.digest !== undefined && resolve()));
+      w.postMessage({ op: 'new', id: 1 });
+      for (let i = 0; i < mib; i++) {
+        const c = block.slice();
+        w.postMessage({ op: 'update', id: 1, bytes: c }, [c.buffer]);
+      }
+      w.postMessage({ op: 'digest', id: 1 });
+      await done;
+      const nobleWorker = mib / ((performance.now() - t0) / 1000);
+      w.terminate();
+      const whole = new Uint8Array(mib << 20);
+      const t1 = performance.now();
+      await crypto.subtle.digest('SHA-256', whole);
+      return { nobleWorker, webCrypto: mib / ((performance.now() - t1) / 1000) };
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+async function chromiumFigures(
+  fileBytes: number,
+  rounds: number,
+): Promise<{ throughput: ThroughputFigure[]; hashSpeed: { nobleWorker: number; webCrypto: number } }> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-chromium-'));
   const path = join(dir, 'payload.bin');
   await writeRandomFile(path, fileBytes);
@@ -491,40 +555,61 @@ async function chromiumFigures(fileBytes: number, rounds: number): Promise<Throu
     ],
   });
   const pageUrl = `${tandemServer.base.replace(/^ws:/, 'http:')}/`;
-  const out = { tandem: [] as number[], floor: [] as number[], peerjs: [] as number[] };
+  const out = { tandem: [] as ChromiumRun[], floor: [] as ChromiumRun[], peerjs: [] as number[] };
+  let hashes = { nobleWorker: NaN, webCrypto: NaN };
   try {
     for (let r = 0; r < rounds; r++) {
       out.floor.push(await chromiumFloor(browser, fileBytes));
-      log(`chromium floor round ${r + 1}: ${out.floor.at(-1)!.toFixed(1)} MiB/s`);
+      const fl = out.floor.at(-1)!;
+      log(
+        `chromium floor round ${r + 1}: ${fl.mibPerSecond.toFixed(1)} MiB/s, ${fl.cpuMsPerMiB.toFixed(0)} ms CPU/MiB`,
+      );
       out.tandem.push(await chromiumTandem(browser, pageUrl, path));
-      log(`chromium tandem files round ${r + 1}: ${out.tandem.at(-1)!.toFixed(1)} MiB/s`);
+      const t = out.tandem.at(-1)!;
+      log(
+        `chromium tandem files round ${r + 1}: ${t.mibPerSecond.toFixed(1)} MiB/s, ${t.cpuMsPerMiB.toFixed(0)} ms CPU/MiB`,
+      );
       out.peerjs.push(await peerjsRun(browser, fileBytes, peerPort));
       log(`chromium peerjs round ${r + 1}: ${out.peerjs.at(-1)!.toFixed(1)} MiB/s`);
     }
+    hashes = await hashSpeed(browser, pageUrl);
+    log(
+      `SHA-256 in a page's worker: ${hashes.nobleWorker.toFixed(0)} MiB/s; WebCrypto digest ${hashes.webCrypto.toFixed(0)} MiB/s`,
+    );
   } finally {
     await browser.close();
     peer.kill('SIGKILL');
     await tandemServer.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  return [
-    {
-      system: 'tandem-files',
-      stack: 'chromium',
-      bytes: fileBytes,
-      mibPerSecond: median(out.tandem),
-      rounds: out.tandem,
-    },
-    { system: 'raw-floor', stack: 'chromium', bytes: fileBytes, mibPerSecond: median(out.floor), rounds: out.floor },
-    { system: 'peerjs', stack: 'chromium', bytes: fileBytes, mibPerSecond: median(out.peerjs), rounds: out.peerjs },
-  ];
+  const figure = (system: 'tandem-files' | 'raw-floor', runs: ChromiumRun[]): ThroughputFigure => ({
+    system,
+    stack: 'chromium',
+    bytes: fileBytes,
+    mibPerSecond: median(runs.map((x) => x.mibPerSecond)),
+    rounds: runs.map((x) => x.mibPerSecond),
+    cpuMsPerMiB: median(runs.map((x) => x.cpuMsPerMiB)),
+  });
+  return {
+    throughput: [
+      figure('tandem-files', out.tandem),
+      figure('raw-floor', out.floor),
+      { system: 'peerjs', stack: 'chromium', bytes: fileBytes, mibPerSecond: median(out.peerjs), rounds: out.peerjs },
+    ],
+    hashSpeed: hashes,
+  };
 }
 
 export async function filesFigures(quick: boolean): Promise<FilesFigures> {
   const werift = await weriftFigures(quick ? 16 * MiB : 64 * MiB, quick ? 1 : 2);
-  const chromiumThroughput = await chromiumFigures(quick ? 64 * MiB : 256 * MiB, quick ? 1 : 3);
+  const browserRuns = await chromiumFigures(quick ? 64 * MiB : 256 * MiB, quick ? 1 : 3);
   const rss: ReceiverRssFigure[] = [];
   for (const size of quick ? [64 * MiB, 256 * MiB] : [64 * MiB, 256 * MiB, 1024 * MiB])
     rss.push(await receiverRss(size));
-  return { throughput: [...werift.throughput, ...chromiumThroughput], chat: werift.chat, rss };
+  return {
+    throughput: [...werift.throughput, ...browserRuns.throughput],
+    hashSpeed: browserRuns.hashSpeed,
+    chat: werift.chat,
+    rss,
+  };
 }

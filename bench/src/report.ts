@@ -482,6 +482,15 @@ function filesRows(files: FilesFigures, out: Row[]): void {
       target: '≥ 0.9×',
       met: t.mibPerSecond / fl.mibPerSecond >= 0.9,
     });
+    if (t.cpuMsPerMiB !== undefined && fl.cpuMsPerMiB !== undefined)
+      out.push({
+        figure: `Chromium CPU per MiB moved (all its processes, both pages) during the file vs the bare pump`,
+        tandem: `${f(t.cpuMsPerMiB, 0)} ms`,
+        baseline: `${f(fl.cpuMsPerMiB, 0)} ms`,
+        ratio: t.cpuMsPerMiB / fl.cpuMsPerMiB,
+        target: '—',
+        met: true,
+      });
     const pj = files.throughput.find((x) => x.stack === stack && x.system === 'peerjs');
     if (pj !== undefined) {
       const pjFloor = pj.mibPerSecond / fl.mibPerSecond;
@@ -497,6 +506,15 @@ function filesRows(files: FilesFigures, out: Row[]): void {
       });
     }
   }
+  if (files.hashSpeed !== undefined)
+    out.push({
+      figure: "SHA-256 in a page's worker (@noble/hashes, streaming, 64 MiB) vs WebCrypto's one-shot digest",
+      tandem: rate(files.hashSpeed.nobleWorker),
+      baseline: rate(files.hashSpeed.webCrypto),
+      ratio: files.hashSpeed.nobleWorker / files.hashSpeed.webCrypto,
+      target: '—',
+      met: true,
+    });
   for (const x of files.rss)
     out.push({
       figure: `receiving tandem-client RSS above idle, ${mib(x.bytes)} file`,

@@ -191,6 +191,7 @@ const client = createTandemClient({
     // stack busy with a quarter of the sends; a peer that states less gets what it states
     fragmentBytes: 64 * 1024,
     dataThreshold: 256 * 1024,
+    chunkBytes: 1024 * 1024,
   },
   ...(token !== undefined ? { token } : {}),
 });
@@ -311,16 +312,27 @@ client.on('transfer', ({ transfer }) => {
   let started = 0;
   let from = 0;
   const set = (state: Transfer['state']) => (box.dataset['state'] = state);
-  transfer.on('progress', ({ bytes, size }) => {
+  // progress is drawn at most every 250 ms: each repaint costs both pages CPU the transfer needs
+  let latest = 0;
+  let drawn = 0;
+  let drawTimer: ReturnType<typeof setTimeout> | undefined;
+  const draw = () => {
+    drawTimer = undefined;
+    if (transfer.state === 'done' || transfer.state === 'failed') return;
+    drawn = performance.now();
+    set(transfer.state);
+    bar.value = latest;
+    const rate = (latest - from) / Math.max(0.001, (drawn - started) / 1000);
+    const eta = rate > 0 ? Math.ceil((transfer.size - latest) / rate) : null;
+    speed.textContent = `${mib(latest)}/${mib(transfer.size)} MiB · ${mib(rate)} MiB/s${eta === null ? '' : ` · ${eta} s left`}`;
+  };
+  transfer.on('progress', ({ bytes }) => {
     if (started === 0) {
       started = performance.now();
       from = bytes;
     }
-    set(transfer.state);
-    bar.value = bytes;
-    const rate = (bytes - from) / Math.max(0.001, (performance.now() - started) / 1000);
-    const eta = rate > 0 ? Math.ceil((size - bytes) / rate) : null;
-    speed.textContent = `${mib(bytes)}/${mib(size)} MiB · ${mib(rate)} MiB/s${eta === null ? '' : ` · ${eta} s left`}`;
+    latest = bytes;
+    if (drawTimer === undefined) drawTimer = setTimeout(draw, Math.max(0, 250 - (performance.now() - drawn)));
   });
   transfer.on('done', ({ name: saved, size, sha256, resumedFrom }) => {
     set('done');
