@@ -100,6 +100,12 @@ export const clientMachine = setup({
     sameGen: ({ context, event }) => 'gen' in event && event.gen === context.gen,
     answersPings: ({ context }) => context.input.answerPings,
     hasId: ({ context }) => context.id !== null,
+    // `not_paired` answering a signal this client sent just before its pairing ended (a late ICE
+    // candidate crossing the server's peer_left): it knows already, and the user needs no word
+    lateNotPaired: ({ context, event }) =>
+      event.type === 'server.error' &&
+      context.peerId === null &&
+      (event.message.code ?? pairingErrorCodeOf(event.message.message)) === 'not_paired',
     canLeave: ({ context }) => context.canLeave,
     /** A server that advertised capabilities this client wants gets a hello; v1 servers never see one. */
     serverOffersWanted: ({ context, event }) =>
@@ -471,7 +477,7 @@ export const clientMachine = setup({
         inbox: {
           on: {
             'server.ping': { guard: 'answersPings', actions: 'sendPong' },
-            'server.error': { actions: 'reportServerError' },
+            'server.error': [{ guard: 'lateNotPaired' }, { actions: 'reportServerError' }],
             'server.welcome': { actions: 'recordTimings' },
             BAD_FRAME: { actions: 'reportBadFrame' },
           },

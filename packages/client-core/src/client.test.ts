@@ -6,7 +6,7 @@ import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClient } from './client.js';
 import { FakeNetwork, memoryTransport } from './testing.js';
 import { exponentialBackoff } from './ports.js';
-import type { ClientPublicEvent } from './client.machine.js';
+import { serverEvent, type ClientPublicEvent } from './client.machine.js';
 
 const settle = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
@@ -263,6 +263,19 @@ describe('client core against the server core', () => {
     await settle();
     expect(a.client.status).toBe('open');
     expect(b.client.status).toBe('open');
+  });
+
+  it('a not_paired that crosses the end of the pairing says nothing; one while paired is an error', async () => {
+    const { a } = await pairedWorld();
+    const notPaired = serverEvent({ type: 'error', code: 'not_paired', message: 'Not paired' });
+    a.client.actor.send(notPaired);
+    expect(of(a.events, 'error')).toMatchObject([{ code: 'not_paired', source: 'server' }]);
+    a.client.leave();
+    await settle();
+    a.client.actor.send(notPaired); // a v2 server's answer to a late candidate
+    a.client.actor.send(serverEvent({ type: 'error', message: 'Not paired' })); // a v1 server's
+    expect(of(a.events, 'error')).toHaveLength(1);
+    expect(a.client.status).toBe('registered');
   });
 
   it('close() tears everything down once and leaves no live peer', async () => {
