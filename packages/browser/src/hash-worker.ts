@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // A page's file work off its main thread, in one dedicated worker (hash-worker.js, bundled on its
 // own so a page under `script-src 'self'` can start it):
-//  - SHA-256: streaming hashers by id (@noble/hashes), fed by `workerSha256` (browser-files.ts);
+//  - SHA-256: streaming hashers by id (@noble/hashes), fed by `workerSha256` (file-worker.ts);
 //  - writing received parts into the origin-private file system through a sync access handle
 //    (`browserFileStore({ worker })`): the bytes go straight to the file, with no swap file and no
 //    IPC per write, which `createWritable()` on the main thread costs.
