@@ -75,6 +75,33 @@ const openBrowserTransport: TransportFactory = (url, handlers, options) => {
 export interface BrowserPeerOptions {
   /** Extra RTCConfiguration (e.g. `bundlePolicy`, `certificates`); the ICE servers and policy come from the client. */
   readonly rtcConfiguration?: Omit<RTCConfiguration, 'iceServers' | 'iceTransportPolicy'>;
+  /**
+   * Warm the page's WebRTC stack once, when the factory is made (default true): a throwaway peer
+   * connection makes an offer with a channel and both media kinds, then closes, before any ICE
+   * gathering. A page's first RTCPeerConnection, first media m-lines and first offer each cost
+   * milliseconds; paid at start, they are not paid between a pairing and its first offer.
+   */
+  readonly warm?: boolean;
+}
+
+let warmed = false;
+/** Once per page, off the current task: pay the stack's first-use costs before a pairing needs it. */
+function warmUp(): void {
+  if (warmed || typeof RTCPeerConnection === 'undefined') return;
+  warmed = true;
+  setTimeout(() => {
+    let pc: RTCPeerConnection | null = null;
+    try {
+      pc = new RTCPeerConnection({ iceServers: [] });
+      pc.createDataChannel('warm');
+      pc.addTransceiver('audio', { direction: 'sendrecv' });
+      pc.addTransceiver('video', { direction: 'sendrecv' });
+      const done = () => pc?.close();
+      pc.createOffer().then(done, done);
+    } catch {
+      pc?.close(); // a page without WebRTC (or a refused one): nothing to warm
+    }
+  }, 0);
 }
 
 /**
@@ -92,9 +119,9 @@ export function browserPeerFactory(
   return peerWith((first as BrowserPeerOptions | undefined) ?? {});
 }
 
-const peerWith =
-  (options: BrowserPeerOptions): PeerFactory =>
-  ({ iceServers, iceTransportPolicy, handlers }) =>
+const peerWith = (options: BrowserPeerOptions): PeerFactory => {
+  if (options.warm !== false) warmUp();
+  return ({ iceServers, iceTransportPolicy, handlers }) =>
     new BrowserPeer(
       {
         ...options.rtcConfiguration,
@@ -103,6 +130,7 @@ const peerWith =
       },
       handlers,
     );
+};
 
 class BrowserPeer implements PeerSession {
   private readonly pc: RTCPeerConnection;

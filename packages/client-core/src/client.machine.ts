@@ -596,7 +596,9 @@ export const clientMachine = setup({
               },
             },
             active: {
-              entry: ['beginSession', 'announcePaired', 'createPeer', 'startOfferIfInitiator'],
+              // the peer connection and the offer start before the app hears 'paired': what the app does
+              // then runs while the stack makes the offer, not before it
+              entry: ['beginSession', 'createPeer', 'startOfferIfInitiator', 'announcePaired'],
               // The one place a peer session ends: every way out of `active` passes here once.
               exit: 'closePeer',
               initial: 'negotiating',

@@ -118,8 +118,17 @@ const note = (text: string, cls: 'me' | 'peer' | 'note') => {
   p.className = cls;
   p.textContent = text;
   log.append(p);
-  log.scrollTop = log.scrollHeight;
+  // scrolled at the next frame, not here: reading scrollHeight in an event handler forces a
+  // layout, and 'paired' / 'status' come while the peer connection is being set up
+  if (!scrollPlanned) {
+    scrollPlanned = true;
+    requestAnimationFrame(() => {
+      scrollPlanned = false;
+      log.scrollTop = log.scrollHeight;
+    });
+  }
 };
+let scrollPlanned = false;
 
 /** Errors in plain words, by code (the wire text stays visible on hover, for searching). */
 const plain = plainWords;
