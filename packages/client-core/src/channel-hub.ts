@@ -20,6 +20,8 @@ export const RESERVED_PREFIX = 'tandem.';
 
 /** How many channels may arrive before the peer's hello (the rest are closed). */
 const MAX_EARLY_CHANNELS = 16;
+/** Control messages held until this side's control channel says open (the peer's hello came first). */
+const MAX_HELD_CONTROL = 64;
 
 /** What the peer turned out to be. */
 export interface PeerFeatures {
@@ -54,6 +56,8 @@ export class ChannelHub {
   private control: TandemChannel | null = null;
   /** Channels that arrived before the peer's hello. */
   private early: DataChannelPort[] = [];
+  /** Control messages sent after the peer's hello came but before this side's control channel said open. */
+  private readonly heldControl: string[] = [];
   private peerFeatures: PeerFeatures | null = null;
   private waiting: unknown = null;
   private remoteMax = 65_536;
@@ -201,6 +205,13 @@ export class ChannelHub {
   /** Send a control message to the peer over the call; false when there is no control channel. */
   sendControl(message: { t: string } & Record<string, unknown>): boolean {
     if (this.control === null || this.peerFeatures?.tandem !== true) return false;
+    // the peer's hello can come before this side's 'open' event: what is sent then waits for it,
+    // behind this side's own hello
+    if (this.control.readyState === 'connecting') {
+      if (this.heldControl.length >= MAX_HELD_CONTROL) return false;
+      this.heldControl.push(JSON.stringify(message));
+      return true;
+    }
     try {
       this.control.send(JSON.stringify(message));
       return true;
@@ -268,6 +279,7 @@ export class ChannelHub {
   private sendHello(): void {
     try {
       this.control?.send(JSON.stringify({ t: 'hello', v: 1, features: this.options.features }));
+      for (const m of this.heldControl.splice(0)) this.control?.send(m);
     } catch {
       // closed meanwhile: the session is ending
     }
