@@ -144,6 +144,45 @@ describe('calls between two tandem client cores', () => {
     b.client.close();
   });
 
+  it('a call in the first offer rings from the offer itself, before the channel is up: answered there, the caller media shows at once; declined there, it rings no more', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const atRing: { status: string; features: number; shown: number }[] = [];
+    b.client.on('incomingCall', () => {
+      b.client.answerCall([]);
+      atRing.push({ status: b.client.status, features: of(b, 'peerFeatures').length, shown: showing(b).length });
+    });
+    a.client.pair(b.client.id!, { call: [new FakeTrack('video')] });
+    await until(() => atRing.length === 1, 'ringing');
+    // rang (and answered) before the chat channel opened or the peer's hello came: its media shows already
+    expect(atRing[0]).toEqual({ status: 'negotiating', features: 0, shown: 1 });
+    await until(() => of(a, 'callAnswered').length === 1, 'the answer reaches the caller once the channel is up');
+    expect(a.client.callState).toBe('active');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(of(b, 'incomingCall')).toHaveLength(1); // the caller's media.call later rings nothing again
+    a.client.close();
+    b.client.close();
+
+    // declined from the offer: the caller is told once the channel is up and stops sending
+    const c = w.spawn();
+    const d = w.spawn();
+    await until(() => c.client.id !== null && d.client.id !== null, 'ids');
+    d.client.on('incomingCall', () => d.client.declineCall('busy'));
+    const cam = new FakeTrack('video');
+    c.client.pair(d.client.id!, { call: [cam] });
+    await until(() => of(c, 'callDeclined').length === 1, 'declined');
+    expect(of(c, 'callDeclined')[0]!.reason).toBe('busy');
+    expect(cam.stopped).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(of(d, 'incomingCall')).toHaveLength(1);
+    expect(d.client.callState).toBe('idle');
+    expect(of(d, 'track')).toEqual([]);
+    c.client.close();
+    d.client.close();
+  });
+
   it('answered with the callee camera, a call that came in the first offer takes one offer of the callee', async () => {
     const w = world();
     const a = w.spawn();

@@ -66,6 +66,12 @@ interface Session {
   inOffer: boolean;
   /** The peer's call rode the first offer: answering sends this side's tracks in an offer of its own. */
   peerInOffer: boolean;
+  /** A first offer with tracks from this partner is its call (it named media in hello; nothing to verify first). */
+  ringsFromOffer: boolean;
+  /** The session's first remote offer was applied. */
+  offerSeen: boolean;
+  /** The call rang from the first offer itself, before the control channel was up. */
+  rangFromOffer: boolean;
 }
 
 /** How a call that starts with the pairing is allowed to go: in the first offer, or once the call is up. */
@@ -114,11 +120,24 @@ export class CallManager {
       peerTakesCalls: false,
       inOffer: false,
       peerInOffer: false,
+      ringsFromOffer: false,
+      offerSeen: false,
+      rangFromOffer: false,
     };
     this.current = s;
-    hub.onPeer((peer) => (s.peerTakesCalls = peer.tandem && peer.features.includes(MEDIA_FEATURE)));
     const early = this.early;
     this.early = null;
+    s.ringsFromOffer =
+      !hub.initiator &&
+      early === null &&
+      context?.mayOffer === true &&
+      context.peerCapabilities?.includes(PeerCapability.Media) === true &&
+      session.addTrack !== undefined;
+    hub.onPeer((peer) => {
+      s.peerTakesCalls = peer.tandem && peer.features.includes(MEDIA_FEATURE);
+      // it rang from the offer, then the peer's hello named no media: that was no call
+      if (s.rangFromOffer && !s.peerTakesCalls && this.current === s) this.end('call', false);
+    });
     if (early !== null) this.startEarly(s, early, context);
     hub.onControl((m) => {
       if (this.current !== s || !m.t.startsWith('media.')) return;
@@ -180,6 +199,25 @@ export class CallManager {
     });
   }
 
+  /**
+   * The session's remote offer was applied (its tracks reported). A partner that named media in
+   * hello puts tracks in the first offer only when it calls: the call rings now, not once the
+   * control channel is up and its `media.call` came, so answering shows the caller's media as soon
+   * as it flows (the peer learns of the answer once the channel is up).
+   */
+  remoteOffer(gen: number): void {
+    const s = this.current;
+    if (s === null || s.gen !== gen || s.offerSeen) return;
+    s.offerSeen = true;
+    if (!s.ringsFromOffer || this.callState !== 'idle' || this.remote.size === 0) return;
+    const kinds = [...new Set([...this.remote.values()].map((e) => e.track.kind))];
+    s.peerTakesCalls = true; // as the server said (its hello settles it)
+    s.peerInOffer = s.rangFromOffer = true;
+    this.peerKinds = kinds;
+    this.callState = 'ringing';
+    this.emit({ type: 'incomingCall', peerId: this.peerId(), kinds });
+  }
+
   /** Call the peer with `tracks` (camera, microphone, or none: receive only). */
   call(tracks: readonly LocalTrack[], options: { direction?: 'sendrecv' | 'sendonly' } = {}): void {
     const s = this.usable();
@@ -196,7 +234,7 @@ export class CallManager {
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
     for (const t of tracks) this.add(s, t);
     this.callState = 'active';
-    s.hub.sendControl({ t: 'media.answer' });
+    this.tell(s, { t: 'media.answer' });
     // the caller's media came in the first offer, answered already: this side's tracks take an offer
     if (s.peerInOffer) {
       if (tracks.length > 0) this.renegotiate(s.gen);
@@ -211,7 +249,7 @@ export class CallManager {
     const s = this.usable();
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
     this.callState = 'idle';
-    s.hub.sendControl({ t: 'media.decline', reason: reason.slice(0, 200) });
+    this.tell(s, { t: 'media.decline', reason: reason.slice(0, 200) });
     this.remote.clear();
   }
 
@@ -219,7 +257,7 @@ export class CallManager {
   hangUp(): void {
     const s = this.usable();
     if (this.callState === 'idle') throw new CallError('not_in_call', 'There is no call to hang up');
-    s.hub.sendControl({ t: 'media.hangup' });
+    this.tell(s, { t: 'media.hangup' });
     this.end('local', true);
   }
 
@@ -276,10 +314,17 @@ export class CallManager {
     if (entry.shown) this.emit({ type: 'trackEnded', peerId: this.peerId(), id, kind: entry.track.kind });
   }
 
+  /** Send on the control channel, or once it is up (a call that rang from the first offer may be answered before). */
+  private tell(s: Session, m: { t: string } & Record<string, unknown>): void {
+    if (!s.hub.sendControl(m)) s.hub.onPeer(() => this.current === s && s.hub.sendControl(m));
+  }
+
   private control(m: { t: string } & Record<string, unknown>): void {
     const peerId = this.peerId();
     switch (m.t) {
       case 'media.call': {
+        // the call this says came in the first offer rang from it already (and may be answered or declined)
+        if (this.current?.rangFromOffer === true && m['offered'] === true) return;
         const kinds = (Array.isArray(m['kinds']) ? m['kinds'] : []).filter(
           (k): k is MediaKind => k === 'audio' || k === 'video',
         );

@@ -34,6 +34,8 @@ export interface PeerChannelOptions {
   /** A remote media track of session `gen` arrived, or ended. */
   readonly onTrack?: (gen: number, track: RemoteTrack) => void;
   readonly onTrackEnded?: (gen: number, id: string) => void;
+  /** A remote offer of session `gen` was applied (its tracks reported) and answered. */
+  readonly onRemoteOffer?: (gen: number) => void;
 }
 
 /** A peer driver feeding `actor`. */
@@ -161,6 +163,7 @@ export function createPeerDriver(
             s.acceptOffer(effect.sdp).then((sdp) => {
               actor.send({ type: 'REMOTE_SET', gen });
               actor.send({ type: 'LOCAL_SDP', gen, sdp, kind: 'answer' });
+              if (sessions.has(gen)) channels.onRemoteOffer?.(gen);
             }),
           );
         case 'peer.acceptAnswer':
