@@ -179,3 +179,25 @@ describe('server errors by code', () => {
     expect(errorsFor({ type: 'error', message: 'Something else' })).toEqual(['server_error']);
   });
 });
+
+describe('the order of a pairing', () => {
+  it("the initiator's peer connection and offer start before the app hears 'paired'", () => {
+    const actor = createActor(clientMachine, {
+      clock: new SimulatedClock(),
+      input: { url: 'x', reconnect: { nextDelayMs: () => null } },
+    });
+    const got: string[] = [];
+    actor.on('*', (e) => got.push((e as ClientEmitted).type));
+    actor.start();
+    actor.send({ type: 'WS_OPEN' });
+    actor.send(serverEvent({ type: 'your_id', id: 'me' }));
+    actor.send({ type: 'PAIR', key: 'them' });
+    got.length = 0;
+    actor.send(serverEvent({ type: 'paired', peer_id: 'them', initiator: true }));
+    actor.stop();
+    const at = (t: string) => got.indexOf(t);
+    expect(at('peer.create')).toBeGreaterThanOrEqual(0);
+    expect(at('peer.createOffer')).toBeGreaterThan(at('peer.create'));
+    expect(at('paired')).toBeGreaterThan(at('peer.createOffer'));
+  });
+});

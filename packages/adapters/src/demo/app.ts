@@ -113,6 +113,7 @@ const render = () => {
   if (s === 'open') message.focus();
   renderCall?.();
 };
+let scrollPlanned = false;
 const note = (text: string, cls: 'me' | 'peer' | 'note') => {
   const p = document.createElement('p');
   p.className = cls;
@@ -128,7 +129,6 @@ const note = (text: string, cls: 'me' | 'peer' | 'note') => {
     });
   }
 };
-let scrollPlanned = false;
 
 /** Errors in plain words, by code (the wire text stays visible on hover, for searching). */
 const plain = plainWords;
