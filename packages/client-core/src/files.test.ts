@@ -8,7 +8,7 @@ import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClientEvent } from './client.js';
 import { FakeNetwork, memoryFileSource, memoryFileStore, type FakeNetworkOptions } from './testing.js';
 import { memoryTransport } from './testing.js';
-import { safeFileName, numberedName, type FileSource, type Transfer } from './files.js';
+import { safeFileName, numberedName, type FileSource, type FilesOptions, type Transfer } from './files.js';
 
 const until = async (cond: () => boolean, what: string, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -205,6 +205,83 @@ describe('file transfer between tandem clients', () => {
     await expect(theirs!.finished).rejects.toThrow(/sha256 mismatch/);
     expect(w.received.saved.size).toBe(0);
     expect(w.received.parts.size).toBe(0);
+  });
+
+  it('a store that reads its part back checks what was written, not what arrived: bytes spoilt on the way to disk fail', async () => {
+    // the same damage without read-back passes unseen (the bytes that arrived were right)
+    const spoil = (bytes: Uint8Array, at: number) => {
+      if (at <= 5000 && at + bytes.byteLength > 5000) bytes[5000 - at]! ^= 0x01;
+      return bytes;
+    };
+    const file = bytesOf(120_000, 4);
+    const streaming = world({}, { damage: spoil });
+    await streaming.pair();
+    await streaming.a.client.sendFile(memoryFileSource('a.bin', file)).finished;
+    expect(sha(streaming.received.saved.get('a.bin')!)).not.toBe(sha(file));
+
+    const w = world({}, { damage: spoil, readBack: true });
+    await w.pair();
+    const t = w.a.client.sendFile(memoryFileSource('a.bin', file));
+    await expect(t.finished).rejects.toThrow(/sha256 mismatch/);
+    expect(w.received.saved.size).toBe(0);
+  });
+
+  it('with read-back and one-shot hashing nothing streams through the hasher; the file and its hash are the same', async () => {
+    let updates = 0;
+    const counting = () => {
+      const h = createHash('sha256');
+      const wrap = (x: typeof h): ReturnType<NonNullable<FilesOptions['createHash']>> => ({
+        update: (b) => void (updates++, x.update(b)),
+        digest: () => x.copy().digest(),
+        clone: () => wrap(x.copy()),
+      });
+      return wrap(h);
+    };
+    const w = world({}, { readBack: true }, { files: { createHash: counting } });
+    const b = createTandemClient({
+      url: 'mem://server',
+      transport: memoryTransport(w.server).factory,
+      createPeer: w.fake.createPeer,
+      peerWaitMs: 200,
+      files: { createHash: counting },
+      onFileOffer: w.received.decide,
+    });
+    await until(() => w.a.client.id !== null && b.id !== null, 'ids');
+    w.a.client.pair(b.id!);
+    await until(() => w.a.client.status === 'open' && b.status === 'open', 'open');
+    const file = bytesOf(300_000, 6);
+    const done = await w.a.client.sendFile(memoryFileSource('b.bin', file, '', true)).finished;
+    expect(done.sha256).toBe(sha(file));
+    expect(sha(w.received.saved.get('b.bin')!)).toBe(sha(file));
+    expect(updates).toBe(0);
+    b.close();
+  });
+
+  it('with read-back, a cut transfer resumes from the part: the prefix hash is the part read back', async () => {
+    const w = world({ bytesPerTurn: 32 * 1024 }, { slowWrites: true, readBack: true });
+    await w.pair();
+    const file = bytesOf(600_000, 8);
+    const first = w.a.client.sendFile(memoryFileSource('clip.webm', file, '', true));
+    await until(() => first.bytes > 150_000, 'a good part sent');
+    w.a.client.leave();
+    await expect(first.finished).rejects.toThrow();
+    const [, part] = [...w.received.parts.entries()][0]!;
+    await w.pair();
+    const again = await w.a.client.sendFile(memoryFileSource('clip.webm', file, '', true)).finished;
+    expect(again.resumedFrom).toBeGreaterThanOrEqual(part.byteLength);
+    expect(sha(w.received.saved.get('clip.webm')!)).toBe(sha(file));
+    // a part that went bad meanwhile is caught by its read-back prefix: the sender starts over
+    const second = w.a.client.sendFile(memoryFileSource('clip2.webm', file, '', true));
+    await until(() => second.bytes > 150_000, 'a second part');
+    w.a.client.leave();
+    await expect(second.finished).rejects.toThrow();
+    const [key2, part2] = [...w.received.parts.entries()][0]!;
+    part2[7] = part2[7]! ^ 0xff;
+    w.received.parts.set(key2, part2);
+    await w.pair();
+    const over = await w.a.client.sendFile(memoryFileSource('clip2.webm', file, '', true)).finished;
+    expect(over.resumedFrom).toBe(0);
+    expect(sha(w.received.saved.get('clip2.webm')!)).toBe(sha(file));
   });
 
   it('a v1 (chat-only) peer is never offered a file', async () => {

@@ -607,8 +607,19 @@ export function memoryTransport(
   return { factory, sockets, refuse, tokens };
 }
 
-/** An in-memory file store for tests: saved files by name, parts kept for resumes by (hash, size, sender). */
-export function memoryFileStore(options: { maxFileSize?: number; slowWrites?: boolean } = {}): {
+/**
+ * An in-memory file store for tests: saved files by name, parts kept for resumes by (hash, size,
+ * sender). `readBack` gives its sinks `digest` (the part hashed as held, as a page's store reads
+ * its part back); `damage` changes bytes on their way into the part (a disk that lies).
+ */
+export function memoryFileStore(
+  options: {
+    maxFileSize?: number;
+    slowWrites?: boolean;
+    readBack?: boolean;
+    damage?: (bytes: Uint8Array, at: number) => Uint8Array;
+  } = {},
+): {
   decide: OfferHandler;
   saved: Map<string, Uint8Array>;
   parts: Map<string, Uint8Array>;
@@ -635,10 +646,16 @@ export function memoryFileStore(options: { maxFileSize?: number; slowWrites?: bo
         await tick();
         const next = new Uint8Array(part.byteLength + bytes.byteLength);
         next.set(part);
-        next.set(bytes, part.byteLength);
+        next.set(options.damage?.(bytes.slice(), part.byteLength) ?? bytes, part.byteLength);
         part = next;
         parts.set(key, part);
       },
+      ...(options.readBack === true && {
+        digest: async (length: number) => {
+          await tick();
+          return sha256(part.subarray(0, length));
+        },
+      }),
       commit: async () => {
         const base = safeFileName(offer.name);
         let n = 0;
@@ -656,13 +673,14 @@ export function memoryFileStore(options: { maxFileSize?: number; slowWrites?: bo
   return { decide, saved, parts, offers };
 }
 
-/** A file source over bytes in memory. */
-export function memoryFileSource(name: string, bytes: Uint8Array, type = ''): FileSource {
+/** A file source over bytes in memory; `oneShot` gives it `digest` (as a page's source has, with WebCrypto). */
+export function memoryFileSource(name: string, bytes: Uint8Array, type = '', oneShot = false): FileSource {
   return {
     name,
     size: bytes.byteLength,
     type,
     read: async (offset, length) => bytes.slice(offset, offset + length),
+    ...(oneShot && { digest: async (length: number) => sha256(bytes.subarray(0, length)) }),
   };
 }
 
