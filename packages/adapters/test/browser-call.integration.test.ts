@@ -79,6 +79,29 @@ const framesSent = (page: Page) =>
       });
     return n;
   });
+/** What the page's peer connections received on video (inbound-rtp), for failure messages. */
+const framesIn = (page: Page) =>
+  page.evaluate(async () => {
+    const got = { packets: 0, frames: 0, keyFrames: 0, decoded: 0 };
+    for (const pc of (window as unknown as { pcs: RTCPeerConnection[] }).pcs)
+      (await pc.getStats()).forEach(
+        (r: {
+          type: string;
+          kind?: string;
+          packetsReceived?: number;
+          framesReceived?: number;
+          keyFramesDecoded?: number;
+          framesDecoded?: number;
+        }) => {
+          if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+          got.packets += r.packetsReceived ?? 0;
+          got.frames += r.framesReceived ?? 0;
+          got.keyFrames += r.keyFramesDecoded ?? 0;
+          got.decoded += r.framesDecoded ?? 0;
+        },
+      );
+    return got;
+  });
 /** Decoded frames of #remote-video, and its width. */
 const remote = (page: Page) =>
   page.evaluate(() => {
@@ -347,7 +370,14 @@ describe('calls between a page and tandem-client (werift)', () => {
     await client.waitFor(/^\*\*\* Calling with /, 30_000);
     await expect.poll(() => a.page.isVisible('#answer'), { timeout: 15_000 }).toBe(true);
     await a.page.click('#answer');
-    await expect.poll(async () => (await remote(a.page)).width, { timeout: 20_000 }).toBe(640);
+    const said = async () =>
+      `the page plays the file: ${JSON.stringify(await remote(a.page))}, received ${JSON.stringify(await framesIn(a.page))}; tandem-client said:\n${client.lines.join('\n')}`;
+    await expect
+      .poll(async () => (await remote(a.page)).width, { timeout: 20_000 })
+      .toBe(640)
+      .catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await said()}`);
+      });
     await framesGrow(a.page, 'the page plays the file');
     await client.kill();
     await a.page.context().close();

@@ -120,12 +120,19 @@ export function setupClientCalls(
           if (rtp.header.marker && sentFrames !== null) sentFrames++;
         });
         out(`*** Calling with ${file} (${sent.map((t) => t.kind).join(' and ')}) ***`);
+        // an error once playback runs is not thrown to start() (werift hands it to onError): say it
+        let saying = false;
+        const sayPlaybackErrors = () => {
+          if (saying) return;
+          saying = true;
+          player.onError.subscribe((e: Error) => out(`*** Call failed: ${e.message} ***`));
+        };
         // werift plays a file only once its sender's codec is negotiated: the offer after the answer
         client.on('callAnswered', () => {
           const until = Date.now() + 15_000;
           sentFrames ??= 0;
           const tryStart = () =>
-            player.start().catch((e: unknown) => {
+            player.start().then(sayPlaybackErrors, (e: unknown) => {
               if (Date.now() < until && client.callState === 'active') setTimeout(tryStart, 100);
               else out(`*** Call failed: ${(e as Error).message} ***`);
             });
