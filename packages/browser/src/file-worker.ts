@@ -48,6 +48,8 @@ export class WorkerParts {
         return this.ask(id, { op: 'write', bytes: copy, at }, [copy.buffer]).then(() => undefined);
       },
       truncate: () => this.ask(id, { op: 'truncate' }).then(() => undefined),
+      sha256: (length: number, oneShot: number) =>
+        this.ask(id, { op: 'sha256', length, oneShot }).then((m) => m.sha256 as Uint8Array),
       close: () =>
         this.ask(id, { op: 'close' }).then(() => {
           this.waiting.delete(id);
@@ -57,15 +59,19 @@ export class WorkerParts {
 }
 
 /**
- * A part written from the worker. The part's held bytes are read (to hash the prefix) before the
- * worker opens it: a sync access handle locks the file. Null where the worker cannot open one.
+ * A part written from the worker, and hashed there as written (read back through the worker's
+ * handle: WebCrypto in one go up to `oneShot` bytes, streaming past it). Null where the worker
+ * cannot open a sync access handle.
  */
 export async function workerSink(
   parts: WorkerParts,
   handle: FileSystemFileHandle,
   partName: string,
   size: number,
-): Promise<(Pick<FileSink, 'held' | 'readHeld' | 'truncate' | 'write'> & { close(): Promise<void> }) | null> {
+  oneShot: number,
+): Promise<
+  (Pick<FileSink, 'held' | 'readHeld' | 'truncate' | 'write' | 'digest'> & { close(): Promise<void> }) | null
+> {
   let held = (await handle.getFile()).size;
   let writer: Awaited<ReturnType<WorkerParts['open']>> | null = null;
   let at = held > size ? 0 : held;
@@ -99,6 +105,7 @@ export async function workerSink(
       at += bytes.byteLength;
       await w.write(bytes, from);
     },
+    digest: async (length) => (await opened()).sha256(length, oneShot),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -4,8 +4,11 @@
 //  - SHA-256: streaming hashers by id (@noble/hashes), fed by `workerSha256` (file-worker.ts);
 //  - writing received parts into the origin-private file system through a sync access handle
 //    (`browserFileStore({ worker })`): the bytes go straight to the file, with no swap file and no
-//    IPC per write, which `createWritable()` on the main thread costs.
+//    IPC per write, which `createWritable()` on the main thread costs;
+//  - hashing a part as written, read back through the same handle: in one go by WebCrypto up to
+//    `oneShot` bytes (one transient buffer of that size), in 4 MiB reads through @noble/hashes past it.
 import { sha256 } from '@noble/hashes/sha2';
+import { partSha256 } from './part-hash.js';
 
 type Request =
   | { op: 'new'; id: number }
@@ -16,6 +19,7 @@ type Request =
   | { op: 'open'; id: number; dir: string; name: string }
   | { op: 'write'; id: number; bytes: Uint8Array; at: number }
   | { op: 'truncate'; id: number }
+  | { op: 'sha256'; id: number; length: number; oneShot: number }
   | { op: 'close'; id: number };
 
 const hashers = new Map<number, ReturnType<typeof sha256.create>>();
@@ -86,6 +90,8 @@ scope.onmessage = (e: MessageEvent<Request>) => {
         handle(m.id).truncate(0);
         return { truncated: true };
       });
+    case 'sha256':
+      return fileOp(m.id, async () => ({ sha256: await partSha256(handle(m.id), m.length, m.oneShot) }));
     case 'close':
       return fileOp(m.id, () => {
         const h = files.get(m.id);
