@@ -84,6 +84,10 @@ describe('files on the demo page in Chromium', () => {
     expect(await a.evaluate(() => (globalThis as { tandemFiles?: { writer: string } }).tandemFiles?.writer)).toBe(
       'worker',
     );
+    // and it was checked as written: read back in the worker and hashed by WebCrypto
+    expect(await a.evaluate(() => (globalThis as { tandemFiles?: { hashing: string } }).tandemFiles?.hashing)).toBe(
+      'read-back',
+    );
     // chat is not held up by files
     await b.fill('#message', 'after the file');
     await b.click('#send');
@@ -148,6 +152,10 @@ describe('files on the demo page in Chromium', () => {
     expect(await downloadedSha(a, 'receive', 1)).toBe(sha(file));
     expect(await a.evaluate(() => (globalThis as { tandemFiles?: { writer: string } }).tandemFiles?.writer)).toBe(
       'worker',
+    );
+    // and it was checked as written: read back in the worker and hashed by WebCrypto
+    expect(await a.evaluate(() => (globalThis as { tandemFiles?: { hashing: string } }).tandemFiles?.hashing)).toBe(
+      'read-back',
     );
     await a.close();
     await b.close();
