@@ -1,6 +1,7 @@
 // The size budget of a browser app on tandem (the client core with the browser adapter), in CI:
-// it fails when the initial load grows past the budget, or when the code pairing's crypto (the
-// word list, @noble/curves) slips back into it instead of loading as its own chunk when used.
+// it fails when the initial load grows past the budget, or when code that loads as a chunk of its
+// own when used (the code pairing's crypto: the word list, @noble/curves; file transfers and
+// safety codes, with @noble/hashes) slips back into it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +12,22 @@ import { bundleDemo } from '../src/demo/bundle.js';
 
 /**
  * Gzipped bytes a page loads at start. The issue's target is 25 KB; this is where it stands
- * (41.7 KB at 0.2.0: xstate's interpreter alone is about 11 KB of it, see the CHANGELOG), so
- * that it can only shrink. Lower it when the bundle shrinks; never raise it without saying why.
+ * (41.7 KB at 0.2.0; 35.4 KB with files and safety codes as chunks: xstate's interpreter alone is
+ * about 12 KB of it, see the CHANGELOG), so that it can only shrink. Lower it when the bundle
+ * shrinks; never raise it without saying why.
  */
-export const INITIAL_GZIP_BUDGET = 43_000;
+export const INITIAL_GZIP_BUDGET = 36_000;
 
-/** Packages only the code pairing needs: never in the initial load. */
-const LAZY_ONLY = ['@noble/curves', '@scure/bip39'];
+/** Packages and files only a feature beyond chat needs: never in the initial load, always in a chunk of their own. */
+const LAZY_ONLY = [
+  '@noble/curves',
+  '@scure/bip39',
+  '@noble/hashes',
+  'client-core/src/files.ts',
+  'client-core/src/safety-code.ts',
+];
+/** An input of the bundle (a package, or a source file by its path from packages/) is `p`. */
+const is = (p: string) => (input: string) => input === p || input.endsWith(`/${p}`);
 
 describe('bundle size', () => {
   it(`a minimal browser app loads at most ${INITIAL_GZIP_BUDGET} bytes gzipped at start, and the code crypto only when used`, async () => {
@@ -29,8 +39,11 @@ describe('bundle size', () => {
     );
     expect(m.initialGzip).toBeLessThanOrEqual(INITIAL_GZIP_BUDGET);
     for (const p of LAZY_ONLY) {
-      expect(m.initialInputs.map((i) => i.input)).not.toContain(p);
-      expect(m.lazy.some((l) => l.inputs.includes(p))).toBe(true);
+      expect(m.initialInputs.map((i) => i.input).filter(is(p)), `${p} in the initial load`).toEqual([]);
+      expect(
+        m.lazy.some((l) => l.inputs.some(is(p))),
+        `${p} in a chunk of its own`,
+      ).toBe(true);
     }
     // no TypeBox at run time: the validators are generated code and a schema table
     expect(m.initialInputs.map((i) => i.input)).not.toContain('@sinclair/typebox');

@@ -68,4 +68,39 @@ describe('ChannelHub control channel', () => {
     a.close();
     b.close();
   });
+
+  it('a held hello waits for its feature to load; what is sent meanwhile follows it, and the peer knows this side only then', async () => {
+    const atB = new Port('tandem.control', false);
+    const atA = new Port('tandem.control', true);
+    atB.other = atA;
+    atA.other = atB;
+    const session = (openChannel?: () => DataChannelPort) => ({ openChannel }) as unknown as PeerSession;
+    const a = new ChannelHub(
+      session(() => new Port('x', true)),
+      { initiator: true, features: ['files'], clock },
+    );
+    const b = new ChannelHub(
+      session(() => atB),
+      { initiator: false, features: ['files'], clock },
+    );
+    const atB_: string[] = [];
+    b.onControl((m) => atB_.push(m.t));
+    let loaded!: () => void;
+    a.holdHello(new Promise<void>((resolve) => (loaded = resolve)));
+    a.chatOpened(CHAT_PROTOCOL);
+    b.chatOpened(CHAT_PROTOCOL);
+    a.incoming(atA); // A takes B's channel, open at once; its hello waits for the load
+    atB.opened(); // B's hello: A knows B
+    expect(a.peer).toEqual({ tandem: true, features: ['files'] });
+    expect(a.sendControl({ t: 'files.early' })).toBe(true); // held behind A's hello
+    await new Promise((r) => setTimeout(r, 5));
+    expect(b.peer).toBeNull(); // still loading: B has heard nothing from A
+    expect(atB_).toEqual([]);
+    loaded();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(b.peer).toEqual({ tandem: true, features: ['files'] });
+    expect(atB_).toEqual(['files.early']);
+    a.close();
+    b.close();
+  });
 });

@@ -59,6 +59,9 @@ export class ChannelHub {
   /** Control messages sent after the peer's hello came but before this side's control channel said open. */
   private readonly heldControl: string[] = [];
   private peerFeatures: PeerFeatures | null = null;
+  /** What this side's hello waits for (a feature's code loading), and whether it went out. */
+  private holds: Promise<unknown>[] = [];
+  private helloSent = false;
   private waiting: unknown = null;
   private remoteMax = 65_536;
   private closed = false;
@@ -96,6 +99,21 @@ export class ChannelHub {
   /** A remote description was set: honour its max-message-size. */
   remoteDescription(sdp: string): void {
     this.remoteMax = maxMessageSizeOf(sdp);
+  }
+
+  /** Whether the session's channels closed. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Hold this side's hello until `ready` settles (a feature's code loading as a chunk of its own).
+   * The peer sends nothing of a feature before it has this side's hello, so what it sends finds
+   * the feature ready; control messages sent meanwhile go out right after the hello.
+   */
+  holdHello(ready: Promise<unknown>): void {
+    if (this.helloSent) return;
+    this.holds.push(ready.catch(() => undefined));
   }
 
   /** Call `listener` once the peer's features are known (at once if they are). */
@@ -205,9 +223,9 @@ export class ChannelHub {
   /** Send a control message to the peer over the call; false when there is no control channel. */
   sendControl(message: { t: string } & Record<string, unknown>): boolean {
     if (this.control === null || this.peerFeatures?.tandem !== true) return false;
-    // the peer's hello can come before this side's 'open' event: what is sent then waits for it,
-    // behind this side's own hello
-    if (this.control.readyState === 'connecting') {
+    // the peer's hello can come before this side's 'open' event, or before this side's hello
+    // (held while a feature loads): what is sent then waits behind this side's own hello
+    if (!this.helloSent) {
       if (this.heldControl.length >= MAX_HELD_CONTROL) return false;
       this.heldControl.push(JSON.stringify(message));
       return true;
@@ -277,6 +295,13 @@ export class ChannelHub {
   }
 
   private sendHello(): void {
+    if (this.holds.length > 0) {
+      const holds = this.holds.splice(0);
+      void Promise.all(holds).then(() => this.sendHello());
+      return;
+    }
+    if (this.helloSent || this.closed) return;
+    this.helloSent = true;
     try {
       this.control?.send(JSON.stringify({ t: 'hello', v: 1, features: this.options.features }));
       for (const m of this.heldControl.splice(0)) this.control?.send(m);

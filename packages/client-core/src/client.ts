@@ -28,11 +28,38 @@ import { createPeerDriver, type PeerEffect } from './peer-driver.js';
 import { ChannelError, type ChannelLimits, type TandemChannel } from './channels.js';
 import type { ChannelHub, PeerFeatures } from './channel-hub.js';
 import type { DataChannelInit, PeerSession } from './ports.js';
-import { runSafetyExchange, SAFETY_FEATURE } from './safety-code.js';
+import { CHANNELS_FEATURE, FILES_FEATURE, SAFETY_FEATURE } from './features.js';
 import { CodeClient, type CodeEvent } from './code-client.js';
 import { CallError, CallManager, MEDIA_FEATURE, type CallEvent, type CallState } from './media.js';
 import type { LocalTrack, MediaKind, MediaStats } from './ports.js';
-import { FileTransfers, type FileSource, type FilesOptions, type OfferHandler, type Transfer } from './files.js';
+import type { FileSource, FilesOptions, FileTransfers, OfferHandler, Transfer } from './files.js';
+import { DeferredTransfer, refusedTransfer, transferId } from './transfer.js';
+
+/**
+ * A feature's code, loaded as a chunk of its own the first time a session uses it (a page that
+ * only chats never loads file transfers or safety codes); once loaded, later sessions use it at once.
+ */
+interface Lazy<M> {
+  loaded: M | undefined;
+  load(): Promise<M>;
+}
+const lazy = <M>(load: () => Promise<M>): Lazy<M> => {
+  let pending: Promise<M> | undefined;
+  const l: Lazy<M> = {
+    loaded: undefined,
+    load: () =>
+      (pending ??= load().then(
+        (m) => (l.loaded = m),
+        (err: unknown) => {
+          pending = undefined; // the next session tries again
+          throw err;
+        },
+      )),
+  };
+  return l;
+};
+const filesCode = lazy(() => import('./files.js'));
+const safetyCode = lazy(() => import('./safety-code.js'));
 
 /** Options of a tandem client. */
 export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
@@ -206,7 +233,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     decode,
     reconnect = exponentialBackoff(),
     token,
-    features = ['channels', 'files', SAFETY_FEATURE, MEDIA_FEATURE],
+    features = [CHANNELS_FEATURE, FILES_FEATURE, SAFETY_FEATURE, MEDIA_FEATURE],
     channelLimits,
     peerWaitMs,
     files: filesOptions,
@@ -220,7 +247,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       filesOptions?.identity ??
       Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''),
   };
-  const transfers = new Map<ChannelHub, FileTransfers>();
+  const transfers = new Map<ChannelHub, FileTransfers | Promise<FileTransfers>>();
   const safetyCodes = new Map<ChannelHub, string>();
   // partners learn from the server that this client takes media in the first offer
   const announce = input.announce ?? (features.includes(MEDIA_FEATURE) ? [PeerCapability.Media] : []);
@@ -249,6 +276,24 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     if (codes.gated)
       throw new CallError('no_call', 'The call is not verified yet: no media before the code is confirmed');
   };
+  /** A feature's code could not be loaded (a chunk the page could not fetch): the session goes on without it. */
+  const codeUnavailable = (what: string, err: unknown) =>
+    notify({
+      type: 'error',
+      code: 'feature_unavailable',
+      message: `${what} are unavailable in this call: their code did not load (${err instanceof Error ? err.message : String(err)})`,
+      source: 'client',
+    });
+  /** Run `use` with a feature's code for a session: at once when loaded, else once it is, this side's hello held till then. */
+  const withFeature = <M>(hub: ChannelHub, feature: Lazy<M>, what: string, use: (m: M) => void) => {
+    if (feature.loaded !== undefined) return use(feature.loaded);
+    hub.holdHello(
+      feature.load().then(
+        (m) => void (hub.isClosed || use(m)),
+        (err: unknown) => hub.isClosed || codeUnavailable(what, err),
+      ),
+    );
+  };
   // the client's own servers first, then the server's (with its current TURN credentials)
   const peers = createPeerDriver(
     actor,
@@ -276,31 +321,50 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
         hub.onPeer((peer) => {
           const peerId = actor.getSnapshot().context.peerId;
           if (peerId !== null) notify({ type: 'peerFeatures', peerId, ...peer });
-          if (byCode || !peer.tandem || !peer.features.includes(SAFETY_FEATURE)) return;
-          runSafetyExchange(hub, session, (outcome) => {
-            const peerId = actor.getSnapshot().context.peerId ?? '';
-            if (outcome.ok) safetyCodes.set(hub, outcome.code);
-            notify(
-              outcome.ok
-                ? { type: 'safetyCode', peerId, code: outcome.code }
-                : { type: 'safetyCodeFailed', peerId, reason: outcome.reason },
-            );
-          });
         });
         hub.onClose(() => safetyCodes.delete(hub));
-        if (!features.includes('files')) return;
-        const files = new FileTransfers(
-          hub,
-          onFileOffer,
-          (transfer) => notify({ type: 'transfer', transfer }),
-          fileSettings,
-        );
-        transfers.set(hub, files);
-        hub.onClose(() => {
-          files.close();
-          transfers.delete(hub);
+        if (!byCode && features.includes(SAFETY_FEATURE))
+          withFeature(hub, safetyCode, 'safety codes', ({ runSafetyExchange }) =>
+            hub.onPeer((peer) => {
+              if (!peer.tandem || !peer.features.includes(SAFETY_FEATURE)) return;
+              runSafetyExchange(hub, session, (outcome) => {
+                const peerId = actor.getSnapshot().context.peerId ?? '';
+                if (outcome.ok) safetyCodes.set(hub, outcome.code);
+                notify(
+                  outcome.ok
+                    ? { type: 'safetyCode', peerId, code: outcome.code }
+                    : { type: 'safetyCodeFailed', peerId, reason: outcome.reason },
+                );
+              });
+            }),
+          );
+        if (!features.includes(FILES_FEATURE)) return;
+        const attachFiles = (m: typeof import('./files.js')) => {
+          const files = new m.FileTransfers(
+            hub,
+            onFileOffer,
+            (transfer) => notify({ type: 'transfer', transfer }),
+            fileSettings,
+          );
+          transfers.set(hub, files);
+          hub.onClose(() => {
+            files.close();
+            transfers.delete(hub);
+          });
+          codes.whenVerified(() => files.start(hub.initiator));
+          return files;
+        };
+        if (filesCode.loaded !== undefined) return void attachFiles(filesCode.loaded);
+        const loading = filesCode.load().then((m) => {
+          if (hub.isClosed) throw new Error('the call ended');
+          return attachFiles(m);
         });
-        codes.whenVerified(() => files.start(hub.initiator));
+        transfers.set(hub, loading);
+        loading.catch((err: unknown) => {
+          if (transfers.get(hub) === loading) transfers.delete(hub);
+          if (!hub.isClosed) codeUnavailable('file transfers', err);
+        });
+        hub.holdHello(loading);
       },
     },
   );
@@ -375,7 +439,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       const hub = peers.hub();
       const files = hub === null ? undefined : transfers.get(hub);
       if (files === undefined || codes.gated)
-        return FileTransfers.refused(
+        return refusedTransfer(
           source,
           hub === null
             ? 'not in a call: pair first'
@@ -383,11 +447,21 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
               ? 'the call is not verified yet'
               : 'this client does not send files',
         );
-      return files.send(source);
+      if (!(files instanceof Promise)) return files.send(source);
+      // the files code is still loading for this call: a transfer that stands for it meanwhile
+      const id = transferId();
+      const t = new DeferredTransfer(
+        id,
+        source,
+        files.then((f) => f.send(source, { id, announce: false })),
+      );
+      notify({ type: 'transfer', transfer: t });
+      return t;
     },
     get transfers() {
       const hub = peers.hub();
-      return (hub === null ? undefined : transfers.get(hub))?.active ?? [];
+      const files = hub === null ? undefined : transfers.get(hub);
+      return files === undefined || files instanceof Promise ? [] : files.active;
     },
     call: (tracks, o) => {
       unverified();

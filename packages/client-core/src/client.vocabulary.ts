@@ -208,6 +208,8 @@ export type ClientErrorCode =
   | 'server_error'
   /** `send()` on a call paired by code before it is verified. */
   | 'not_verified'
+  /** A feature's code (a chunk loaded when a call first uses it) could not be loaded: the call goes on without it. */
+  | 'feature_unavailable'
   /** A frame from the server could not be decoded. */
   | 'bad_frame'
   /** `pair()` before the server assigned an ID. */

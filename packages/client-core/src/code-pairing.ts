@@ -26,7 +26,7 @@ import { wordlist } from '@scure/bip39/wordlists/english';
 import type { ChannelHub } from './channel-hub.js';
 import { calculateGenerator, intermediateSessionKey, lvCat, scalarFrom, scalarMult, scalarMultVfy } from './cpace.js';
 import type { PeerSession } from './ports.js';
-import { normalizeFingerprint } from './safety-code.js';
+import { normalizeFingerprint } from './fingerprints.js';
 import { CODE_PATTERN, DEFAULT_CODE_WORDS, cleanCode } from './code-shape.js';
 
 /**

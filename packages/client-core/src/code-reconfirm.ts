@@ -26,7 +26,7 @@ import {
 } from './code-pairing.js';
 import { lvCat } from './cpace.js';
 import type { PeerSession } from './ports.js';
-import { normalizeFingerprint } from './safety-code.js';
+import { normalizeFingerprint } from './fingerprints.js';
 
 const RECONFIRM_DSI = utf8ToBytes('tandem code reconfirm v1');
 

@@ -17,12 +17,11 @@
 import { sha256 } from '@noble/hashes/sha2';
 import { ChannelError, concat, INTEROPERABLE_MESSAGE_BYTES, type TandemChannel } from './channels.js';
 import type { ChannelHub } from './channel-hub.js';
+import { refusedTransfer, TransferState, transferId } from './transfer.js';
 export { numberedName, safeFileName } from './file-names.js';
 
-/** The control channel of file transfers. */
-export const FILES_LABEL = 'tandem.files';
-/** The prefix of each transfer's data channel. */
-export const FILE_DATA_PREFIX = 'tandem.file.';
+import { FILE_DATA_PREFIX, FILES_LABEL } from './features.js';
+export { FILE_DATA_PREFIX, FILES_LABEL } from './features.js';
 
 /** A streaming SHA-256 (WebCrypto cannot hash incrementally). */
 export interface Hasher {
@@ -144,66 +143,6 @@ const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '
 const HEX64 = /^[0-9a-f]{64}$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-type Listener = (e: TransferEvent) => void;
-
-/** Shared bookkeeping of a transfer's events and outcome. */
-class TransferState implements Transfer {
-  state: Transfer['state'];
-  bytes = 0;
-  peakHeld = 0;
-  readonly finished: Transfer['finished'];
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private settle!: { resolve: (v: Awaited<Transfer['finished']>) => void; reject: (e: Error) => void };
-  onCancel: (reason: string) => void = () => undefined;
-  constructor(
-    readonly id: string,
-    readonly direction: 'send' | 'receive',
-    readonly name: string,
-    readonly size: number,
-    state: Transfer['state'],
-  ) {
-    this.state = state;
-    this.finished = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    this.finished.catch(() => undefined); // a failure is an event too; an unawaited promise must not crash the host
-  }
-  on<T extends TransferEvent['type']>(type: T, listener: (e: Extract<TransferEvent, { type: T }>) => void) {
-    let set = this.listeners.get(type);
-    if (set === undefined) this.listeners.set(type, (set = new Set()));
-    set.add(listener as Listener);
-    return () => set.delete(listener as Listener);
-  }
-  get over(): boolean {
-    return this.state === 'done' || this.state === 'failed';
-  }
-  progress(bytes: number): void {
-    this.bytes = bytes;
-    this.emit({ type: 'progress', bytes, size: this.size });
-  }
-  succeed(name: string, sha256: string, resumedFrom: number): void {
-    if (this.over) return;
-    this.state = 'done';
-    this.emit({ type: 'done', name, size: this.size, sha256, resumedFrom });
-    this.settle.resolve({ name, size: this.size, sha256, resumedFrom });
-  }
-  fail(reason: string): void {
-    if (this.over) return;
-    this.state = 'failed';
-    this.emit({ type: 'failed', reason });
-    this.settle.reject(new Error(reason));
-  }
-  /** Set while this side cancels: the data channel is left for the other side to close. */
-  protected cancelling = false;
-  cancel(reason = 'cancelled'): void {
-    if (this.over) return;
-    this.cancelling = true;
-    this.fail(reason);
-    this.onCancel(reason);
-  }
-  private emit(e: TransferEvent): void {
-    for (const l of this.listeners.get(e.type) ?? []) l(e);
-  }
-}
-
 /** What the receiving app answers to an offer. */
 export type OfferDecision = { accept: FileSink } | { decline: string };
 
@@ -218,7 +157,6 @@ export class FileTransfers {
   private readonly opts: Required<Omit<FilesOptions, 'identity'>> & { identity: string };
   private ready: Promise<TandemChannel>;
   private closed = false;
-  private seq = 0;
   /** The most bytes any incoming transfer held received but not yet written (the window bound, checked by tests). */
   maxHeld = 0;
 
@@ -276,15 +214,12 @@ export class FileTransfers {
 
   /** A transfer that fails at once (no call, no files). */
   static refused(source: FileSource, reason: string): Transfer {
-    const t = new TransferState('none', 'send', source.name, source.size, 'failed');
-    t.state = 'offered';
-    queueMicrotask(() => t.fail(reason));
-    return t;
+    return refusedTransfer(source, reason);
   }
 
   /** Send a file; the transfer reports its progress and outcome. */
-  send(source: FileSource): Transfer {
-    const id = `${Date.now().toString(36)}${(++this.seq).toString(36)}${hex(crypto.getRandomValues(new Uint8Array(4)))}`;
+  send(source: FileSource, options: { id?: string; announce?: boolean } = {}): Transfer {
+    const id = options.id ?? transferId();
     const t = new Outgoing(id, source, this.opts, () => this.ready, this.hub);
     if (this.outgoing.size >= this.opts.maxTransfers) {
       queueMicrotask(() => t.fail(`too many transfers at once (at most ${this.opts.maxTransfers})`));
@@ -295,7 +230,7 @@ export class FileTransfers {
       () => this.outgoing.delete(id),
       () => this.outgoing.delete(id),
     );
-    this.onTransfer(t);
+    if (options.announce !== false) this.onTransfer(t);
     void t.run();
     return t;
   }

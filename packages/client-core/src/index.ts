@@ -46,32 +46,25 @@ export type { PeerChannelOptions } from './peer-driver.js';
 export { CODE_PATTERN, DEFAULT_CODE_WORDS, looksLikeCode } from './code-shape.js';
 export type { CodeCall, CodeOutcome } from './code-pairing.js';
 export { CodeClient, type CodeEvent } from './code-client.js';
-export {
-  fingerprintsOf,
-  normalizeFingerprint,
-  runSafetyExchange,
-  safetyCode,
-  safetyCommitment,
-  SAFETY_FEATURE,
-  type SafetyOutcome,
-} from './safety-code.js';
-export {
-  FileTransfers,
-  FILES_LABEL,
-  FILE_DATA_PREFIX,
-  nobleSha256,
-  numberedName,
-  safeFileName,
-  type FileOffer,
-  type FileSink,
-  type FileSource,
-  type FilesOptions,
-  type Hasher,
-  type HasherFactory,
-  type OfferDecision,
-  type OfferHandler,
-  type Transfer,
-  type TransferEvent,
+// file transfers and safety codes load as chunks of their own: their code is exported through
+// aliases (lazy-files.ts), the light parts straight from where they live
+export { fingerprintsOf, normalizeFingerprint } from './fingerprints.js';
+export { CHANNELS_FEATURE, FILES_FEATURE, SAFETY_FEATURE, FILES_LABEL, FILE_DATA_PREFIX } from './features.js';
+export { runSafetyExchange, safetyCode, safetyCommitment } from './lazy-safety.js';
+export type { SafetyOutcome } from './safety-code.js';
+export { numberedName, safeFileName } from './file-names.js';
+export { FileTransfers, nobleSha256 } from './lazy-files.js';
+export type {
+  FileOffer,
+  FileSink,
+  FileSource,
+  FilesOptions,
+  Hasher,
+  HasherFactory,
+  OfferDecision,
+  OfferHandler,
+  Transfer,
+  TransferEvent,
 } from './files.js';
 export type {
   CandidateType,

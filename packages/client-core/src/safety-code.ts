@@ -28,25 +28,13 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { concat, equalBytes, hexOf } from './bytes.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { PeerFingerprints, PeerSession } from './ports.js';
+import { normalizeFingerprint } from './fingerprints.js';
 
-/** The feature both ends name in their hello to compare safety codes. */
-export const SAFETY_FEATURE = 'safety';
+export { SAFETY_FEATURE } from './features.js';
+export { fingerprintsOf, normalizeFingerprint } from './fingerprints.js';
 
 const COMMIT_DSI = utf8ToBytes('tandem safety commit v1');
 const CODE_DSI = utf8ToBytes('tandem safety code v1');
-
-/** One fingerprint in the form the code hashes: `sha-256 AB:CD:…`. */
-export function normalizeFingerprint(fp: string): string {
-  const [algorithm = '', value = ''] = fp.trim().split(/\s+/, 2);
-  return `${algorithm.toLowerCase()} ${value.toUpperCase()}`;
-}
-
-/** Every `a=fingerprint:` of an SDP, normalized, without duplicates. */
-export function fingerprintsOf(sdp: string): string[] {
-  const out = new Set<string>();
-  for (const m of sdp.matchAll(/^a=fingerprint:(\S+ \S+)\s*$/gm)) out.add(normalizeFingerprint(m[1]!));
-  return [...out];
-}
 
 const lv = (bytes: Uint8Array): Uint8Array => {
   const out = new Uint8Array(4 + bytes.length);

@@ -21,14 +21,8 @@ import type {
 } from './ports.js';
 import { mediaKindOf } from './ports.js';
 import type { ChannelHub } from './channel-hub.js';
-import {
-  numberedName,
-  safeFileName,
-  type FileOffer,
-  type FileSink,
-  type FileSource,
-  type OfferHandler,
-} from './files.js';
+import { numberedName, safeFileName } from './file-names.js';
+import type { FileOffer, FileSink, FileSource, OfferHandler } from './files.js';
 
 /** Counters that let tests check the fake peers were used correctly. */
 export interface FakeNetworkStats {
