@@ -10,13 +10,18 @@
 //                        in the very first offer; PeerJS: peer.call) → the first frame of the
 //                        caller's video at the callee, which answers at once (epoch clocks).
 //   replaceTrack/addTrack → the new track's first frame at the far end (tandem).
-// Rounds alternate systems so drift hits both alike. tandem-server runs as shipped (the demo
-// page is its own), PeerServer 1.0.2 as PeerJS users run it.
+// Rounds alternate systems so drift hits both alike. tandem-server runs as shipped, PeerServer
+// 1.0.2 as PeerJS users run it. Each library runs on a blank page, as an app embeds it: PeerJS's
+// own build, and tandem's client core with the browser adapter (tandem-page.ts), so the figures
+// compare the libraries. The caller-at-callee figure is also given through tandem's demo page,
+// whose log, buttons and video elements render as the call comes up (on this 2-core machine
+// that rendering competes with both pages' WebRTC work).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { cpuMs, freePort, startSystem } from './procs.js';
+import { tandemPageScript } from './tandem-page-bundle.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const CHROMIUM = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -45,6 +50,8 @@ export interface CallsFigures {
   /** Pairing that starts with the call → first frame of the caller's video at the callee (tandem: pair(key, { call })). */
   tandemCallerAtCalleeMs: number[];
   peerjsCallerAtCalleeMs: number[];
+  /** The same through tandem's demo page (its UI rendering as the call comes up). */
+  demoCallerAtCalleeMs: number[];
   replaceToFrameMs: number[];
   addTrackToFrameMs: number[];
   p50: {
@@ -56,6 +63,7 @@ export interface CallsFigures {
     addTrackToFrame: number;
     tandemCallerAtCallee: number;
     peerjsCallerAtCallee: number;
+    demoCallerAtCallee: number;
   };
 }
 
@@ -123,12 +131,12 @@ const TANDEM_PAIR_CALL = `(async () => {
   return t0;
 })()`;
 
-async function tandemCallerAtCallee(browser: Browser, pageUrl: string): Promise<number> {
-  const [a, b] = await tandemPages(browser, pageUrl);
+async function tandemCallerAtCallee(browser: Browser, pageUrl: string, demo = false): Promise<number> {
+  const [a, b, key] = await tandemPages(browser, pageUrl, demo);
   try {
     await b.evaluate(TANDEM_B);
     await b.evaluate(CALLEE_WATCH);
-    await a.evaluate(`window.peerKey = ${JSON.stringify(await b.inputValue('#my-key'))}`);
+    await a.evaluate(`window.peerKey = ${JSON.stringify(key)}`);
     const t0 = (await a.evaluate(TANDEM_PAIR_CALL)) as number;
     return ((await b.evaluate('window.callerFrame')) as number) - t0;
   } finally {
@@ -137,24 +145,38 @@ async function tandemCallerAtCallee(browser: Browser, pageUrl: string): Promise<
   }
 }
 
-async function tandemPages(browser: Browser, pageUrl: string): Promise<[Page, Page]> {
+/**
+ * Two tandem pages, each with a registered client as `window.tandem`, and the second's key: blank
+ * pages on tandem-server's origin (loopback: a secure context) with the minimal embedder's script,
+ * or (`demo`) the demo page.
+ */
+async function tandemPages(browser: Browser, pageUrl: string, demo = false): Promise<[Page, Page, string]> {
   const pages: Page[] = [];
+  let key = '';
   for (let i = 0; i < 2; i++) {
     const p = await browser.newPage();
-    await p.goto(pageUrl);
-    await p.waitForFunction(() =>
-      /^[0-9a-f-]{36}$/.test((document.getElementById('my-key') as HTMLInputElement).value),
-    );
+    if (demo) {
+      await p.goto(pageUrl);
+      await p.waitForFunction(() =>
+        /^[0-9a-f-]{36}$/.test((document.getElementById('my-key') as HTMLInputElement).value),
+      );
+      key = await p.inputValue('#my-key');
+    } else {
+      await p.goto(`${pageUrl}bench-blank`);
+      await p.evaluate(await tandemPageScript());
+      key = (await p.evaluate(
+        `window.startTandem(${JSON.stringify(pageUrl.replace(/^http/, 'ws').replace(/\/$/, ''))})`,
+      )) as string;
+    }
     pages.push(p);
   }
-  return [pages[0]!, pages[1]!];
+  return [pages[0]!, pages[1]!, key];
 }
 
 async function tandemRun(browser: Browser, pageUrl: string, addedCall: boolean): Promise<number> {
-  const [a, b] = await tandemPages(browser, pageUrl);
+  const [a, b, key] = await tandemPages(browser, pageUrl);
   try {
     await b.evaluate(TANDEM_B);
-    const key = await b.inputValue('#my-key');
     await a.evaluate(`window.peerKey = ${JSON.stringify(key)}`);
     return (await a.evaluate(TANDEM_A(addedCall))) as number;
   } finally {
@@ -165,10 +187,11 @@ async function tandemRun(browser: Browser, pageUrl: string, addedCall: boolean):
 
 /** replaceTrack and addTrack, in one call: ms to the new track's first frame at the far end (epoch clocks of one machine). */
 async function tandemSwitch(browser: Browser, pageUrl: string): Promise<{ replace: number; add: number }> {
-  const [a, b] = await tandemPages(browser, pageUrl);
+  // the demo page: its #remote-video shows the replaced track
+  const [a, b, key] = await tandemPages(browser, pageUrl, true);
   try {
     await b.evaluate(TANDEM_B);
-    await a.evaluate(`window.peerKey = ${JSON.stringify(await b.inputValue('#my-key'))}`);
+    await a.evaluate(`window.peerKey = ${JSON.stringify(key)}`);
     await a.evaluate(TANDEM_A(true));
     await b.evaluate(`(() => {
       const now = () => performance.timeOrigin + performance.now();
@@ -411,6 +434,7 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
     peerjsAddedCallMs: [] as number[],
     tandemCallerAtCalleeMs: [] as number[],
     peerjsCallerAtCalleeMs: [] as number[],
+    demoCallerAtCalleeMs: [] as number[],
     replaceToFrameMs: [] as number[],
     addTrackToFrameMs: [] as number[],
   };
@@ -430,10 +454,12 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
       out.peerjsAddedCallMs.push(await peerjsRun(browser, peerPort, true));
       out.tandemCallerAtCalleeMs.push(await tandemCallerAtCallee(browser, pageUrl));
       out.peerjsCallerAtCalleeMs.push(await peerjsCallerAtCallee(browser, peerPort));
+      out.demoCallerAtCalleeMs.push(await tandemCallerAtCallee(browser, pageUrl, true));
       log(
         `call ${i + 1}: pair→frame tandem ${out.tandemPairToFrameMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsPairToFrameMs.at(-1)!.toFixed(0)} ms; ` +
           `added call tandem ${out.tandemAddedCallMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsAddedCallMs.at(-1)!.toFixed(0)} ms; ` +
-          `caller at callee tandem ${out.tandemCallerAtCalleeMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsCallerAtCalleeMs.at(-1)!.toFixed(0)} ms`,
+          `caller at callee tandem ${out.tandemCallerAtCalleeMs.at(-1)!.toFixed(0)} / peerjs ${out.peerjsCallerAtCalleeMs.at(-1)!.toFixed(0)} ms ` +
+          `(demo page ${out.demoCallerAtCalleeMs.at(-1)!.toFixed(0)} ms)`,
       );
     }
     // tandem-server's CPU for the signaling of 50 calls at once, against 50 data-only pairings
@@ -481,6 +507,7 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
       addTrackToFrame: pct(out.addTrackToFrameMs, 50),
       tandemCallerAtCallee: pct(out.tandemCallerAtCalleeMs, 50),
       peerjsCallerAtCallee: pct(out.peerjsCallerAtCalleeMs, 50),
+      demoCallerAtCallee: pct(out.demoCallerAtCalleeMs, 50),
     },
   };
 }

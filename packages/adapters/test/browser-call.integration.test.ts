@@ -205,11 +205,19 @@ describe('demo page in Chromium: calls', () => {
     await b.context().close();
   }, 120_000);
 
-  it('a pairing that starts with a call (pair(key, { call })): video both ways, five times over', async () => {
+  it('a pairing that starts with a call (pair(key, { call })): video both ways, five times over, the callee camera with no offer of its own', async () => {
     for (let round = 0; round < 5; round++) {
       const a = await openPage();
       const b = await openPage();
       await b.page.evaluate(() => {
+        // every offer the callee sends over signaling (its answer to the first offer is none)
+        const g = globalThis as unknown as { offersSent: number };
+        g.offersSent = 0;
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (this: WebSocket, d) {
+          if (typeof d === 'string' && /"type":"offer"/.test(d)) g.offersSent++;
+          return send.call(this, d);
+        };
         const t = (globalThis as unknown as { tandem: any }).tandem;
         t.on('incomingCall', async () => {
           const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
@@ -227,6 +235,8 @@ describe('demo page in Chromium: calls', () => {
         await expect
           .poll(async () => (await remote(p)).width, { timeout: 20_000, message: `round ${round}: ${name} sees video` })
           .toBeGreaterThan(0);
+      // its camera went back on the sender its first answer carried
+      expect(await b.page.evaluate(() => (globalThis as unknown as { offersSent: number }).offersSent)).toBe(0);
       for (const p of [a.page, b.page]) expect(await violations(p)).toEqual([]);
       await a.page.context().close();
       await b.page.context().close();

@@ -28,6 +28,7 @@ import type {
   TransportFactory,
   LocalTrack,
   MediaStats,
+  RemoteTrack,
   TrackSender,
 } from '@tandem/client-core';
 
@@ -160,6 +161,7 @@ class BrowserPeer implements PeerSession {
       const stream = e.streams[0] ?? new MediaStream([track]);
       stream.onremovetrack = (r) => this.handlers?.trackEnded?.(r.track.id);
       track.onended = () => this.handlers?.trackEnded?.(track.id);
+      this.receivedOn.set(track.id, e.transceiver);
       this.handlers?.track?.({ id: track.id, kind: track.kind === 'audio' ? 'audio' : 'video', track, stream });
     };
     // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session
@@ -236,6 +238,25 @@ class BrowserPeer implements PeerSession {
     if (transceiver !== undefined && direction === 'sendonly') transceiver.direction = 'sendonly';
     const port: TrackSender = {
       kind: mediaKindOf(track),
+      replaceTrack: (next) => sender.replaceTrack(next as unknown as MediaStreamTrack | null),
+    };
+    this.senders.set(port, sender);
+    return port;
+  }
+  /** The transceiver each remote track came on (a reply to it goes back on the same one). */
+  private readonly receivedOn = new Map<string, RTCRtpTransceiver>();
+  replyOn(remote: RemoteTrack): TrackSender | null {
+    const transceiver = this.receivedOn.get(remote.id);
+    // one the remote offer made (receive-only here) and that sends nothing yet; not one offered receive-only
+    if (transceiver === undefined || transceiver.direction !== 'recvonly' || transceiver.sender.track !== null)
+      return null;
+    if (this.pc.signalingState !== 'have-remote-offer') return null;
+    transceiver.direction = 'sendrecv';
+    // in this side's one stream, as addTrack's tracks are, so the peer renders them together
+    transceiver.sender.setStreams?.((this.stream ??= new MediaStream()));
+    const sender = transceiver.sender;
+    const port: TrackSender = {
+      kind: remote.kind,
       replaceTrack: (next) => sender.replaceTrack(next as unknown as MediaStreamTrack | null),
     };
     this.senders.set(port, sender);

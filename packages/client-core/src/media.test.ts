@@ -183,19 +183,57 @@ describe('calls between two tandem client cores', () => {
     d.client.close();
   });
 
-  it('answered with the callee camera, a call that came in the first offer takes one offer of the callee', async () => {
+  it('answered with the callee camera and microphone, a call that came in the first offer needs no second offer: they go back on its own m-lines', async () => {
     const w = world();
     const a = w.spawn();
     const b = w.spawn();
     await until(() => a.client.id !== null && b.client.id !== null, 'ids');
     // answered the moment it rings, as an app that auto-answers does
-    b.client.on('incomingCall', () => b.client.answerCall([new FakeTrack('video')]));
+    const camera = new FakeTrack('video');
+    const mic = new FakeTrack('audio');
+    b.client.on('incomingCall', () => b.client.answerCall([camera, mic]));
     a.client.pair(b.client.id!, { call: [new FakeTrack('video'), new FakeTrack('audio')] });
     await until(() => of(b, 'incomingCall').length === 1, 'ringing');
+    await until(() => showing(a).length === 2 && showing(b).length === 2, 'both ways');
+    for (const p of w.net.live()) expect(p.history.filter((h) => h.startsWith('renegotiate'))).toEqual([]);
+    // the callee's tracks are on the senders its first answer carried
+    const callee = w.net.live().find((p) => p.history[0]?.startsWith('answer'))!;
+    expect([...callee.senders.values()].map((x) => [x.kind, x.track, x.negotiated])).toEqual([
+      ['video', camera, true],
+      ['audio', mic, true],
+    ]);
+    expect(
+      showing(a)
+        .map((e) => e.track.kind)
+        .sort(),
+    ).toEqual(['audio', 'video']);
+    a.client.close();
+    b.client.close();
+  });
+
+  it('answered with the camera only, the caller shows the callee video and no empty audio track; the unused sender goes with the next offer', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    b.client.on('incomingCall', () => b.client.answerCall([new FakeTrack('video')]));
+    a.client.pair(b.client.id!, { call: [new FakeTrack('video'), new FakeTrack('audio')] });
     await until(() => showing(a).length === 1 && showing(b).length === 2, 'both ways');
-    const historyOf = (first: string) => w.net.live().find((p) => p.history[0]?.startsWith(first))!.history;
-    expect(historyOf('offer').filter((h) => h.startsWith('renegotiate'))).toEqual([]);
-    expect(historyOf('answer').filter((h) => h.startsWith('renegotiate'))).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(showing(a).map((e) => e.track.kind)).toEqual(['video']);
+    for (const p of w.net.live()) expect(p.history.filter((h) => h.startsWith('renegotiate'))).toEqual([]);
+    const callee = w.net.live().find((p) => p.history[0]?.startsWith('answer'))!;
+    const audio = [...callee.senders.values()].find((x) => x.kind === 'audio')!;
+    expect([audio.track, audio.removed]).toEqual([null, true]);
+    // a track added later takes an offer, as ever; the empty one is gone from it
+    b.client.addTrack(new FakeTrack('audio'));
+    await until(() => showing(a).length === 2, 'the added track');
+    expect(
+      showing(a)
+        .map((e) => e.track.kind)
+        .sort(),
+    ).toEqual(['audio', 'video']);
+    expect(of(a, 'trackEnded')).toEqual([]);
     a.client.close();
     b.client.close();
   });

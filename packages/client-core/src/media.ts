@@ -5,9 +5,14 @@
 // answered. Who calls, answers, declines and hangs up travels over the control channel:
 //
 //   media.call {kinds}   the caller's tracks are added, not offered yet
-//   media.answer         the callee added its tracks; the caller's one offer then carries both
+//   media.answer {kinds} the callee added its tracks; the caller's one offer then carries both
 //                        ways (a callee track of a kind the caller sends rides in the answer, on
-//                        the caller's m-line; one of another kind takes an offer of the callee's)
+//                        the caller's m-line; one of another kind takes an offer of the callee's).
+//                        A call in the first offer was answered in SDP already, with a sender
+//                        back on each of its m-lines: the callee's tracks go on those, no offer
+//                        needed, and `kinds` (what the callee sends) tells the caller which of
+//                        the tracks its answer carried to show; the rest are taken back at the
+//                        next offer.
 //   media.decline {reason}
 //   media.hangup         both sides stop sending; the pairing and chat stay
 //
@@ -72,6 +77,11 @@ interface Session {
   offerSeen: boolean;
   /** The call rang from the first offer itself, before the control channel was up. */
   rangFromOffer: boolean;
+  /**
+   * Senders with no track yet on the m-lines of a call in the first offer, which this side's
+   * answer carries: answering puts its tracks on them, with no offer of its own.
+   */
+  readonly replies: Map<MediaKind, TrackSender>;
 }
 
 /** How a call that starts with the pairing is allowed to go: in the first offer, or once the call is up. */
@@ -123,6 +133,7 @@ export class CallManager {
       ringsFromOffer: false,
       offerSeen: false,
       rangFromOffer: false,
+      replies: new Map(),
     };
     this.current = s;
     const early = this.early;
@@ -232,12 +243,25 @@ export class CallManager {
   answer(tracks: readonly LocalTrack[] = []): void {
     const s = this.usable();
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
-    for (const t of tracks) this.add(s, t);
+    // the caller's media came in the first offer, answered already: this side's tracks go on the
+    // senders that answer carries, one per kind; the rest take an offer
+    let offer = false;
+    for (const t of tracks) {
+      const reply = s.replies.get(mediaKindOf(t));
+      if (reply !== undefined && !this.senders.has(t)) {
+        s.replies.delete(reply.kind);
+        this.senders.set(t, reply);
+        void reply.replaceTrack(t).catch(() => undefined); // a session closing meanwhile: nothing to send on
+      } else {
+        offer = true;
+        this.add(s, t);
+      }
+    }
+    this.releaseReplies(s);
     this.callState = 'active';
-    this.tell(s, { t: 'media.answer' });
-    // the caller's media came in the first offer, answered already: this side's tracks take an offer
+    this.tell(s, { t: 'media.answer', kinds: [...new Set(tracks.map(mediaKindOf))] });
     if (s.peerInOffer) {
-      if (tracks.length > 0) this.renegotiate(s.gen);
+      if (offer) this.renegotiate(s.gen);
     }
     // a track of a kind the caller does not send has no m-line in the caller's offer: offer it
     else if (tracks.some((t) => !this.peerKinds.includes(mediaKindOf(t)))) this.renegotiate(s.gen);
@@ -249,8 +273,15 @@ export class CallManager {
     const s = this.usable();
     if (this.callState !== 'ringing') throw new CallError('not_ringing', 'No call is ringing');
     this.callState = 'idle';
+    this.releaseReplies(s);
     this.tell(s, { t: 'media.decline', reason: reason.slice(0, 200) });
     this.remote.clear();
+  }
+
+  /** The senders the answer carried that no track went on: taken back with the next offer (the caller shows none of them). */
+  private releaseReplies(s: Session): void {
+    for (const reply of s.replies.values()) s.session.removeTrack?.(reply);
+    s.replies.clear();
   }
 
   /** Hang up: stop sending (the camera and microphone are released), stop showing the peer's tracks; the pairing stays. */
@@ -299,7 +330,13 @@ export class CallManager {
 
   /** A remote track of the current session arrived. */
   remoteTrack(gen: number, track: RemoteTrack): void {
-    if (this.current?.gen !== gen) return;
+    const s = this.current;
+    if (s?.gen !== gen) return;
+    // a call in the first offer, being answered now: the answer carries a sender back on its m-line
+    if (s.ringsFromOffer && !s.offerSeen && this.callState === 'idle' && !s.replies.has(track.kind)) {
+      const reply = s.session.replyOn?.(track) ?? null;
+      if (reply !== null) s.replies.set(track.kind, reply);
+    }
     const entry = { track, shown: false };
     this.remote.set(track.id, entry);
     if (this.callState === 'active') this.show(entry);
@@ -341,14 +378,19 @@ export class CallManager {
         if (this.current !== null) this.current.peerInOffer = m['offered'] === true;
         return this.emit({ type: 'incomingCall', peerId, kinds });
       }
-      case 'media.answer':
+      case 'media.answer': {
         if (this.callState !== 'calling') return;
         this.callState = 'active';
+        // what the callee sends: a track its answer carried of another kind has nothing on it
+        if (Array.isArray(m['kinds']))
+          for (const [id, entry] of this.remote)
+            if (!entry.shown && !m['kinds'].includes(entry.track.kind)) this.remote.delete(id);
         // one offer: this side's tracks, and the m-lines the callee's tracks ride back on (none
         // when they went in the first offer: the callee offers its own tracks then)
         if (this.current !== null && !this.current.inOffer) this.renegotiate(this.current.gen);
         this.emit({ type: 'callAnswered', peerId });
         return this.showRemote();
+      }
       case 'media.decline': {
         if (this.callState !== 'calling') return;
         const reason = typeof m['reason'] === 'string' ? m['reason'].slice(0, 200) : 'declined';

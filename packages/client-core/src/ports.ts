@@ -196,6 +196,14 @@ export interface PeerSession {
   addTrack?(track: LocalTrack, direction?: 'sendrecv' | 'sendonly'): TrackSender;
   /** Stop sending what `sender` sends; takes effect with the next offer. */
   removeTrack?(sender: TrackSender): void;
+  /**
+   * Let the transceiver `remote` arrived on send back too, with no track yet, so that the answer
+   * being made to the remote offer carries a sender there: a track put on it later (its
+   * `replaceTrack`) flows with no new offer, as a callee answering with its camera. Called from
+   * the `track` handler, before the offer is answered; null when the transceiver cannot (it sends
+   * already, or was offered receive-only). Stacks without it send back with an offer of their own.
+   */
+  replyOn?(remote: RemoteTrack): TrackSender | null;
   /** Create an offer for what changed (tracks), without an ICE restart, and set it locally; resolves to its SDP. */
   renegotiate?(): Promise<string>;
   /** How the received video is doing (from the stack's statistics), or null when nothing is received. */

@@ -164,6 +164,16 @@ export class FakePeer implements PeerSession {
     const s = sender as FakeSender;
     s.removed = true;
   }
+  /** A sender with no track on the m-line `remote` came on, which the answer now being made carries. */
+  replyOn(remote: RemoteTrack): TrackSender | null {
+    if (!this.receiving.has(remote.id) || this.replies.has(remote.id)) return null;
+    if (this.signaling !== 'stable' || !this.remoteOfferKinds.includes(remote.kind)) return null;
+    const sender = new FakeSender(remote.kind, null, this.nextMid++, 'sendrecv');
+    this.replies.add(remote.id);
+    this.senders.set(sender.mid, sender);
+    return sender;
+  }
+  private readonly replies = new Set<string>();
   async renegotiate(): Promise<string> {
     return this.offer('renegotiate');
   }
@@ -312,7 +322,8 @@ export class FakePeer implements PeerSession {
       if (!this.receiving.has(id)) {
         const track: RemoteTrack = { id, kind, track: { id, kind }, stream: { id: `stream-${m[1]}` } };
         this.receiving.set(id, track);
-        queueMicrotask(() => this.handlers?.track?.(track));
+        // as ontrack, before the description is applied (an answer to it is made after)
+        this.handlers?.track?.(track);
       }
     for (const id of [...this.receiving.keys()])
       if (!listed.has(id)) {
