@@ -1,9 +1,9 @@
 // Calls in Chromium (fake devices), tandem against PeerJS 1.5.5 in the same browser in the same
 // run, `iceServers: []` for both:
-//   pair → first frame   tandem: from pair(key) on A (the pairing, then the call once the peer
-//                        said it takes calls, B answering with its camera) to the first decoded
-//                        frame of B's video at A (requestVideoFrameCallback); PeerJS: from
-//                        peer.call(id, stream) (its call is its pairing) to the same frame.
+//   pair → first frame   tandem: from pair(key, { call }) on A (the tracks in the first offer, B
+//                        answering with its camera) to the first decoded frame of B's video at A
+//                        (requestVideoFrameCallback); PeerJS: from peer.call(id, stream) (its
+//                        call is its pairing) to the same frame.
 //   added call           the pairing is open first (tandem: chat open; PeerJS: a DataConnection
 //                        open), then the call: from call() to that first frame.
 //   caller at callee     the pairing starts with the call (tandem: pair(key, { call }), the tracks
@@ -102,9 +102,9 @@ const TANDEM_A = (addedCall: boolean) => `(async () => {
     t0 = performance.now();
     call();
   } else {
+    // the pairing starts with the call: the tracks ride the first offer, the callee's come back on its answer's senders
     t0 = performance.now();
-    const off = t.on('peerFeatures', () => { off(); call(); });
-    t.pair(key);
+    t.pair(key, { call: cam.getTracks() });
   }
   return (await frame) - t0;
 })()`;

@@ -662,7 +662,7 @@ function callsRows(c: CallsFigures, out: Row[]): void {
     met: true,
   });
   out.push({
-    figure: `pair → first remote video frame p50 (${c.calls} calls, Chromium ↔ Chromium)`,
+    figure: `pairing that starts with a call → the callee's first video frame at the caller p50 (${c.calls} calls, Chromium ↔ Chromium, blank pages)`,
     tandem: `${f(p.tandemPairToFrame, 0)} ms`,
     baseline: `PeerJS 1.5.5 peer.call, same run: ${f(p.peerjsPairToFrame, 0)} ms`,
     ratio: p.tandemPairToFrame / Math.max(1, p.peerjsPairToFrame),

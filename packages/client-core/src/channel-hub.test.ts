@@ -38,22 +38,31 @@ class Port implements DataChannelPort {
 
 const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined };
 
+/**
+ * An initiator A and a responder B with `features`; B opens tandem.control (`atB`, not open until
+ * `atB.opened()`), which A takes as `atA` (open at once).
+ */
+function linkedHubs(features: string[]) {
+  const atB = new Port('tandem.control', false);
+  const atA = new Port('tandem.control', true);
+  atB.other = atA;
+  atA.other = atB;
+  const session = (openChannel?: () => DataChannelPort) => ({ openChannel }) as unknown as PeerSession;
+  const a = new ChannelHub(
+    session(() => new Port('x', true)),
+    { initiator: true, features, clock },
+  );
+  const b = new ChannelHub(
+    session(() => atB),
+    { initiator: false, features, clock },
+  );
+  return { atA, atB, a, b };
+}
+
 describe('ChannelHub control channel', () => {
   it("a control message sent when the peer's hello came before this side's 'open' goes out after this side's hello", () => {
     // B (the responder) opens tandem.control; the stack delivers A's hello before B hears 'open'
-    const atB = new Port('tandem.control', false);
-    const atA = new Port('tandem.control', true);
-    atB.other = atA;
-    atA.other = atB;
-    const session = (openChannel?: () => DataChannelPort) => ({ openChannel }) as unknown as PeerSession;
-    const a = new ChannelHub(
-      session(() => new Port('x', true)),
-      { initiator: true, features: ['media'], clock },
-    );
-    const b = new ChannelHub(
-      session(() => atB),
-      { initiator: false, features: ['media'], clock },
-    );
+    const { atA, atB, a, b } = linkedHubs(['media']);
     const atAControl: string[] = [];
     a.onControl((m) => atAControl.push(m.t));
     let sentAtHello: boolean | null = null;
@@ -70,19 +79,7 @@ describe('ChannelHub control channel', () => {
   });
 
   it('a held hello waits for its feature to load; what is sent meanwhile follows it, and the peer knows this side only then', async () => {
-    const atB = new Port('tandem.control', false);
-    const atA = new Port('tandem.control', true);
-    atB.other = atA;
-    atA.other = atB;
-    const session = (openChannel?: () => DataChannelPort) => ({ openChannel }) as unknown as PeerSession;
-    const a = new ChannelHub(
-      session(() => new Port('x', true)),
-      { initiator: true, features: ['files'], clock },
-    );
-    const b = new ChannelHub(
-      session(() => atB),
-      { initiator: false, features: ['files'], clock },
-    );
+    const { atA, atB, a, b } = linkedHubs(['files']);
     const atB_: string[] = [];
     b.onControl((m) => atB_.push(m.t));
     let loaded!: () => void;

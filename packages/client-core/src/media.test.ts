@@ -211,6 +211,30 @@ describe('calls between two tandem client cores', () => {
     b.client.close();
   });
 
+  it('a call in the first offer rings before that offer is answered: a camera given at once goes in the very answer', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const camera = new FakeTrack('video');
+    let calleeHistoryAtRing: string[] | null = null;
+    b.client.on('incomingCall', () => {
+      const callee = w.net.live().find((p) => !p.history.includes('offer gen0'))!;
+      calleeHistoryAtRing = [...callee.history];
+      b.client.answerCall([camera]);
+    });
+    a.client.pair(b.client.id!, { call: [new FakeTrack('video')] });
+    await until(() => showing(a).length === 1 && showing(b).length === 1, 'both ways');
+    expect(calleeHistoryAtRing).toEqual([]); // not answered yet
+    const callee = w.net.live().find((p) => p.history[0]?.startsWith('answer'))!;
+    expect(callee.history.filter((h) => h.startsWith('renegotiate'))).toEqual([]);
+    const video = [...callee.senders.values()].find((x) => x.kind === 'video')!;
+    // the camera was on its sender before the answer went out: replaced once, from no track
+    expect([video.track, video.replaced, video.negotiated]).toEqual([camera, 1, true]);
+    a.client.close();
+    b.client.close();
+  });
+
   it('answered with the camera only, the caller shows the callee video and no empty audio track; the unused sender goes with the next offer', async () => {
     const w = world();
     const a = w.spawn();

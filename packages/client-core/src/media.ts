@@ -82,6 +82,8 @@ interface Session {
    * answer carries: answering puts its tracks on them, with no offer of its own.
    */
   readonly replies: Map<MediaKind, TrackSender>;
+  /** Answered while the first offer was still being answered, with a track that needs an offer: made once it is. */
+  offerAfterAnswer: boolean;
 }
 
 /** How a call that starts with the pairing is allowed to go: in the first offer, or once the call is up. */
@@ -134,6 +136,7 @@ export class CallManager {
       offerSeen: false,
       rangFromOffer: false,
       replies: new Map(),
+      offerAfterAnswer: false,
     };
     this.current = s;
     const early = this.early;
@@ -211,15 +214,29 @@ export class CallManager {
   }
 
   /**
-   * The session's remote offer was applied (its tracks reported). A partner that named media in
-   * hello puts tracks in the first offer only when it calls: the call rings now, not once the
-   * control channel is up and its `media.call` came, so answering shows the caller's media as soon
-   * as it flows (the peer learns of the answer once the channel is up).
+   * The session's remote offer was applied and answered. A call it carried rang already, as its
+   * tracks were reported (see `remoteTrack`); an answer given meanwhile that needs an offer of
+   * this side's makes it now.
    */
   remoteOffer(gen: number): void {
     const s = this.current;
     if (s === null || s.gen !== gen || s.offerSeen) return;
+    this.ringFromOffer(s);
     s.offerSeen = true;
+    if (s.offerAfterAnswer) {
+      s.offerAfterAnswer = false;
+      this.renegotiate(s.gen);
+    }
+  }
+
+  /**
+   * A partner that named media in hello puts tracks in the first offer only when it calls: the
+   * call rings as that offer's tracks are reported (before it is answered), not once the control
+   * channel is up and its `media.call` came, so answering shows the caller's media as soon as it
+   * flows (the peer learns of the answer once the channel is up).
+   */
+  private ringFromOffer(s: Session): void {
+    if (this.current !== s || s.offerSeen || s.rangFromOffer) return;
     if (!s.ringsFromOffer || this.callState !== 'idle' || this.remote.size === 0) return;
     const kinds = [...new Set([...this.remote.values()].map((e) => e.track.kind))];
     s.peerTakesCalls = true; // as the server said (its hello settles it)
@@ -261,7 +278,8 @@ export class CallManager {
     this.callState = 'active';
     this.tell(s, { t: 'media.answer', kinds: [...new Set(tracks.map(mediaKindOf))] });
     if (s.peerInOffer) {
-      if (offer) this.renegotiate(s.gen);
+      if (offer && !s.offerSeen) s.offerAfterAnswer = true;
+      else if (offer) this.renegotiate(s.gen);
     }
     // a track of a kind the caller does not send has no m-line in the caller's offer: offer it
     else if (tracks.some((t) => !this.peerKinds.includes(mediaKindOf(t)))) this.renegotiate(s.gen);
@@ -333,9 +351,13 @@ export class CallManager {
     const s = this.current;
     if (s?.gen !== gen) return;
     // a call in the first offer, being answered now: the answer carries a sender back on its m-line
-    if (s.ringsFromOffer && !s.offerSeen && this.callState === 'idle' && !s.replies.has(track.kind)) {
-      const reply = s.session.replyOn?.(track) ?? null;
-      if (reply !== null) s.replies.set(track.kind, reply);
+    if (s.ringsFromOffer && !s.offerSeen && this.callState === 'idle') {
+      if (!s.replies.has(track.kind)) {
+        const reply = s.session.replyOn?.(track) ?? null;
+        if (reply !== null) s.replies.set(track.kind, reply);
+      }
+      // a stack reports an offer's tracks together: ring once they all are, before the answer is made
+      if (this.remote.size === 0) queueMicrotask(() => this.ringFromOffer(s));
     }
     const entry = { track, shown: false };
     this.remote.set(track.id, entry);

@@ -187,6 +187,9 @@ export class FakePeer implements PeerSession {
   async acceptOffer(sdp: string): Promise<string> {
     if (this.signaling !== 'stable') throw new Error('InvalidStateError: have-local-offer');
     const gen = this.setRemote(sdp, 'offer');
+    // the answer is made once the offer is applied (setRemoteDescription, then createAnswer)
+    await Promise.resolve();
+    if (this.closed) throw new Error('InvalidStateError: closed');
     if (gen !== this.remoteIceGen && this.described) this.iceGen++; // the answerer restarts with it
     this.remoteIceGen = gen;
     this.hasChannel = true;
