@@ -162,6 +162,9 @@ class BrowserPeer implements PeerSession {
       stream.onremovetrack = (r) => this.handlers?.trackEnded?.(r.track.id);
       track.onended = () => this.handlers?.trackEnded?.(track.id);
       this.receivedOn.set(track.id, e.transceiver);
+      // media on it (the first RTP): a remote track starts muted, and unmutes as it flows
+      if (!track.muted) queueMicrotask(() => this.handlers?.trackFlowing?.(track.id));
+      track.onunmute = () => this.handlers?.trackFlowing?.(track.id);
       this.handlers?.track?.({ id: track.id, kind: track.kind === 'audio' ? 'audio' : 'video', track, stream });
     };
     // an ICE failure is the machine's to restart; only a failure with ICE still up (DTLS) ends the session

@@ -308,6 +308,7 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       ...(channelLimits ? { limits: channelLimits } : {}),
       onTrack: (gen, track) => calls.remoteTrack(gen, track),
       onTrackEnded: (gen, id) => calls.remoteTrackEnded(gen, id),
+      onTrackFlowing: (gen, id) => calls.remoteTrackFlowing(gen, id),
       onRemoteOffer: (gen) => calls.remoteOffer(gen),
       onHub: (hub: ChannelHub, gen: number, session: PeerSession) => {
         calls.attach(hub, session, gen, {

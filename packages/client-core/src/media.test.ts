@@ -235,6 +235,20 @@ describe('calls between two tandem client cores', () => {
     b.client.close();
   });
 
+  it('a caller of a call in the first offer shows the callee camera as its media flows, before the answer comes over the channel', async () => {
+    const w = world();
+    const a = w.spawn();
+    const b = w.spawn();
+    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    b.client.on('incomingCall', () => b.client.answerCall([new FakeTrack('video')]));
+    a.client.pair(b.client.id!, { call: [new FakeTrack('video')] });
+    await until(() => of(a, 'callAnswered').length === 1 && showing(a).length === 1, 'answered and shown');
+    const order = a.events.filter((e) => e.type === 'track' || e.type === 'callAnswered').map((e) => e.type);
+    expect(order).toEqual(['track', 'callAnswered']);
+    a.client.close();
+    b.client.close();
+  });
+
   it('answered with the camera only, the caller shows the callee video and no empty audio track; the unused sender goes with the next offer', async () => {
     const w = world();
     const a = w.spawn();

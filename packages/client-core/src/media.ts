@@ -364,6 +364,18 @@ export class CallManager {
     if (this.callState === 'active') this.show(entry);
   }
 
+  /**
+   * Media arrived on a remote track. The callee of a call in the first offer sends only once it
+   * answered (on the senders its answer carried): its media shows as it flows, not once its
+   * `media.answer` comes over the control channel.
+   */
+  remoteTrackFlowing(gen: number, id: string): void {
+    const s = this.current;
+    if (s?.gen !== gen || !s.inOffer || this.callState !== 'calling') return;
+    const entry = this.remote.get(id);
+    if (entry !== undefined) this.show(entry);
+  }
+
   /** A remote track of the current session ended. */
   remoteTrackEnded(gen: number, id: string): void {
     if (this.current?.gen !== gen) return;
@@ -418,6 +430,8 @@ export class CallManager {
         const reason = typeof m['reason'] === 'string' ? m['reason'].slice(0, 200) : 'declined';
         this.stopSending(this.current?.inOffer === true); // offered only if in the first offer
         this.callState = 'idle';
+        for (const [id, entry] of this.remote)
+          if (entry.shown) this.emit({ type: 'trackEnded', peerId, id, kind: entry.track.kind });
         this.remote.clear();
         return this.emit({ type: 'callDeclined', peerId, reason });
       }

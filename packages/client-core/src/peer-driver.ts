@@ -34,6 +34,7 @@ export interface PeerChannelOptions {
   /** A remote media track of session `gen` arrived, or ended. */
   readonly onTrack?: (gen: number, track: RemoteTrack) => void;
   readonly onTrackEnded?: (gen: number, id: string) => void;
+  readonly onTrackFlowing?: (gen: number, id: string) => void;
   /** A remote offer of session `gen` was applied (its tracks reported) and answered. */
   readonly onRemoteOffer?: (gen: number) => void;
 }
@@ -69,6 +70,7 @@ export function createPeerDriver(
     iceState: (state) => tell(gen, { type: 'ICE_STATE', gen, state }),
     track: (track) => sessions.has(gen) && channels.onTrack?.(gen, track),
     trackEnded: (id) => sessions.has(gen) && channels.onTrackEnded?.(gen, id),
+    trackFlowing: (id) => sessions.has(gen) && channels.onTrackFlowing?.(gen, id),
   });
   /** Each session's negotiation steps run one after another (a rollback must finish before the offer it makes room for). */
   const chains = new Map<number, Promise<void>>();

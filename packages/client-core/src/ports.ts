@@ -70,6 +70,8 @@ export interface PeerHandlers {
   track?(track: RemoteTrack): void;
   /** A remote media track ended (the peer removed it, or hung up). */
   trackEnded?(id: string): void;
+  /** Media arrived on a remote track (it unmuted: the peer sends on it now). */
+  trackFlowing?(id: string): void;
 }
 
 /** Audio or video. */

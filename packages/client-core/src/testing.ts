@@ -156,7 +156,7 @@ export class FakePeer implements PeerSession {
     return this.offer('restart');
   }
   addTrack(track: LocalTrack, direction: 'sendrecv' | 'sendonly' = 'sendrecv'): TrackSender {
-    const sender = new FakeSender(mediaKindOf(track), track, this.nextMid++, direction);
+    const sender = new FakeSender(mediaKindOf(track), track, this.nextMid++, direction, () => this.pushMedia());
     this.senders.set(sender.mid, sender);
     return sender;
   }
@@ -168,12 +168,28 @@ export class FakePeer implements PeerSession {
   replyOn(remote: RemoteTrack): TrackSender | null {
     if (!this.receiving.has(remote.id) || this.replies.has(remote.id)) return null;
     if (this.signaling !== 'stable' || !this.remoteOfferKinds.includes(remote.kind)) return null;
-    const sender = new FakeSender(remote.kind, null, this.nextMid++, 'sendrecv');
+    const sender = new FakeSender(remote.kind, null, this.nextMid++, 'sendrecv', () => this.pushMedia());
     this.replies.add(remote.id);
     this.senders.set(sender.mid, sender);
     return sender;
   }
   private readonly replies = new Set<string>();
+  /** The peer's tracks media arrived on (trackFlowing said once each). */
+  private readonly flowing = new Set<string>();
+  /**
+   * Media goes out on every negotiated sender with a track once connected: the peer hears
+   * `trackFlowing` for each, once (a stack's first RTP, its remote track unmuting).
+   */
+  pushMedia(): void {
+    const other = this.other();
+    if (other === undefined || !this.open || this.closed) return;
+    for (const s of this.senders.values()) {
+      const id = `${this.token}-${s.mid}`;
+      if (s.removed || !s.negotiated || s.track === null || !other.receiving.has(id) || other.flowing.has(id)) continue;
+      other.flowing.add(id);
+      queueMicrotask(() => other.handlers?.trackFlowing?.(id));
+    }
+  }
   async renegotiate(): Promise<string> {
     return this.offer('renegotiate');
   }
@@ -204,6 +220,8 @@ export class FakePeer implements PeerSession {
     this.remoteIceGen = this.setRemote(sdp, 'answer');
     this.signaling = 'stable';
     for (const t of this.senders.values()) if (t.offered) t.negotiated = true;
+    this.pushMedia();
+    this.other()?.pushMedia();
     queueMicrotask(() => this.tryConnect());
   }
   async addCandidate(c: IceCandidate): Promise<void> {
@@ -378,6 +396,8 @@ export class FakePeer implements PeerSession {
     const protocol = this.chatProtocol || other.chatProtocol;
     this.handlers?.channelOpen(protocol);
     other.handlers?.channelOpen(protocol);
+    this.pushMedia();
+    other.pushMedia();
   }
 
   /** The handlers, for the channel subclass. */
@@ -419,10 +439,13 @@ export class FakeSender implements TrackSender {
     public track: LocalTrack | null,
     readonly mid: number,
     readonly direction: 'sendrecv' | 'sendonly',
+    /** Media may flow now (a track went on a negotiated sender). */
+    private readonly changed: () => void = () => undefined,
   ) {}
   async replaceTrack(track: LocalTrack | null): Promise<void> {
     this.track = track;
     this.replaced++;
+    this.changed();
   }
 }
 
