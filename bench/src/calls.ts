@@ -16,11 +16,10 @@
 // compare the libraries. The caller-at-callee figure is also given through tandem's demo page,
 // whose log, buttons and video elements render as the call comes up (on this 2-core machine
 // that rendering competes with both pages' WebRTC work).
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { cpuMs, freePort, startSystem } from './procs.js';
+import { cpuMs, startSystem } from './procs.js';
 import { tandemPageScript } from './tandem-page-bundle.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -411,8 +410,10 @@ async function replaySignaling(
 export async function callsFigures(quick: boolean): Promise<CallsFigures> {
   const calls = quick ? 5 : 20;
   const tandem = await startSystem('tandem');
-  const peerPort = await freePort();
-  const peer = spawn(process.execPath, [here('./peer-server.mjs'), String(peerPort)], { stdio: 'ignore' });
+  // both servers as the other benches run them, pinned to core 0 (PeerServer used to float over
+  // both cores while tandem-server shared core 0 with the browser: its relaying waited there)
+  const peer = await startSystem('peerserver');
+  const peerPort = peer.port;
   await sleep(1_500);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -491,7 +492,7 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
     }
   } finally {
     await browser.close();
-    peer.kill('SIGKILL');
+    await peer.stop();
     await tandem.stop();
   }
   return {
