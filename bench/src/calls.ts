@@ -31,6 +31,28 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
+/**
+ * How far the p50 ratio `a / b` can move on resampling: the 5th and 95th percentiles of the ratio
+ * over `rounds` bootstrap resamples of both sets (seeded, so one run's figures are reproducible).
+ * On a shared 2-core machine one run's p50 moves by about ±15%; this says whether a ratio above
+ * or below 1.0× is more than that.
+ */
+export function ratioInterval(a: number[], b: number[], rounds = 2000, seed = 1): [number, number] {
+  let state = seed >>> 0;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const resample = (xs: number[]) => xs.map(() => xs[Math.floor(random() * xs.length)]!);
+  const ratios: number[] = [];
+  for (let i = 0; i < rounds; i++) ratios.push(pct(resample(a), 50) / Math.max(1, pct(resample(b), 50)));
+  return [pct(ratios, 5), pct(ratios, 95)];
+}
+
 export interface CallsFigures {
   calls: number;
   /** tandem-server CPU for `signalingPairs` concurrent pairings' replayed signaling (ms), median of rounds. */
@@ -63,6 +85,12 @@ export interface CallsFigures {
     tandemCallerAtCallee: number;
     peerjsCallerAtCallee: number;
     demoCallerAtCallee: number;
+  };
+  /** 90% bootstrap intervals of the two ≤ 1.0× ratios (tandem p50 / PeerJS p50). */
+  ratio90?: {
+    callerAtCallee: [number, number];
+    pairToFrame: [number, number];
+    addedCall: [number, number];
   };
 }
 
@@ -408,7 +436,7 @@ async function replaySignaling(
 }
 
 export async function callsFigures(quick: boolean): Promise<CallsFigures> {
-  const calls = quick ? 5 : 20;
+  const calls = quick ? 5 : 30;
   const tandem = await startSystem('tandem');
   // both servers as the other benches run them, pinned to core 0 (PeerServer used to float over
   // both cores while tandem-server shared core 0 with the browser: its relaying waited there)
@@ -509,6 +537,11 @@ export async function callsFigures(quick: boolean): Promise<CallsFigures> {
       tandemCallerAtCallee: pct(out.tandemCallerAtCalleeMs, 50),
       peerjsCallerAtCallee: pct(out.peerjsCallerAtCalleeMs, 50),
       demoCallerAtCallee: pct(out.demoCallerAtCalleeMs, 50),
+    },
+    ratio90: {
+      callerAtCallee: ratioInterval(out.tandemCallerAtCalleeMs, out.peerjsCallerAtCalleeMs),
+      pairToFrame: ratioInterval(out.tandemPairToFrameMs, out.peerjsPairToFrameMs),
+      addedCall: ratioInterval(out.tandemAddedCallMs, out.peerjsAddedCallMs),
     },
   };
 }

@@ -645,10 +645,13 @@ function codesRows(c: CodesFigures, out: Row[]): void {
 
 function callsRows(c: CallsFigures, out: Row[]): void {
   const p = c.p50;
+  // older results files have no intervals
+  const ci = (r: [number, number] | undefined) =>
+    r === undefined ? '' : `; ratio's 90% bootstrap interval ${f(r[0], 2)}–${f(r[1], 2)}×`;
   out.push({
     figure: `pairing that starts with a call → the caller's first video frame at the callee p50 (tandem: tracks in the first offer; both libraries on a blank page)`,
     tandem: `${f(p.tandemCallerAtCallee, 0)} ms`,
-    baseline: `PeerJS 1.5.5 peer.call, same run: ${f(p.peerjsCallerAtCallee, 0)} ms`,
+    baseline: `PeerJS 1.5.5 peer.call, same run: ${f(p.peerjsCallerAtCallee, 0)} ms${ci(c.ratio90?.callerAtCallee)}`,
     ratio: p.tandemCallerAtCallee / Math.max(1, p.peerjsCallerAtCallee),
     target: '≤ 1.0×',
     met: p.tandemCallerAtCallee <= p.peerjsCallerAtCallee,
@@ -664,7 +667,7 @@ function callsRows(c: CallsFigures, out: Row[]): void {
   out.push({
     figure: `pairing that starts with a call → the callee's first video frame at the caller p50 (${c.calls} calls, Chromium ↔ Chromium, blank pages)`,
     tandem: `${f(p.tandemPairToFrame, 0)} ms`,
-    baseline: `PeerJS 1.5.5 peer.call, same run: ${f(p.peerjsPairToFrame, 0)} ms`,
+    baseline: `PeerJS 1.5.5 peer.call, same run: ${f(p.peerjsPairToFrame, 0)} ms${ci(c.ratio90?.pairToFrame)}`,
     ratio: p.tandemPairToFrame / Math.max(1, p.peerjsPairToFrame),
     target: '≤ 1.0×',
     met: p.tandemPairToFrame <= p.peerjsPairToFrame,
@@ -672,7 +675,7 @@ function callsRows(c: CallsFigures, out: Row[]): void {
   out.push({
     figure: 'a call added to an open pairing → first remote video frame p50',
     tandem: `${f(p.tandemAddedCall, 0)} ms`,
-    baseline: `PeerJS call beside an open DataConnection: ${f(p.peerjsAddedCall, 0)} ms`,
+    baseline: `PeerJS call beside an open DataConnection: ${f(p.peerjsAddedCall, 0)} ms${ci(c.ratio90?.addedCall)}`,
     ratio: p.tandemAddedCall / Math.max(1, p.peerjsAddedCall),
     target: '≤ 1.0×',
     met: p.tandemAddedCall <= p.peerjsAddedCall,
