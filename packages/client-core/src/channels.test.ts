@@ -5,17 +5,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClientEvent } from './client.js';
-import { FakeNetwork, memoryTransport, type FakeNetworkOptions } from './testing.js';
+import { FakeNetwork, memoryTransport, type FakeNetworkOptions, until } from './testing.js';
 import { ChannelError, Reassembler, fragmentsOf, maxMessageSizeOf, type TandemChannel } from './channels.js';
 import { CHAT_PROTOCOL, CONTROL_LABEL } from './channel-hub.js';
-
-const until = async (cond: () => boolean, what: string, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 function world(net: FakeNetworkOptions = {}) {
   const server = new MemoryServer({ settings: { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, tickMs: 100 } });

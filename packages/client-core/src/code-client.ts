@@ -1,15 +1,13 @@
-// The client's side of pairing by code, between the signaling driver (nameplates, claims) and the
-// call (code-pairing.ts): it makes this client's code when the server hands it a nameplate, claims
-// another's, and verifies a pairing made by a claim before anything of the app's flows on it.
-// It tells the server how the exchange ended (`claim_result`), so a wrong guess burns the code.
+// Pairing by code as the client sees it, before any of its code is loaded: what it must know at
+// once (whether the current pairing is gated, whether a server grants codes) is here, small; the
+// rest — nameplates, claims, the exchange, the word list and the PAKE — is the engine
+// (code-engine.ts), loaded with the code crypto (code-lazy.ts) the first time a code is asked for
+// or joined. A page that never pairs by code never loads it.
 import type { ClientMessage, ServerMessage } from '@tandem/protocol';
 import type { ChannelHub } from './channel-hub.js';
-import type { CodeCall, CodeShare, VerifiedSession } from './code-pairing.js';
-import { DEFAULT_CODE_WORDS, looksLikeCode } from './code-shape.js';
+import type { CodeEngine } from './code-engine.js';
+import { looksLikeCode } from './code-shape.js';
 import type { PeerSession } from './ports.js';
-
-/** The code crypto (code-lazy.ts), loaded on first use. */
-type CodeCrypto = typeof import('./code-lazy.js');
 
 /** What the code layer reports, as client events. */
 export type CodeEvent =
@@ -28,301 +26,121 @@ export type CodeEvent =
   /** The call paired by code could not be verified: it is torn down and nothing was delivered. */
   | { type: 'verificationFailed'; peerId: string; reason: string };
 
-interface Current {
-  readonly nameplate: string;
-  readonly code: string | null;
-  /** The peer's ID now (a restore re-pairs the same call under new IDs). */
-  peerId: string;
-  verified: boolean;
-  failed: boolean;
-  /** The key and roles the exchange left, once verified. */
-  session: VerifiedSession | null;
-  /** A later call being confirmed with that key ('pending': its call is not up yet): gated until it is. */
-  reconfirming: ChannelHub | 'pending' | null;
+/** What the code layer talks to: the server, the client's events, its ID, and leaving a pairing. */
+export interface CodePorts {
+  readonly send: (message: ClientMessage) => void;
+  readonly emit: (event: CodeEvent) => void;
+  readonly myId: () => string | null;
+  readonly leave: () => void;
+  /** Randomness for codes and shares (tests); default WebCrypto. */
+  readonly random?: ((bytes: number) => Uint8Array) | undefined;
 }
 
+/**
+ * The client's side of pairing by code. Asking for or joining a code loads the engine; until then
+ * no pairing can be one by code, so nothing is gated — except a pairing the server says was made
+ * by a code this client never held, which is refused as the engine would.
+ */
 export class CodeClient {
-  private owned: { nameplate: string; code: string } | null = null;
-  private words = DEFAULT_CODE_WORDS;
-  private joining: { code: string; nameplate: string } | null = null;
-  private current: Current | null = null;
-  /** The last verified pairing that ended: pairing with that peer again is confirmed with its key. */
-  private remembered: { peerId: string; nameplate: string; session: VerifiedSession } | null = null;
-  /** Whether this link's server granted `codes` (in welcome); null: not known yet. */
-  private granted: boolean | null = null;
-  /** Requests made before the server said whether it grants codes: sent once it does. */
-  private waiting: ClientMessage[] = [];
-  private readonly verifiedListeners: (() => void)[] = [];
-  /** The crypto once loaded; `loading` while it is on its way. */
-  private lib: CodeCrypto | null = null;
-  private loading: Promise<CodeCrypto> | null = null;
+  private engine: CodeEngine | null = null;
+  private loading: Promise<CodeEngine> | null = null;
+  /** The link's `your_id` and `welcome` (whether its server grants codes), replayed to the engine once loaded. */
+  private link: ServerMessage[] = [];
+  /** Paired "by code" while no code was asked for or joined (peer ID): refused once the call comes up. */
+  private bogus: string | null = null;
+
+  private readonly ports: CodePorts;
 
   constructor(
-    private readonly send: (message: ClientMessage) => void,
-    private readonly emit: (event: CodeEvent) => void,
-    private readonly myId: () => string | null,
-    private readonly leave: () => void,
-    private readonly random?: (bytes: number) => Uint8Array,
-  ) {}
+    send: CodePorts['send'],
+    emit: CodePorts['emit'],
+    myId: CodePorts['myId'],
+    leave: CodePorts['leave'],
+    random?: (bytes: number) => Uint8Array,
+  ) {
+    this.ports = { send, emit, myId, leave, random };
+  }
 
-  /**
-   * Run `fn` with the code crypto: at once when it is loaded, else once it is (in order: each
-   * waits on the same import). Asking for or joining a code starts the load, so it is there
-   * long before a pairing by code needs it.
-   */
-  private withCrypto(fn: (lib: CodeCrypto) => void): void {
-    if (this.lib !== null) return fn(this.lib);
-    this.loading ??= import('./code-lazy.js').then((lib) => (this.lib = lib));
-    this.loading.then(fn, (e: unknown) =>
-      this.emit({ type: 'codeRejected', code: '', reason: `the code crypto could not be loaded: ${String(e)}` }),
+  /** Run `fn` with the engine: at once when loaded, else once it is (in order: each waits on the same import). */
+  private withEngine(fn: (engine: CodeEngine) => void, code = ''): void {
+    if (this.engine !== null) return fn(this.engine);
+    this.loading ??= import('./code-lazy.js').then(
+      ({ CodeEngine }) => {
+        const engine = new CodeEngine(this.ports);
+        for (const m of this.link.splice(0)) engine.server(m);
+        return (this.engine = engine);
+      },
+      (err: unknown) => {
+        this.loading = null; // the next request tries again
+        throw err;
+      },
+    );
+    this.loading.then(fn, (err: unknown) =>
+      this.ports.emit({ type: 'codeRejected', code, reason: `the code crypto could not be loaded: ${String(err)}` }),
     );
   }
 
   /** Ask the server for a nameplate; the code is made here once it comes. */
-  request(words = DEFAULT_CODE_WORDS): void {
-    this.words = words;
-    this.requesting = true;
-    this.withCrypto(() => {}); // warm: the nameplate's answer needs the word list
-    this.toServer({ type: 'nameplate_request' });
-  }
-  /** A nameplate was asked for and neither it nor a refusal has come yet. */
-  private requesting = false;
-
-  /** Send a request once the server has granted codes (hello's answer comes after the ID). */
-  private toServer(m: ClientMessage): void {
-    if (this.granted === true) return this.send(m);
-    if (this.granted === false) return this.unsupported(m);
-    this.waiting.push(m);
-  }
-  private unsupported(m: ClientMessage): void {
-    const reason = 'this server does not offer pairing by code';
-    if (m.type === 'claim' && this.joining !== null) {
-      const code = this.joining.code;
-      this.joining = null;
-      this.emit({ type: 'codeRejected', code, reason });
-    } else this.emit({ type: 'codeRejected', code: '', reason });
+  request(words?: number): void {
+    this.withEngine((e) => e.request(words));
   }
 
   /** Join another client's code. */
   join(typed: string): void {
-    const notACode = () =>
-      this.emit({
+    // the shape is told at once; only the words wait for the list
+    if (!looksLikeCode(typed))
+      return this.ports.emit({
         type: 'codeRejected',
         code: typed,
         reason: 'that is not a code (a number, then words from the list)',
       });
-    // the shape is told at once; only the words wait for the list
-    if (!looksLikeCode(typed)) return notACode();
-    this.withCrypto((lib) => {
-      const parsed = lib.parseCode(typed);
-      if (parsed === null) return notACode();
-      this.joining = parsed;
-      this.toServer({ type: 'claim', nameplate: parsed.nameplate });
-    });
+    this.withEngine((e) => e.join(typed), typed);
   }
 
   /** This client's current code, if it has one. */
   get code(): string | null {
-    return this.owned?.code ?? null;
+    return this.engine?.code ?? null;
   }
 
   /** Whether the current pairing is a claim not verified yet: nothing of the app's may flow. */
   get gated(): boolean {
-    return this.current !== null && (!this.current.verified || this.current.reconfirming !== null);
+    return this.engine?.gated ?? this.bogus !== null;
   }
 
   /** Whether the current pairing was made by code and verified. */
   get verified(): boolean {
-    return this.current?.verified === true && this.current.reconfirming === null;
+    return this.engine?.verified ?? false;
   }
 
   /** Run `fn` once the current pairing is verified (at once when it is not a code pairing, or already is). */
   whenVerified(fn: () => void): void {
-    if (!this.gated) return fn();
-    this.verifiedListeners.push(fn);
+    if (this.engine !== null) return this.engine.whenVerified(fn);
+    if (this.bogus === null) fn(); // (a bogus pairing is never verified)
   }
 
   /** A message from the server that concerns codes. */
   server(m: ServerMessage): void {
-    if (m.type === 'your_id') {
-      // a new link: granted again by its welcome (a v1 server, with no capabilities, never will)
-      this.granted = m.capabilities === undefined || !m.capabilities.includes('codes') ? false : null;
-      if (this.granted === false) for (const w of this.waiting.splice(0)) this.unsupported(w);
-      return;
-    }
-    if (m.type === 'welcome') {
-      this.granted = m.capabilities.includes('codes');
-      for (const w of this.waiting.splice(0)) this.toServer(w);
-      return;
-    }
-    if (m.type === 'nameplate') {
-      this.requesting = false;
-      this.withCrypto((lib) => {
-        const code = lib.makeCode(m.nameplate, this.words, this.random);
-        this.owned = { nameplate: m.nameplate, code };
-        this.emit({ type: 'code', code, nameplate: m.nameplate, expiresInMs: m.expires_in_ms });
-      });
-      return;
-    }
-    if (m.type === 'nameplate_closed') {
-      if (this.owned?.nameplate === m.nameplate) {
-        const code = this.owned.code;
-        this.owned = null;
-        this.emit({
-          type: 'codeClosed',
-          code,
-          reason: m.reason,
-          ...(m.detail !== undefined ? { detail: m.detail } : {}),
-        });
-      }
-      return;
-    }
-    if (m.type === 'error') {
-      // a refused request (too many codes from this address, the server full) has no code yet
-      if (
-        this.requesting &&
-        (m.code === 'nameplate_rate_limited' ||
-          m.code === 'nameplate_full' ||
-          m.code === 'nameplate_unavailable' ||
-          m.code === 'nameplate_claimed')
-      ) {
-        this.requesting = false;
-        if (this.joining === null) return this.emit({ type: 'codeRejected', code: '', reason: m.message });
-      }
-      const joining = this.joining;
-      if (joining === null) return;
-      this.joining = null;
-      this.emit({ type: 'codeRejected', code: joining.code, reason: m.message });
-      return;
-    }
-    if (m.type === 'paired' && m.nameplate !== undefined) {
-      const code =
-        this.owned?.nameplate === m.nameplate
-          ? this.owned.code
-          : this.joining?.nameplate === m.nameplate
-            ? this.joining.code
-            : null;
-      this.joining = null;
-      this.remembered = null;
-      this.current = {
-        nameplate: m.nameplate,
-        code,
-        peerId: m.peer_id,
-        verified: false,
-        failed: false,
-        session: null,
-        reconfirming: null,
-      };
-      return;
-    }
-    if (m.type === 'paired') {
-      // still in a verified pairing: the server re-paired it under new IDs (a restore): the same call
-      if (this.current !== null) return void (this.current.peerId = m.peer_id);
-      const r = this.remembered;
-      if (r === null || r.peerId !== m.peer_id) return;
-      // paired again with the peer a code verified (after a failed call): its new call is confirmed with the key
-      this.current = {
-        nameplate: r.nameplate,
-        code: null,
-        peerId: m.peer_id,
-        verified: true,
-        failed: false,
-        session: r.session,
-        reconfirming: 'pending',
-      };
-    }
+    if (this.engine !== null) return this.engine.server(m);
+    if (m.type === 'your_id') this.link = [m];
+    else if (m.type === 'welcome') this.link.push(m);
+    else if (m.type === 'paired') this.bogus = m.nameplate !== undefined ? m.peer_id : null;
   }
 
   /** A call of the current pairing came up: verify it if the pairing was made by code. Returns whether it is one. */
   call(hub: ChannelHub, session: PeerSession): boolean {
-    const current = this.current;
-    if (current === null) return false;
-    if (current.verified) return this.reconfirm(current, hub, session);
-    const fail = (reason: string) => {
-      if (current.failed) return;
-      current.failed = true;
-      this.send({ type: 'claim_result', ok: false, reason: reason.slice(0, 200) });
-      this.emit({ type: 'verificationFailed', peerId: current.peerId, reason });
-      this.leave();
-    };
-    if (current.code === null) {
-      fail('the server paired this client by a code it does not hold');
-      return true;
-    }
-    const call: CodeCall = {
-      code: current.code,
-      nameplate: current.nameplate,
-      myId: this.myId() ?? '',
-      peerId: current.peerId,
-    };
-    // this side's share is made while the call connects (after the offer or answer has gone out)
-    let share: CodeShare | undefined;
-    setTimeout(() => this.withCrypto((lib) => (share ??= lib.prepareCodeShare(call, hub.initiator, this.random))), 0);
-    hub.onPeer((peer) => {
-      if (!peer.tandem) return fail('the peer cannot verify a code (it is not a tandem client)');
-      this.withCrypto((lib) =>
-        lib.runCodeExchange(
-          hub,
-          session,
-          call,
-          (outcome) => {
-            if (this.current !== current) return;
-            if (!outcome.ok) return fail(outcome.reason);
-            current.verified = true;
-            current.session = outcome.session;
-            this.send({ type: 'claim_result', ok: true });
-            this.emit({ type: 'verified', peerId: current.peerId });
-            for (const fn of this.verifiedListeners.splice(0)) fn();
-          },
-          this.random,
-          share,
-        ),
-      );
-    });
-    return true;
-  }
-
-  /** A later call of a verified pairing: gated until its certificates are confirmed with the pairing's key. */
-  private reconfirm(current: Current, hub: ChannelHub, session: PeerSession): boolean {
-    const s = current.session;
-    if (s === null) return false;
-    current.reconfirming = hub;
-    // a call that goes again before it is confirmed is no failure: the next one is confirmed instead
-    let closed = false;
-    hub.onClose(() => (closed = true));
-    const fail = (reason: string) => {
-      if (current.failed) return;
-      current.failed = true;
-      this.emit({ type: 'verificationFailed', peerId: current.peerId, reason });
-      this.leave();
-    };
-    hub.onPeer((peer) => {
-      if (!peer.tandem) return fail('the peer cannot verify the call (it is not a tandem client)');
-      this.withCrypto((lib) =>
-        lib.runReconfirm(
-          hub,
-          session,
-          s,
-          (outcome) => {
-            if (this.current !== current || current.reconfirming !== hub) return;
-            if (!outcome.ok) return closed ? undefined : fail(outcome.reason);
-            current.reconfirming = null;
-            this.emit({ type: 'verified', peerId: current.peerId, again: true });
-            for (const fn of this.verifiedListeners.splice(0)) fn();
-          },
-          this.random,
-        ),
-      );
-    });
+    if (this.engine !== null) return this.engine.call(hub, session);
+    const peerId = this.bogus;
+    if (peerId === null) return false;
+    const reason = 'the server paired this client by a code it does not hold';
+    this.ports.send({ type: 'claim_result', ok: false, reason });
+    this.ports.emit({ type: 'verificationFailed', peerId, reason });
+    this.ports.leave();
     return true;
   }
 
   /** The pairing ended. */
   ended(): void {
-    const c = this.current;
-    if (c?.verified === true && c.session !== null && !c.failed)
-      this.remembered = { peerId: c.peerId, nameplate: c.nameplate, session: c.session };
-    this.current = null;
-    this.verifiedListeners.length = 0;
+    this.bogus = null;
+    this.engine?.ended();
   }
 }

@@ -12,15 +12,7 @@ import type { PeerFingerprints, PeerSession } from './ports.js';
 import { CODE_PATTERN, codeBits, makeCode, parseCode, runCodeExchange, type CodeOutcome } from './code-pairing.js';
 import { runReconfirm } from './code-reconfirm.js';
 import type { VerifiedSession } from './code-pairing.js';
-import { controlLink, fakeFingerprint, FakeNetwork, FakeTrack, memoryTransport } from './testing.js';
-
-const until = async (cond: () => boolean, what: string, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
+import { controlLink, fakeFingerprint, FakeNetwork, FakeTrack, memoryTransport, until } from './testing.js';
 
 function world(settings: Record<string, number> = {}) {
   const server = new MemoryServer({

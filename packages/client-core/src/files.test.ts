@@ -6,17 +6,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClientEvent } from './client.js';
-import { FakeNetwork, memoryFileSource, memoryFileStore, type FakeNetworkOptions } from './testing.js';
+import { FakeNetwork, memoryFileSource, memoryFileStore, type FakeNetworkOptions, until } from './testing.js';
 import { memoryTransport } from './testing.js';
 import { safeFileName, numberedName, type FileSource, type FilesOptions, type Transfer } from './files.js';
 
-const until = async (cond: () => boolean, what: string, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytesOf = (n: number, seed = 1) => {
   const b = new Uint8Array(n);

@@ -9,15 +9,7 @@ import fc from 'fast-check';
 import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClientEvent } from './client.js';
 import { CallError } from './media.js';
-import { FakeNetwork, FakeTrack, memoryTransport } from './testing.js';
-
-const until = async (cond: () => boolean, what: string, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
+import { FakeNetwork, FakeTrack, memoryTransport, until } from './testing.js';
 
 function world() {
   const server = new MemoryServer({ settings: { pingIntervalMs: 60_000, pingTimeoutMs: 30_000, tickMs: 100 } });

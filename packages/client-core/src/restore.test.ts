@@ -6,15 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClientEvent } from './client.js';
-import { FakeNetwork, memoryTransport, type MemoryServerLike } from './testing.js';
-
-const until = async (cond: () => boolean, what: string, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
+import { FakeNetwork, memoryTransport, type MemoryServerLike, until } from './testing.js';
 
 /** A server that can be restarted: a new engine behind the same address, knowing nothing. */
 function restartableWorld(channels = true) {

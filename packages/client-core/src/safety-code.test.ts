@@ -8,15 +8,7 @@ import { createTandemClient, type TandemClientEvent } from './client.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { PeerFingerprints, PeerSession } from './ports.js';
 import { fingerprintsOf, runSafetyExchange, safetyCode, safetyCommitment, type SafetyOutcome } from './safety-code.js';
-import { controlLink, fakeFingerprint, FakeNetwork, memoryTransport, type CallSide } from './testing.js';
-
-const until = async (cond: () => boolean, what: string, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
+import { controlLink, fakeFingerprint, FakeNetwork, memoryTransport, type CallSide, until } from './testing.js';
 
 function world(features?: readonly string[][]) {
   const server = new MemoryServer({ settings: { pingIntervalMs: 60_000, pingTimeoutMs: 30_000, tickMs: 100 } });

@@ -755,3 +755,12 @@ export function controlLink(
     },
   };
 }
+
+/** Wait, on real time, until `cond` holds; throws naming `what` after `ms` (default 10 s). */
+export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
