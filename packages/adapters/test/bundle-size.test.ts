@@ -1,7 +1,7 @@
 // The size budget of a browser app on tandem (the client core with the browser adapter), in CI:
 // it fails when the initial load grows past the budget, or when code that loads as a chunk of its
 // own when used (pairing by code: its engine, the word list, @noble/curves; file transfers and
-// safety codes, with @noble/hashes) slips back into it.
+// safety codes, with @noble/hashes; calls) slips back into it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,11 +12,11 @@ import { bundleDemo } from '../src/demo/bundle.js';
 
 /**
  * Gzipped bytes a page loads at start. The issue's target is 25 KB; this is where it stands
- * (41.7 KB at 0.2.0; 35.0 KB with files, safety codes and the code engine as chunks: xstate's
- * interpreter alone is about 12 KB of it, see the CHANGELOG), so that it can only shrink. Lower it when the bundle
+ * (41.7 KB at 0.2.0; 33.8 KB with files, safety codes, the code engine and calls as chunks:
+ * xstate's interpreter alone is about 12 KB of it, see the CHANGELOG), so that it can only shrink. Lower it when the bundle
  * shrinks; never raise it without saying why.
  */
-export const INITIAL_GZIP_BUDGET = 35_500;
+export const INITIAL_GZIP_BUDGET = 34_000;
 
 /** Packages and files only a feature beyond chat needs: never in the initial load, always in a chunk of their own. */
 const LAZY_ONLY = [
@@ -26,6 +26,7 @@ const LAZY_ONLY = [
   'client-core/src/files.ts',
   'client-core/src/safety-code.ts',
   'client-core/src/code-engine.ts',
+  'client-core/src/media.ts',
 ];
 /** An input of the bundle (a package, or a source file by its path from packages/) is `p`. */
 const is = (p: string) => (input: string) => input === p || input.endsWith(`/${p}`);

@@ -30,8 +30,9 @@ import type { ChannelHub, PeerFeatures } from './channel-hub.js';
 import type { DataChannelInit, PeerSession } from './ports.js';
 import { CHANNELS_FEATURE, FILES_FEATURE, SAFETY_FEATURE } from './features.js';
 import { CodeClient, type CodeEvent } from './code-client.js';
-import { CallError, CallManager, MEDIA_FEATURE, type CallEvent, type CallState } from './media.js';
-import type { LocalTrack, MediaKind, MediaStats } from './ports.js';
+import type { CallManager } from './media.js';
+import { CallError, MEDIA_FEATURE, type CallEvent, type CallState } from './media-shape.js';
+import { mediaKindOf, type LocalTrack, type MediaKind, type MediaStats } from './ports.js';
 import type { FileSource, FilesOptions, FileTransfers, OfferHandler, Transfer } from './files.js';
 import { DeferredTransfer, refusedTransfer, transferId } from './transfer.js';
 
@@ -60,6 +61,7 @@ const lazy = <M>(load: () => Promise<M>): Lazy<M> => {
 };
 const filesCode = lazy(() => import('./files.js'));
 const safetyCode = lazy(() => import('./safety-code.js'));
+const mediaCode = lazy(() => import('./media.js'));
 
 /** Options of a tandem client. */
 export interface TandemClientOptions extends Omit<ClientInput, 'reconnect'> {
@@ -266,12 +268,31 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     () => actor.send({ type: 'LEAVE' }),
   );
   const signaling = createSignalingDriver(actor, transport, decode, token, (m) => codes.server(m));
-  // calls: remote tracks of a pairing by code are shown only once it is verified
-  const calls = new CallManager(
-    (e) => (e.type === 'track' || e.type === 'incomingCall' ? codes.whenVerified(() => notify(e)) : notify(e)),
-    (gen) => actor.send({ type: 'RENEGOTIATE', gen }),
-    () => actor.getSnapshot().context.peerId ?? '',
-  );
+  // calls: their code loads once the client is registered (off the page's start), and a session
+  // made before it is there holds its negotiation till then. Remote tracks of a pairing by code
+  // are shown only once it is verified.
+  let calls: CallManager | null = null;
+  /** A call asked for with the pairing before the calls code was there. */
+  let earlyCall: { tracks: readonly LocalTrack[]; options: { direction?: 'sendrecv' | 'sendonly' } } | null = null;
+  const callsOf = (m: typeof import('./media.js')): CallManager => {
+    if (calls !== null) return calls;
+    calls = new m.CallManager(
+      (e) => (e.type === 'track' || e.type === 'incomingCall' ? codes.whenVerified(() => notify(e)) : notify(e)),
+      (gen) => actor.send({ type: 'RENEGOTIATE', gen }),
+      () => actor.getSnapshot().context.peerId ?? '',
+    );
+    if (earlyCall !== null) calls.callWithPairing(earlyCall.tracks, earlyCall.options);
+    earlyCall = null;
+    return calls;
+  };
+  /** The call manager, for a command: none yet means no session it could ride on. */
+  const manager = (): CallManager => {
+    if (calls !== null) return calls;
+    if (!features.includes(MEDIA_FEATURE))
+      throw new CallError('media_unsupported', 'This client was made without the media feature');
+    if (peers.hub() === null) throw new CallError('no_call', 'Not paired: pair first, then call');
+    throw new CallError('media_unsupported', 'Calls are unavailable in this call: their code has not loaded');
+  };
   const unverified = () => {
     if (codes.gated)
       throw new CallError('no_call', 'The call is not verified yet: no media before the code is confirmed');
@@ -306,16 +327,27 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       ...(clock ? { clock } : {}),
       ...(peerWaitMs !== undefined ? { peerWaitMs } : {}),
       ...(channelLimits ? { limits: channelLimits } : {}),
-      onTrack: (gen, track) => calls.remoteTrack(gen, track),
-      onTrackEnded: (gen, id) => calls.remoteTrackEnded(gen, id),
-      onTrackFlowing: (gen, id) => calls.remoteTrackFlowing(gen, id),
-      onRemoteOffer: (gen) => calls.remoteOffer(gen),
+      onTrack: (gen, track) => calls?.remoteTrack(gen, track),
+      onTrackEnded: (gen, id) => calls?.remoteTrackEnded(gen, id),
+      onTrackFlowing: (gen, id) => calls?.remoteTrackFlowing(gen, id),
+      onRemoteOffer: (gen) => calls?.remoteOffer(gen),
       onHub: (hub: ChannelHub, gen: number, session: PeerSession) => {
-        calls.attach(hub, session, gen, {
-          peerCapabilities: actor.getSnapshot().context.peerCapabilities,
-          // a pairing by code (or one being confirmed again) sends no media before it is verified
-          mayOffer: !codes.gated,
-        });
+        if (features.includes(MEDIA_FEATURE)) {
+          const context = {
+            peerCapabilities: actor.getSnapshot().context.peerCapabilities,
+            // a pairing by code (or one being confirmed again) sends no media before it is verified
+            mayOffer: !codes.gated,
+          };
+          if (mediaCode.loaded !== undefined) callsOf(mediaCode.loaded).attach(hub, session, gen, context);
+          else
+            peers.hold(
+              gen,
+              mediaCode.load().then(
+                (m) => void (hub.isClosed || callsOf(m).attach(hub, session, gen, context)),
+                (err: unknown) => hub.isClosed || codeUnavailable('calls', err),
+              ),
+            );
+        }
         // a call paired by code is verified first: until then nothing of the app's flows on it
         const byCode = codes.call(hub, session);
         hub.onChannel((channel) => (codes.gated ? channel.close() : notify({ type: 'channel', channel })));
@@ -378,6 +410,8 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       return; // from a call not verified: never delivered
     else {
       if (e.type === 'peerLeft') codes.ended();
+      // registered: the calls code comes now, before a pairing can need it (see `calls`)
+      if (e.type === 'id' && features.includes(MEDIA_FEATURE)) void mediaCode.load().catch(() => undefined);
       notify(e);
     }
   });
@@ -405,7 +439,14 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
       if (o?.call !== undefined) {
         if (!features.includes(MEDIA_FEATURE))
           throw new CallError('media_unsupported', 'This client was made without the media feature');
-        calls.callWithPairing(o.call, o.direction !== undefined ? { direction: o.direction } : {});
+        const options = o.direction !== undefined ? { direction: o.direction } : {};
+        if (calls !== null) calls.callWithPairing(o.call, options);
+        else {
+          if (earlyCall !== null) throw new CallError('busy', 'A call is on its way already');
+          for (const t of o.call) mediaKindOf(t);
+          earlyCall = { tracks: o.call, options };
+          void mediaCode.load().catch(() => undefined); // (a failure is told when the session needs it)
+        }
       }
       actor.send({ type: 'PAIR', key });
     },
@@ -466,25 +507,26 @@ export function createTandemClient(options: TandemClientOptions): TandemClient {
     },
     call: (tracks, o) => {
       unverified();
-      calls.call(tracks, o);
+      manager().call(tracks, o);
     },
     answerCall: (tracks) => {
       unverified();
-      calls.answer(tracks);
+      manager().answer(tracks);
     },
-    declineCall: (reason) => calls.decline(reason),
-    hangUp: () => calls.hangUp(),
+    declineCall: (reason) => manager().decline(reason),
+    hangUp: () => manager().hangUp(),
     addTrack: (track, direction) => {
       unverified();
-      calls.addTrack(track, direction);
+      manager().addTrack(track, direction);
     },
-    removeTrack: (track) => calls.removeTrack(track),
-    replaceTrack: (track, next) => calls.replaceTrack(track, next),
-    setSending: (kind, enabled) => calls.setEnabled(kind, enabled),
+    removeTrack: (track) => manager().removeTrack(track),
+    replaceTrack: async (track, next) => manager().replaceTrack(track, next),
+    setSending: (kind, enabled) => manager().setEnabled(kind, enabled),
     get callState() {
-      return calls.state;
+      return calls?.state ?? 'idle';
     },
-    callStats: async () => (calls.state === 'idle' ? null : ((await peers.session()?.mediaStats?.()) ?? null)),
+    callStats: async () =>
+      (calls?.state ?? 'idle') === 'idle' ? null : ((await peers.session()?.mediaStats?.()) ?? null),
     close: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'CLOSE' }); // idempotent, without xstate's stopped-actor warning
     },

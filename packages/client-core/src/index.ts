@@ -91,4 +91,5 @@ export type {
   RemoteTrack,
   TrackSender,
 } from './ports.js';
-export { CallError, CallManager, MEDIA_FEATURE, type CallEvent, type CallState } from './media.js';
+export { CallError, MEDIA_FEATURE, type CallEvent, type CallState } from './media-shape.js';
+export { CallManager } from './lazy-media.js';

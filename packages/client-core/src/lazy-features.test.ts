@@ -29,18 +29,41 @@ async function freshWorld() {
       ...extra,
     });
     const events: TandemClientEvent[] = [];
-    for (const t of ['open', 'message', 'transfer', 'error', 'safetyCode', 'peerFeatures'] as const)
+    for (const t of [
+      'open',
+      'message',
+      'transfer',
+      'error',
+      'safetyCode',
+      'peerFeatures',
+      'incomingCall',
+      'callAnswered',
+      'track',
+    ] as const)
       client.on(t, (e) => events.push(e));
     return { client, events };
   };
   const a = spawn();
   const b = spawn({ onFileOffer: received.decide });
   await until(() => a.client.id !== null && b.client.id !== null, 'ids');
-  return { a, b, received, memoryFileSource, close: () => (a.client.close(), b.client.close()) };
+  const { FakeTrack } = await import('./testing.js');
+  return { a, b, fake, FakeTrack, received, memoryFileSource, close: () => (a.client.close(), b.client.close()) };
+}
+
+/** A fresh world whose `module` cannot load, its two clients paired with chat open. */
+async function pairedWithout(module: './files.js' | './media.js') {
+  vi.doMock(module, () => {
+    throw new Error('chunk not found');
+  });
+  const w = await freshWorld();
+  w.a.client.pair(w.b.client.id!);
+  await until(() => w.a.client.status === 'open' && w.b.client.status === 'open', 'chat open');
+  return w;
 }
 
 afterEach(() => {
   vi.doUnmock('./files.js');
+  vi.doUnmock('./media.js');
   vi.resetModules();
 });
 
@@ -96,12 +119,7 @@ describe('features that load when a session first uses them', () => {
   });
 
   it('files code that cannot load: each side says so once, chat still works, and a file is refused with a reason', async () => {
-    vi.doMock('./files.js', () => {
-      throw new Error('chunk not found');
-    });
-    const w = await freshWorld();
-    w.a.client.pair(w.b.client.id!);
-    await until(() => w.a.client.status === 'open' && w.b.client.status === 'open', 'chat open');
+    const w = await pairedWithout('./files.js');
     await until(
       () => [w.a, w.b].every((s) => s.events.some((e) => e.type === 'error' && e.code === 'feature_unavailable')),
       'both told',
@@ -122,6 +140,51 @@ describe('features that load when a session first uses them', () => {
     await expect(w.a.client.sendFile(w.memoryFileSource('x.bin', bytesOf(10))).finished).rejects.toThrow(
       'this client does not send files',
     );
+    w.close();
+  });
+
+  it('a pairing that starts with a call while the calls code is still loading: the first offer waits for it and carries the tracks', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    vi.doMock('./media.js', async () => {
+      await gate;
+      return vi.importActual('./media.js');
+    });
+    const w = await freshWorld();
+    const cam = new w.FakeTrack('video');
+    w.a.client.pair(w.b.client.id!, { call: [cam] });
+    await until(() => w.a.client.status === 'negotiating' && w.b.client.status === 'negotiating', 'paired');
+    await new Promise((r) => setTimeout(r, 30));
+    // both sessions are made, and hold their negotiation for the calls code: no offer yet
+    expect(w.fake.live().map((p) => p.history)).toEqual([[], []]);
+    expect(w.a.client.callState).toBe('idle');
+    release();
+    await until(() => w.b.events.some((e) => e.type === 'incomingCall'), 'ringing');
+    expect(w.b.events.find((e) => e.type === 'incomingCall')).toMatchObject({ kinds: ['video'] });
+    expect(w.a.client.callState).toBe('calling');
+    w.b.client.answerCall([]);
+    await until(() => w.a.events.some((e) => e.type === 'callAnswered'), 'answered');
+    await until(() => w.b.events.some((e) => e.type === 'track'), "the caller's camera shown");
+    // one negotiation carried chat and the call
+    expect(
+      w.fake.live().flatMap((p) => p.history.filter((h) => h.startsWith('offer') || h.startsWith('renegotiate'))),
+    ).toEqual(['offer gen0']);
+    w.close();
+  });
+
+  it('calls code that cannot load: each side says so once, the pairing and chat go on, and a call is refused', async () => {
+    const w = await pairedWithout('./media.js');
+    for (const s of [w.a, w.b]) {
+      const errors = s.events.filter((e) => e.type === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({
+        code: 'feature_unavailable',
+        message: expect.stringMatching(/^calls are unavailable in this call: their code did not load/),
+      });
+    }
+    w.a.client.send('still here');
+    await until(() => w.b.events.some((e) => e.type === 'message' && e.data === 'still here'), 'chat');
+    expect(() => w.a.client.call([new w.FakeTrack('video')])).toThrow('their code has not loaded');
     w.close();
   });
 });

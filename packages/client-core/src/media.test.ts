@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryServer } from '@tandem/server-core/testing';
 import { createTandemClient, type TandemClientEvent } from './client.js';
-import { CallError } from './media.js';
+import { CallError } from './media-shape.js';
 import { FakeNetwork, FakeTrack, memoryTransport, until } from './testing.js';
 
 function world() {

@@ -18,6 +18,8 @@ export interface PeerDriver {
   selectedPath(): Promise<SelectedPath | null>;
   /** The channels of the newest session, while it exists. */
   hub(): ChannelHub | null;
+  /** Hold session `gen`'s negotiation (its first offer or answer) until `ready` settles: code it needs is loading. */
+  hold(gen: number, ready: Promise<unknown>): void;
 }
 
 /** How sessions carry channels beyond chat. */
@@ -100,6 +102,19 @@ export function createPeerDriver(
     chains.set(gen, next ?? Promise.resolve());
   };
   return {
+    hold(gen, ready) {
+      // (a failed load is the caller's to report: the negotiation goes on without that code)
+      const previous = chains.get(gen) ?? Promise.resolve();
+      chains.set(
+        gen,
+        previous
+          .then(() => ready)
+          .then(
+            () => undefined,
+            () => undefined,
+          ),
+      );
+    },
     async selectedPath() {
       return (await sessions.get(Math.max(...sessions.keys()))?.selectedPath?.()) ?? null;
     },
