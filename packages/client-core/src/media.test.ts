@@ -51,10 +51,16 @@ const showing = (c: Side) => {
   return of(c, 'track').filter((e) => !ended.has(e.track.id));
 };
 
-async function paired(w: ReturnType<typeof world>, bExtra = {}) {
+/** Two clients of `w`, registered (each has its key). */
+async function registered(w: ReturnType<typeof world>, bExtra = {}): Promise<[Side, Side]> {
   const a = w.spawn();
   const b = w.spawn(bExtra);
   await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+  return [a, b];
+}
+
+async function paired(w: ReturnType<typeof world>, bExtra = {}) {
+  const [a, b] = await registered(w, bExtra);
   a.client.pair(b.client.id!);
   await until(() => a.client.status === 'open' && b.client.status === 'open', 'chat open');
   await until(() => of(a, 'peerFeatures').length > 0 && of(b, 'peerFeatures').length > 0, 'features');
@@ -107,9 +113,7 @@ describe('calls between two tandem client cores', () => {
 
   it('a pairing that starts with a call carries the caller tracks in its very first offer: one negotiation for chat and media', async () => {
     const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const [a, b] = await registered(w);
     const cam = new FakeTrack('video');
     a.client.pair(b.client.id!, { call: [cam] });
     await until(() => of(b, 'incomingCall').length === 1, 'ringing');
@@ -138,9 +142,7 @@ describe('calls between two tandem client cores', () => {
 
   it('a call in the first offer rings from the offer itself, before the channel is up: answered there, the caller media shows at once; declined there, it rings no more', async () => {
     const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const [a, b] = await registered(w);
     const atRing: { status: string; features: number; shown: number }[] = [];
     b.client.on('incomingCall', () => {
       b.client.answerCall([]);
@@ -177,9 +179,7 @@ describe('calls between two tandem client cores', () => {
 
   it('answered with the callee camera and microphone, a call that came in the first offer needs no second offer: they go back on its own m-lines', async () => {
     const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const [a, b] = await registered(w);
     // answered the moment it rings, as an app that auto-answers does
     const camera = new FakeTrack('video');
     const mic = new FakeTrack('audio');
@@ -205,9 +205,7 @@ describe('calls between two tandem client cores', () => {
 
   it('a call in the first offer rings before that offer is answered: a camera given at once goes in the very answer', async () => {
     const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const [a, b] = await registered(w);
     const camera = new FakeTrack('video');
     let calleeHistoryAtRing: string[] | null = null;
     b.client.on('incomingCall', () => {
@@ -229,9 +227,7 @@ describe('calls between two tandem client cores', () => {
 
   it('a caller of a call in the first offer shows the callee camera as its media flows, before the answer comes over the channel', async () => {
     const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const [a, b] = await registered(w);
     b.client.on('incomingCall', () => b.client.answerCall([new FakeTrack('video')]));
     a.client.pair(b.client.id!, { call: [new FakeTrack('video')] });
     await until(() => of(a, 'callAnswered').length === 1 && showing(a).length === 1, 'answered and shown');
@@ -243,9 +239,7 @@ describe('calls between two tandem client cores', () => {
 
   it('answered with the camera only, the caller shows the callee video and no empty audio track; the unused sender goes with the next offer', async () => {
     const w = world();
-    const a = w.spawn();
-    const b = w.spawn();
-    await until(() => a.client.id !== null && b.client.id !== null, 'ids');
+    const [a, b] = await registered(w);
     b.client.on('incomingCall', () => b.client.answerCall([new FakeTrack('video')]));
     a.client.pair(b.client.id!, { call: [new FakeTrack('video'), new FakeTrack('audio')] });
     await until(() => showing(a).length === 1 && showing(b).length === 2, 'both ways');
